@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The policy model: TTLS rules (conditions) and the actions and parameter sets they
+ * refer to, as loaded from a YAML policy file. A loaded policy is an immutable,
+ * reference-counted generation: live connections keep the one they were mapped
+ * with, reload builds a new one and swaps. No sockets, no libuv, no OpenSSL here. */
+#ifndef ATTLS_POLICY_H
+#define ATTLS_POLICY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "attls/compiler.h"
+#include "attls/diag.h"
+
+enum policy_role {
+	POLICY_ROLE_CLIENT = 1,
+	POLICY_ROLE_SERVER = 2,
+	POLICY_ROLE_SERVER_CLIENT_AUTH = 3,
+};
+
+enum policy_client_auth {
+	POLICY_CA_REQUIRED = 1, /* default, as on z/OS */
+	POLICY_CA_PASSTHRU = 2,
+	POLICY_CA_FULL = 3,
+	POLICY_CA_SAFCHECK = 4,
+};
+
+enum policy_direction {
+	POLICY_DIR_INBOUND = 1,
+	POLICY_DIR_OUTBOUND = 2,
+	POLICY_DIR_BOTH = 3,
+};
+
+enum policy_no_match {
+	POLICY_NO_MATCH_CLEAR = 1, /* AT-TLS default: fail open, relay clear text */
+	POLICY_NO_MATCH_DENY = 2,
+};
+
+/* Protocol bits, one per version. */
+enum {
+	POLICY_PROTO_TLS1_0 = 1u << 0,
+	POLICY_PROTO_TLS1_1 = 1u << 1,
+	POLICY_PROTO_TLS1_2 = 1u << 2,
+	POLICY_PROTO_TLS1_3 = 1u << 3,
+};
+
+/* An inclusive address range; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d). */
+struct policy_addr_range {
+	uint8_t lo[16];
+	uint8_t hi[16];
+};
+
+/* An address condition: empty means All. */
+struct policy_addrs {
+	struct policy_addr_range *ranges;
+	size_t n;
+};
+
+/* An inclusive port range; 0-65535 (or "0") means all ports. */
+struct policy_ports {
+	uint16_t lo, hi;
+};
+
+/* A host and port as written (backend, listen). */
+struct policy_endpoint {
+	char *host;
+	uint16_t port;
+	bool set;
+};
+
+/* Bit i of 'set' says schema row i was written in the file (for scope resolution). */
+struct policy_keyring {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	char *certificate; /* PEM chain, leaf first */
+	char *key;         /* PEM private key */
+	char *trusted_ca;  /* PEM bundle of trusted CAs */
+};
+
+struct policy_group {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	bool enabled;   /* TTLSEnabled */
+	unsigned trace; /* Trace bitmask */
+	unsigned id;    /* GRPID printed in messages */
+};
+
+/* Parameters that both an environment and a connection action may carry; the
+ * connection action wins per parameter. */
+struct policy_tls_parms {
+	uint64_t set;
+	int role;                   /* enum policy_role */
+	int client_auth;            /* enum policy_client_auth */
+	bool tls1_0, tls1_1, tls1_2, tls1_3;
+	unsigned handshake_timeout; /* seconds */
+	unsigned trace;
+};
+
+struct policy_env {
+	char *name;
+	struct diag_pos pos;
+	struct policy_tls_parms parms;
+	char *keyring_name;
+	struct policy_keyring *keyring;
+	unsigned id; /* ENVID printed in messages */
+};
+
+struct policy_conn_action {
+	char *name;
+	struct diag_pos pos;
+	struct policy_tls_parms parms;
+};
+
+/* Everything a connection needs, resolved at load time from group, environment,
+ * connection action and defaults, so the data path never walks scopes. */
+struct policy_effective {
+	bool enabled;
+	int role;
+	int client_auth;
+	unsigned protocols; /* POLICY_PROTO_* */
+	unsigned handshake_timeout;
+	unsigned trace;
+};
+
+struct policy_rule {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	uint32_t priority;
+	int direction; /* enum policy_direction */
+	struct policy_addrs local_addr, remote_addr;
+	struct policy_ports local_port, remote_port;
+	char *group_name, *env_name, *conn_name;
+	struct policy_group *group;
+	struct policy_env *env;             /* NULL when the group is disabled */
+	struct policy_conn_action *conn;    /* optional */
+	struct policy_endpoint backend;     /* where plaintext goes */
+	struct policy_endpoint listen;      /* explicit listen address; else derived */
+	struct policy_effective eff;
+	unsigned index; /* position in match order */
+	bool broken;    /* had load errors: later checks skip it (no cascades) */
+	unsigned listener; /* index into policy.listeners */
+};
+
+/* A socket attlsd listens on, derived from the rules. */
+struct policy_listener {
+	char *host;
+	uint16_t port;
+	struct policy_endpoint backend; /* default backend for clear (unmatched) traffic */
+	struct diag_pos pos;
+};
+
+struct policy_settings {
+	uint64_t set;
+	unsigned workers;          /* 0 = number of CPUs */
+	unsigned max_connections;  /* per worker */
+	unsigned idle_timeout;     /* seconds, 0 = none */
+	unsigned connect_timeout;  /* seconds, backend connect */
+	unsigned shutdown_timeout; /* seconds, drain on SIGTERM */
+	int no_match;              /* enum policy_no_match */
+	int syslog_facility;       /* LOG_DAEMON or LOG_AUTH */
+	char *jobname;             /* JOBNAME printed in messages */
+};
+
+struct policy {
+	atomic_uint refs;
+	char *path;
+	struct policy_settings settings;
+	struct policy_keyring *keyrings;
+	size_t nkeyrings;
+	struct policy_group *groups;
+	size_t ngroups;
+	struct policy_env *envs;
+	size_t nenvs;
+	struct policy_conn_action *conns;
+	size_t nconns;
+	struct policy_rule *rules; /* sorted: priority desc, name asc */
+	size_t nrules;
+	struct policy_listener *listeners;
+	size_t nlisteners;
+	unsigned generation;
+};
+
+/* What a rule can match on. Addresses are IPv4-mapped for IPv4. */
+struct policy_conn_attrs {
+	uint8_t local_addr[16];
+	uint8_t remote_addr[16];
+	uint16_t local_port, remote_port;
+	int direction;
+};
+
+/* Loads, validates and resolves the policy in 'path'. On success *out owns the new
+ * policy (one reference). On failure *out is NULL and 'dl' says why; 'dl' also
+ * holds warnings on success. */
+ATTLS_NODISCARD int policy_load(const char *path, struct policy **out, struct diag_list *dl);
+/* The same from memory; 'name' is used in diagnostics and relative paths resolve
+ * against 'basedir' (NULL: the current directory). */
+ATTLS_NODISCARD int policy_parse(const char *name, const char *text, size_t len,
+				 const char *basedir, struct policy **out, struct diag_list *dl);
+struct policy *policy_ref(struct policy *p);
+void policy_unref(struct policy *p);
+
+/* First rule by (priority desc, name asc) whose conditions all hold, or NULL. */
+const struct policy_rule *policy_match(const struct policy *p, const struct policy_conn_attrs *a);
+
+/* Prints the effective policy, defaults resolved, rule by rule in match order. */
+void policy_dump(const struct policy *p, FILE *out);
+
+/* Helpers shared with the daemon and tests. */
+int policy_addr_parse(const char *s, struct policy_addr_range *out);
+bool policy_addrs_contain(const struct policy_addrs *as, const uint8_t addr[16]);
+void policy_addr_from_v4(uint32_t be_addr, uint8_t out[16]);
+/* Formats an address (IPv4-mapped ones as dotted quad). */
+void policy_addr_format(const uint8_t addr[16], char *buf, size_t len);
+const char *policy_role_name(int role);
+const char *policy_client_auth_name(int ca);
+const char *policy_direction_name(int dir);
+
+#endif

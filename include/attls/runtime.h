@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A runtime generation: one policy plus what the daemon built from it (TLS
+ * contexts, resolved backend addresses). Immutable and reference-counted; a
+ * connection holds the generation it was mapped with until it closes. */
+#ifndef ATTLS_RUNTIME_H
+#define ATTLS_RUNTIME_H
+
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "attls/compiler.h"
+#include "attls/policy.h"
+
+struct rt_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct rt_rule {
+	SSL_CTX *ctx; /* NULL when the rule's group is disabled (clear text) */
+	struct rt_addr backend;
+};
+
+struct rt_gen {
+	atomic_uint refs;
+	struct policy *policy;
+	struct rt_rule *rules;         /* parallel to policy->rules */
+	struct rt_addr *listen_addrs;  /* parallel to policy->listeners */
+	struct rt_addr *listen_backends;
+	char userid[33];               /* USERID printed in messages */
+};
+
+/* Builds TLS contexts and resolves addresses for 'p' (a reference is taken).
+ * On failure prints why to the log and returns a negative code. */
+ATTLS_NODISCARD int rt_gen_new(struct policy *p, struct rt_gen **out);
+struct rt_gen *rt_gen_ref(struct rt_gen *g);
+void rt_gen_unref(struct rt_gen *g);
+/* Formats an address as ip..port (the AT-TLS form). */
+void rt_addr_format(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

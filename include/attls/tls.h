@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* TLS contexts built from policy rules, and the mapping of OpenSSL outcomes to
+ * System SSL / AT-TLS return codes with a cause in words. */
+#ifndef ATTLS_TLS_H
+#define ATTLS_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "attls/compiler.h"
+#include "attls/policy.h"
+
+/* Builds the SSL_CTX for a rule's effective parameters. On failure returns a
+ * negative code, *rc the return code to report (e.g. 428) and 'err' the reason. */
+ATTLS_NODISCARD int tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err,
+				size_t errlen);
+
+/* What a connection remembers of its handshake for diagnostics. */
+struct tls_diag {
+	int alert_sent;     /* TLS alert description we sent, -1 none */
+	int alert_recv;     /* TLS alert description the peer sent, -1 none */
+	int verify_err;     /* first X509_V_ERR_* seen, 0 none */
+	int verify_depth;
+	char subject[160];  /* of the certificate that failed verification */
+	char issuer[160];
+	char not_after[32];
+};
+
+void tls_diag_init(struct tls_diag *d);
+/* Installs callbacks that fill 'd' (which must outlive 'ssl'). */
+void tls_diag_attach(SSL *ssl, struct tls_diag *d);
+/* Stops filling the diagnostics (after a successful handshake). */
+void tls_diag_detach(SSL *ssl);
+
+/* Classifies a failed SSL_do_handshake/SSL_read/SSL_write. 'ssl_err' is the
+ * SSL_get_error() value, 'sys_errno' errno at the time, 'e' the first queued
+ * OpenSSL error (0 none). Fills 'cause' with evidence; returns the RC. */
+int tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
+		     unsigned long e, char *cause, size_t len);
+const char *tls_alert_name(int desc);
+/* 4-hex-digit IANA code of the negotiated cipher ("1302"). */
+void tls_cipher_code(const SSL *ssl, char out[5]);
+
+#endif

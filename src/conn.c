@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Connection lifecycle: accept, policy mapping, the TLS handshake with its two
+ * timers, the single state setter, the single exit (conn_finish) and the free
+ * in the last close callback. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "attls/log.h"
+#include "attls/rc.h"
+#include "conn.h"
+#include "ezd.h"
+#include "worker.h"
+
+static const char *const end_names[] = {
+	[CONN_END_NONE] = "none",
+	[CONN_END_DONE] = "done",
+	[CONN_END_HANDSHAKE_FAILED] = "handshake_failed",
+	[CONN_END_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+	[CONN_END_CLEAR_TEXT] = "clear_text",
+	[CONN_END_BACKEND_FAILED] = "backend_failed",
+	[CONN_END_CLIENT_RESET] = "client_reset",
+	[CONN_END_BACKEND_RESET] = "backend_reset",
+	[CONN_END_TLS_ERROR] = "tls_error",
+	[CONN_END_IDLE_TIMEOUT] = "idle_timeout",
+	[CONN_END_SHUTDOWN] = "shutdown",
+	[CONN_END_DENIED] = "denied",
+	[CONN_END_LIMIT] = "limit",
+	[CONN_END_INTERNAL] = "internal_error",
+};
+
+static const char *const state_names[] = {
+	[CONN_ACCEPTED] = "accepted",     [CONN_HANDSHAKING] = "handshaking",
+	[CONN_CONNECTING] = "connecting", [CONN_RELAYING] = "relaying",
+	[CONN_CLOSING] = "closing",
+};
+
+static void on_client_poll(uv_poll_t *h, int status, int events);
+static void on_timer(uv_timer_t *t);
+
+const char *
+conn_end_name(enum conn_end e)
+{
+	return end_names[e];
+}
+
+void
+conn_set_state(struct conn *c, enum conn_state s)
+{
+	if (c->state == s)
+		return;
+	if (log_enabled(LOG_DEBUG))
+		log_debug("conn %08X: %s -> %s", c->id, state_names[c->state], state_names[s]);
+	c->state = s;
+}
+
+void
+conn_touch(struct conn *c)
+{
+	c->last_ms = uv_now(&c->w->loop);
+}
+
+static void
+poll_set(uv_poll_t *h, int *cur, int want, uv_poll_cb cb)
+{
+	if (want == *cur)
+		return;
+	if (want)
+		uv_poll_start(h, want, cb);
+	else
+		uv_poll_stop(h);
+	*cur = want;
+}
+
+void
+conn_update_polls(struct conn *c)
+{
+	int cw = 0, bw = 0;
+
+	switch (c->state) {
+	case CONN_ACCEPTED:
+		cw = UV_READABLE;
+		break;
+	case CONN_HANDSHAKING:
+		cw = c->read_wants_write ? UV_WRITABLE : UV_READABLE;
+		break;
+	case CONN_CONNECTING:
+		bw = UV_WRITABLE;
+		break;
+	case CONN_RELAYING:
+		if ((!c->c_eof && !c->to_b.len) || c->write_wants_read)
+			cw |= UV_READABLE;
+		if (c->to_c.len || c->read_wants_write || (c->b_eof && !c->c_shut && !c->to_c.len))
+			cw |= UV_WRITABLE;
+		if (!c->b_eof && !c->to_c.len)
+			bw |= UV_READABLE;
+		if (c->to_b.len)
+			bw |= UV_WRITABLE;
+		break;
+	case CONN_CLOSING:
+		return;
+	}
+	poll_set(&c->cpoll, &c->cev, cw, on_client_poll);
+	if (c->bpoll_init)
+		poll_set(&c->bpoll, &c->bev, bw, upstream_poll_cb);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->ssl)
+		SSL_free(c->ssl);
+	free(c->diag);
+	if (c->cfd >= 0)
+		close(c->cfd);
+	if (c->bfd >= 0)
+		close(c->bfd);
+	free(c->to_b.buf);
+	free(c->to_c.buf);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	rt_gen_unref(c->gen);
+	free(c);
+	worker_conn_gone(w);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (--c->open_handles == 0)
+		conn_free(c);
+}
+
+static const char *
+end_event(enum conn_end end)
+{
+	switch (end) {
+	case CONN_END_HANDSHAKE_FAILED:
+	case CONN_END_HANDSHAKE_TIMEOUT:
+	case CONN_END_CLEAR_TEXT:
+		return "Initial Handshake";
+	case CONN_END_BACKEND_FAILED:
+		return "Backend Connect";
+	case CONN_END_TLS_ERROR:
+		return "Data Decryption";
+	case CONN_END_DENIED:
+		return "Policy Mapping";
+	default:
+		return "Connection Init";
+	}
+}
+
+/* AT-TLS resets connections whose handshake timed out; so do we. */
+static void
+set_reset_on_close(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+void
+conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
+{
+	if (c->state == CONN_CLOSING)
+		return;
+	c->end = end;
+	c->end_rc = rc;
+	if (rc)
+		ezd_error(c, rc, end_event(end), cause);
+	/* A connection stopped for our reasons gets a close_notify if it can take one. */
+	if (c->ssl && c->hs_ms && !c->c_shut &&
+	    (end == CONN_END_IDLE_TIMEOUT || end == CONN_END_SHUTDOWN ||
+	     end == CONN_END_BACKEND_RESET)) {
+		ERR_clear_error();
+		(void)SSL_shutdown(c->ssl);
+	}
+	if (end == CONN_END_HANDSHAKE_TIMEOUT || end == CONN_END_CLEAR_TEXT)
+		set_reset_on_close(c->cfd);
+	if (end == CONN_END_CLIENT_RESET)
+		set_reset_on_close(c->bfd);
+	if (end == CONN_END_BACKEND_RESET)
+		set_reset_on_close(c->cfd);
+	ERR_clear_error();
+	ezd_close(c);
+	conn_set_state(c, CONN_CLOSING);
+	uv_close((uv_handle_t *)&c->cpoll, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	if (c->bpoll_init)
+		uv_close((uv_handle_t *)&c->bpoll, on_handle_closed);
+}
+
+/* Describes the first bytes of a non-TLS peer without logging payload: only
+ * the protocol it looks like and whether the bytes are printable. */
+static void
+describe_clear_text(const unsigned char *b, ssize_t n, char *out, size_t len)
+{
+	static const char *const http[] = { "GET ", "POST", "HEAD", "PUT ", "OPTI", "DELE",
+					    "CONN", "PATC", NULL };
+	size_t i;
+
+	for (i = 0; http[i]; i++)
+		if (n >= 4 && memcmp(b, http[i], 4) == 0) {
+			snprintf(out, len, "the first bytes look like a plain HTTP request (%.4s...): "
+					   "the client used http:// on a TLS port",
+				 (const char *)b);
+			return;
+		}
+	if (n >= 4 && memcmp(b, "SSH-", 4) == 0) {
+		snprintf(out, len, "the first bytes look like an SSH banner");
+		return;
+	}
+	snprintf(out, len, "first byte 0x%02X is not a TLS record type (0x14-0x18)", b[0]);
+}
+
+static void
+handshake_step(struct conn *c)
+{
+	int r, e, serr;
+	unsigned long le;
+	char cause[512];
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->hs_ms = uv_now(&c->w->loop);
+		/* The diagnostics are only for failed handshakes; give the memory back. */
+		tls_diag_detach(c->ssl);
+		free(c->diag);
+		c->diag = NULL;
+		c->read_wants_write = false;
+		upstream_connect(c);
+		return;
+	}
+	serr = errno;
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		c->read_wants_write = e == SSL_ERROR_WANT_WRITE;
+		conn_update_polls(c);
+		return;
+	}
+	le = ERR_peek_error();
+	r = tls_err_classify(c->ssl, c->diag, e, serr, le, cause, sizeof(cause));
+	conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
+}
+
+/* Before OpenSSL sees anything, looks at the first bytes: clear text on a TLS
+ * port is RC 5003, and the start timer (5004) becomes the completion timer. */
+static void
+first_bytes(struct conn *c)
+{
+	unsigned char b[8];
+	char cause[256];
+	ssize_t n;
+
+	n = recv(c->cfd, b, sizeof(b), MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		snprintf(cause, sizeof(cause), "the peer reset the connection (%s) before sending "
+					       "a hello",
+			 strerror(errno));
+		conn_finish(c, CONN_END_HANDSHAKE_FAILED, RC_IO_ERROR, cause);
+		return;
+	}
+	if (n == 0) {
+		conn_finish(c, CONN_END_HANDSHAKE_FAILED, RC_SOCKET_CLOSED,
+			    "the peer closed the connection before sending a hello");
+		return;
+	}
+	if (b[0] < 0x14 || b[0] > 0x18) {
+		describe_clear_text(b, n, cause, sizeof(cause));
+		conn_finish(c, CONN_END_CLEAR_TEXT, RC_CLEAR_TEXT, cause);
+		return;
+	}
+	conn_set_state(c, CONN_HANDSHAKING);
+	uv_timer_start(&c->timer, on_timer, (uint64_t)c->rule->eff.handshake_timeout * 1000, 0);
+	handshake_step(c);
+}
+
+/* libuv reports POLLERR (usually a reset from the peer) as UV_EBADF; the socket
+ * error says what really happened. */
+static int
+socket_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	return err ? err : ECONNRESET;
+}
+
+static void
+client_poll_error(struct conn *c)
+{
+	int err = socket_error(c->cfd);
+	char cause[160];
+
+	if (c->state == CONN_RELAYING) {
+		conn_finish(c, CONN_END_CLIENT_RESET, 0, NULL);
+		return;
+	}
+	snprintf(cause, sizeof(cause), "the peer reset the connection (%s) during the handshake",
+		 strerror(err));
+	conn_finish(c, CONN_END_HANDSHAKE_FAILED,
+		    err == ECONNRESET || err == EPIPE ? RC_IO_ERROR : RC_SOCKET_CLOSED, cause);
+}
+
+static void
+on_client_poll(uv_poll_t *h, int status, int events)
+{
+	struct conn *c = h->data;
+
+	if (status < 0) {
+		client_poll_error(c);
+		return;
+	}
+	switch (c->state) {
+	case CONN_ACCEPTED:
+		first_bytes(c);
+		break;
+	case CONN_HANDSHAKING:
+		handshake_step(c);
+		break;
+	case CONN_RELAYING:
+		relay_on_client(c, events);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	uint64_t now = uv_now(&c->w->loop), idle;
+	char cause[160];
+	unsigned hto = c->rule ? c->rule->eff.handshake_timeout : 0;
+
+	switch (c->state) {
+	case CONN_ACCEPTED:
+		snprintf(cause, sizeof(cause), "no TLS record arrived within handshake_timeout "
+					       "(%us) of the connection",
+			 hto);
+		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_START_TIMEOUT, cause);
+		break;
+	case CONN_HANDSHAKING:
+		snprintf(cause, sizeof(cause), "the handshake started but did not complete within "
+					       "handshake_timeout (%us)",
+			 hto);
+		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_TIMEOUT, cause);
+		break;
+	case CONN_CONNECTING:
+		snprintf(cause, sizeof(cause), "the backend did not accept within connect_timeout "
+					       "(%us)",
+			 c->gen->policy->settings.connect_timeout);
+		conn_finish(c, CONN_END_BACKEND_FAILED, RC_BACKEND_TIMEOUT, cause);
+		break;
+	case CONN_RELAYING:
+		idle = (uint64_t)c->gen->policy->settings.idle_timeout * 1000;
+		if (now - c->last_ms >= idle)
+			conn_finish(c, CONN_END_IDLE_TIMEOUT, 0, NULL);
+		else
+			uv_timer_start(&c->timer, on_timer, idle - (now - c->last_ms), 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Arms the timer for the current state (connect, idle). */
+void
+conn_arm_timer(struct conn *c, uint64_t ms)
+{
+	if (ms)
+		uv_timer_start(&c->timer, on_timer, ms, 0);
+	else
+		uv_timer_stop(&c->timer);
+}
+
+static const struct policy_rule *
+map_connection(struct conn *c)
+{
+	struct policy_conn_attrs a;
+	const struct sockaddr *l = (const struct sockaddr *)&c->local;
+	const struct sockaddr *r = (const struct sockaddr *)&c->remote;
+
+	memset(&a, 0, sizeof(a));
+	a.direction = POLICY_DIR_INBOUND;
+	if (l->sa_family == AF_INET) {
+		policy_addr_from_v4(((const struct sockaddr_in *)l)->sin_addr.s_addr, a.local_addr);
+		policy_addr_from_v4(((const struct sockaddr_in *)r)->sin_addr.s_addr, a.remote_addr);
+		a.local_port = ntohs(((const struct sockaddr_in *)l)->sin_port);
+		a.remote_port = ntohs(((const struct sockaddr_in *)r)->sin_port);
+	} else {
+		memcpy(a.local_addr, &((const struct sockaddr_in6 *)l)->sin6_addr, 16);
+		memcpy(a.remote_addr, &((const struct sockaddr_in6 *)r)->sin6_addr, 16);
+		a.local_port = ntohs(((const struct sockaddr_in6 *)l)->sin6_port);
+		a.remote_port = ntohs(((const struct sockaddr_in6 *)r)->sin6_port);
+	}
+	return policy_match(c->gen->policy, &a);
+}
+
+static int
+start_tls(struct conn *c)
+{
+	const struct rt_rule *rr = &c->gen->rules[c->rule->index];
+
+	if (!(c->ssl = SSL_new(rr->ctx)) || !(c->diag = malloc(sizeof(*c->diag))))
+		return -1;
+	if (SSL_set_fd(c->ssl, c->cfd) != 1)
+		return -1;
+	SSL_set_accept_state(c->ssl);
+	tls_diag_init(c->diag);
+	tls_diag_attach(c->ssl, c->diag);
+	uv_timer_start(&c->timer, on_timer, (uint64_t)c->rule->eff.handshake_timeout * 1000, 0);
+	conn_update_polls(c);
+	return 0;
+}
+
+static void
+conn_map_and_start(struct conn *c, unsigned listener)
+{
+	const struct policy *p = c->gen->policy;
+
+	c->rule = map_connection(c);
+	ezd_map(c);
+	if (!c->rule && p->settings.no_match == POLICY_NO_MATCH_DENY) {
+		conn_finish(c, CONN_END_DENIED, RC_NO_POLICY_DENIED,
+			    "no rule matched this connection and settings.no_match is deny");
+		return;
+	}
+	c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
+			     : &c->gen->listen_backends[listener];
+	if (!c->rule || !c->rule->eff.enabled) {
+		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text. */
+		upstream_connect(c);
+		return;
+	}
+	if (start_tls(c) != 0) {
+		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "cannot create the TLS session");
+		ERR_clear_error();
+	}
+}
+
+void
+conn_accept(struct worker *w, int fd, unsigned listener)
+{
+	socklen_t len;
+	struct conn *c;
+	int one = 1;
+
+	if (!(c = calloc(1, sizeof(*c)))) {
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->gen = rt_gen_ref(w->gen);
+	c->cfd = fd;
+	c->bfd = -1;
+	c->id = worker_next_connid();
+	c->start_ms = c->last_ms = uv_now(&w->loop);
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	len = sizeof(c->local);
+	getsockname(fd, (struct sockaddr *)&c->local, &len);
+	len = sizeof(c->remote);
+	getpeername(fd, (struct sockaddr *)&c->remote, &len);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	uv_poll_init(&w->loop, &c->cpoll, fd);
+	uv_timer_init(&w->loop, &c->timer);
+	c->cpoll.data = c->timer.data = c;
+	c->open_handles = 2;
+	if (w->nconns > c->gen->policy->settings.max_connections) {
+		c->rule = map_connection(c);
+		conn_finish(c, CONN_END_LIMIT, RC_CONN_LIMIT,
+			    "this worker holds settings.max_connections connections");
+		return;
+	}
+	conn_map_and_start(c, listener);
+}

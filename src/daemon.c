@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Start-up order (listeners bound before anything starts, so a port in use
+ * leaves nothing half-started), worker threads, signals, graceful shutdown. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "attls/daemon.h"
+#include "attls/err.h"
+#include "attls/log.h"
+#include "attls/runtime.h"
+#include "worker.h"
+
+#define LISTEN_BACKLOG 4096
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct rt_gen *gen;
+	struct worker **workers;
+	unsigned nworkers;
+	int *fds; /* nworkers x nlisteners */
+	uv_loop_t *loop;
+	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t drain, check;
+	bool stopping;
+};
+
+static atomic_uint workers_done;
+
+static int
+listen_socket(const struct rt_addr *a, bool reuseport, int *out)
+{
+	int fd, one = 1, r;
+
+	*out = -1;
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
+	if (a->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
+		goto fail;
+	if (listen(fd, LISTEN_BACKLOG) != 0)
+		goto fail;
+	*out = fd;
+	return 0;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Binds every listener once per worker. A first bind without SO_REUSEPORT
+ * proves nobody else holds the port (another attlsd would share it silently). */
+static int
+open_listeners(struct daemon *d)
+{
+	const struct policy *p = d->gen->policy;
+	unsigned i, k;
+	int probe, r;
+	char where[80];
+
+	d->fds = malloc(sizeof(int) * (p->nlisteners * d->nworkers + 1));
+	if (!d->fds)
+		return ATTLS_ENOMEM;
+	for (i = 0; i < p->nlisteners * d->nworkers; i++)
+		d->fds[i] = -1;
+	for (i = 0; i < p->nlisteners; i++) {
+		rt_addr_format((const struct sockaddr *)&d->gen->listen_addrs[i].ss, where,
+			       sizeof(where));
+		r = listen_socket(&d->gen->listen_addrs[i], false, &probe);
+		if (r == 0)
+			close(probe);
+		for (k = 0; r == 0 && k < d->nworkers; k++)
+			r = listen_socket(&d->gen->listen_addrs[i], true,
+					  &d->fds[k * p->nlisteners + i]);
+		if (r != 0) {
+			log_error("%s:%u:%u: cannot listen on %s: %s", p->path, p->listeners[i].pos.line,
+				  p->listeners[i].pos.col, where, strerror(-r));
+			return ATTLS_ESYS;
+		}
+		log_info("listening on %s, backend %s:%u", where, p->listeners[i].backend.host,
+			 p->listeners[i].backend.port);
+	}
+	return 0;
+}
+
+static void
+close_listeners(struct daemon *d)
+{
+	unsigned i;
+
+	for (i = 0; d->fds && i < d->gen->policy->nlisteners * d->nworkers; i++)
+		if (d->fds[i] >= 0)
+			close(d->fds[i]);
+	free(d->fds);
+	d->fds = NULL;
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void
+on_check(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (atomic_load(&workers_done) < d->nworkers)
+		return;
+	uv_close((uv_handle_t *)&d->sigterm, on_closed);
+	uv_close((uv_handle_t *)&d->sigint, on_closed);
+	uv_close((uv_handle_t *)&d->sighup, on_closed);
+	uv_close((uv_handle_t *)&d->drain, on_closed);
+	uv_close((uv_handle_t *)&d->check, on_closed);
+}
+
+static void
+on_drain_timeout(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	unsigned i;
+
+	log_notice("shutdown_timeout reached with %u connections left; closing them",
+		   worker_live_connections());
+	for (i = 0; i < d->nworkers; i++)
+		worker_command(d->workers[i], WORKER_CMD_ABORT);
+}
+
+static void
+on_stop_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	unsigned i, timeout = d->gen->policy->settings.shutdown_timeout;
+
+	if (d->stopping) {
+		log_notice("second signal %d: closing all connections now", signum);
+		on_drain_timeout(&d->drain);
+		return;
+	}
+	d->stopping = true;
+	log_notice("signal %d: no longer accepting; %u live connections may take up to %us",
+		   signum, worker_live_connections(), timeout);
+	for (i = 0; i < d->nworkers; i++)
+		worker_command(d->workers[i], WORKER_CMD_STOP);
+	uv_timer_start(&d->drain, on_drain_timeout, (uint64_t)timeout * 1000, 0);
+	uv_timer_start(&d->check, on_check, 50, 50);
+}
+
+static void
+on_sighup(uv_signal_t *s, int signum)
+{
+	(void)s;
+	(void)signum;
+	log_notice("SIGHUP: policy reload is not in this version of attlsd; the running policy "
+		   "stays in force");
+}
+
+static int
+daemonize(const char *pidfile)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return ATTLS_ESYS;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return ATTLS_ESYS;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	(void)pidfile;
+	return chdir("/") == 0 ? 0 : ATTLS_ESYS;
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	if (!(f = fopen(path, "w"))) {
+		log_warn("cannot write pid file %s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+static void
+worker_done_hook(struct worker *w)
+{
+	(void)w;
+	atomic_fetch_add(&workers_done, 1);
+}
+
+static int
+start_workers(struct daemon *d)
+{
+	unsigned i, nl = (unsigned)d->gen->policy->nlisteners;
+
+	d->workers = calloc(d->nworkers, sizeof(*d->workers));
+	if (!d->workers)
+		return ATTLS_ENOMEM;
+	for (i = 0; i < d->nworkers; i++) {
+		if (worker_new(i, d->gen, &d->fds[i * nl], nl, &d->workers[i]) != 0)
+			return ATTLS_ENOMEM;
+		d->workers[i]->on_done = worker_done_hook;
+	}
+	/* The workers own the sockets now. */
+	free(d->fds);
+	d->fds = NULL;
+	for (i = 0; i < d->nworkers; i++) {
+		if (worker_start(d->workers[i]) != 0) {
+			/* Nothing half-started: stop and join the ones that run. */
+			while (i-- > 0) {
+				worker_command(d->workers[i], WORKER_CMD_ABORT);
+				worker_join(d->workers[i]);
+			}
+			return ATTLS_ESYS;
+		}
+	}
+	return 0;
+}
+
+static void
+setup_signals(struct daemon *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	uv_signal_init(d->loop, &d->sigterm);
+	uv_signal_init(d->loop, &d->sigint);
+	uv_signal_init(d->loop, &d->sighup);
+	uv_timer_init(d->loop, &d->drain);
+	uv_timer_init(d->loop, &d->check);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d->drain.data = d->check.data = d;
+	uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
+	uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
+	uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+}
+
+int
+daemon_run(const struct daemon_opts *o, struct policy *p)
+{
+	struct daemon d;
+	unsigned i;
+	int r, code = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.nworkers = o->workers ? o->workers : p->settings.workers;
+	if (!d.nworkers) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		d.nworkers = n > 0 ? (unsigned)n : 1;
+	}
+	if ((r = rt_gen_new(p, &d.gen)) != 0)
+		return 1;
+	if ((r = open_listeners(&d)) != 0)
+		goto out;
+	/* Start-up errors went to stderr; from here on a daemon logs to syslog. */
+	if (!o->foreground)
+		log_open("attlsd", false, p->settings.syslog_facility);
+	if (!o->foreground && daemonize(o->pidfile) != 0) {
+		log_error("cannot become a daemon: %s", strerror(errno));
+		goto out;
+	}
+	write_pidfile(o->pidfile);
+	d.loop = uv_default_loop();
+	setup_signals(&d);
+	if ((r = start_workers(&d)) != 0) {
+		log_error("cannot start workers: %s", attls_strerror(r));
+		goto out;
+	}
+	log_notice("EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR %s (%u workers, %zu rules, %zu "
+		   "listeners)",
+		   p->settings.jobname, d.nworkers, p->nrules, p->nlisteners);
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	for (i = 0; i < d.nworkers; i++)
+		worker_join(d.workers[i]);
+	log_notice("attlsd stopped");
+	code = 0;
+out:
+	for (i = 0; d.workers && i < d.nworkers; i++)
+		worker_free(d.workers[i]);
+	free(d.workers);
+	close_listeners(&d);
+	if (d.loop)
+		uv_loop_close(d.loop);
+	if (o->pidfile && code == 0)
+		unlink(o->pidfile);
+	rt_gen_unref(d.gen);
+	return code;
+}

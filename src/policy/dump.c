@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy_dump(): the effective policy, defaults resolved, rule by rule in match
+ * order, in the spirit of z/OS `pasearch -t`. Driven by the schema tables. */
+#include "config.h"
+
+#include <string.h>
+
+#include "policy_int.h"
+
+#define LABEL_W 26
+
+static void
+line(FILE *out, int indent, const char *label, const char *value)
+{
+	fprintf(out, "%*s%-*s %s\n", indent, "", LABEL_W - indent, label, value);
+}
+
+static void
+dump_rows(FILE *out, int indent, const struct schema_row *rows, size_t n, const void *base)
+{
+	char buf[512], label[64];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (rows[i].type == ST_REF)
+			continue;
+		schema_format(&rows[i], base, buf, sizeof(buf));
+		snprintf(label, sizeof(label), "%s:", rows[i].key);
+		line(out, indent, label, buf);
+	}
+}
+
+static void
+dump_effective(FILE *out, const struct policy_rule *r)
+{
+	char buf[128];
+
+	line(out, 4, "handshake_role:", policy_role_name(r->eff.role));
+	if (r->eff.role == POLICY_ROLE_SERVER_CLIENT_AUTH)
+		line(out, 4, "client_auth_type:", policy_client_auth_name(r->eff.client_auth));
+	snprintf(buf, sizeof(buf), "%s%s%s%s",
+		 r->eff.protocols & POLICY_PROTO_TLS1_0 ? "TLSv1.0 " : "",
+		 r->eff.protocols & POLICY_PROTO_TLS1_1 ? "TLSv1.1 " : "",
+		 r->eff.protocols & POLICY_PROTO_TLS1_2 ? "TLSv1.2 " : "",
+		 r->eff.protocols & POLICY_PROTO_TLS1_3 ? "TLSv1.3" : "");
+	line(out, 4, "protocols:", buf);
+	snprintf(buf, sizeof(buf), "%u", r->eff.handshake_timeout);
+	line(out, 4, "handshake_timeout:", buf);
+	snprintf(buf, sizeof(buf), "%u", r->eff.trace);
+	line(out, 4, "trace:", buf);
+	if (r->env && r->env->keyring) {
+		const struct schema_section *ks = schema_section_find("keyrings");
+		line(out, 4, "keyring:", r->env->keyring->name);
+		dump_rows(out, 6, ks->rows, ks->nrows, r->env->keyring);
+	}
+}
+
+static void
+dump_rule(FILE *out, const struct policy *p, const struct policy_rule *r)
+{
+	const struct schema_section *rs = schema_section_find("rules");
+	const struct policy_listener *l = &p->listeners[r->listener];
+	char buf[128];
+
+	fprintf(out, "\nrule: %s\n", r->name);
+	snprintf(buf, sizeof(buf), "%u", r->index + 1);
+	line(out, 2, "sequence:", buf);
+	dump_rows(out, 2, rs->rows, rs->nrows, r);
+	if (r->direction != POLICY_DIR_OUTBOUND && p->nlisteners > r->listener) {
+		snprintf(buf, sizeof(buf), strchr(l->host, ':') ? "[%s]:%u" : "%s:%u", l->host,
+			 l->port);
+		line(out, 2, "listener:", buf);
+	}
+	line(out, 2, "group:", r->group ? r->group->name : "-");
+	line(out, 4, "enabled:", r->eff.enabled ? "On" : "Off");
+	line(out, 2, "environment:", r->env ? r->env->name : "-");
+	line(out, 2, "connection:", r->conn ? r->conn->name : "-");
+	line(out, 2, "effective:", r->eff.enabled ? "" : "(clear text)");
+	if (r->eff.enabled)
+		dump_effective(out, r);
+}
+
+void
+policy_dump(const struct policy *p, FILE *out)
+{
+	const struct schema_section *ss = schema_section_find("settings");
+	size_t i;
+
+	fprintf(out, "# effective policy from %s: %zu rules in match order\n", p->path, p->nrules);
+	fprintf(out, "settings:\n");
+	dump_rows(out, 2, ss->rows, ss->nrows, &p->settings);
+	for (i = 0; i < p->nrules; i++)
+		dump_rule(out, p, &p->rules[i]);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy_match(): connection attributes -> first matching rule. Pure, no I/O. */
+#include "config.h"
+
+#include "attls/policy.h"
+
+static bool
+ports_contain(const struct policy_ports *pp, uint16_t port)
+{
+	return port >= pp->lo && port <= pp->hi;
+}
+
+static bool
+rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a)
+{
+	if (!(r->direction & a->direction))
+		return false;
+	if (!ports_contain(&r->local_port, a->local_port) ||
+	    !ports_contain(&r->remote_port, a->remote_port))
+		return false;
+	return policy_addrs_contain(&r->local_addr, a->local_addr) &&
+	       policy_addrs_contain(&r->remote_addr, a->remote_addr);
+}
+
+const struct policy_rule *
+policy_match(const struct policy *p, const struct policy_conn_attrs *a)
+{
+	size_t i;
+
+	/* Rules are stored in match order: priority descending, then name. */
+	for (i = 0; i < p->nrules; i++)
+		if (rule_matches(&p->rules[i], a))
+			return &p->rules[i];
+	return NULL;
+}

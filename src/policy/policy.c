@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Policy generations: reference counting and freeing. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "policy_int.h"
+
+struct policy *
+policy_ref(struct policy *p)
+{
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
+void
+policy_unref(struct policy *p)
+{
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1)
+		policy_free(p);
+}
+
+/* Frees every field of 'n' entries of 'size' bytes described by a section. */
+static void
+free_entries(const struct schema_section *sec, void *arr, size_t n, size_t size)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		char *e = (char *)arr + i * size;
+
+		free(*(char **)e); /* every named entry starts with its name */
+		for (j = 0; j < sec->nrows; j++)
+			schema_free_field(&sec->rows[j], e);
+	}
+	free(arr);
+}
+
+void
+policy_free(struct policy *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	free_entries(schema_section_find("keyrings"), p->keyrings, p->nkeyrings,
+		     sizeof(*p->keyrings));
+	free_entries(schema_section_find("groups"), p->groups, p->ngroups, sizeof(*p->groups));
+	free_entries(schema_section_find("environments"), p->envs, p->nenvs, sizeof(*p->envs));
+	free_entries(schema_section_find("connections"), p->conns, p->nconns, sizeof(*p->conns));
+	free_entries(schema_section_find("rules"), p->rules, p->nrules, sizeof(*p->rules));
+	for (i = 0; i < p->nlisteners; i++) {
+		free(p->listeners[i].host);
+		free(p->listeners[i].backend.host);
+	}
+	free(p->listeners);
+	free(p->settings.jobname);
+	free(p->path);
+	free(p);
+}

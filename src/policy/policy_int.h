@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to the policy module: what load.c, validate.c, dump.c share. */
+#ifndef ATTLS_POLICY_INT_H
+#define ATTLS_POLICY_INT_H
+
+#include "attls/policy.h"
+#include "schema.h"
+
+#define POLICY_NAME_MAX 32 /* AT-TLS statement names are 1 to 32 characters */
+
+/* Resolves references, checks cross-entry rules, computes effective settings,
+ * sorts rules into match order and derives listeners; errors go to 'dl'. */
+void policy_resolve(struct policy *p, struct diag_list *dl);
+void policy_free(struct policy *p);
+const char *policy_section_noun(const char *key);
+
+#endif

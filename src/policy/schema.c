@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The policy schema: a table per section, and one setter per value type. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "attls/err.h"
+#include "schema.h"
+
+static const struct schema_enum enum_bool[] = {
+	{ "On", 1 }, { "Off", 0 }, { "true", 1 }, { "false", 0 },
+	{ "yes", 1 }, { "no", 0 }, { NULL, 0 },
+};
+
+static const struct schema_enum enum_role[] = {
+	{ "Client", POLICY_ROLE_CLIENT },
+	{ "Server", POLICY_ROLE_SERVER },
+	{ "ServerWithClientAuth", POLICY_ROLE_SERVER_CLIENT_AUTH },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_client_auth[] = {
+	{ "Required", POLICY_CA_REQUIRED },
+	{ "PassThru", POLICY_CA_PASSTHRU },
+	{ "Full", POLICY_CA_FULL },
+	{ "SAFCheck", POLICY_CA_SAFCHECK },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_direction[] = {
+	{ "Inbound", POLICY_DIR_INBOUND },
+	{ "Outbound", POLICY_DIR_OUTBOUND },
+	{ "Both", POLICY_DIR_BOTH },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_no_match[] = {
+	{ "clear", POLICY_NO_MATCH_CLEAR },
+	{ "deny", POLICY_NO_MATCH_DENY },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_facility[] = {
+	{ "Daemon", LOG_DAEMON },
+	{ "Auth", LOG_AUTH },
+	{ NULL, 0 },
+};
+
+#define ROW(k, a, t, s, f, ...) { .key = k, .attls = a, .type = t, .offset = offsetof(s, f), __VA_ARGS__ }
+
+static const struct schema_row settings_rows[] = {
+	ROW("workers", "-", ST_UINT, struct policy_settings, workers, .min = 0, .max = 256,
+	    .def = "0", .help = "worker threads, each with its own event loop and listener; 0 = one per CPU"),
+	ROW("max_connections", "-", ST_UINT, struct policy_settings, max_connections, .min = 1,
+	    .max = 1000000, .def = "10000",
+	    .help = "connections per worker; beyond it new connections are refused (RC 5106)"),
+	ROW("idle_timeout", "-", ST_UINT, struct policy_settings, idle_timeout, .min = 0,
+	    .max = 604800, .def = "3600",
+	    .help = "seconds without data either way before an established connection is closed; 0 = never"),
+	ROW("connect_timeout", "-", ST_UINT, struct policy_settings, connect_timeout, .min = 1,
+	    .max = 600, .def = "10", .help = "seconds to connect to the backend (RC 5102 when exceeded)"),
+	ROW("shutdown_timeout", "-", ST_UINT, struct policy_settings, shutdown_timeout, .min = 0,
+	    .max = 3600, .def = "30",
+	    .help = "seconds live connections may take to finish after SIGTERM"),
+	ROW("no_match", "-", ST_ENUM, struct policy_settings, no_match, .enums = enum_no_match,
+	    .def = "clear",
+	    .help = "a connection that matches no rule: clear (AT-TLS: relay clear text) or deny"),
+	ROW("syslog_facility", "TTLSGroupAdvancedParms SyslogFacility", ST_ENUM,
+	    struct policy_settings, syslog_facility, .enums = enum_facility, .def = "Daemon",
+	    .help = "syslog facility of EZD messages"),
+	ROW("jobname", "-", ST_STRING, struct policy_settings, jobname, .def = "attlsd",
+	    .help = "JOBNAME printed in EZD messages"),
+};
+
+static const struct schema_row keyring_rows[] = {
+	ROW("certificate", "TTLSKeyringParms Keyring", ST_PATH, struct policy_keyring, certificate,
+	    .help = "PEM file: this side's certificate, then its intermediate CAs"),
+	ROW("key", "TTLSKeyringParms Keyring", ST_PATH, struct policy_keyring, key,
+	    .help = "PEM file: the private key of 'certificate'"),
+	ROW("trusted_ca", "TTLSKeyringParms Keyring (CERTAUTH)", ST_PATH, struct policy_keyring,
+	    trusted_ca, .help = "PEM bundle of CA certificates trusted to sign peer certificates"),
+};
+
+static const struct schema_row group_rows[] = {
+	ROW("enabled", "TTLSEnabled", ST_BOOL, struct policy_group, enabled, .enums = enum_bool,
+	    .flags = SF_REQUIRED, .help = "On: connections of the rule get TLS; Off: clear text"),
+	ROW("trace", "Trace", ST_UINT, struct policy_group, trace, .min = 0, .max = 255, .def = "2",
+	    .help = "message bitmask: 1 EZD1287I, 2 EZD1286I, 4 EZD1281I, 8 EZD1282I/EZD1283I"),
+};
+
+const struct schema_row schema_tls_parms[] = {
+	ROW("handshake_role", "HandshakeRole", ST_ENUM, struct policy_tls_parms, role,
+	    .enums = enum_role, .flags = SF_PARMS,
+	    .help = "TLS role: Server, ServerWithClientAuth or Client"),
+	ROW("client_auth_type", "ClientAuthType", ST_ENUM, struct policy_tls_parms, client_auth,
+	    .enums = enum_client_auth, .def = "Required", .flags = SF_PARMS,
+	    .help = "with ServerWithClientAuth: Required, Full, PassThru or SAFCheck"),
+	ROW("tls_v1_0", "TLSv1", ST_BOOL, struct policy_tls_parms, tls1_0, .enums = enum_bool,
+	    .def = "Off", .flags = SF_PARMS, .help = "allow TLS 1.0 (insecure)"),
+	ROW("tls_v1_1", "TLSv1.1", ST_BOOL, struct policy_tls_parms, tls1_1, .enums = enum_bool,
+	    .def = "Off", .flags = SF_PARMS, .help = "allow TLS 1.1 (insecure)"),
+	ROW("tls_v1_2", "TLSv1.2", ST_BOOL, struct policy_tls_parms, tls1_2, .enums = enum_bool,
+	    .def = "On", .flags = SF_PARMS, .help = "allow TLS 1.2"),
+	ROW("tls_v1_3", "TLSv1.3", ST_BOOL, struct policy_tls_parms, tls1_3, .enums = enum_bool,
+	    .def = "On", .flags = SF_PARMS, .help = "allow TLS 1.3"),
+	ROW("handshake_timeout", "HandshakeTimeout", ST_UINT, struct policy_tls_parms,
+	    handshake_timeout, .min = 1, .max = 600, .def = "10", .flags = SF_PARMS,
+	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake"),
+	ROW("trace", "Trace", ST_UINT, struct policy_tls_parms, trace, .min = 0, .max = 255,
+	    .flags = SF_PARMS, .help = "message bitmask; overrides the group's"),
+};
+const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
+
+static const struct schema_row env_rows[] = {
+	ROW("keyring", "TTLSKeyringParmsRef", ST_REF, struct policy_env, keyring_name,
+	    .ref_section = "keyrings", .help = "name of the keyring with this side's certificate"),
+};
+
+static const struct schema_row rule_rows[] = {
+	ROW("priority", "Priority", ST_UINT, struct policy_rule, priority, .min = 1,
+	    .max = 2000000000, .flags = SF_REQUIRED,
+	    .help = "higher first; equal priorities are ordered by rule name"),
+	ROW("direction", "Direction", ST_ENUM, struct policy_rule, direction,
+	    .enums = enum_direction, .flags = SF_REQUIRED, .help = "Inbound, Outbound or Both"),
+	ROW("local_addr", "LocalAddr", ST_ADDRS, struct policy_rule, local_addr, .def = "All",
+	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
+	ROW("local_port", "LocalPortRange", ST_PORTS, struct policy_rule, local_port, .def = "0",
+	    .help = "0 (all), a port, or low-high"),
+	ROW("remote_addr", "RemoteAddr", ST_ADDRS, struct policy_rule, remote_addr, .def = "All",
+	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
+	ROW("remote_port", "RemotePortRange", ST_PORTS, struct policy_rule, remote_port, .def = "0",
+	    .help = "0 (all), a port, or low-high"),
+	ROW("group", "TTLSGroupActionRef", ST_REF, struct policy_rule, group_name,
+	    .ref_section = "groups", .flags = SF_REQUIRED, .help = "name of the group action"),
+	ROW("environment", "TTLSEnvironmentActionRef", ST_REF, struct policy_rule, env_name,
+	    .ref_section = "environments",
+	    .help = "name of the environment action; required when the group is enabled"),
+	ROW("connection", "TTLSConnectionActionRef", ST_REF, struct policy_rule, conn_name,
+	    .ref_section = "connections", .help = "name of a connection action (optional)"),
+	ROW("backend", "-", ST_ENDPOINT, struct policy_rule, backend,
+	    .help = "host:port of the unchanged plaintext server"),
+	ROW("listen", "-", ST_ENDPOINT, struct policy_rule, listen,
+	    .help = "host:port attlsd listens on; default: local_addr and local_port"),
+};
+
+const struct schema_section schema_sections[] = {
+	{ "settings", "-", 0, settings_rows, ARRAY_SIZE(settings_rows), -1,
+	  "daemon-wide settings" },
+	{ "keyrings", "TTLSKeyringParms", 1, keyring_rows, ARRAY_SIZE(keyring_rows), -1,
+	  "certificates, keys and trusted CAs" },
+	{ "groups", "TTLSGroupAction", 1, group_rows, ARRAY_SIZE(group_rows), -1,
+	  "whether TLS is on, and tracing" },
+	{ "environments", "TTLSEnvironmentAction", 1, env_rows, ARRAY_SIZE(env_rows),
+	  (long)offsetof(struct policy_env, parms),
+	  "handshake role, keyring, protocols, timeouts" },
+	{ "connections", "TTLSConnectionAction", 1, NULL, 0,
+	  (long)offsetof(struct policy_conn_action, parms),
+	  "per-connection overrides of environment parameters" },
+	{ "rules", "TTLSRule", 1, rule_rows, ARRAY_SIZE(rule_rows), -1,
+	  "conditions and the actions they map to" },
+};
+const size_t schema_nsections = ARRAY_SIZE(schema_sections);
+
+const struct schema_section *
+schema_section_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < schema_nsections; i++)
+		if (strcmp(schema_sections[i].key, key) == 0)
+			return &schema_sections[i];
+	return NULL;
+}
+
+const struct schema_row *
+schema_row_find(const struct schema_row *rows, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rows[i].key, key) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+int
+schema_enum_lookup(const struct schema_enum *e, const char *s)
+{
+	for (; e && e->name; e++)
+		if (strcasecmp(e->name, s) == 0)
+			return e->value;
+	return -1;
+}
+
+const char *
+schema_enum_name(const struct schema_enum *e, int v)
+{
+	for (; e && e->name; e++)
+		if (e->value == v)
+			return e->name;
+	return "?";
+}
+
+const char *
+schema_type_name(const struct schema_row *row)
+{
+	static const char *const names[] = {
+		[ST_STRING] = "string", [ST_PATH] = "path", [ST_BOOL] = "On|Off",
+		[ST_UINT] = "number", [ST_ENUM] = "keyword", [ST_REF] = "name",
+		[ST_ADDRS] = "addresses", [ST_PORTS] = "port range", [ST_ENDPOINT] = "host:port",
+	};
+	return names[row->type];
+}
+
+/* Expands ${VAR} and ${VAR:-default} from the environment. */
+static char *
+expand_vars(const char *s, const char **err)
+{
+	size_t cap = strlen(s) + 64, len = 0;
+	char *out = malloc(cap);
+
+	*err = NULL;
+	if (!out)
+		return NULL;
+	while (*s) {
+		const char *val = NULL, *end, *colon;
+		char name[128];
+		size_t vlen, nlen;
+
+		if (s[0] != '$' || s[1] != '{') {
+			val = s;
+			vlen = 1;
+			s++;
+		} else {
+			if (!(end = strchr(s, '}'))) {
+				*err = "has an unterminated ${";
+				free(out);
+				return NULL;
+			}
+			colon = strstr(s, ":-");
+			nlen = (size_t)((colon && colon < end ? colon : end) - (s + 2));
+			if (nlen == 0 || nlen >= sizeof(name)) {
+				*err = "has an empty or too long ${NAME}";
+				free(out);
+				return NULL;
+			}
+			memcpy(name, s + 2, nlen);
+			name[nlen] = '\0';
+			val = getenv(name);
+			if ((!val || !*val) && colon && colon < end) {
+				val = colon + 2;
+				vlen = (size_t)(end - val);
+			} else if (!val) {
+				*err = "names an environment variable that is not set";
+				free(out);
+				return NULL;
+			} else {
+				vlen = strlen(val);
+			}
+			s = end + 1;
+		}
+		if (len + vlen + 1 > cap) {
+			char *n;
+			cap = (len + vlen + 1) * 2;
+			if (!(n = realloc(out, cap))) {
+				free(out);
+				return NULL;
+			}
+			out = n;
+		}
+		memcpy(out + len, val, vlen);
+		len += vlen;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+static const char *
+set_path(const struct schema_ctx *ctx, const char *v, char **field)
+{
+	const char *err;
+	char *exp = expand_vars(v, &err), *full;
+
+	if (!exp)
+		return err ? err : "out of memory";
+	if (!*exp) {
+		free(exp);
+		return "is an empty path";
+	}
+	if (exp[0] != '/' && ctx && ctx->basedir) {
+		if (asprintf(&full, "%s/%s", ctx->basedir, exp) < 0) {
+			free(exp);
+			return "out of memory";
+		}
+		free(exp);
+		exp = full;
+	}
+	free(*field);
+	*field = exp;
+	return NULL;
+}
+
+static const char *
+set_uint(const struct schema_row *row, const char *v, unsigned *field, char *err, size_t errlen)
+{
+	unsigned long n;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return "must be a whole number";
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*end || errno)
+		return "must be a whole number";
+	if (n < row->min || n > row->max) {
+		snprintf(err, errlen, "must be between %u and %u", row->min, row->max);
+		return err;
+	}
+	*field = (unsigned)n;
+	return NULL;
+}
+
+static const char *
+set_enum(const struct schema_row *row, const char *v, void *field, char *err, size_t errlen)
+{
+	int e = schema_enum_lookup(row->enums, v);
+	const struct schema_enum *x;
+	size_t off;
+
+	if (e >= 0) {
+		if (row->type == ST_BOOL)
+			*(bool *)field = e != 0;
+		else
+			*(int *)field = e;
+		return NULL;
+	}
+	off = (size_t)snprintf(err, errlen, "must be one of");
+	for (x = row->enums; x->name && off < errlen; x++) {
+		if (row->type == ST_BOOL && x != row->enums && x != row->enums + 1)
+			break;
+		off += (size_t)snprintf(err + off, errlen - off, "%s %s",
+					x == row->enums ? "" : ",", x->name);
+	}
+	return err;
+}
+
+static const char *
+set_ports(const char *v, struct policy_ports *p)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	if (strcasecmp(v, "All") == 0) {
+		p->lo = 0;
+		p->hi = 65535;
+		return NULL;
+	}
+	if (!isdigit((unsigned char)v[0]))
+		return "must be a port, low-high, or 0 for all";
+	lo = strtoul(v, &end, 10);
+	hi = lo;
+	if (*end == '-' || *end == ':' || *end == ' ') {
+		const char *h = end + 1;
+		while (*h == ' ')
+			h++;
+		if (!isdigit((unsigned char)*h))
+			return "must be a port, low-high, or 0 for all";
+		hi = strtoul(h, &end, 10);
+	}
+	while (*end == ' ')
+		end++;
+	if (*end || lo > 65535 || hi > 65535)
+		return "must be a port (1-65535), low-high, or 0 for all";
+	if (lo > hi)
+		return "has its low port above its high port";
+	if (lo == 0 && hi == 0)
+		hi = 65535;
+	p->lo = (uint16_t)lo;
+	p->hi = (uint16_t)hi;
+	return NULL;
+}
+
+static const char *
+set_endpoint(const char *v, struct policy_endpoint *ep)
+{
+	const char *colon, *hstart = v, *hend;
+	unsigned long port;
+	char *end;
+
+	if (v[0] == '[') {
+		hstart = v + 1;
+		if (!(hend = strchr(v, ']')) || hend[1] != ':')
+			return "must be host:port or [ipv6]:port";
+		colon = hend + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon || strchr(v, ':') != colon)
+			return "must be host:port or [ipv6]:port";
+		hend = colon;
+	}
+	if (hend == hstart)
+		return "has no host (write 127.0.0.1:PORT, not :PORT)";
+	port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || port == 0 || port > 65535)
+		return "has a port outside 1-65535";
+	free(ep->host);
+	ep->host = strndup(hstart, (size_t)(hend - hstart));
+	if (!ep->host)
+		return "out of memory";
+	ep->port = (uint16_t)port;
+	ep->set = true;
+	return NULL;
+}
+
+static const char *
+add_addr(const char *v, struct policy_addrs *as, char *err, size_t errlen)
+{
+	struct policy_addr_range r, *n;
+
+	if (strcasecmp(v, "All") == 0)
+		return NULL; /* an empty list means All */
+	if (policy_addr_parse(v, &r) != 0) {
+		snprintf(err, errlen, "has \"%s\", which is not an address, addr/prefix or "
+				      "addr-addr",
+			 v);
+		return err;
+	}
+	if (!(n = realloc(as->ranges, (as->n + 1) * sizeof(*n))))
+		return "out of memory";
+	as->ranges = n;
+	as->ranges[as->n++] = r;
+	return NULL;
+}
+
+static const char *
+set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t errlen)
+{
+	const char *e;
+	size_t i;
+
+	free(as->ranges);
+	as->ranges = NULL;
+	as->n = 0;
+	if (node->type == YNODE_SCALAR)
+		return add_addr(node->value, as, err, errlen);
+	if (node->type != YNODE_SEQ)
+		return "must be an address or a list of addresses";
+	for (i = 0; i < node->n; i++) {
+		if (node->items[i]->type != YNODE_SCALAR)
+			return "must be a list of addresses";
+		if ((e = add_addr(node->items[i]->value, as, err, errlen)) != NULL)
+			return e;
+	}
+	return NULL;
+}
+
+const char *
+schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
+	   const struct ynode *node, char *err, size_t errlen)
+{
+	void *field = (char *)base + row->offset;
+	const char *v;
+
+	if (row->type == ST_ADDRS)
+		return set_addrs(node, field, err, errlen);
+	if (node->type != YNODE_SCALAR) {
+		snprintf(err, errlen, "must be a %s, not %s", schema_type_name(row),
+			 ytree_type_name(node));
+		return err;
+	}
+	v = node->value;
+	switch (row->type) {
+	case ST_STRING:
+	case ST_REF:
+		if (!*v)
+			return "must not be empty";
+		free(*(char **)field);
+		if (!(*(char **)field = strdup(v)))
+			return "out of memory";
+		return NULL;
+	case ST_PATH:
+		return set_path(ctx, v, field);
+	case ST_BOOL:
+	case ST_ENUM:
+		return set_enum(row, v, field, err, errlen);
+	case ST_UINT:
+		return set_uint(row, v, field, err, errlen);
+	case ST_PORTS:
+		return set_ports(v, field);
+	case ST_ENDPOINT:
+		return set_endpoint(v, field);
+	case ST_ADDRS:
+		break;
+	}
+	return "unsupported type";
+}
+
+int
+schema_set_default(const struct schema_row *row, void *base)
+{
+	struct ynode n = { .type = YNODE_SCALAR };
+	char err[128];
+
+	if (!row->def)
+		return 0;
+	n.value = (char *)row->def;
+	return schema_set(NULL, row, base, &n, err, sizeof(err)) ? ATTLS_EINVAL : 0;
+}
+
+static void
+format_addrs(const struct policy_addrs *as, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	if (as->n == 0) {
+		snprintf(buf, len, "All");
+		return;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < as->n && off < len; i++) {
+		char lo[64], hi[64];
+		policy_addr_format(as->ranges[i].lo, lo, sizeof(lo));
+		policy_addr_format(as->ranges[i].hi, hi, sizeof(hi));
+		if (strcmp(lo, hi) == 0)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", lo);
+		else
+			off += (size_t)snprintf(buf + off, len - off, "%s%s-%s", i ? ", " : "", lo,
+						hi);
+	}
+}
+
+void
+schema_format(const struct schema_row *row, const void *base, char *buf, size_t len)
+{
+	const void *field = (const char *)base + row->offset;
+	const struct policy_ports *pp;
+	const struct policy_endpoint *ep;
+
+	switch (row->type) {
+	case ST_STRING:
+	case ST_REF:
+	case ST_PATH:
+		snprintf(buf, len, "%s", *(char *const *)field ? *(char *const *)field : "-");
+		break;
+	case ST_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)field ? "On" : "Off");
+		break;
+	case ST_ENUM:
+		snprintf(buf, len, "%s", schema_enum_name(row->enums, *(const int *)field));
+		break;
+	case ST_UINT:
+		snprintf(buf, len, "%u", *(const unsigned *)field);
+		break;
+	case ST_PORTS:
+		pp = field;
+		if (pp->lo == 0 && pp->hi == 65535)
+			snprintf(buf, len, "All");
+		else if (pp->lo == pp->hi)
+			snprintf(buf, len, "%u", pp->lo);
+		else
+			snprintf(buf, len, "%u-%u", pp->lo, pp->hi);
+		break;
+	case ST_ENDPOINT:
+		ep = field;
+		if (!ep->set)
+			snprintf(buf, len, "-");
+		else if (strchr(ep->host, ':'))
+			snprintf(buf, len, "[%s]:%u", ep->host, ep->port);
+		else
+			snprintf(buf, len, "%s:%u", ep->host, ep->port);
+		break;
+	case ST_ADDRS:
+		format_addrs(field, buf, len);
+		break;
+	}
+}
+
+void
+schema_free_field(const struct schema_row *row, void *base)
+{
+	void *field = (char *)base + row->offset;
+
+	switch (row->type) {
+	case ST_STRING:
+	case ST_REF:
+	case ST_PATH:
+		free(*(char **)field);
+		*(char **)field = NULL;
+		break;
+	case ST_ENDPOINT:
+		free(((struct policy_endpoint *)field)->host);
+		((struct policy_endpoint *)field)->host = NULL;
+		break;
+	case ST_ADDRS:
+		free(((struct policy_addrs *)field)->ranges);
+		((struct policy_addrs *)field)->ranges = NULL;
+		((struct policy_addrs *)field)->n = 0;
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to the policy module: one table row per policy key (type, bounds,
+ * default, AT-TLS name, help). The loader, the validator, the dump and the
+ * documentation generator all read these rows, so they cannot drift apart. */
+#ifndef ATTLS_SCHEMA_H
+#define ATTLS_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attls/policy.h"
+#include "ytree.h"
+
+enum schema_type {
+	ST_STRING,   /* char * */
+	ST_PATH,     /* char *, ${VAR} expanded, relative to the policy file */
+	ST_BOOL,     /* bool; On/Off, true/false, yes/no (any case) */
+	ST_UINT,     /* unsigned, [min, max] */
+	ST_ENUM,     /* int, from 'enums' (any case) */
+	ST_REF,      /* char *, name of an entry of another section */
+	ST_ADDRS,    /* struct policy_addrs */
+	ST_PORTS,    /* struct policy_ports */
+	ST_ENDPOINT, /* struct policy_endpoint, host:port */
+};
+
+struct schema_enum {
+	const char *name;
+	int value;
+};
+
+enum {
+	SF_REQUIRED = 1u << 0,
+	SF_PARMS = 1u << 1, /* offset is into struct policy_tls_parms */
+};
+
+struct schema_row {
+	const char *key;   /* YAML key */
+	const char *attls; /* AT-TLS statement parameter it mirrors */
+	enum schema_type type;
+	size_t offset;
+	unsigned min, max;
+	const struct schema_enum *enums;
+	const char *def; /* default, as the user would write it; NULL = none */
+	unsigned flags;
+	const char *ref_section; /* ST_REF: section the name must exist in */
+	const char *help;
+};
+
+struct schema_section {
+	const char *key;   /* top-level YAML key */
+	const char *attls; /* AT-TLS statement */
+	int named;         /* 1: a map of name -> entry; 0: one map */
+	const struct schema_row *rows;
+	size_t nrows;
+	long parms_off; /* offset of struct policy_tls_parms in an entry, or -1 */
+	const char *help;
+};
+
+extern const struct schema_section schema_sections[];
+extern const size_t schema_nsections;
+extern const struct schema_row schema_tls_parms[];
+extern const size_t schema_ntls_parms;
+
+const struct schema_section *schema_section_find(const char *key);
+const struct schema_row *schema_row_find(const struct schema_row *rows, size_t n, const char *key);
+
+/* Context for setters that need the policy file's location. */
+struct schema_ctx {
+	const char *basedir;
+	struct diag_list *dl;
+};
+
+/* Parses 'node' into the field at base+row->offset. Returns NULL on success or a
+ * short phrase saying what is wrong ("must be between 1 and 600"). */
+const char *schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
+		       const struct ynode *node, char *err, size_t errlen);
+/* Applies the row's default to the field (no-op when it has none). */
+int schema_set_default(const struct schema_row *row, void *base);
+/* Formats the field's value as a user would write it. */
+void schema_format(const struct schema_row *row, const void *base, char *buf, size_t len);
+/* Frees what a field owns. */
+void schema_free_field(const struct schema_row *row, void *base);
+/* Case-insensitive enum lookup; -1 when absent. */
+int schema_enum_lookup(const struct schema_enum *e, const char *s);
+const char *schema_enum_name(const struct schema_enum *e, int v);
+const char *schema_type_name(const struct schema_row *row);
+
+#endif

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Checks across the document: references, required combinations, readable files;
+ * then resolves each rule's effective parameters and derives the listeners. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attls/err.h"
+#include "policy_int.h"
+
+#define FIND(arr, n, nm, out)                                   \
+	do {                                                    \
+		size_t i_;                                      \
+		(out) = NULL;                                   \
+		for (i_ = 0; i_ < (n); i_++)                    \
+			if (strcmp((arr)[i_].name, (nm)) == 0) { \
+				(out) = &(arr)[i_];             \
+				break;                          \
+			}                                       \
+	} while (0)
+
+static void
+check_file(struct diag_list *dl, struct diag_pos pos, const char *what, const char *owner,
+	   const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	if (!(f = fopen(path, "r"))) {
+		diag_error(dl, pos, "%s \"%s\": cannot read %s %s: %s", "keyring", owner, what, path,
+			   strerror(errno));
+		return;
+	}
+	fclose(f);
+}
+
+static void
+resolve_keyrings(struct policy *p, struct diag_list *dl)
+{
+	size_t i;
+
+	for (i = 0; i < p->nkeyrings; i++) {
+		struct policy_keyring *k = &p->keyrings[i];
+
+		if (!k->certificate && !k->trusted_ca)
+			diag_error(dl, k->pos, "keyring \"%s\" has neither \"certificate\" nor "
+					       "\"trusted_ca\"",
+				   k->name);
+		if (!!k->certificate != !!k->key)
+			diag_error(dl, k->pos, "keyring \"%s\" needs both \"certificate\" and \"key\"",
+				   k->name);
+		check_file(dl, k->pos, "certificate", k->name, k->certificate);
+		check_file(dl, k->pos, "key", k->name, k->key);
+		check_file(dl, k->pos, "trusted_ca", k->name, k->trusted_ca);
+	}
+}
+
+static void
+suggest_ref(struct diag_list *dl, struct diag_pos pos, const char *owner, const char *what,
+	    const char *name, const char *const *cands)
+{
+	const char *s = diag_suggest(name, cands);
+
+	if (s)
+		diag_error(dl, pos, "%s refers to %s \"%s\", which is not defined; did you mean "
+				    "\"%s\"?",
+			   owner, what, name, s);
+	else
+		diag_error(dl, pos, "%s refers to %s \"%s\", which is not defined", owner, what,
+			   name);
+}
+
+/* NULL-terminated array of the names in a section, for suggestions. */
+#define NAMES(arr, n, out)                                                      \
+	do {                                                                    \
+		size_t j_;                                                      \
+		(out) = calloc((n) + 1, sizeof(char *));                        \
+		for (j_ = 0; (out) && j_ < (n); j_++)                           \
+			(out)[j_] = (arr)[j_].name;                             \
+	} while (0)
+
+static void
+resolve_envs(struct policy *p, struct diag_list *dl)
+{
+	const char **names;
+	char owner[64];
+	size_t i;
+
+	NAMES(p->keyrings, p->nkeyrings, names);
+	for (i = 0; i < p->nenvs; i++) {
+		struct policy_env *e = &p->envs[i];
+		const struct policy_keyring *k;
+
+		e->id = (unsigned)i + 1;
+		snprintf(owner, sizeof(owner), "environment \"%s\"", e->name);
+		if (!(e->parms.set & 1ull)) /* row 0: handshake_role */
+			diag_error(dl, e->pos, "%s has no \"handshake_role\" (Server, "
+					       "ServerWithClientAuth or Client)",
+				   owner);
+		if (!e->keyring_name) {
+			diag_error(dl, e->pos, "%s has no \"keyring\"", owner);
+			continue;
+		}
+		FIND(p->keyrings, p->nkeyrings, e->keyring_name, e->keyring);
+		if (!e->keyring) {
+			suggest_ref(dl, e->pos, owner, "keyring", e->keyring_name,
+				    names ? names : (const char *[]){ NULL });
+			continue;
+		}
+		k = e->keyring;
+		if (e->parms.role == POLICY_ROLE_CLIENT)
+			diag_error(dl, e->pos, "%s: handshake_role Client is not supported by this "
+					       "version of attlsd (the server roles are)",
+				   owner);
+		if (e->parms.role != POLICY_ROLE_CLIENT && !k->certificate)
+			diag_error(dl, e->pos, "%s is a server role, but keyring \"%s\" has no "
+					       "certificate and key",
+				   owner, k->name);
+		if (e->parms.role == POLICY_ROLE_SERVER_CLIENT_AUTH &&
+		    e->parms.client_auth != POLICY_CA_PASSTHRU && !k->trusted_ca)
+			diag_error(dl, e->pos, "%s asks for client certificates, but keyring \"%s\" "
+					       "has no trusted_ca to validate them",
+				   owner, k->name);
+	}
+	free(names);
+}
+
+static void
+copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
+	  const struct policy_tls_parms *src)
+{
+	size_t sz = row->type == ST_BOOL ? sizeof(bool)
+		    : row->type == ST_UINT ? sizeof(unsigned)
+					   : sizeof(int);
+
+	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
+}
+
+/* Narrowest scope wins per parameter: connection, environment, then defaults. */
+static void
+resolve_effective(struct policy_rule *r)
+{
+	struct policy_tls_parms t;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	r->eff.enabled = r->group && r->group->enabled;
+	r->eff.trace = r->group ? r->group->trace : 2;
+	if (!r->env)
+		return;
+	for (i = 0; i < schema_ntls_parms; i++) {
+		const struct schema_row *row = &schema_tls_parms[i];
+		uint64_t bit = 1ull << i;
+
+		if (r->conn && (r->conn->parms.set & bit))
+			copy_parm(row, &t, &r->conn->parms);
+		else if (r->env->parms.set & bit)
+			copy_parm(row, &t, &r->env->parms);
+		else
+			(void)schema_set_default(row, &t);
+		if (strcmp(row->key, "trace") == 0 &&
+		    ((r->conn && (r->conn->parms.set & bit)) || (r->env->parms.set & bit)))
+			r->eff.trace = t.trace;
+	}
+	r->eff.role = t.role;
+	r->eff.client_auth = t.client_auth;
+	r->eff.handshake_timeout = t.handshake_timeout;
+	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
+			   (t.tls1_1 ? POLICY_PROTO_TLS1_1 : 0) |
+			   (t.tls1_2 ? POLICY_PROTO_TLS1_2 : 0) | (t.tls1_3 ? POLICY_PROTO_TLS1_3 : 0);
+}
+
+static void
+resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
+	     const char *const *gnames, const char *const *enames, const char *const *cnames)
+{
+	char owner[64];
+	const uint64_t cond_bits = (1ull << 2) | (1ull << 3) | (1ull << 4) | (1ull << 5);
+
+	snprintf(owner, sizeof(owner), "rule \"%s\"", r->name);
+	if (r->broken)
+		return;
+	if (!(r->set & cond_bits))
+		diag_error(dl, r->pos, "%s has no condition: give at least one of local_addr, "
+				       "local_port, remote_addr, remote_port",
+			   owner);
+	if (r->group_name) {
+		FIND(p->groups, p->ngroups, r->group_name, r->group);
+		if (!r->group)
+			suggest_ref(dl, r->pos, owner, "group", r->group_name, gnames);
+	}
+	if (r->env_name) {
+		FIND(p->envs, p->nenvs, r->env_name, r->env);
+		if (!r->env)
+			suggest_ref(dl, r->pos, owner, "environment", r->env_name, enames);
+	}
+	if (r->conn_name) {
+		FIND(p->conns, p->nconns, r->conn_name, r->conn);
+		if (!r->conn)
+			suggest_ref(dl, r->pos, owner, "connection", r->conn_name, cnames);
+	}
+	if (r->group && r->group->enabled && !r->env_name)
+		diag_error(dl, r->pos, "%s maps to group \"%s\", which has TLS enabled, but names "
+				       "no environment",
+			   owner, r->group->name);
+	if (r->direction == POLICY_DIR_OUTBOUND)
+		diag_error(dl, r->pos, "%s: Direction Outbound needs transparent interception, "
+				       "which this version of attlsd does not have",
+			   owner);
+	if (r->direction != POLICY_DIR_OUTBOUND && !r->backend.set)
+		diag_error(dl, r->pos, "%s has no \"backend\" (host:port of the plaintext server)",
+			   owner);
+	resolve_effective(r);
+	if (r->env && r->eff.enabled && r->eff.protocols == 0)
+		diag_error(dl, r->pos, "%s allows no TLS version: turn on tls_v1_2 or tls_v1_3",
+			   owner);
+	if (r->eff.protocols & (POLICY_PROTO_TLS1_0 | POLICY_PROTO_TLS1_1))
+		diag_warning(dl, r->pos, "%s allows TLS 1.0 or 1.1, which are insecure", owner);
+}
+
+static int
+rule_cmp(const void *a, const void *b)
+{
+	const struct policy_rule *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int
+derive_listen(const struct policy_rule *r, char *host, size_t hlen, uint16_t *port,
+	      struct diag_list *dl)
+{
+	if (r->listen.set) {
+		snprintf(host, hlen, "%s", r->listen.host);
+		*port = r->listen.port;
+		return 0;
+	}
+	if (r->local_port.lo != r->local_port.hi || r->local_port.lo == 0) {
+		diag_error(dl, r->pos, "rule \"%s\": attlsd listens on the rule's local_port, so it "
+				       "must be a single port (or give \"listen: host:port\")",
+			   r->name);
+		return -1;
+	}
+	*port = r->local_port.lo;
+	if (r->local_addr.n == 0) {
+		snprintf(host, hlen, "0.0.0.0");
+		return 0;
+	}
+	if (r->local_addr.n != 1 || memcmp(r->local_addr.ranges[0].lo, r->local_addr.ranges[0].hi, 16)) {
+		diag_error(dl, r->pos, "rule \"%s\": local_addr names more than one address, so "
+				       "attlsd cannot listen on it (give \"listen: host:port\")",
+			   r->name);
+		return -1;
+	}
+	policy_addr_format(r->local_addr.ranges[0].lo, host, hlen);
+	return 0;
+}
+
+static void
+derive_listeners(struct policy *p, struct diag_list *dl)
+{
+	size_t i, j;
+
+	p->listeners = calloc(p->nrules ? p->nrules : 1, sizeof(*p->listeners));
+	if (!p->listeners)
+		return;
+	for (i = 0; i < p->nrules; i++) {
+		struct policy_rule *r = &p->rules[i];
+		char host[64];
+		uint16_t port;
+
+		if (r->broken || r->direction == POLICY_DIR_OUTBOUND ||
+		    derive_listen(r, host, sizeof(host), &port, dl))
+			continue;
+		for (j = 0; j < p->nlisteners; j++)
+			if (p->listeners[j].port == port && strcmp(p->listeners[j].host, host) == 0)
+				break;
+		if (j == p->nlisteners) {
+			struct policy_listener *l = &p->listeners[p->nlisteners++];
+			l->host = strdup(host);
+			l->port = port;
+			l->backend = r->backend;
+			l->backend.host = r->backend.host ? strdup(r->backend.host) : NULL;
+			l->pos = r->pos;
+		}
+		r->listener = (unsigned)j;
+	}
+}
+
+static void
+warn_unused(struct policy *p, struct diag_list *dl)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nenvs; i++) {
+		for (j = 0; j < p->nrules && p->rules[j].env != &p->envs[i]; j++)
+			;
+		if (j == p->nrules)
+			diag_warning(dl, p->envs[i].pos, "environment \"%s\" is not used by any rule",
+				     p->envs[i].name);
+	}
+	for (i = 0; i < p->ngroups; i++) {
+		p->groups[i].id = (unsigned)i + 1;
+		for (j = 0; j < p->nrules && p->rules[j].group != &p->groups[i]; j++)
+			;
+		if (j == p->nrules)
+			diag_warning(dl, p->groups[i].pos, "group \"%s\" is not used by any rule",
+				     p->groups[i].name);
+	}
+	if (p->nrules == 0) {
+		struct diag_pos pos = { p->path, 0, 0 };
+		diag_warning(dl, pos, "the policy has no rules (EZZ4249I): nothing is secured");
+	}
+}
+
+void
+policy_resolve(struct policy *p, struct diag_list *dl)
+{
+	const char **g, **e, **c;
+	size_t i;
+
+	resolve_keyrings(p, dl);
+	resolve_envs(p, dl);
+	qsort(p->rules, p->nrules, sizeof(*p->rules), rule_cmp);
+	NAMES(p->groups, p->ngroups, g);
+	NAMES(p->envs, p->nenvs, e);
+	NAMES(p->conns, p->nconns, c);
+	for (i = 0; g && e && c && i < p->nrules; i++) {
+		p->rules[i].index = (unsigned)i;
+		resolve_rule(p, &p->rules[i], dl, g, e, c);
+	}
+	free(g);
+	free(e);
+	free(c);
+	derive_listeners(p, dl);
+	warn_unused(p, dl);
+}

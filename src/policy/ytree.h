@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to the policy module: a YAML document as an owned tree whose every node
+ * keeps its 1-based line and column, so any later check can point at the source. */
+#ifndef ATTLS_YTREE_H
+#define ATTLS_YTREE_H
+
+#include <stddef.h>
+
+#include "attls/diag.h"
+
+enum ynode_type { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
+
+struct ynode {
+	enum ynode_type type;
+	struct diag_pos pos;
+	char *value;          /* scalars */
+	int quoted;           /* scalar was quoted: never a keyword or number */
+	struct ynode **items; /* seq items; map: keys at even, values at odd indexes */
+	size_t n;
+};
+
+/* Parses 'text'; on a YAML syntax error records it in 'dl' and returns
+ * ATTLS_EPOLICY. 'file' must be a path registered with diag_add_source(). */
+int ytree_parse(const char *file, const char *text, size_t len, struct ynode **out,
+		struct diag_list *dl);
+void ytree_free(struct ynode *n);
+/* Map lookup by exact key; NULL if absent. */
+struct ynode *ytree_get(const struct ynode *map, const char *key);
+const char *ytree_type_name(const struct ynode *n);
+
+#endif

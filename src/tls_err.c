@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OpenSSL outcomes (verify results, reason codes, alerts, socket errors) mapped to
+ * System SSL / AT-TLS return codes, with the evidence put into words. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "attls/rc.h"
+#include "attls/tls.h"
+
+static int diag_index = -1;
+
+void
+tls_diag_init(struct tls_diag *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->alert_sent = -1;
+	d->alert_recv = -1;
+}
+
+static void
+on_info(const SSL *ssl, int where, int ret)
+{
+	struct tls_diag *d;
+
+	if (!(where & SSL_CB_ALERT) || !(d = SSL_get_ex_data(ssl, diag_index)))
+		return;
+	/* Only fatal alerts and close_notify matter here; the first one counts. */
+	if (where & SSL_CB_READ) {
+		if (d->alert_recv < 0)
+			d->alert_recv = ret & 0xff;
+	} else if (d->alert_sent < 0) {
+		d->alert_sent = ret & 0xff;
+	}
+}
+
+static void
+name_of(X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int k;
+
+	buf[0] = '\0';
+	if (!b)
+		return;
+	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	k = BIO_read(b, buf, (int)len - 1);
+	buf[k > 0 ? k : 0] = '\0';
+	BIO_free(b);
+}
+
+static int
+on_verify(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_diag *d = ssl ? SSL_get_ex_data(ssl, diag_index) : NULL;
+	X509 *cert = X509_STORE_CTX_get_current_cert(x);
+
+	if (ok || !d || d->verify_err)
+		return ok;
+	d->verify_err = X509_STORE_CTX_get_error(x);
+	d->verify_depth = X509_STORE_CTX_get_error_depth(x);
+	if (cert) {
+		BIO *b;
+		name_of(X509_get_subject_name(cert), d->subject, sizeof(d->subject));
+		name_of(X509_get_issuer_name(cert), d->issuer, sizeof(d->issuer));
+		if ((b = BIO_new(BIO_s_mem())) != NULL) {
+			int k;
+			ASN1_TIME_print(b, X509_get0_notAfter(cert));
+			k = BIO_read(b, d->not_after, (int)sizeof(d->not_after) - 1);
+			d->not_after[k > 0 ? k : 0] = '\0';
+			BIO_free(b);
+		}
+	}
+	return ok;
+}
+
+void
+tls_diag_attach(SSL *ssl, struct tls_diag *d)
+{
+	if (diag_index < 0)
+		diag_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	SSL_set_ex_data(ssl, diag_index, d);
+	SSL_set_info_callback(ssl, on_info);
+	/* PassThru installs its own callback that accepts everything; keep it. */
+	if (!SSL_get_verify_callback(ssl))
+		SSL_set_verify(ssl, SSL_get_verify_mode(ssl), on_verify);
+}
+
+void
+tls_diag_detach(SSL *ssl)
+{
+	SSL_set_ex_data(ssl, diag_index, NULL);
+	SSL_set_info_callback(ssl, NULL);
+}
+
+const char *
+tls_alert_name(int desc)
+{
+	/* Alerts newer than OpenSSL 3.0's name table. */
+	switch (desc) {
+	case 109:
+		return "missing extension";
+	case 116:
+		return "certificate required";
+	case 120:
+		return "no application protocol";
+	}
+	return SSL_alert_desc_string_long(desc);
+}
+
+static int
+verify_rc(int v)
+{
+	switch (v) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return RC_BAD_DATE;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return RC_UNKNOWN_CA;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return RC_SELF_SIGNED;
+	case X509_V_ERR_CERT_REVOKED:
+		return RC_CERT_REVOKED;
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+		return RC_BAD_CERT_SIG;
+	case X509_V_ERR_INVALID_PURPOSE:
+	case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+		return RC_KEY_USAGE;
+	}
+	return RC_CERT_VALIDATION;
+}
+
+/* What a fatal alert from the peer means for us. */
+static int
+alert_rc(int a)
+{
+	switch (a) {
+	case SSL3_AD_HANDSHAKE_FAILURE:
+	case TLS1_AD_INSUFFICIENT_SECURITY:
+		return RC_NO_CIPHERS;
+	case TLS1_AD_PROTOCOL_VERSION:
+		return RC_UNSUPPORTED;
+	case SSL3_AD_CLOSE_NOTIFY:
+		return RC_SOCKET_CLOSED;
+	}
+	return RC_IO_ERROR;
+}
+
+static int
+reason_rc(int reason)
+{
+	switch (reason) {
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		return RC_CLIENT_CERT_MISSING;
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_NO_SHARED_GROUPS:
+	case SSL_R_NO_SUITABLE_KEY_SHARE:
+	case SSL_R_NO_CIPHERS_AVAILABLE:
+		return RC_NO_CIPHERS;
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_VERSION_TOO_LOW:
+	case SSL_R_VERSION_TOO_HIGH:
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_UNKNOWN_PROTOCOL:
+		return RC_UNSUPPORTED;
+	case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+	case SSL_R_WRONG_SIGNATURE_TYPE:
+		return RC_SIGALG_NOT_IN_LIST;
+	case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
+		return RC_BAD_MAC;
+	case SSL_R_UNEXPECTED_MESSAGE:
+	case SSL_R_UNEXPECTED_RECORD:
+		return RC_BAD_PEER;
+	case SSL_R_NO_RENEGOTIATION:
+		return RC_RENEG_NOT_ALLOWED;
+	case SSL_R_LENGTH_MISMATCH:
+	case SSL_R_BAD_PACKET_LENGTH:
+	case SSL_R_RECORD_LENGTH_MISMATCH:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+	case SSL_R_LENGTH_TOO_SHORT:
+	case SSL_R_BAD_LENGTH:
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+		return RC_BAD_MESSAGE;
+	}
+	return 0;
+}
+
+int
+tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
+		 unsigned long e, char *cause, size_t len)
+{
+	char lib[200];
+	int rc;
+
+	lib[0] = '\0';
+	if (e)
+		ERR_error_string_n(e, lib, sizeof(lib));
+	if (d->verify_err) {
+		rc = verify_rc(d->verify_err);
+		snprintf(cause, len, "peer certificate %s (issuer %s, notAfter %s) failed "
+				     "verification at depth %d: %s",
+			 d->subject[0] ? d->subject : "?", d->issuer[0] ? d->issuer : "?",
+			 d->not_after[0] ? d->not_after : "?", d->verify_depth,
+			 X509_verify_cert_error_string(d->verify_err));
+		return rc;
+	}
+	if (d->alert_recv >= 0 && d->alert_recv != SSL3_AD_CLOSE_NOTIFY) {
+		rc = alert_rc(d->alert_recv);
+		snprintf(cause, len, "the peer sent alert %s: the peer refused the handshake; its "
+				     "own log says why",
+			 tls_alert_name(d->alert_recv));
+		return rc;
+	}
+	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && (rc = reason_rc(ERR_GET_REASON(e))) != 0) {
+		if (d->alert_sent >= 0)
+			snprintf(cause, len, "%s; we sent alert %s", lib,
+				 tls_alert_name(d->alert_sent));
+		else
+			snprintf(cause, len, "%s", lib);
+		return rc;
+	}
+	if (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN ||
+	    (ssl_err == SSL_ERROR_SSL && !e)) {
+		if (sys_errno == ECONNRESET || sys_errno == EPIPE) {
+			snprintf(cause, len, "the peer reset the connection (%s) during the handshake",
+				 strerror(sys_errno));
+			return RC_IO_ERROR;
+		}
+		if (sys_errno && sys_errno != EAGAIN) {
+			snprintf(cause, len, "socket error during the handshake: %s",
+				 strerror(sys_errno));
+			return RC_IO_ERROR;
+		}
+		snprintf(cause, len, "the peer closed the connection during the handshake%s%s",
+			 SSL_get_state(ssl) == TLS_ST_BEFORE ? " before sending a hello" : "",
+			 d->alert_recv == SSL3_AD_CLOSE_NOTIFY ? " (close_notify)" : "");
+		return RC_SOCKET_CLOSED;
+	}
+	snprintf(cause, len, "unclassified TLS failure: %s", lib[0] ? lib : "no library error");
+	return RC_UNKNOWN_ERROR;
+}
+
+void
+tls_cipher_code(const SSL *ssl, char out[5])
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+
+	if (!c) {
+		strcpy(out, "0000");
+		return;
+	}
+	snprintf(out, 5, "%04X", (unsigned)(SSL_CIPHER_get_id(c) & 0xffff));
+}

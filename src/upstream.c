@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Connects to the rule's backend, only after the TLS handshake succeeded, so
+ * the backend never sees connections that failed TLS. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "attls/rc.h"
+#include "conn.h"
+#include "worker.h"
+
+static void
+connect_failed(struct conn *c, int err)
+{
+	char cause[200], where[80];
+
+	rt_addr_format((const struct sockaddr *)&c->backend->ss, where, sizeof(where));
+	snprintf(cause, sizeof(cause), "connecting to backend %s: %s", where, strerror(err));
+	conn_finish(c, CONN_END_BACKEND_FAILED,
+		    err == ECONNREFUSED ? RC_BACKEND_REFUSED
+		    : err == ETIMEDOUT  ? RC_BACKEND_TIMEOUT
+					: RC_BACKEND_FAILED,
+		    cause);
+}
+
+void
+upstream_connect(struct conn *c)
+{
+	const struct rt_addr *a = c->backend;
+	int fd, one = 1;
+
+	conn_set_state(c, CONN_CONNECTING);
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		connect_failed(c, errno);
+		return;
+	}
+	c->bfd = fd;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (uv_poll_init(&c->w->loop, &c->bpoll, fd) != 0) {
+		connect_failed(c, EBADF);
+		return;
+	}
+	c->bpoll.data = c;
+	c->bpoll_init = true;
+	c->open_handles++;
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) != 0 && errno != EINPROGRESS) {
+		connect_failed(c, errno);
+		return;
+	}
+	/* Even an immediate success is confirmed through writability. */
+	conn_arm_timer(c, (uint64_t)c->gen->policy->settings.connect_timeout * 1000);
+	conn_update_polls(c);
+}
+
+static void
+on_connected(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->bfd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err) {
+		connect_failed(c, err);
+		return;
+	}
+	relay_start(c);
+}
+
+void
+upstream_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct conn *c = h->data;
+
+	if (c->state == CONN_CONNECTING) {
+		on_connected(c);
+		return;
+	}
+	if (status < 0) {
+		/* epoll reports errors as readiness too; the relay sees the real errno. */
+		events = UV_READABLE | UV_WRITABLE;
+	}
+	if (c->state == CONN_RELAYING)
+		relay_on_backend(c, events);
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Worker threads: each runs its own libuv loop with its own SO_REUSEPORT
+ * listening sockets, accepts, and owns the connections it accepted. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "attls/log.h"
+#include "conn.h"
+#include "worker.h"
+
+#define ACCEPT_BURST 64
+#define ACCEPT_RETRY_MS 100
+
+static atomic_uint connid_seq;
+static atomic_uint live_conns;
+
+uint32_t
+worker_next_connid(void)
+{
+	return atomic_fetch_add(&connid_seq, 1) + 1;
+}
+
+unsigned
+worker_live_connections(void)
+{
+	return atomic_load(&live_conns);
+}
+
+static void on_listener(uv_poll_t *h, int status, int events);
+
+static void
+listeners_pause(struct worker *w, bool pause)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		struct worker_listener *l = &w->listeners[i];
+		if (l->paused == pause)
+			continue;
+		l->paused = pause;
+		if (pause)
+			uv_poll_stop(&l->poll);
+		else
+			uv_poll_start(&l->poll, UV_READABLE, on_listener);
+	}
+}
+
+static void
+on_retry(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+
+	if (!w->stopping)
+		listeners_pause(w, false);
+}
+
+static void
+on_listener(uv_poll_t *h, int status, int events)
+{
+	struct worker_listener *l = h->data;
+	struct worker *w = l->w;
+	int i, fd;
+
+	(void)events;
+	if (status < 0 || w->stopping)
+		return;
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			atomic_fetch_add(&live_conns, 1);
+			conn_accept(w, fd, l->index);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* Out of descriptors: leave new connections in the backlog for a while
+			 * instead of spinning on a listener that stays readable. */
+			log_error("worker %u: accept: %s; pausing accepts for %d ms", w->id,
+				  strerror(errno), ACCEPT_RETRY_MS);
+			listeners_pause(w, true);
+			uv_timer_start(&w->retry, on_retry, ACCEPT_RETRY_MS, 0);
+			return;
+		}
+		log_error("worker %u: accept: %s", w->id, strerror(errno));
+		return;
+	}
+}
+
+static void
+on_closed_noop(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void
+stop_listening(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		if (!uv_is_closing((uv_handle_t *)&w->listeners[i].poll))
+			uv_close((uv_handle_t *)&w->listeners[i].poll, on_closed_noop);
+	}
+	if (!uv_is_closing((uv_handle_t *)&w->retry))
+		uv_close((uv_handle_t *)&w->retry, on_closed_noop);
+}
+
+static void
+maybe_exit(struct worker *w)
+{
+	if (w->stopping && w->nconns == 0 && !uv_is_closing((uv_handle_t *)&w->wake))
+		uv_close((uv_handle_t *)&w->wake, on_closed_noop);
+}
+
+void
+worker_conn_gone(struct worker *w)
+{
+	w->nconns--;
+	atomic_fetch_sub(&live_conns, 1);
+	maybe_exit(w);
+}
+
+static void
+on_wake(uv_async_t *a)
+{
+	struct worker *w = a->data;
+	struct conn *c, *next;
+	int cmd = atomic_load(&w->command);
+
+	if (cmd == WORKER_CMD_NONE)
+		return;
+	if (!w->stopping) {
+		w->stopping = true;
+		stop_listening(w);
+	}
+	if (cmd == WORKER_CMD_ABORT) {
+		for (c = w->conns; c; c = next) {
+			next = c->next;
+			conn_finish(c, CONN_END_SHUTDOWN, 0, NULL);
+		}
+	}
+	maybe_exit(w);
+}
+
+static void
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	if (w->on_done)
+		w->on_done(w);
+}
+
+int
+worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct worker **out)
+{
+	struct worker *w;
+	size_t i;
+
+	*out = NULL;
+	if (!(w = calloc(1, sizeof(*w))))
+		return -1;
+	w->id = id;
+	w->gen = rt_gen_ref(gen);
+	atomic_init(&w->command, WORKER_CMD_NONE);
+	if (uv_loop_init(&w->loop) != 0 || !(w->listeners = calloc(nfds + 1, sizeof(*w->listeners)))) {
+		rt_gen_unref(w->gen);
+		free(w);
+		return -1;
+	}
+	uv_async_init(&w->loop, &w->wake, on_wake);
+	w->wake.data = w;
+	uv_timer_init(&w->loop, &w->retry);
+	w->retry.data = w;
+	for (i = 0; i < nfds; i++) {
+		struct worker_listener *l = &w->listeners[i];
+		l->w = w;
+		l->fd = fds[i];
+		l->index = (unsigned)i;
+		l->paused = true;
+		uv_poll_init(&w->loop, &l->poll, l->fd);
+		l->poll.data = l;
+	}
+	w->nlisteners = nfds;
+	listeners_pause(w, false);
+	*out = w;
+	return 0;
+}
+
+int
+worker_start(struct worker *w)
+{
+	return uv_thread_create(&w->thread, worker_main, w);
+}
+
+void
+worker_command(struct worker *w, int cmd)
+{
+	atomic_store(&w->command, cmd);
+	uv_async_send(&w->wake);
+}
+
+void
+worker_join(struct worker *w)
+{
+	uv_thread_join(&w->thread);
+}
+
+void
+worker_free(struct worker *w)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	/* The loop has run dry; let close callbacks of the last handles finish. */
+	uv_run(&w->loop, UV_RUN_NOWAIT);
+	(void)uv_loop_close(&w->loop);
+	for (i = 0; i < w->nlisteners; i++)
+		close(w->listeners[i].fd);
+	free(w->listeners);
+	rt_gen_unref(w->gen);
+	free(w);
+}

@@ -1,0 +1,36 @@
+#!/bin/bash
+# Data-driven policy cases: every tests/policy/invalid/NAME.yaml must fail `attlsd -t`
+# with exactly the diagnostics in NAME.expected; every tests/policy/valid/NAME.yaml
+# must pass `attlsd -T` and print exactly NAME.expected. Paths are printed relative
+# to the case folder so the files read the same from any build directory.
+set -u
+src=${ATTLS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+attlsd=${ATTLSD:-$src/attlsd}
+pass=0 fail=0
+for kind in valid invalid; do
+	for f in "$src"/tests/policy/$kind/*.yaml; do
+		[ -e "$f" ] || continue
+		name=$(basename "$f" .yaml)
+		exp="${f%.yaml}.expected"
+		cd "$src/tests/policy/$kind" || exit 1
+		if [ $kind = valid ]; then
+			out=$("$attlsd" -T -f "$name.yaml" 2>/dev/null); rc=$?
+			want=0
+		else
+			out=$("$attlsd" -t -f "$name.yaml" 2>&1); rc=$?
+			want=1
+		fi
+		if [ $rc -ne $want ]; then
+			echo "FAIL $kind/$name: exit $rc, wanted $want"; echo "$out"; fail=$((fail+1)); continue
+		fi
+		if ! diff -u "$exp" <(printf '%s\n' "$out") >/tmp/attls-policy-diff.$$; then
+			echo "FAIL $kind/$name: output differs from $name.expected:"; cat /tmp/attls-policy-diff.$$
+			fail=$((fail+1)); continue
+		fi
+		echo "ok   $kind/$name"; pass=$((pass+1))
+	done
+done
+rm -f /tmp/attls-policy-diff.$$
+echo "policy cases: $pass passed, $fail failed"
+[ $((pass+fail)) -gt 0 ] || { echo "no policy cases found"; exit 1; }
+[ $fail -eq 0 ]
