@@ -188,7 +188,7 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 	/* A connection stopped for our reasons gets a close_notify if it can take one. */
 	if (c->ssl && c->hs_ms && !c->c_shut &&
 	    (end == CONN_END_IDLE_TIMEOUT || end == CONN_END_SHUTDOWN ||
-	     end == CONN_END_BACKEND_RESET)) {
+	     end == CONN_END_BACKEND_RESET || end == CONN_END_BACKEND_FAILED)) {
 		ERR_clear_error();
 		(void)SSL_shutdown(c->ssl);
 	}

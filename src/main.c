@@ -32,6 +32,7 @@ usage(FILE *out)
 		"  -p, --pidfile FILE  write the process id to FILE\n"
 		"  -d, --debug         log debug messages\n"
 		"      --list-rc       print the return-code table (Markdown) and exit\n"
+		"      --list-keys     print the policy key reference (Markdown) and exit\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version and exit\n");
 }
@@ -75,6 +76,7 @@ main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' }, { "pidfile", required_argument, NULL, 'p' },
 		{ "debug", no_argument, NULL, 'd' },        { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },      { "list-rc", no_argument, NULL, 1 },
+		{ "list-keys", no_argument, NULL, 2 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_opts o = { .policy_path = DEFAULT_POLICY };
@@ -118,6 +120,9 @@ main(int argc, char **argv)
 			return 0;
 		case 1:
 			list_rc();
+			return 0;
+		case 2:
+			policy_schema_doc(stdout);
 			return 0;
 		default:
 			usage(stderr);

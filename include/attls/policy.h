@@ -105,6 +105,7 @@ struct policy_env {
 	struct diag_pos pos;
 	struct policy_tls_parms parms;
 	char *keyring_name;
+	struct diag_pos keyring_pos;
 	struct policy_keyring *keyring;
 	unsigned id; /* ENVID printed in messages */
 };
@@ -135,6 +136,7 @@ struct policy_rule {
 	struct policy_addrs local_addr, remote_addr;
 	struct policy_ports local_port, remote_port;
 	char *group_name, *env_name, *conn_name;
+	struct diag_pos group_pos, env_pos, conn_pos, local_port_pos;
 	struct policy_group *group;
 	struct policy_env *env;             /* NULL when the group is disabled */
 	struct policy_conn_action *conn;    /* optional */
@@ -209,6 +211,9 @@ const struct policy_rule *policy_match(const struct policy *p, const struct poli
 
 /* Prints the effective policy, defaults resolved, rule by rule in match order. */
 void policy_dump(const struct policy *p, FILE *out);
+
+/* Prints the key reference (Markdown tables from the schema) for doc/policy.md. */
+void policy_schema_doc(FILE *out);
 
 /* Helpers shared with the daemon and tests. */
 int policy_addr_parse(const char *s, struct policy_addr_range *out);

@@ -92,3 +92,43 @@ policy_dump(const struct policy *p, FILE *out)
 	for (i = 0; i < p->nrules; i++)
 		dump_rule(out, p, &p->rules[i]);
 }
+
+static void
+doc_rows(FILE *out, const struct schema_row *rows, size_t n)
+{
+	const struct schema_enum *e;
+	char bounds[64];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct schema_row *r = &rows[i];
+
+		bounds[0] = '\0';
+		if (r->type == ST_UINT)
+			snprintf(bounds, sizeof(bounds), "%u..%u", r->min, r->max);
+		fprintf(out, "| `%s` | %s | %s", r->key, r->attls, schema_type_name(r));
+		if (r->type == ST_ENUM) {
+			fprintf(out, ":");
+			for (e = r->enums; e->name; e++)
+				fprintf(out, " %s%s", e->name, e[1].name ? "," : "");
+		}
+		fprintf(out, " %s | %s | %s%s |\n", bounds, r->def ? r->def : "-", r->help,
+			(r->flags & SF_REQUIRED) ? " **Required.**" : "");
+	}
+}
+
+void
+policy_schema_doc(FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < schema_nsections; i++) {
+		const struct schema_section *s = &schema_sections[i];
+
+		fprintf(out, "\n### `%s` (%s)\n\n%s.\n\n", s->key, s->attls, s->help);
+		fprintf(out, "| key | AT-TLS | type | default | meaning |\n|---|---|---|---|---|\n");
+		doc_rows(out, s->rows, s->nrows);
+		if (s->parms_off >= 0)
+			doc_rows(out, schema_tls_parms, schema_ntls_parms);
+	}
+}

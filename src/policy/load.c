@@ -136,6 +136,8 @@ load_entry(const struct schema_ctx *ctx, const struct schema_section *sec, void 
 		*seenp |= bit;
 		if ((e = schema_set(ctx, row, base, v, err, sizeof(err))) != NULL)
 			diag_error(ctx->dl, v->pos, "%s \"%s\" %s", where, row->key, e);
+		if (row->pos_off)
+			*(struct diag_pos *)((char *)base + row->pos_off) = v->pos;
 	}
 	for (i = 0; i < sec->nrows; i++)
 		if ((sec->rows[i].flags & SF_REQUIRED) && !(seen & (1ull << i)))

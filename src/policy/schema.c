@@ -121,7 +121,8 @@ const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 
 static const struct schema_row env_rows[] = {
 	ROW("keyring", "TTLSKeyringParmsRef", ST_REF, struct policy_env, keyring_name,
-	    .ref_section = "keyrings", .help = "name of the keyring with this side's certificate"),
+	    .ref_section = "keyrings", .pos_off = offsetof(struct policy_env, keyring_pos),
+	    .help = "name of the keyring with this side's certificate"),
 };
 
 static const struct schema_row rule_rows[] = {
@@ -133,18 +134,21 @@ static const struct schema_row rule_rows[] = {
 	ROW("local_addr", "LocalAddr", ST_ADDRS, struct policy_rule, local_addr, .def = "All",
 	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
 	ROW("local_port", "LocalPortRange", ST_PORTS, struct policy_rule, local_port, .def = "0",
+	    .pos_off = offsetof(struct policy_rule, local_port_pos),
 	    .help = "0 (all), a port, or low-high"),
 	ROW("remote_addr", "RemoteAddr", ST_ADDRS, struct policy_rule, remote_addr, .def = "All",
 	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
 	ROW("remote_port", "RemotePortRange", ST_PORTS, struct policy_rule, remote_port, .def = "0",
 	    .help = "0 (all), a port, or low-high"),
 	ROW("group", "TTLSGroupActionRef", ST_REF, struct policy_rule, group_name,
-	    .ref_section = "groups", .flags = SF_REQUIRED, .help = "name of the group action"),
+	    .ref_section = "groups", .flags = SF_REQUIRED,
+	    .pos_off = offsetof(struct policy_rule, group_pos), .help = "name of the group action"),
 	ROW("environment", "TTLSEnvironmentActionRef", ST_REF, struct policy_rule, env_name,
-	    .ref_section = "environments",
+	    .ref_section = "environments", .pos_off = offsetof(struct policy_rule, env_pos),
 	    .help = "name of the environment action; required when the group is enabled"),
 	ROW("connection", "TTLSConnectionActionRef", ST_REF, struct policy_rule, conn_name,
-	    .ref_section = "connections", .help = "name of a connection action (optional)"),
+	    .ref_section = "connections", .pos_off = offsetof(struct policy_rule, conn_pos),
+	    .help = "name of a connection action (optional)"),
 	ROW("backend", "-", ST_ENDPOINT, struct policy_rule, backend,
 	    .help = "host:port of the unchanged plaintext server"),
 	ROW("listen", "-", ST_ENDPOINT, struct policy_rule, listen,
@@ -295,7 +299,7 @@ set_path(const struct schema_ctx *ctx, const char *v, char **field)
 		free(exp);
 		return "is an empty path";
 	}
-	if (exp[0] != '/' && ctx && ctx->basedir) {
+	if (exp[0] != '/' && ctx && ctx->basedir && strcmp(ctx->basedir, ".") != 0) {
 		if (asprintf(&full, "%s/%s", ctx->basedir, exp) < 0) {
 			free(exp);
 			return "out of memory";
@@ -515,6 +519,25 @@ schema_set_default(const struct schema_row *row, void *base)
 	return schema_set(NULL, row, base, &n, err, sizeof(err)) ? ATTLS_EINVAL : 0;
 }
 
+/* Prefix length if [lo, hi] is exactly one prefix, else -1. */
+static int
+range_prefix(const struct policy_addr_range *r)
+{
+	int bits, i;
+
+	for (bits = 0; bits < 128; bits++) {
+		uint8_t m = (uint8_t)(0x80u >> (bits % 8));
+		if ((r->lo[bits / 8] & m) != (r->hi[bits / 8] & m))
+			break;
+	}
+	for (i = bits; i < 128; i++) {
+		uint8_t m = (uint8_t)(0x80u >> (i % 8));
+		if ((r->lo[i / 8] & m) || !(r->hi[i / 8] & m))
+			return -1;
+	}
+	return bits;
+}
+
 static void
 format_addrs(const struct policy_addrs *as, char *buf, size_t len)
 {
@@ -529,8 +552,14 @@ format_addrs(const struct policy_addrs *as, char *buf, size_t len)
 		char lo[64], hi[64];
 		policy_addr_format(as->ranges[i].lo, lo, sizeof(lo));
 		policy_addr_format(as->ranges[i].hi, hi, sizeof(hi));
+		int plen = range_prefix(&as->ranges[i]);
+		bool v4 = strchr(lo, ':') == NULL;
+
 		if (strcmp(lo, hi) == 0)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", lo);
+		else if (plen >= (v4 ? 96 : 0))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s/%d", i ? ", " : "", lo,
+						v4 ? plen - 96 : plen);
 		else
 			off += (size_t)snprintf(buf + off, len - off, "%s%s-%s", i ? ", " : "", lo,
 						hi);

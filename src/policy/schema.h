@@ -43,6 +43,7 @@ struct schema_row {
 	const char *def; /* default, as the user would write it; NULL = none */
 	unsigned flags;
 	const char *ref_section; /* ST_REF: section the name must exist in */
+	size_t pos_off;          /* where to record the value's position; 0 = nowhere */
 	const char *help;
 };
 

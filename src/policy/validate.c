@@ -107,7 +107,7 @@ resolve_envs(struct policy *p, struct diag_list *dl)
 		}
 		FIND(p->keyrings, p->nkeyrings, e->keyring_name, e->keyring);
 		if (!e->keyring) {
-			suggest_ref(dl, e->pos, owner, "keyring", e->keyring_name,
+			suggest_ref(dl, e->keyring_pos, owner, "keyring", e->keyring_name,
 				    names ? names : (const char *[]){ NULL });
 			continue;
 		}
@@ -182,27 +182,27 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	const uint64_t cond_bits = (1ull << 2) | (1ull << 3) | (1ull << 4) | (1ull << 5);
 
 	snprintf(owner, sizeof(owner), "rule \"%s\"", r->name);
+	if (r->group_name) {
+		FIND(p->groups, p->ngroups, r->group_name, r->group);
+		if (!r->group)
+			suggest_ref(dl, r->group_pos, owner, "group", r->group_name, gnames);
+	}
+	if (r->env_name) {
+		FIND(p->envs, p->nenvs, r->env_name, r->env);
+		if (!r->env)
+			suggest_ref(dl, r->env_pos, owner, "environment", r->env_name, enames);
+	}
+	if (r->conn_name) {
+		FIND(p->conns, p->nconns, r->conn_name, r->conn);
+		if (!r->conn)
+			suggest_ref(dl, r->conn_pos, owner, "connection", r->conn_name, cnames);
+	}
 	if (r->broken)
 		return;
 	if (!(r->set & cond_bits))
 		diag_error(dl, r->pos, "%s has no condition: give at least one of local_addr, "
 				       "local_port, remote_addr, remote_port",
 			   owner);
-	if (r->group_name) {
-		FIND(p->groups, p->ngroups, r->group_name, r->group);
-		if (!r->group)
-			suggest_ref(dl, r->pos, owner, "group", r->group_name, gnames);
-	}
-	if (r->env_name) {
-		FIND(p->envs, p->nenvs, r->env_name, r->env);
-		if (!r->env)
-			suggest_ref(dl, r->pos, owner, "environment", r->env_name, enames);
-	}
-	if (r->conn_name) {
-		FIND(p->conns, p->nconns, r->conn_name, r->conn);
-		if (!r->conn)
-			suggest_ref(dl, r->pos, owner, "connection", r->conn_name, cnames);
-	}
 	if (r->group && r->group->enabled && !r->env_name)
 		diag_error(dl, r->pos, "%s maps to group \"%s\", which has TLS enabled, but names "
 				       "no environment",
@@ -242,7 +242,7 @@ derive_listen(const struct policy_rule *r, char *host, size_t hlen, uint16_t *po
 		return 0;
 	}
 	if (r->local_port.lo != r->local_port.hi || r->local_port.lo == 0) {
-		diag_error(dl, r->pos, "rule \"%s\": attlsd listens on the rule's local_port, so it "
+		diag_error(dl, r->local_port_pos.line ? r->local_port_pos : r->pos, "rule \"%s\": attlsd listens on the rule's local_port, so it "
 				       "must be a single port (or give \"listen: host:port\")",
 			   r->name);
 		return -1;
@@ -306,7 +306,6 @@ warn_unused(struct policy *p, struct diag_list *dl)
 				     p->envs[i].name);
 	}
 	for (i = 0; i < p->ngroups; i++) {
-		p->groups[i].id = (unsigned)i + 1;
 		for (j = 0; j < p->nrules && p->rules[j].group != &p->groups[i]; j++)
 			;
 		if (j == p->nrules)
@@ -339,5 +338,9 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	free(e);
 	free(c);
 	derive_listeners(p, dl);
-	warn_unused(p, dl);
+	for (i = 0; i < p->ngroups; i++)
+		p->groups[i].id = (unsigned)i + 1;
+	/* "Unused" is noise next to a misspelt reference; say it only of a good policy. */
+	if (!diag_has_errors(dl))
+		warn_unused(p, dl);
 }

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Installs the Debian 12 packages attls needs to build, test and benchmark.
+# Only what is missing is installed; safe to run again.
+set -eu
+pkgs="autoconf automake libtool pkg-config make gcc clang libssl-dev libuv1-dev
+libyaml-dev libpcap-dev libcmocka-dev openssl curl python3 procps iproute2 valgrind"
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs stunnel4 haproxy hitch"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+echo "deps: all present"

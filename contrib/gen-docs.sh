@@ -1,0 +1,37 @@
+#!/bin/bash
+# Regenerates the parts of doc/ that come from code tables (policy keys from the
+# schema, return codes from the RC table), between the GENERATED markers.
+# With --check, changes nothing and fails if the docs are out of date.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+attlsd=${ATTLSD:-$top/build/attlsd}
+check=0
+[ "${1:-}" = "--check" ] && check=1
+status=0
+# regen FILE WHAT: replaces the block between the markers with `attlsd --WHAT`.
+regen() {
+	local file=$1 what=$2 new
+	new=$(python3 - "$file" "$what" "$("$attlsd" --"$what")" <<'PY'
+import sys
+path, what, body = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(path).read()
+begin = "<!-- BEGIN GENERATED: attlsd --%s -->" % what
+end = "<!-- END GENERATED -->"
+i = text.index(begin) + len(begin)
+j = text.index(end, i)
+sys.stdout.write(text[:i] + "\n" + body.strip("\n") + "\n" + text[j:])
+PY
+)
+	if [ $check = 1 ]; then
+		if ! diff -u "$file" <(printf '%s' "$new") >/dev/null; then
+			echo "$file is out of date: run contrib/gen-docs.sh"; status=1
+		else
+			echo "ok: $file matches attlsd --$what"
+		fi
+	else
+		printf '%s' "$new" > "$file"
+	fi
+}
+regen "$top/doc/policy.md" list-keys
+regen "$top/doc/return-codes.md" list-rc
+exit $status

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Installs what is missing, builds attls and runs every test: the gcc -Werror
+# build, the ASan+UBSan build, a clang -Werror build, and valgrind over the unit
+# tests. Ends with one line "N passed, M failed"; exits non-zero on any failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash contrib/deps.sh || exit 1
+total_pass=0 total_fail=0 failed_jobs=""
+
+# Adds the automake summary of build dir $1 to the totals.
+count() {
+	local log=$1/test-suite.log p f e
+	if [ ! -f "$log" ]; then total_fail=$((total_fail + 1)); return; fi
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
+	total_pass=$((total_pass + ${p:-0}))
+	total_fail=$((total_fail + ${f:-0} + ${e:-0}))
+}
+
+# job NAME BUILD_DIR CC CONFIGURE_ARGS... : build, then make check.
+job() {
+	local name=$1 dir=$2 cc=$3; shift 3
+	echo "=== $name ==="
+	if ! CC=$cc BUILD_DIR=$dir bash contrib/build.sh "$@"; then
+		echo "$name: build failed"; total_fail=$((total_fail + 1)); failed_jobs="$failed_jobs $name"; return
+	fi
+	rm -f "$dir/test-suite.log"
+	if ! make -C "$dir" check >"$dir/check.out" 2>&1; then
+		failed_jobs="$failed_jobs $name"
+		grep -E '^(FAIL|ERROR)' "$dir/check.out"
+		for l in "$dir"/tests/*/*.log "$dir"/tests/*.log; do
+			[ -f "$l" ] && grep -qE '^(FAIL|ERROR)' "${l%.log}.trs" 2>/dev/null && { echo "--- $l"; tail -40 "$l"; }
+		done
+	fi
+	sed -n '/^# TOTAL/,/^# ERROR/p' "$dir/test-suite.log" 2>/dev/null
+	count "$dir"
+}
+
+job "gcc -Werror" "$top/build" gcc
+job "ASan+UBSan" "$top/build-asan" gcc --enable-sanitizers
+job "clang -Werror" "$top/build-clang" clang
+
+echo "=== valgrind (unit tests) ==="
+for t in "$top"/build/tests/unit/test_*; do
+	[ -x "$t" ] && [ "${t%.c}" = "$t" ] || continue
+	if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		"$t" >/dev/null 2>"$t.valgrind"; then
+		echo "PASS: valgrind $(basename "$t")"; total_pass=$((total_pass + 1))
+	else
+		echo "FAIL: valgrind $(basename "$t")"; cat "$t.valgrind"; total_fail=$((total_fail + 1))
+		failed_jobs="$failed_jobs valgrind"
+	fi
+done
+
+echo
+[ -n "$failed_jobs" ] && echo "failed jobs:$failed_jobs"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]
