@@ -98,6 +98,17 @@ on_closed_noop(uv_handle_t *h)
 	(void)h;
 }
 
+/* The socket is closed at once, not at exit: a listening socket keeps
+ * completing handshakes into its backlog that nobody would serve. */
+static void
+on_listener_closed(uv_handle_t *h)
+{
+	struct worker_listener *l = h->data;
+
+	close(l->fd);
+	l->fd = -1;
+}
+
 static void
 stop_listening(struct worker *w)
 {
@@ -105,7 +116,7 @@ stop_listening(struct worker *w)
 
 	for (i = 0; i < w->nlisteners; i++) {
 		if (!uv_is_closing((uv_handle_t *)&w->listeners[i].poll))
-			uv_close((uv_handle_t *)&w->listeners[i].poll, on_closed_noop);
+			uv_close((uv_handle_t *)&w->listeners[i].poll, on_listener_closed);
 	}
 	if (!uv_is_closing((uv_handle_t *)&w->retry))
 		uv_close((uv_handle_t *)&w->retry, on_closed_noop);
@@ -224,7 +235,8 @@ worker_free(struct worker *w)
 	uv_run(&w->loop, UV_RUN_NOWAIT);
 	(void)uv_loop_close(&w->loop);
 	for (i = 0; i < w->nlisteners; i++)
-		close(w->listeners[i].fd);
+		if (w->listeners[i].fd >= 0)
+			close(w->listeners[i].fd);
 	free(w->listeners);
 	rt_gen_unref(w->gen);
 	free(w);
