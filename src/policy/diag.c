@@ -171,7 +171,8 @@ diag_print(struct diag_list *dl, FILE *out)
 
 	/* mergesort-stable order is not needed: equal positions keep insertion order
 	 * only loosely, which is acceptable for messages at the same spot. */
-	qsort(dl->items, dl->n, sizeof(*dl->items), diag_cmp);
+	if (dl->n)
+		qsort(dl->items, dl->n, sizeof(*dl->items), diag_cmp);
 	for (i = 0; i < dl->n; i++) {
 		const struct diag *d = &dl->items[i];
 

@@ -326,7 +326,8 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 
 	resolve_keyrings(p, dl);
 	resolve_envs(p, dl);
-	qsort(p->rules, p->nrules, sizeof(*p->rules), rule_cmp);
+	if (p->nrules)
+		qsort(p->rules, p->nrules, sizeof(*p->rules), rule_cmp);
 	NAMES(p->groups, p->ngroups, g);
 	NAMES(p->envs, p->nenvs, e);
 	NAMES(p->conns, p->nconns, c);

@@ -14,7 +14,7 @@ for kind in valid invalid; do
 		exp="${f%.yaml}.expected"
 		cd "$src/tests/policy/$kind" || exit 1
 		if [ $kind = valid ]; then
-			out=$("$attlsd" -T -f "$name.yaml" 2>/dev/null); rc=$?
+			out=$("$attlsd" -T -f "$name.yaml" 2>/tmp/attls-policy-err.$$); rc=$?; [ $rc -eq 0 ] || cat /tmp/attls-policy-err.$$
 			want=0
 		else
 			out=$("$attlsd" -t -f "$name.yaml" 2>&1); rc=$?
