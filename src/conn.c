@@ -401,8 +401,8 @@ static const struct policy_rule *
 map_connection(struct conn *c)
 {
 	struct policy_conn_attrs a;
-	const struct sockaddr *l = (const struct sockaddr *)&c->local;
-	const struct sockaddr *r = (const struct sockaddr *)&c->remote;
+	const struct sockaddr *l = &c->local.sa;
+	const struct sockaddr *r = &c->remote.sa;
 
 	memset(&a, 0, sizeof(a));
 	a.direction = POLICY_DIR_INBOUND;
@@ -463,7 +463,7 @@ conn_map_and_start(struct conn *c, unsigned listener)
 }
 
 void
-conn_accept(struct worker *w, int fd, unsigned listener)
+conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer, unsigned listener)
 {
 	socklen_t len;
 	struct conn *c;
@@ -485,9 +485,8 @@ conn_accept(struct worker *w, int fd, unsigned listener)
 	w->conns = c;
 	w->nconns++;
 	len = sizeof(c->local);
-	getsockname(fd, (struct sockaddr *)&c->local, &len);
-	len = sizeof(c->remote);
-	getpeername(fd, (struct sockaddr *)&c->remote, &len);
+	getsockname(fd, &c->local.sa, &len);
+	c->remote = *peer;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	uv_poll_init(&w->loop, &c->cpoll, fd);
 	uv_timer_init(&w->loop, &c->timer);

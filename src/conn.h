@@ -78,12 +78,12 @@ struct conn {
 
 	uint64_t start_ms, hs_ms, last_ms;
 	uint64_t bytes_c2b, bytes_b2c;
-	struct sockaddr_storage local, remote;
+	union rt_sockaddr local, remote;
 };
 
 /* conn.c */
-/* Takes 'fd', accepted on policy listener 'listener'. */
-void conn_accept(struct worker *w, int fd, unsigned listener);
+/* Takes 'fd', accepted from 'peer' on policy listener 'listener'. */
+void conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer, unsigned listener);
 /* Runs the state's timer for 'ms' (0 stops it). */
 void conn_arm_timer(struct conn *c, uint64_t ms);
 void conn_set_state(struct conn *c, enum conn_state s);

@@ -35,8 +35,8 @@ ezd_error(const struct conn *c, int rc, const char *event, const char *cause)
 	unsigned trace = conn_trace(c), grp, env;
 
 	ids(c, &grp, &env);
-	rt_addr_format((const struct sockaddr *)&c->local, local, sizeof(local));
-	rt_addr_format((const struct sockaddr *)&c->remote, remote, sizeof(remote));
+	rt_addr_format(&c->local.sa, local, sizeof(local));
+	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
 	if (trace & 1)
 		log_msg(LOG_ERR,
 			"EZD1287I TTLS Error RC: %4d %s\n   LOCAL: %s\n   REMOTE: %s\n"
@@ -61,8 +61,8 @@ ezd_map(const struct conn *c)
 
 	if (!(conn_trace(c) & 4) || !log_enabled(LOG_INFO))
 		return;
-	rt_addr_format((const struct sockaddr *)&c->local, local, sizeof(local));
-	rt_addr_format((const struct sockaddr *)&c->remote, remote, sizeof(remote));
+	rt_addr_format(&c->local.sa, local, sizeof(local));
+	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
 	log_msg(LOG_INFO,
 		"EZD1281I TTLS Map   CONNID: %08X LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s "
 		"TYPE: InBound STATUS: %s RULE: %s ACTIONS: %s %s %s",
@@ -79,7 +79,8 @@ ezd_close(const struct conn *c)
 	char cipher[5] = "-";
 	const char *proto = "-", *name = "-";
 
-	if (!log_enabled(LOG_INFO))
+	/* A line per connection is Trace's Event bit (8), as AT-TLS's EZD1282I/3I. */
+	if (!(conn_trace(c) & 8) && !log_enabled(LOG_DEBUG))
 		return;
 	if (c->ssl && c->hs_ms) {
 		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
@@ -89,7 +90,7 @@ ezd_close(const struct conn *c)
 	} else if (!c->ssl) {
 		proto = "clear";
 	}
-	log_msg(LOG_INFO,
+	log_msg(LOG_NOTICE,
 		"ATL1289I TTLS Close CONNID: %08X RULE: %s END: %s RC: %d DUR: %llums HS: %llums "
 		"IN: %llu OUT: %llu PROTO: %s CIPHER: %s %s",
 		c->id, c->rule ? c->rule->name : NA, conn_end_name(c->end), c->end_rc,

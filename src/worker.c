@@ -64,16 +64,19 @@ on_listener(uv_poll_t *h, int status, int events)
 {
 	struct worker_listener *l = h->data;
 	struct worker *w = l->w;
+	union rt_sockaddr peer;
+	socklen_t plen;
 	int i, fd;
 
 	(void)events;
 	if (status < 0 || w->stopping)
 		return;
 	for (i = 0; i < ACCEPT_BURST; i++) {
-		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		plen = sizeof(peer);
+		fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			atomic_fetch_add(&live_conns, 1);
-			conn_accept(w, fd, l->index);
+			conn_accept(w, fd, &peer, l->index);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)

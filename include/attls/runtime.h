@@ -6,12 +6,20 @@
 #define ATTLS_RUNTIME_H
 
 #include <stdatomic.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <openssl/ssl.h>
 
 #include "attls/compiler.h"
 #include "attls/policy.h"
+
+/* A TCP endpoint, compact: connections keep two of these. */
+union rt_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
 
 struct rt_addr {
 	struct sockaddr_storage ss;
