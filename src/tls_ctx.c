@@ -10,8 +10,10 @@
 #include <openssl/x509v3.h>
 
 #include "attls/err.h"
+#include "attls/log.h"
 #include "attls/rc.h"
 #include "attls/tls.h"
+#include "attls/tlsnames.h"
 
 /* Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. */
 #define TLS12_DEFAULT_CIPHERS                                                              \
@@ -111,6 +113,127 @@ load_keyring(SSL_CTX *ctx, const struct policy_keyring *k, int *rc, char *err, s
 	return 0;
 }
 
+static int
+append(char *buf, size_t len, const char *name)
+{
+	size_t off = strlen(buf);
+
+	if (off + strlen(name) + 2 > len)
+		return -1;
+	snprintf(buf + off, len - off, "%s%s", off ? ":" : "", name);
+	return 0;
+}
+
+/* IANA codes -> OpenSSL cipher strings, in policy order; TLS 1.3 suites apart. */
+static int
+cipher_lists(const struct policy_cipher_parms *cp, const char *rule, char *l12, char *l13,
+	     size_t len)
+{
+	STACK_OF(SSL_CIPHER) *sk;
+	SSL_CTX *all;
+	size_t i;
+	int k, r = 0;
+
+	l12[0] = l13[0] = '\0';
+	if (!(all = SSL_CTX_new(TLS_method())))
+		return -1;
+	SSL_CTX_set_cipher_list(all, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
+	SSL_CTX_set_ciphersuites(all, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+				      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
+				      "TLS_AES_128_CCM_8_SHA256");
+	sk = SSL_CTX_get_ciphers(all);
+	for (i = 0; i < cp->suites.n && r == 0; i++) {
+		uint16_t code = cp->suites.v[i];
+		const SSL_CIPHER *c = NULL;
+
+		for (k = 0; k < sk_SSL_CIPHER_num(sk); k++)
+			if (SSL_CIPHER_get_protocol_id(sk_SSL_CIPHER_value(sk, k)) == code)
+				c = sk_SSL_CIPHER_value(sk, k);
+		if (!c) {
+			log_warn("rule \"%s\": cipher suite %04X is not available in this OpenSSL; "
+				 "it is left out",
+				 rule, code);
+			continue;
+		}
+		r = append((code >> 8) == 0x13 ? l13 : l12, len, SSL_CIPHER_get_name(c));
+	}
+	SSL_CTX_free(all);
+	return r;
+}
+
+static int
+code_list(const struct policy_codes *c, const struct tlsname *(*lookup)(uint16_t), char *buf,
+	  size_t len)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n; i++) {
+		const struct tlsname *n = lookup(c->v[i]);
+		if (n && append(buf, len, n->openssl) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* TTLSCipherParms and TTLSSignatureParms onto the context. */
+static int
+set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t errlen)
+{
+	const struct policy_sig_parms *sg = r->eff.signatures;
+	char a[2048], b[1024];
+
+	if (r->eff.ciphers) {
+		if (cipher_lists(r->eff.ciphers, r->name, a, b, sizeof(b)) != 0 ||
+		    (a[0] && SSL_CTX_set_cipher_list(ctx, a) != 1) ||
+		    SSL_CTX_set_ciphersuites(ctx, b) != 1) {
+			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
+			last_ssl_error(err, errlen, "cipher set");
+			return ATTLS_ETLS;
+		}
+		if (!a[0] && (r->eff.protocols & ~POLICY_PROTO_TLS1_3)) {
+			*rc = 422;
+			snprintf(err, errlen, "cipher set \"%s\" leaves no TLS 1.2 suite this OpenSSL "
+					      "supports",
+				 r->eff.ciphers->name);
+			return ATTLS_ETLS;
+		}
+	}
+	if (!sg)
+		return 0;
+	if (sg->sigalgs.n && (code_list(&sg->sigalgs, tlsname_sigalg, a, sizeof(a)) != 0 ||
+			      SSL_CTX_set1_sigalgs_list(ctx, a) != 1 ||
+			      SSL_CTX_set1_client_sigalgs_list(ctx, a) != 1)) {
+		*rc = 467;
+		last_ssl_error(err, errlen, "signature_pairs");
+		return ATTLS_ETLS;
+	}
+	/* One groups list in OpenSSL: TLS 1.3 key shares first, then TLS 1.2 curves. */
+	{
+		struct policy_codes both = { NULL, 0 };
+		uint16_t v[64];
+		size_t i, j;
+		const struct policy_codes *src[2] = { &sg->server_key_shares, &sg->server_kex_ecurves };
+
+		both.v = v;
+		for (i = 0; i < 2; i++)
+			for (j = 0; j < src[i]->n && both.n < 64; j++) {
+				size_t m;
+				for (m = 0; m < both.n && v[m] != src[i]->v[j]; m++)
+					;
+				if (m == both.n)
+					v[both.n++] = src[i]->v[j];
+			}
+		if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
+			       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
+			*rc = 402;
+			last_ssl_error(err, errlen, "server key-exchange groups");
+			return ATTLS_ETLS;
+		}
+	}
+	return 0;
+}
+
 static void
 set_client_auth(SSL_CTX *ctx, const struct policy_rule *r)
 {
@@ -161,6 +284,8 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 		ret = ATTLS_ETLS;
 		goto fail;
 	}
+	if ((ret = set_parm_sets(ctx, r, rc, err, errlen)) != 0)
+		goto fail;
 	if ((ret = load_keyring(ctx, r->env->keyring, rc, err, errlen)) != 0)
 		goto fail;
 	set_client_auth(ctx, r);

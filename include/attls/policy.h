@@ -70,6 +70,33 @@ struct policy_endpoint {
 	bool set;
 };
 
+/* An ordered list of IANA codes (cipher suites, signature schemes, groups). */
+struct policy_codes {
+	uint16_t *v;
+	size_t n;
+};
+
+/* TTLSCipherParms: V3CipherSuites (2-char) then V3CipherSuites4Char, in order,
+ * duplicates dropped; 'suites' is the combined preference list. */
+struct policy_cipher_parms {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	struct policy_codes v3, v3_4char;
+	struct policy_codes suites;
+};
+
+/* TTLSSignatureParms. Empty lists mean the library's defaults. */
+struct policy_sig_parms {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	struct policy_codes sigalgs;      /* SignaturePairs */
+	struct policy_codes sigalgs_cert; /* SignaturePairsCert */
+	struct policy_codes client_ecurves, client_key_shares;
+	struct policy_codes server_kex_ecurves, server_key_shares;
+};
+
 /* Bit i of 'set' says schema row i was written in the file (for scope resolution). */
 struct policy_keyring {
 	char *name;
@@ -98,6 +125,8 @@ struct policy_tls_parms {
 	bool tls1_0, tls1_1, tls1_2, tls1_3;
 	unsigned handshake_timeout; /* seconds */
 	unsigned trace;
+	char *ciphers;    /* name in 'ciphers' */
+	char *signatures; /* name in 'signatures' */
 };
 
 struct policy_env {
@@ -125,6 +154,9 @@ struct policy_effective {
 	unsigned protocols; /* POLICY_PROTO_* */
 	unsigned handshake_timeout;
 	unsigned trace;
+	const char *ciphers_name, *signatures_name;
+	const struct policy_cipher_parms *ciphers; /* NULL: attlsd's defaults */
+	const struct policy_sig_parms *signatures; /* NULL: library defaults */
 };
 
 struct policy_rule {
@@ -180,6 +212,10 @@ struct policy {
 	size_t nenvs;
 	struct policy_conn_action *conns;
 	size_t nconns;
+	struct policy_cipher_parms *ciphers;
+	size_t nciphers;
+	struct policy_sig_parms *sigs;
+	size_t nsigs;
 	struct policy_rule *rules; /* sorted: priority desc, name asc */
 	size_t nrules;
 	struct policy_listener *listeners;

@@ -48,6 +48,20 @@ dump_effective(FILE *out, const struct policy_rule *r)
 	line(out, 4, "handshake_timeout:", buf);
 	snprintf(buf, sizeof(buf), "%u", r->eff.trace);
 	line(out, 4, "trace:", buf);
+	if (r->eff.ciphers) {
+		char codes[1024];
+		line(out, 4, "ciphers:", r->eff.ciphers->name);
+		schema_format_codes(ST_CIPHERS4, &r->eff.ciphers->suites, codes, sizeof(codes));
+		line(out, 6, "suites:", codes);
+	} else {
+		line(out, 4, "ciphers:", "(attlsd default: ECDHE with AES-GCM or ChaCha20; TLS 1.3 "
+					 "defaults)");
+	}
+	if (r->eff.signatures) {
+		const struct schema_section *gs = schema_section_find("signatures");
+		line(out, 4, "signatures:", r->eff.signatures->name);
+		dump_rows(out, 6, gs->rows, gs->nrows, r->eff.signatures);
+	}
 	if (r->env && r->env->keyring) {
 		const struct schema_section *ks = schema_section_find("keyrings");
 		line(out, 4, "keyring:", r->env->keyring->name);

@@ -39,6 +39,11 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 		STORE(conns, nconns, struct policy_conn_action, (size_t)-1);
 	else if (strcmp(key, "rules") == 0)
 		STORE(rules, nrules, struct policy_rule, offsetof(struct policy_rule, set));
+	else if (strcmp(key, "ciphers") == 0)
+		STORE(ciphers, nciphers, struct policy_cipher_parms,
+		      offsetof(struct policy_cipher_parms, set));
+	else if (strcmp(key, "signatures") == 0)
+		STORE(sigs, nsigs, struct policy_sig_parms, offsetof(struct policy_sig_parms, set));
 	else
 		return -1;
 #undef STORE
@@ -65,6 +70,10 @@ policy_section_noun(const char *key)
 		return "connection";
 	if (strcmp(key, "rules") == 0)
 		return "rule";
+	if (strcmp(key, "ciphers") == 0)
+		return "cipher set";
+	if (strcmp(key, "signatures") == 0)
+		return "signature set";
 	return key;
 }
 

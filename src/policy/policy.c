@@ -37,6 +37,15 @@ free_entries(const struct schema_section *sec, void *arr, size_t n, size_t size)
 	free(arr);
 }
 
+static void
+free_parms(struct policy_tls_parms *t)
+{
+	size_t j;
+
+	for (j = 0; j < schema_ntls_parms; j++)
+		schema_free_field(&schema_tls_parms[j], t);
+}
+
 void
 policy_free(struct policy *p)
 {
@@ -47,9 +56,17 @@ policy_free(struct policy *p)
 	free_entries(schema_section_find("keyrings"), p->keyrings, p->nkeyrings,
 		     sizeof(*p->keyrings));
 	free_entries(schema_section_find("groups"), p->groups, p->ngroups, sizeof(*p->groups));
+	free_entries(schema_section_find("rules"), p->rules, p->nrules, sizeof(*p->rules));
+	for (i = 0; i < p->nciphers; i++)
+		free(p->ciphers[i].suites.v);
+	free_entries(schema_section_find("ciphers"), p->ciphers, p->nciphers, sizeof(*p->ciphers));
+	free_entries(schema_section_find("signatures"), p->sigs, p->nsigs, sizeof(*p->sigs));
+	for (i = 0; i < p->nenvs; i++)
+		free_parms(&p->envs[i].parms);
+	for (i = 0; i < p->nconns; i++)
+		free_parms(&p->conns[i].parms);
 	free_entries(schema_section_find("environments"), p->envs, p->nenvs, sizeof(*p->envs));
 	free_entries(schema_section_find("connections"), p->conns, p->nconns, sizeof(*p->conns));
-	free_entries(schema_section_find("rules"), p->rules, p->nrules, sizeof(*p->rules));
 	for (i = 0; i < p->nlisteners; i++) {
 		free(p->listeners[i].host);
 		free(p->listeners[i].backend.host);

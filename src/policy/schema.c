@@ -14,6 +14,7 @@
 
 #include "attls/err.h"
 #include "schema.h"
+#include "attls/tlsnames.h"
 
 static const struct schema_enum enum_bool[] = {
 	{ "On", 1 }, { "Off", 0 }, { "true", 1 }, { "false", 0 },
@@ -116,6 +117,12 @@ const struct schema_row schema_tls_parms[] = {
 	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake"),
 	ROW("trace", "Trace", ST_UINT, struct policy_tls_parms, trace, .min = 0, .max = 255,
 	    .flags = SF_PARMS, .help = "message bitmask; overrides the group's"),
+	ROW("ciphers", "TTLSCipherParmsRef", ST_REF, struct policy_tls_parms, ciphers,
+	    .ref_section = "ciphers", .flags = SF_PARMS,
+	    .help = "name of a cipher parameter set; default: forward-secret AEAD suites"),
+	ROW("signatures", "TTLSSignatureParmsRef", ST_REF, struct policy_tls_parms, signatures,
+	    .ref_section = "signatures", .flags = SF_PARMS,
+	    .help = "name of a signature parameter set (signature pairs, groups)"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 
@@ -155,6 +162,29 @@ static const struct schema_row rule_rows[] = {
 	    .help = "host:port attlsd listens on; default: local_addr and local_port"),
 };
 
+static const struct schema_row cipher_rows[] = {
+	ROW("v3_cipher_suites", "V3CipherSuites", ST_CIPHERS2, struct policy_cipher_parms, v3,
+	    .help = "TLS 1.2 suites as IANA names or 2-hex-digit codes, in preference order"),
+	ROW("v3_cipher_suites_4char", "V3CipherSuites4Char", ST_CIPHERS4,
+	    struct policy_cipher_parms, v3_4char,
+	    .help = "suites as IANA names or 4-hex-digit codes (C02F, 1301), in preference order"),
+};
+
+static const struct schema_row sig_rows[] = {
+	ROW("signature_pairs", "SignaturePairs", ST_SIGALGS, struct policy_sig_parms, sigalgs,
+	    .help = "signature schemes for handshake signatures (4-hex-digit codes or names)"),
+	ROW("signature_pairs_cert", "SignaturePairsCert", ST_SIGALGS, struct policy_sig_parms,
+	    sigalgs_cert, .help = "signature schemes allowed in certificates; default: signature_pairs"),
+	ROW("client_ecurves", "ClientECurves", ST_GROUPS, struct policy_sig_parms, client_ecurves,
+	    .help = "client role: groups offered for ECDHE (4-digit decimal codes or names)"),
+	ROW("client_key_share_groups", "ClientKeyShareGroups", ST_GROUPS, struct policy_sig_parms,
+	    client_key_shares, .help = "client role: TLS 1.3 key shares sent"),
+	ROW("server_kex_ecurves", "ServerKexECurves", ST_GROUPS, struct policy_sig_parms,
+	    server_kex_ecurves, .help = "server role: ECDHE groups for TLS 1.2, in preference order"),
+	ROW("server_key_share_groups", "ServerKeyShareGroups", ST_GROUPS, struct policy_sig_parms,
+	    server_key_shares, .help = "server role: TLS 1.3 groups accepted, in preference order"),
+};
+
 const struct schema_section schema_sections[] = {
 	{ "settings", "-", 0, settings_rows, ARRAY_SIZE(settings_rows), -1,
 	  "daemon-wide settings" },
@@ -168,6 +198,10 @@ const struct schema_section schema_sections[] = {
 	{ "connections", "TTLSConnectionAction", 1, NULL, 0,
 	  (long)offsetof(struct policy_conn_action, parms),
 	  "per-connection overrides of environment parameters" },
+	{ "ciphers", "TTLSCipherParms", 1, cipher_rows, ARRAY_SIZE(cipher_rows), -1,
+	  "cipher suite lists" },
+	{ "signatures", "TTLSSignatureParms", 1, sig_rows, ARRAY_SIZE(sig_rows), -1,
+	  "signature algorithm pairs and key-exchange groups" },
 	{ "rules", "TTLSRule", 1, rule_rows, ARRAY_SIZE(rule_rows), -1,
 	  "conditions and the actions they map to" },
 };
@@ -220,6 +254,8 @@ schema_type_name(const struct schema_row *row)
 		[ST_STRING] = "string", [ST_PATH] = "path", [ST_BOOL] = "On|Off",
 		[ST_UINT] = "number", [ST_ENUM] = "keyword", [ST_REF] = "name",
 		[ST_ADDRS] = "addresses", [ST_PORTS] = "port range", [ST_ENDPOINT] = "host:port",
+		[ST_CIPHERS2] = "cipher list", [ST_CIPHERS4] = "cipher list",
+		[ST_SIGALGS] = "signature scheme list", [ST_GROUPS] = "group list",
 	};
 	return names[row->type];
 }
@@ -466,6 +502,119 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 	return NULL;
 }
 
+static int
+codes_add(struct policy_codes *c, uint16_t v)
+{
+	uint16_t *n;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->v[i] == v)
+			return 0; /* repeated codes: the first occurrence counts */
+	if (!(n = realloc(c->v, (c->n + 1) * sizeof(*n))))
+		return -1;
+	c->v = n;
+	c->v[c->n++] = v;
+	return 0;
+}
+
+static int
+hexval(const char *s, size_t len, unsigned *out)
+{
+	size_t i;
+
+	*out = 0;
+	for (i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		*out = *out * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
+						       : (tolower((unsigned char)s[i]) - 'a' + 10));
+	}
+	return 0;
+}
+
+/* One token of a code list: a name, or a run of fixed-width codes. */
+static const char *
+code_token(enum schema_type t, const char *tok, struct policy_codes *c, char *err, size_t errlen)
+{
+	const struct tlsname *n = NULL;
+	size_t len = strlen(tok), width = t == ST_CIPHERS2 ? 2 : 4, i;
+	unsigned v;
+
+	if (t == ST_CIPHERS2 || t == ST_CIPHERS4)
+		n = tlsname_cipher_by_name(tok);
+	else if (t == ST_SIGALGS)
+		n = tlsname_sigalg_by_name(tok);
+	else
+		n = tlsname_group_by_name(tok);
+	if (n)
+		return codes_add(c, n->code) ? "out of memory" : NULL;
+	if (len == 0 || len % width) {
+		snprintf(err, errlen, "has \"%s\": not a known name, nor %zu-%s codes", tok, width,
+			 t == ST_GROUPS ? "decimal-digit" : "hex-digit");
+		return err;
+	}
+	for (i = 0; i < len; i += width) {
+		if (t == ST_GROUPS) {
+			char d[5] = { 0 };
+			memcpy(d, tok + i, 4);
+			if (strspn(d, "0123456789") != 4)
+				v = 0x10000;
+			else
+				v = (unsigned)atoi(d);
+		} else if (hexval(tok + i, width, &v) != 0) {
+			v = 0x10000;
+		}
+		if (v > 0xffff || (t == ST_GROUPS && !tlsname_group((uint16_t)v)) ||
+		    (t == ST_SIGALGS && !tlsname_sigalg((uint16_t)v)) ||
+		    ((t == ST_CIPHERS2 || t == ST_CIPHERS4) && !tlsname_cipher((uint16_t)v))) {
+			snprintf(err, errlen, "has \"%.*s\", which is not a %s code attlsd knows",
+				 (int)width, tok + i,
+				 t == ST_GROUPS ? "NamedGroup" : t == ST_SIGALGS ? "SignatureScheme"
+										   : "cipher suite");
+			return err;
+		}
+		if (codes_add(c, (uint16_t)v))
+			return "out of memory";
+	}
+	return NULL;
+}
+
+/* A list node or a scalar of blank- or comma-separated tokens ("0023 0024"). */
+static const char *
+set_codes(const struct schema_row *row, const struct ynode *node, struct policy_codes *c,
+	  char *err, size_t errlen)
+{
+	const struct ynode *one[1] = { node };
+	const struct ynode *const *items = node->type == YNODE_SEQ ? (const struct ynode *const *)node->items : one;
+	size_t n = node->type == YNODE_SEQ ? node->n : 1, i;
+	const char *e;
+
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+	if (node->type == YNODE_MAP)
+		return "must be a list of codes or names";
+	for (i = 0; i < n; i++) {
+		char *copy, *tok, *save = NULL;
+
+		if (items[i]->type != YNODE_SCALAR)
+			return "must be a list of codes or names";
+		if (strcasecmp(items[i]->value, "Default") == 0)
+			continue;
+		if (!(copy = strdup(items[i]->value)))
+			return "out of memory";
+		for (tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+			if ((e = code_token(row->type, tok, c, err, errlen)) != NULL) {
+				free(copy);
+				return e;
+			}
+		}
+		free(copy);
+	}
+	return NULL;
+}
+
 const char *
 schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
 	   const struct ynode *node, char *err, size_t errlen)
@@ -475,6 +624,8 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 
 	if (row->type == ST_ADDRS)
 		return set_addrs(node, field, err, errlen);
+	if (row->type >= ST_CIPHERS2)
+		return set_codes(row, node, field, err, errlen);
 	if (node->type != YNODE_SCALAR) {
 		snprintf(err, errlen, "must be a %s, not %s", schema_type_name(row),
 			 ytree_type_name(node));
@@ -501,7 +652,7 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		return set_ports(v, field);
 	case ST_ENDPOINT:
 		return set_endpoint(v, field);
-	case ST_ADDRS:
+	default:
 		break;
 	}
 	return "unsupported type";
@@ -567,6 +718,21 @@ format_addrs(const struct policy_addrs *as, char *buf, size_t len)
 }
 
 void
+schema_format_codes(enum schema_type t, const struct policy_codes *c, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	if (c->n == 0) {
+		snprintf(buf, len, "Default");
+		return;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < c->n && off + 8 < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, t == ST_GROUPS ? "%s%04u" : "%s%04X",
+					i ? " " : "", c->v[i]);
+}
+
+void
 schema_format(const struct schema_row *row, const void *base, char *buf, size_t len)
 {
 	const void *field = (const char *)base + row->offset;
@@ -609,6 +775,12 @@ schema_format(const struct schema_row *row, const void *base, char *buf, size_t 
 	case ST_ADDRS:
 		format_addrs(field, buf, len);
 		break;
+	case ST_CIPHERS2:
+	case ST_CIPHERS4:
+	case ST_SIGALGS:
+	case ST_GROUPS:
+		schema_format_codes(row->type, field, buf, len);
+		break;
 	}
 }
 
@@ -632,6 +804,14 @@ schema_free_field(const struct schema_row *row, void *base)
 		free(((struct policy_addrs *)field)->ranges);
 		((struct policy_addrs *)field)->ranges = NULL;
 		((struct policy_addrs *)field)->n = 0;
+		break;
+	case ST_CIPHERS2:
+	case ST_CIPHERS4:
+	case ST_SIGALGS:
+	case ST_GROUPS:
+		free(((struct policy_codes *)field)->v);
+		((struct policy_codes *)field)->v = NULL;
+		((struct policy_codes *)field)->n = 0;
 		break;
 	default:
 		break;

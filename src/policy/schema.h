@@ -21,6 +21,10 @@ enum schema_type {
 	ST_ADDRS,    /* struct policy_addrs */
 	ST_PORTS,    /* struct policy_ports */
 	ST_ENDPOINT, /* struct policy_endpoint, host:port */
+	ST_CIPHERS2, /* struct policy_codes: IANA names or 2-hex-digit codes ("352F0A") */
+	ST_CIPHERS4, /* struct policy_codes: IANA names or 4-hex-digit codes ("C02F") */
+	ST_SIGALGS,  /* struct policy_codes: IANA names or 4-hex-digit SignatureScheme */
+	ST_GROUPS,   /* struct policy_codes: names or 4-decimal-digit NamedGroup ("0023") */
 };
 
 struct schema_enum {
@@ -79,6 +83,8 @@ const char *schema_set(const struct schema_ctx *ctx, const struct schema_row *ro
 int schema_set_default(const struct schema_row *row, void *base);
 /* Formats the field's value as a user would write it. */
 void schema_format(const struct schema_row *row, const void *base, char *buf, size_t len);
+/* Formats a code list as AT-TLS writes it ("C02F 1301", "0023 0029"). */
+void schema_format_codes(enum schema_type t, const struct policy_codes *c, char *buf, size_t len);
 /* Frees what a field owns. */
 void schema_free_field(const struct schema_row *row, void *base);
 /* Case-insensitive enum lookup; -1 when absent. */

@@ -135,6 +135,7 @@ copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
 {
 	size_t sz = row->type == ST_BOOL ? sizeof(bool)
 		    : row->type == ST_UINT ? sizeof(unsigned)
+		    : row->type == ST_REF  ? sizeof(char *)
 					   : sizeof(int);
 
 	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
@@ -169,10 +170,14 @@ resolve_effective(struct policy_rule *r)
 	r->eff.role = t.role;
 	r->eff.client_auth = t.client_auth;
 	r->eff.handshake_timeout = t.handshake_timeout;
+	r->eff.ciphers_name = t.ciphers;
+	r->eff.signatures_name = t.signatures;
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
 			   (t.tls1_1 ? POLICY_PROTO_TLS1_1 : 0) |
 			   (t.tls1_2 ? POLICY_PROTO_TLS1_2 : 0) | (t.tls1_3 ? POLICY_PROTO_TLS1_3 : 0);
 }
+
+static void resolve_parm_sets(struct policy *p, struct policy_rule *r, struct diag_list *dl);
 
 static void
 resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
@@ -215,11 +220,97 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 		diag_error(dl, r->pos, "%s has no \"backend\" (host:port of the plaintext server)",
 			   owner);
 	resolve_effective(r);
+	resolve_parm_sets(p, r, dl);
 	if (r->env && r->eff.enabled && r->eff.protocols == 0)
 		diag_error(dl, r->pos, "%s allows no TLS version: turn on tls_v1_2 or tls_v1_3",
 			   owner);
 	if (r->eff.protocols & (POLICY_PROTO_TLS1_0 | POLICY_PROTO_TLS1_1))
 		diag_warning(dl, r->pos, "%s allows TLS 1.0 or 1.1, which are insecure", owner);
+}
+
+static bool
+has_tls13_suite(const struct policy_codes *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if ((c->v[i] & 0xff00) == 0x1300)
+			return true;
+	return false;
+}
+
+static bool
+has_tls12_suite(const struct policy_codes *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if ((c->v[i] & 0xff00) != 0x1300)
+			return true;
+	return false;
+}
+
+/* Cipher and signature sets named by the effective parameters. */
+static void
+resolve_parm_sets(struct policy *p, struct policy_rule *r, struct diag_list *dl)
+{
+	const struct policy_cipher_parms *c = NULL;
+	const struct policy_sig_parms *sg = NULL;
+	struct diag_pos pos = r->env ? r->env->pos : r->pos;
+
+	if (r->eff.ciphers_name) {
+		FIND(p->ciphers, p->nciphers, r->eff.ciphers_name, c);
+		if (!c)
+			diag_error(dl, pos, "rule \"%s\" uses cipher set \"%s\", which is not "
+					    "defined in \"ciphers\"",
+				   r->name, r->eff.ciphers_name);
+	}
+	if (r->eff.signatures_name) {
+		FIND(p->sigs, p->nsigs, r->eff.signatures_name, sg);
+		if (!sg)
+			diag_error(dl, pos, "rule \"%s\" uses signature set \"%s\", which is not "
+					    "defined in \"signatures\"",
+				   r->name, r->eff.signatures_name);
+	}
+	r->eff.ciphers = c;
+	r->eff.signatures = sg;
+	if (!c || !r->eff.enabled)
+		return;
+	/* As on z/OS: TLSv1.3 needs TLS 1.3 suites (1301-1303) in the list. */
+	if ((r->eff.protocols & POLICY_PROTO_TLS1_3) && !has_tls13_suite(&c->suites))
+		diag_error(dl, c->pos, "cipher set \"%s\" has no TLS 1.3 suite (1301, 1302, 1303), "
+				       "but rule \"%s\" allows TLS 1.3",
+			   c->name, r->name);
+	if ((r->eff.protocols & ~POLICY_PROTO_TLS1_3) && !has_tls12_suite(&c->suites))
+		diag_error(dl, c->pos, "cipher set \"%s\" has only TLS 1.3 suites, but rule \"%s\" "
+				       "allows TLS 1.2 or older",
+			   c->name, r->name);
+}
+
+/* V3CipherSuites, then V3CipherSuites4Char, duplicates dropped. */
+static void
+resolve_ciphers(struct policy *p, struct diag_list *dl)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->nciphers; i++) {
+		struct policy_cipher_parms *c = &p->ciphers[i];
+		const struct policy_codes *src[2] = { &c->v3, &c->v3_4char };
+
+		c->suites.v = calloc(c->v3.n + c->v3_4char.n + 1, sizeof(uint16_t));
+		if (!c->suites.v)
+			return;
+		for (j = 0; j < 2; j++)
+			for (k = 0; k < src[j]->n; k++) {
+				size_t m;
+				for (m = 0; m < c->suites.n && c->suites.v[m] != src[j]->v[k]; m++)
+					;
+				if (m == c->suites.n)
+					c->suites.v[c->suites.n++] = src[j]->v[k];
+			}
+		if (c->suites.n == 0)
+			diag_error(dl, c->pos, "cipher set \"%s\" lists no cipher suite", c->name);
+	}
 }
 
 static int
@@ -326,6 +417,7 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 
 	resolve_keyrings(p, dl);
 	resolve_envs(p, dl);
+	resolve_ciphers(p, dl);
 	if (p->nrules)
 		qsort(p->rules, p->nrules, sizeof(*p->rules), rule_cmp);
 	NAMES(p->groups, p->ngroups, g);

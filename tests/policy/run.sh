@@ -7,6 +7,12 @@ set -u
 src=${ATTLS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 attlsd=${ATTLSD:-$src/attlsd}
 pass=0 fail=0
+# Cases that need keys name them as ${ATTLS_TEST_PKI}/...; the path is put back
+# into that form before comparing.
+pki=$(mktemp -d)
+trap 'rm -rf "$pki"' EXIT
+bash "$src/contrib/mkpki.sh" "$pki" >/dev/null || exit 1
+export ATTLS_TEST_PKI=$pki
 for kind in valid invalid; do
 	for f in "$src"/tests/policy/$kind/*.yaml; do
 		[ -e "$f" ] || continue
@@ -20,6 +26,7 @@ for kind in valid invalid; do
 			out=$("$attlsd" -t -f "$name.yaml" 2>&1); rc=$?
 			want=1
 		fi
+		out=${out//$pki/\$\{ATTLS_TEST_PKI\}}
 		if [ $rc -ne $want ]; then
 			echo "FAIL $kind/$name: exit $rc, wanted $want"; echo "$out"; fail=$((fail+1)); continue
 		fi

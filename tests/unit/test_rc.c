@@ -66,6 +66,8 @@ test_reasons_map_to_gsk_codes(void **state)
 			 RC_CLIENT_CERT_MISSING);
 	assert_int_equal(classify_reason(f, SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC), RC_BAD_MAC);
 	assert_int_equal(classify_reason(f, SSL_R_NO_RENEGOTIATION), RC_RENEG_NOT_ALLOWED);
+	assert_int_equal(classify_reason(f, SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS),
+			 RC_SIGALG_NOT_IN_LIST);
 	/* An unknown reason is not guessed at: 12, with the library's text. */
 	assert_int_equal(classify_reason(f, SSL_R_BAD_SRTP_MKI_VALUE), RC_UNKNOWN_ERROR);
 	assert_non_null(strstr(f->cause, "unclassified"));
