@@ -21,8 +21,8 @@ enum timecond_zone {
 /* Which calendar day the day masks test for the part of a midnight-wrapping daily
  * window (22:00-06:00) that falls after midnight. */
 enum timecond_wrap {
-	TIMECOND_WRAP_START_DAY = 0,    /* the day the window started (default) */
-	TIMECOND_WRAP_CALENDAR_DAY = 1, /* the day the instant falls on (RFC 3060 text) */
+	TIMECOND_WRAP_START_DAY = 0,    /* the day the window started */
+	TIMECOND_WRAP_CALENDAR_DAY = 1, /* the day the instant falls on (RFC 3060; default) */
 };
 
 /* Bits of timecond.set: which properties were given. An absent one is "always". */
@@ -50,7 +50,7 @@ struct timecond {
 	int wrap;               /* enum timecond_wrap */
 };
 
-/* An empty condition: always active, Local, TIMECOND_WRAP_START_DAY. */
+/* An empty condition: always active, Local, TIMECOND_WRAP_CALENDAR_DAY. */
 void timecond_init(struct timecond *tc);
 
 /* Sets one property from its policy key and text value:

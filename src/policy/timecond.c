@@ -118,14 +118,12 @@ day_selected(const struct timecond *tc, int64_t day)
 /* Whether 'sod' (seconds after midnight) lies in the daily window. For the part of a
  * wrapping window after midnight, moves *day to the day whose masks decide.
  *
- * Why the start day: a window such as 22:00-06:00 is read as one shift that starts
- * on a selected day, so with Monday selected it runs Monday 22:00 to Tuesday 06:00,
- * and at 02:00 on a Tuesday the rule is active only if Monday is selected. The
- * masks of day-of-week, day-of-month and month-of-year are all taken from that
- * start day; the absolute period is not (it is tested on the instant itself).
- * RFC 3060 (and the MIB text derived from it) words it the other way: each part of
- * the range belongs to the calendar day it falls on. TIMECOND_WRAP_CALENDAR_DAY
- * gives that reading. */
+ * The default follows RFC 3060 (CIM PolicyTimePeriodCondition), which z/OS
+ * implements: each part of a range that spans midnight belongs to the calendar day
+ * it falls on, so with only Tuesday selected a 21:00-08:00 window is active from
+ * Tuesday 00:00 to 08:00 and from Tuesday 21:00 to 23:59:59. TIMECOND_WRAP_START_DAY
+ * reads the window as one shift owned by the day it started on (the masks are then
+ * taken from that day); the absolute period is always tested on the instant. */
 static bool
 tod_in_window(const struct timecond *tc, int32_t sod, int64_t *day)
 {
@@ -233,8 +231,8 @@ next_candidate(const struct timecond *tc, time_t t, time_t *next)
 	return true;
 }
 
-/* Steps from edge to edge (correctness over speed: a few localtime_r calls per edge,
- * at most four edges a day). */
+/* Steps from edge to edge, testing the condition at each (correctness over speed:
+ * a handful of edges a day, a few localtime_r calls each). */
 time_t
 timecond_next_change(const struct timecond *tc, time_t now)
 {
@@ -255,7 +253,10 @@ timecond_next_change(const struct timecond *tc, time_t now)
 
 /* ---- parsing ---- */
 
-static int ATTLS_PRINTF(3, 4)
+static int fail(char *err, size_t errlen, const char *fmt, ...) ATTLS_PRINTF(3, 4);
+
+/* Writes the phrase for a bad value; returns ATTLS_EINVAL. */
+static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -499,7 +500,7 @@ timecond_init(struct timecond *tc)
 {
 	memset(tc, 0, sizeof(*tc));
 	tc->zone = TIMECOND_LOCAL;
-	tc->wrap = TIMECOND_WRAP_START_DAY;
+	tc->wrap = TIMECOND_WRAP_CALENDAR_DAY;
 }
 
 int

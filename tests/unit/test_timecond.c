@@ -324,6 +324,7 @@ test_active_wrap_uses_start_day(void **state)
 				  "time_zone", "UTC");
 
 	(void)state;
+	tc.wrap = TIMECOND_WRAP_START_DAY;
 	assert_false(timecond_active(&tc, utc(2025, 6, 1, 23, 0, 0)));  /* Sunday's window */
 	assert_false(timecond_active(&tc, utc(2025, 6, 2, 2, 0, 0)));   /* started Sunday */
 	assert_false(timecond_active(&tc, utc(2025, 6, 2, 21, 59, 59)));
@@ -353,6 +354,7 @@ test_active_wrap_month_and_day_masks_use_start_day(void **state)
 
 	(void)state;
 	tc = COND("time_of_day", "22:00-06:00", "months", "100000000000", "time_zone", "UTC");
+	tc.wrap = TIMECOND_WRAP_START_DAY;
 	assert_true(timecond_active(&tc, utc(2025, 1, 31, 23, 0, 0)));
 	assert_true(timecond_active(&tc, utc(2025, 2, 1, 2, 0, 0)));   /* started January 31 */
 	assert_false(timecond_active(&tc, utc(2025, 2, 1, 22, 0, 0)));
@@ -361,10 +363,12 @@ test_active_wrap_month_and_day_masks_use_start_day(void **state)
 
 	tc = COND("time_of_day", "22:00-06:00", "days_of_month", mask(buf, 62, first),
 		  "time_zone", "UTC");
+	tc.wrap = TIMECOND_WRAP_START_DAY;
 	assert_true(timecond_active(&tc, utc(2025, 6, 2, 3, 0, 0)));
 	assert_false(timecond_active(&tc, utc(2025, 6, 1, 3, 0, 0)));
 	tc = COND("time_of_day", "22:00-06:00", "days_of_month", mask(buf, 62, last),
 		  "time_zone", "UTC");
+	tc.wrap = TIMECOND_WRAP_START_DAY;
 	assert_true(timecond_active(&tc, utc(2025, 6, 1, 3, 0, 0))); /* started May 31 */
 	assert_false(timecond_active(&tc, utc(2025, 5, 31, 3, 0, 0)));
 	assert_true(timecond_active(&tc, utc(2025, 3, 1, 5, 0, 0))); /* started Feb 28 */
@@ -379,7 +383,7 @@ test_active_wrap_calendar_day_reading(void **state)
 				  "time_zone", "UTC");
 
 	(void)state;
-	tc.wrap = TIMECOND_WRAP_CALENDAR_DAY;
+	assert_int_equal(tc.wrap, TIMECOND_WRAP_CALENDAR_DAY); /* RFC 3060 is the default */
 	assert_false(timecond_active(&tc, utc(2025, 6, 1, 23, 59, 59)));
 	assert_true(timecond_active(&tc, utc(2025, 6, 2, 0, 0, 0)));
 	assert_true(timecond_active(&tc, utc(2025, 6, 2, 8, 0, 0)));
@@ -392,7 +396,7 @@ test_active_wrap_calendar_day_reading(void **state)
 	assert_int_equal(timecond_next_change(&tc, utc(2025, 6, 3, 21, 0, 0)),
 			 utc(2025, 6, 4, 0, 0, 0));
 
-	/* The default reading differs at both ends. */
+	/* The start-day reading differs at both ends. */
 	tc.wrap = TIMECOND_WRAP_START_DAY;
 	assert_false(timecond_active(&tc, utc(2025, 6, 2, 0, 0, 0)));
 	assert_true(timecond_active(&tc, utc(2025, 6, 4, 0, 0, 0)));
@@ -431,6 +435,7 @@ test_active_dst_spring_forward_berlin(void **state)
 	struct timecond gap_end = COND("time_of_day", "02:00-03:00");
 	struct timecond across = COND("time_of_day", "01:30-02:30");
 	struct timecond office = COND("time_of_day", "08:00-17:00");
+	struct timecond from_gap = COND("period", "20250330023000:20251231235959");
 	time_t sw = utc(2025, 3, 30, 1, 0, 0);
 
 	(void)state;
@@ -460,6 +465,10 @@ test_active_dst_spring_forward_berlin(void **state)
 			 utc(2025, 3, 31, 6, 0, 0));
 	assert_false(timecond_active(&office, utc(2025, 3, 31, 5, 59, 59)));
 	assert_true(timecond_active(&office, utc(2025, 3, 31, 6, 0, 0)));
+	/* A period starting at a skipped wall time starts at the jump. */
+	assert_false(timecond_active(&from_gap, sw - 1));
+	assert_true(timecond_active(&from_gap, sw));
+	assert_int_equal(timecond_next_change(&from_gap, utc(2025, 3, 29, 0, 0, 0)), sw);
 	check_exact(&across, sw - 3 * 3600, sw + 3 * 3600);
 	check_exact(&gap_end, sw - 3 * 3600, sw + 3 * 3600);
 }
@@ -583,7 +592,8 @@ test_parse_rejects_bad_values(void **state)
 	static const struct {
 		const char *key, *value, *phrase;
 	} cases[] = {
-		{ "period", "2025010100000:20251231235959", "must be yyyymmddhhmmss:yyyymmddhhmmss" },
+		{ "period", "2025010100000:20251231235959",
+		  "must be yyyymmddhhmmss:yyyymmddhhmmss" },
 		{ "period", "20250101000000-20251231235959", "must be yyyymmddhhmmss:yyyymmdd" },
 		{ "period", "20250229000000:20251231235959",
 		  "start 20250229000000 is not a valid date and time" },
@@ -670,6 +680,7 @@ test_format_pasearch_labels(void **state)
 
 	(void)state;
 	timecond_init(&tc);
+	tc.wrap = TIMECOND_WRAP_START_DAY;
 	s = format(&tc);
 	assert_string_equal(s,
 			    "  Start Date Time:                 None\n"

@@ -1,0 +1,178 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# mkpki.sh DIR: writes a throw-away test/demo PKI for attls into DIR with the
+# openssl CLI (OpenSSL 3.0 or later). NEVER use these keys for anything real.
+#
+#   ca.crt / ca.key                      root CA "attls Test CA" (ECDSA P-256)
+#   server.crt / server.key              RSA-2048, CN=localhost, SAN DNS:localhost,
+#                                        IP:127.0.0.1, IP:::1, serverAuth, signed by ca
+#   server-chain.pem                     server.crt followed by ca.crt
+#   client.crt / client.key              CN=attls-client, clientAuth, signed by ca
+#   untrusted-ca.crt / untrusted-ca.key  a second root CA "attls Untrusted CA"
+#   untrusted-client.crt / .key          CN=attls-untrusted-client, signed by untrusted-ca
+#   selfsigned-client.crt / .key         CN=attls-selfsigned-client, self-signed
+#   expired-client.crt / .key            clientAuth, signed by ca, valid 2020-01-01..2020-01-02
+#   expired-server.crt / .key            like server.crt (ECDSA key), expired the same way
+#
+# Idempotent: does nothing when DIR/.done exists. Concurrent runs on the same DIR
+# are serialised with flock(1) when available. Prints one line on success.
+set -eu
+
+prog=mkpki.sh
+die() {
+	echo "$prog: error: $*" >&2
+	exit 1
+}
+
+[ $# -eq 1 ] || {
+	echo "usage: $prog DIR" >&2
+	exit 2
+}
+dir=$1
+command -v openssl >/dev/null 2>&1 || die "openssl not found in PATH"
+
+mkdir -p "$dir" || die "cannot create $dir"
+dir=$(cd "$dir" && pwd) || die "cannot enter $dir"
+[ -f "$dir/.done" ] && exit 0
+
+# Serialise concurrent callers (parallel test runs share one cache dir).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$dir/.lock" || die "cannot open $dir/.lock"
+	flock 9 || die "cannot lock $dir/.lock"
+	[ -f "$dir/.done" ] && exit 0
+fi
+
+work=$(mktemp -d "$dir/.work.XXXXXX") || die "mktemp failed"
+trap 'rm -rf "$work"' EXIT
+trap 'exit 1' HUP INT TERM
+cd "$work"
+umask 077
+
+# openssl output is shown only when that command fails.
+ossl() {
+	if ! openssl "$@" >"$work/openssl.out" 2>&1; then
+		cat "$work/openssl.out" >&2
+		die "openssl $* failed"
+	fi
+}
+
+cat >ext.cnf <<'EOF'
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+
+[selfsigned_client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+EOF
+
+eckey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
+
+# Root CA: selfca NAME CN
+selfca() {
+	eckey "$1.key"
+	ossl req -new -x509 -key "$1.key" -out "$1.crt" -days 3650 -sha256 \
+		-subj "/O=attls/CN=$2" -config ext.cnf -extensions ca_ext
+}
+
+# Leaf signed by a CA: leaf NAME CA CN EXT_SECTION
+leaf() {
+	ossl req -new -key "$1.key" -out "$1.csr" -subj "/O=attls/CN=$3" -config ext.cnf
+	ossl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" -CAcreateserial \
+		-out "$1.crt" -days 3650 -sha256 -extfile ext.cnf -extensions "$4"
+}
+
+# Leaf whose whole validity lies in the past (x509 -not_before is not in 3.0, so
+# use "openssl ca" with explicit dates): expired NAME CA CN EXT_SECTION
+expired() {
+	mkdir -p ca-db
+	: >ca-db/index.txt
+	[ -f ca-db/serial ] || echo 1000 >ca-db/serial
+	cat >ca.cnf <<EOF
+[ ca ]
+default_ca = tmpca
+[ tmpca ]
+dir = $work/ca-db
+database = \$dir/index.txt
+serial = \$dir/serial
+new_certs_dir = \$dir
+certificate = $work/$2.crt
+private_key = $work/$2.key
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+[ anything ]
+organizationName = optional
+commonName = supplied
+EOF
+	cat ext.cnf >>ca.cnf
+	ossl req -new -key "$1.key" -out "$1.csr" -subj "/O=attls/CN=$3" -config ext.cnf
+	ossl ca -batch -notext -config ca.cnf -extensions "$4" \
+		-startdate 20200101000000Z -enddate 20200102000000Z \
+		-in "$1.csr" -out "$1.crt"
+}
+
+selfca ca "attls Test CA"
+selfca untrusted-ca "attls Untrusted CA"
+
+ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server.key
+leaf server ca localhost server_ext
+cat server.crt ca.crt >server-chain.pem
+
+eckey client.key
+leaf client ca attls-client client_ext
+
+eckey untrusted-client.key
+leaf untrusted-client untrusted-ca attls-untrusted-client client_ext
+
+eckey selfsigned-client.key
+ossl req -new -x509 -key selfsigned-client.key -out selfsigned-client.crt -days 3650 \
+	-sha256 -subj "/O=attls/CN=attls-selfsigned-client" -config ext.cnf \
+	-extensions selfsigned_client_ext
+
+eckey expired-client.key
+expired expired-client ca attls-expired-client client_ext
+
+eckey expired-server.key
+expired expired-server ca localhost server_ext
+
+# Sanity: what should verify does, what should not does not.
+ossl verify -CAfile ca.crt -purpose sslserver server.crt
+ossl verify -CAfile ca.crt -purpose sslclient client.crt
+ossl verify -CAfile untrusted-ca.crt -purpose sslclient untrusted-client.crt
+if openssl verify -CAfile ca.crt untrusted-client.crt >/dev/null 2>&1; then
+	die "untrusted-client.crt verifies against ca.crt"
+fi
+if openssl verify -CAfile ca.crt expired-client.crt >/dev/null 2>&1; then
+	die "expired-client.crt is not expired"
+fi
+
+chmod 644 ./*.crt server-chain.pem
+chmod 600 ./*.key
+for f in ca untrusted-ca server client untrusted-client selfsigned-client \
+	expired-client expired-server; do
+	mv -f "$f.crt" "$f.key" "$dir/"
+done
+mv -f server-chain.pem "$dir/"
+touch "$dir/.done"
+echo "$prog: test PKI written to $dir"

@@ -1,0 +1,473 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for the attlsd integration tests; sourced by tNN-*.sh.
+#
+# Environment:
+#   ATTLSD             attlsd binary (default: the repo's ./attlsd next to the sources,
+#                      else ./attlsd in the current (build) directory)
+#   ATTLSD_ARGS        extra arguments for every attlsd start (e.g. "-d")
+#   ATTLS_TEST_PKI     PKI directory to use/create (default: tests/integration/tmp/pki)
+#   ATTLS_TEST_KEEP=1  keep the temporary directory of a test
+#   PYTHON             python 3 interpreter (default: python3)
+#
+# Exit codes: 0 pass, 1 fail, 77 skip (a required external tool is missing).
+# shellcheck disable=SC2034 # variables set here are used by the tests
+
+set -u
+
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(cd "$(dirname "$0")" && pwd)
+T_TOP=$(cd "$T_DIR/../.." && pwd)
+T_PY=${PYTHON:-python3}
+T_PIDS=()
+T_ATTLSD_N=0
+ATTLSD_PID=
+ATTLSD_LOG=
+T_MARK=0
+
+t_log() { printf '%s: %s\n' "$T_NAME" "$*"; }
+t_ok() { printf '%s: ok: %s\n' "$T_NAME" "$*"; }
+
+# t_fail MESSAGE...: report and exit 1 (cleanup dumps the attlsd logs).
+t_fail() {
+	printf '%s: FAIL: %s\n' "$T_NAME" "$*"
+	exit 1
+}
+
+# t_fail_soft MESSAGE...: report a failure but keep going; t_done exits 1 later.
+T_SOFT_FAILS=0
+t_fail_soft() {
+	printf '%s: FAIL: %s\n' "$T_NAME" "$*"
+	T_SOFT_FAILS=$((T_SOFT_FAILS + 1))
+}
+
+# t_done: end of a test: exit 0, or 1 if t_fail_soft was called.
+t_done() {
+	((T_SOFT_FAILS == 0)) || {
+		echo "$T_NAME: $T_SOFT_FAILS failure(s) reported above"
+		exit 1
+	}
+	exit 0
+}
+
+t_skip() {
+	printf '%s: SKIP: %s\n' "$T_NAME" "$*"
+	exit 77
+}
+
+# need_tool NAME...: skip the test when an external tool is missing.
+need_tool() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || t_skip "required tool '$t' is not installed"
+	done
+}
+
+# t_running PID: true while PID exists and is not a zombie.
+t_running() {
+	local st
+	[[ -r /proc/$1/stat ]] || return 1
+	{ st=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+	st=${st##*) }
+	[[ ${st:0:1} != Z ]]
+}
+
+# t_track PID: kill PID on exit.
+t_track() { T_PIDS+=("$1"); }
+
+# t_kill PID: TERM, then KILL after 3 s; reaps it.
+t_kill() {
+	local pid=$1 i
+	t_running "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 60; i++)); do
+		t_running "$pid" || break
+		sleep 0.05
+	done
+	t_running "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+t_cleanup() {
+	local rc=$? pid f
+	trap - EXIT INT TERM HUP
+	[[ -n ${T_WATCHDOG:-} ]] && kill -TERM "$T_WATCHDOG" 2>/dev/null
+	for pid in "${T_PIDS[@]}"; do
+		t_running "$pid" && kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${T_PIDS[@]}"; do t_kill "$pid"; done
+	if ((rc != 0 && rc != 77)) && [[ -d ${T_TMP:-} ]]; then
+		for f in "$T_TMP"/attlsd.*.log; do
+			[[ -f $f ]] || continue
+			echo "----- last lines of ${f##*/} -----"
+			tail -n 40 "$f"
+		done
+	fi
+	if [[ ${ATTLS_TEST_KEEP:-0} == 1 ]]; then
+		echo "$T_NAME: kept $T_TMP"
+	else
+		rm -rf "${T_TMP:?}"
+	fi
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------- setup
+
+need_tool "$T_PY" timeout
+"$T_PY" -c 'import sys, ssl; sys.exit(sys.version_info < (3, 7))' 2>/dev/null ||
+	t_skip "$T_PY is not Python >= 3.7 with the ssl module"
+
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/attls-$T_NAME.XXXXXX") || {
+	echo "$T_NAME: mktemp failed"
+	exit 1
+}
+trap t_cleanup EXIT
+trap 'echo "$T_NAME: FAIL: interrupted"; exit 1' INT HUP
+trap 'echo "$T_NAME: FAIL: test timed out or was terminated"; exit 1' TERM
+
+# Watchdog: the whole test is bounded (override with T_LIMIT before sourcing).
+# It uses the read builtin on a private FIFO so that it has no child to leak.
+mkfifo "$T_TMP/.watchdog"
+(
+	trap - TERM
+	read -r -t "${T_LIMIT:-120}" <>"$T_TMP/.watchdog" || kill -TERM $$ 2>/dev/null
+) &
+T_WATCHDOG=$!
+
+if [[ -z ${ATTLSD:-} ]]; then
+	ATTLSD=$T_TOP/attlsd
+	# VPATH build: the scripts live in the source tree, attlsd in the build dir.
+	[[ -x $ATTLSD ]] || [[ ! -x ./attlsd ]] || ATTLSD=$PWD/attlsd
+fi
+[[ $ATTLSD == /* ]] || ATTLSD=$PWD/$ATTLSD
+[[ -x $ATTLSD ]] || t_fail "attlsd binary not found or not executable: $ATTLSD (build it first or set ATTLSD)"
+
+# Shared PKI cache; falls back to a private copy when the source tree is read-only.
+if [[ -n ${ATTLS_TEST_PKI:-} ]]; then
+	T_PKI=$ATTLS_TEST_PKI
+elif mkdir -p "$T_DIR/tmp/pki" 2>/dev/null && [[ -w $T_DIR/tmp/pki ]]; then
+	T_PKI=$T_DIR/tmp/pki
+else
+	T_PKI=$T_TMP/pki
+fi
+need_tool openssl
+timeout 60 sh "$T_TOP/contrib/mkpki.sh" "$T_PKI" >/dev/null ||
+	t_fail "contrib/mkpki.sh $T_PKI failed"
+T_PKI=$(cd "$T_PKI" && pwd)
+export ATTLS_PKI=$T_PKI
+
+# ---------------------------------------------------------------- ports
+
+# free_ports N: prints N distinct currently free TCP ports on 127.0.0.1 (and ::1).
+free_ports() {
+	"$T_PY" - "$1" <<'EOF'
+import socket, sys
+socks, ports = [], []
+while len(ports) < int(sys.argv[1]):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    socks.append(s)
+    try:
+        s6 = socket.socket(socket.AF_INET6)
+        s6.bind(("::1", p))
+        socks.append(s6)
+    except OSError as e:
+        if e.errno == 98:
+            continue
+    ports.append(p)
+print(" ".join(map(str, ports)))
+EOF
+}
+
+free_port() { free_ports 1; }
+
+# wait_tcp HOST PORT [SECS]: wait until something accepts TCP connections there.
+wait_tcp() {
+	local host=$1 port=$2 secs=${3:-10} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if timeout 1 bash -c ": >/dev/tcp/$host/$port" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# port_refused HOST PORT: true when a TCP connect is actively refused.
+port_refused() {
+	"$T_PY" - "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.settimeout(2)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+except ConnectionRefusedError:
+    sys.exit(0)
+except OSError:
+    sys.exit(2)
+sys.exit(1)
+EOF
+}
+
+# ---------------------------------------------------------------- files
+
+# write_policy NAME: writes stdin to $T_TMP/NAME.yaml and prints the path.
+write_policy() {
+	local f=$T_TMP/$1.yaml
+	cat >"$f"
+	printf '%s\n' "$f"
+}
+
+# random_file PATH BYTES
+random_file() { head -c "$2" /dev/urandom >"$1"; }
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# kv FILE KEY: value of "KEY=value" in FILE (as written by tlsclient.py / backend.py).
+kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+
+# ---------------------------------------------------------------- backends
+
+# start_http_backend DIR: python3 -m http.server serving DIR; sets HTTP_PORT.
+start_http_backend() {
+	HTTP_PORT=$(free_port)
+	"$T_PY" -m http.server --bind 127.0.0.1 --directory "$1" "$HTTP_PORT" \
+		>"$T_TMP/http.$HTTP_PORT.log" 2>&1 &
+	t_track $!
+	wait_tcp 127.0.0.1 "$HTTP_PORT" 10 || t_fail "http.server did not start on port $HTTP_PORT"
+}
+
+# start_backend MODE [ARGS...]: tests/integration/backend.py on a port it picks
+# itself; sets BACKEND_PORT and BACKEND_REPORT (one line per event).
+start_backend() {
+	local n=$((${T_BACKEND_N:-0} + 1)) i
+	T_BACKEND_N=$n
+	BACKEND_REPORT=$T_TMP/backend.$n.report
+	: >"$BACKEND_REPORT"
+	"$T_PY" "$T_DIR/backend.py" --ready "$T_TMP/backend.$n.ready" \
+		--report "$BACKEND_REPORT" "$@" >"$T_TMP/backend.$n.log" 2>&1 &
+	t_track $!
+	for ((i = 0; i < 200; i++)); do
+		[[ -s $T_TMP/backend.$n.ready ]] && break
+		t_running "$!" || break
+		sleep 0.05
+	done
+	[[ -s $T_TMP/backend.$n.ready ]] || {
+		cat "$T_TMP/backend.$n.log"
+		t_fail "backend.py $* did not start"
+	}
+	BACKEND_PORT=$(<"$T_TMP/backend.$n.ready")
+}
+
+# wait_report FILE REGEX [SECS]: wait for a line matching REGEX; prints it.
+wait_report() {
+	local f=$1 re=$2 secs=${3:-10} i line
+	for ((i = 0; i < secs * 20; i++)); do
+		line=$(grep -E -m1 -- "$re" "$f" 2>/dev/null) && {
+			printf '%s\n' "$line"
+			return 0
+		}
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- clients
+
+# tlsclient ARGS...: runs tests/integration/tlsclient.py (bounded); see its --help.
+tlsclient() { timeout 120 "$T_PY" "$T_DIR/tlsclient.py" "$@"; }
+
+# tlsclient_bg OUT ARGS...: the same in the background, output in OUT; sets BG_PID
+# (the timeout process itself, so that killing it also stops the client).
+tlsclient_bg() {
+	local out=$1
+	shift
+	timeout 120 "$T_PY" "$T_DIR/tlsclient.py" "$@" >"$out" 2>&1 &
+	BG_PID=$!
+	t_track "$BG_PID"
+}
+
+# ---------------------------------------------------------------- attlsd
+
+# attlsd_start POLICY [ARGS...]: starts "attlsd -F -f POLICY" with stderr in
+# $ATTLSD_LOG and waits for EZZ4250I; fails if attlsd exits or stays silent.
+attlsd_start() {
+	local policy=$1 i
+	shift
+	T_ATTLSD_N=$((T_ATTLSD_N + 1))
+	ATTLSD_LOG=$T_TMP/attlsd.$T_ATTLSD_N.log
+	: >"$ATTLSD_LOG"
+	# shellcheck disable=SC2086
+	"$ATTLSD" -F -f "$policy" ${ATTLSD_ARGS:-} "$@" >"$T_TMP/attlsd.$T_ATTLSD_N.out" 2>"$ATTLSD_LOG" &
+	ATTLSD_PID=$!
+	t_track "$ATTLSD_PID"
+	T_MARK=0
+	for ((i = 0; i < 200; i++)); do
+		if grep -q 'EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR' "$ATTLSD_LOG"; then
+			t_ok "attlsd started (pid $ATTLSD_PID, log ${ATTLSD_LOG##*/})"
+			log_mark
+			return 0
+		fi
+		if ! t_running "$ATTLSD_PID"; then
+			wait "$ATTLSD_PID"
+			local rc=$?
+			echo "--- attlsd stderr:"
+			cat "$ATTLSD_LOG"
+			t_fail "attlsd exited with status $rc before logging EZZ4250I (policy $policy)"
+		fi
+		sleep 0.05
+	done
+	echo "--- attlsd stderr:"
+	cat "$ATTLSD_LOG"
+	t_fail "attlsd did not log EZZ4250I within 10 s"
+}
+
+attlsd_alive() {
+	t_running "$ATTLSD_PID" || {
+		wait "$ATTLSD_PID"
+		t_fail "attlsd (pid $ATTLSD_PID) died unexpectedly with status $?"
+	}
+}
+
+# wait_exit PID SECS: waits for PID (a child of this shell) to exit; sets
+# EXIT_STATUS to its exit status, or to "timeout".
+wait_exit() {
+	local pid=$1 secs=$2 i
+	for ((i = 0; i < secs * 20; i++)); do
+		if ! t_running "$pid"; then
+			wait "$pid"
+			EXIT_STATUS=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	EXIT_STATUS=timeout
+}
+
+# attlsd_stop [SECS]: SIGTERM, expect exit status 0 within SECS (default 10).
+attlsd_stop() {
+	attlsd_alive
+	kill -TERM "$ATTLSD_PID"
+	wait_exit "$ATTLSD_PID" "${1:-10}"
+	[[ $EXIT_STATUS == 0 ]] || t_fail "attlsd after SIGTERM: expected exit status 0, got '$EXIT_STATUS'"
+	check_sanitizers
+	t_ok "attlsd stopped cleanly on SIGTERM (exit 0)"
+}
+
+# check_sanitizers: fail on sanitizer reports in any attlsd log of this test.
+check_sanitizers() {
+	local f
+	for f in "$T_TMP"/attlsd.*.log; do
+		[[ -f $f ]] || continue
+		if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$f"; then
+			grep -E -m5 'Sanitizer|runtime error:' "$f"
+			t_fail "sanitizer report in ${f##*/}"
+		fi
+	done
+}
+
+# log_mark: later expectations only look at log lines written after this point.
+log_mark() {
+	T_MARK=$(wc -l <"$ATTLSD_LOG")
+}
+
+log_since_mark() { tail -n "+$((T_MARK + 1))" "$ATTLSD_LOG"; }
+
+show_seen() {
+	local seen
+	seen=$(log_since_mark | grep -E 'EZD1286I|ATL1288I')
+	echo "  seen (EZD1286I/ATL1288I lines since mark): ${seen:+
+$seen}${seen:-(none)}"
+}
+
+# rc_pattern RC: the EZD1286I regex for a return code ("RC:  402 ", "RC: 5004 ").
+rc_pattern() { printf 'EZD1286I TTLS Error .* RC: %4s( |$)' "$1"; }
+
+# expect_rc RC [LOCALPORT] [SECS]: exactly one new EZD1286I line with this RC (and
+# LOCAL ..LOCALPORT when given) and its ATL1288I cause line appear; attlsd lives.
+expect_rc() {
+	local rc=$1 lport=${2:-} secs=${3:-8} i line="" connid n cause pat
+	pat=$(rc_pattern "$rc")
+	for ((i = 0; i < secs * 20; i++)); do
+		line=$(log_since_mark | grep -E -m1 -- "$pat") && break
+		line=""
+		sleep 0.05
+	done
+	if [[ -z $line ]]; then
+		echo "  expected: an EZD1286I line with $(printf 'RC: %4s' "$rc") within ${secs}s"
+		show_seen
+		t_fail "RC $rc was not logged"
+	fi
+	if [[ -n $lport ]] && ! grep -Eq "LOCAL: [^ ]*\.\.$lport " <<<"$line"; then
+		echo "  expected: LOCAL: ...$lport"
+		echo "  seen:     $line"
+		t_fail "RC $rc logged for the wrong local port"
+	fi
+	connid=$(sed -n 's/.* CONNID: \([0-9A-Fa-f]*\) .*/\1/p' <<<"$line")
+	[[ -n $connid ]] || t_fail "no CONNID in: $line"
+	for ((i = 0; i < 40; i++)); do
+		cause=$(log_since_mark | grep -E -m1 -- "ATL1288I TTLS Cause CONNID: $connid $(printf 'RC: %4s' "$rc") ") && break
+		cause=""
+		sleep 0.05
+	done
+	if [[ -z $cause ]]; then
+		echo "  expected: ATL1288I TTLS Cause CONNID: $connid $(printf 'RC: %4s' "$rc") <text>"
+		show_seen
+		t_fail "no ATL1288I cause line for CONNID $connid"
+	fi
+	sleep 0.2
+	n=$(log_since_mark | grep -c 'EZD1286I')
+	if [[ $n != 1 ]]; then
+		echo "  expected: exactly one EZD1286I line for one failed connection"
+		show_seen
+		t_fail "got $n EZD1286I lines"
+	fi
+	attlsd_alive
+	t_ok "RC $rc logged: $line"
+	t_ok "   cause: ${cause#*ATL1288I}"
+	log_mark
+}
+
+# expect_no_error: no EZD1286I line since the mark (after a short settle time).
+expect_no_error() {
+	sleep "${1:-0.3}"
+	if log_since_mark | grep -q 'EZD1286I'; then
+		echo "  expected: no EZD1286I line"
+		show_seen
+		t_fail "unexpected connection error logged"
+	fi
+	attlsd_alive
+	log_mark
+}
+
+# assert_eq WHAT EXPECTED SEEN
+assert_eq() {
+	if [[ $2 != "$3" ]]; then
+		echo "  expected: $2"
+		echo "  seen:     $3"
+		t_fail "$1"
+	fi
+	t_ok "$1: $3"
+}
+
+# assert_match WHAT ERE TEXT
+assert_match() {
+	if ! grep -Eq -- "$2" <<<"$3"; then
+		echo "  expected to match: $2"
+		echo "  seen: $3"
+		t_fail "$1"
+	fi
+	t_ok "$1"
+}
+
+# assert_no_match WHAT ERE TEXT
+assert_no_match() {
+	if grep -Eq -- "$2" <<<"$3"; then
+		echo "  expected NOT to match: $2"
+		echo "  seen: $3"
+		t_fail "$1"
+	fi
+	t_ok "$1"
+}
