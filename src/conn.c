@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -406,6 +407,7 @@ map_connection(struct conn *c)
 
 	memset(&a, 0, sizeof(a));
 	a.direction = POLICY_DIR_INBOUND;
+	a.now = time(NULL);
 	if (l->sa_family == AF_INET) {
 		policy_addr_from_v4(((const struct sockaddr_in *)l)->sin_addr.s_addr, a.local_addr);
 		policy_addr_from_v4(((const struct sockaddr_in *)r)->sin_addr.s_addr, a.remote_addr);

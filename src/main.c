@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -134,6 +135,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	/* Local time conditions follow TZ as it is at start-up. */
+	tzset();
 	/* Start-up and check modes always report on stderr. */
 	log_open("attlsd", true, LOG_DAEMON);
 	log_set_level(debug ? LOG_DEBUG : LOG_INFO);

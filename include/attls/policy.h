@@ -13,6 +13,7 @@
 
 #include "attls/compiler.h"
 #include "attls/diag.h"
+#include "attls/timecond.h"
 
 enum policy_role {
 	POLICY_ROLE_CLIENT = 1,
@@ -97,6 +98,14 @@ struct policy_sig_parms {
 	struct policy_codes server_kex_ecurves, server_key_shares;
 };
 
+/* IpTimeCondition: when a rule is in effect. */
+struct policy_time_cond {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	struct timecond tc;
+};
+
 /* Bit i of 'set' says schema row i was written in the file (for scope resolution). */
 struct policy_keyring {
 	char *name;
@@ -174,6 +183,9 @@ struct policy_rule {
 	struct policy_conn_action *conn;    /* optional */
 	struct policy_endpoint backend;     /* where plaintext goes */
 	struct policy_endpoint listen;      /* explicit listen address; else derived */
+	char *time_name;                    /* IpTimeConditionRef */
+	struct diag_pos time_pos;
+	const struct policy_time_cond *time_cond;
 	struct policy_effective eff;
 	unsigned index; /* position in match order */
 	bool broken;    /* had load errors: later checks skip it (no cascades) */
@@ -216,6 +228,8 @@ struct policy {
 	size_t nciphers;
 	struct policy_sig_parms *sigs;
 	size_t nsigs;
+	struct policy_time_cond *times;
+	size_t ntimes;
 	struct policy_rule *rules; /* sorted: priority desc, name asc */
 	size_t nrules;
 	struct policy_listener *listeners;
@@ -229,6 +243,7 @@ struct policy_conn_attrs {
 	uint8_t remote_addr[16];
 	uint16_t local_port, remote_port;
 	int direction;
+	time_t now; /* for time conditions; 0: ignore them */
 };
 
 /* Loads, validates and resolves the policy in 'path'. On success *out owns the new

@@ -22,7 +22,7 @@ dump_rows(FILE *out, int indent, const struct schema_row *rows, size_t n, const 
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (rows[i].type == ST_REF)
+		if (rows[i].type == ST_REF || rows[i].type == ST_TIME)
 			continue;
 		schema_format(&rows[i], base, buf, sizeof(buf));
 		snprintf(label, sizeof(label), "%s:", rows[i].key);
@@ -84,6 +84,10 @@ dump_rule(FILE *out, const struct policy *p, const struct policy_rule *r)
 		snprintf(buf, sizeof(buf), strchr(l->host, ':') ? "[%s]:%u" : "%s:%u", l->host,
 			 l->port);
 		line(out, 2, "listener:", buf);
+	}
+	if (r->time_cond) {
+		fprintf(out, "  time periods (%s):\n", r->time_cond->name);
+		timecond_format(&r->time_cond->tc, out, "    ");
 	}
 	line(out, 2, "group:", r->group ? r->group->name : "-");
 	line(out, 4, "enabled:", r->eff.enabled ? "On" : "Off");

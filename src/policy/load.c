@@ -42,6 +42,8 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 	else if (strcmp(key, "ciphers") == 0)
 		STORE(ciphers, nciphers, struct policy_cipher_parms,
 		      offsetof(struct policy_cipher_parms, set));
+	else if (strcmp(key, "time_conditions") == 0)
+		STORE(times, ntimes, struct policy_time_cond, offsetof(struct policy_time_cond, set));
 	else if (strcmp(key, "signatures") == 0)
 		STORE(sigs, nsigs, struct policy_sig_parms, offsetof(struct policy_sig_parms, set));
 	else
@@ -74,6 +76,8 @@ policy_section_noun(const char *key)
 		return "cipher set";
 	if (strcmp(key, "signatures") == 0)
 		return "signature set";
+	if (strcmp(key, "time_conditions") == 0)
+		return "time condition";
 	return key;
 }
 
@@ -206,6 +210,8 @@ load_named(const struct schema_ctx *ctx, struct policy *p, const struct schema_s
 			continue;
 		}
 		entry = (char *)*st.arr + *st.n * st.size;
+		if (strcmp(sec->key, "time_conditions") == 0)
+			timecond_init(&((struct policy_time_cond *)(void *)entry)->tc);
 		*(char **)(entry + st.name_off) = strdup(k->value);
 		*(struct diag_pos *)(entry + st.pos_off) = k->pos;
 		(*st.n)++;

@@ -18,8 +18,11 @@ rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a)
 	if (!ports_contain(&r->local_port, a->local_port) ||
 	    !ports_contain(&r->remote_port, a->remote_port))
 		return false;
-	return policy_addrs_contain(&r->local_addr, a->local_addr) &&
-	       policy_addrs_contain(&r->remote_addr, a->remote_addr);
+	if (!policy_addrs_contain(&r->local_addr, a->local_addr) ||
+	    !policy_addrs_contain(&r->remote_addr, a->remote_addr))
+		return false;
+	/* A rule outside its time window matches no new connection. */
+	return !r->time_cond || !a->now || timecond_active(&r->time_cond->tc, a->now);
 }
 
 const struct policy_rule *

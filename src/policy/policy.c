@@ -61,6 +61,7 @@ policy_free(struct policy *p)
 		free(p->ciphers[i].suites.v);
 	free_entries(schema_section_find("ciphers"), p->ciphers, p->nciphers, sizeof(*p->ciphers));
 	free_entries(schema_section_find("signatures"), p->sigs, p->nsigs, sizeof(*p->sigs));
+	free_entries(schema_section_find("time_conditions"), p->times, p->ntimes, sizeof(*p->times));
 	for (i = 0; i < p->nenvs; i++)
 		free_parms(&p->envs[i].parms);
 	for (i = 0; i < p->nconns; i++)

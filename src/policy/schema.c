@@ -160,6 +160,23 @@ static const struct schema_row rule_rows[] = {
 	    .help = "host:port of the unchanged plaintext server"),
 	ROW("listen", "-", ST_ENDPOINT, struct policy_rule, listen,
 	    .help = "host:port attlsd listens on; default: local_addr and local_port"),
+	ROW("time_condition", "IpTimeConditionRef", ST_REF, struct policy_rule, time_name,
+	    .ref_section = "time_conditions", .pos_off = offsetof(struct policy_rule, time_pos),
+	    .help = "name of a time condition; outside it the rule matches no new connection"),
+};
+
+#define TROW(k, a, h) ROW(k, a, ST_TIME, struct policy_time_cond, tc, .help = h)
+static const struct schema_row time_rows[] = {
+	TROW("period", "TimePeriodWindow",
+	     "yyyymmddhhmmss:yyyymmddhhmmss, both ends included"),
+	TROW("months", "MonthOfYearMask", "12 characters of 0 and 1, January first"),
+	TROW("days_of_month", "DayOfMonthMask",
+	     "62 characters of 0 and 1: days 1-31 from the start, then 31 days back from the last"),
+	TROW("days_of_week", "DayOfWeekMask",
+	     "7 characters of 0 and 1, Sunday first, or names such as Mon-Fri"),
+	TROW("time_of_day", "TimeOfDayWindow",
+	     "hh:mm[:ss]-hh:mm[:ss]; a window whose end is before its start spans midnight"),
+	TROW("time_zone", "TimeZone", "Local (the system's zone, with daylight saving) or UTC"),
 };
 
 static const struct schema_row cipher_rows[] = {
@@ -202,6 +219,8 @@ const struct schema_section schema_sections[] = {
 	  "cipher suite lists" },
 	{ "signatures", "TTLSSignatureParms", 1, sig_rows, ARRAY_SIZE(sig_rows), -1,
 	  "signature algorithm pairs and key-exchange groups" },
+	{ "time_conditions", "IpTimeCondition", 1, time_rows, ARRAY_SIZE(time_rows), -1,
+	  "when rules are in effect" },
 	{ "rules", "TTLSRule", 1, rule_rows, ARRAY_SIZE(rule_rows), -1,
 	  "conditions and the actions they map to" },
 };
@@ -256,6 +275,7 @@ schema_type_name(const struct schema_row *row)
 		[ST_ADDRS] = "addresses", [ST_PORTS] = "port range", [ST_ENDPOINT] = "host:port",
 		[ST_CIPHERS2] = "cipher list", [ST_CIPHERS4] = "cipher list",
 		[ST_SIGALGS] = "signature scheme list", [ST_GROUPS] = "group list",
+		[ST_TIME] = "time",
 	};
 	return names[row->type];
 }
@@ -624,7 +644,7 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 
 	if (row->type == ST_ADDRS)
 		return set_addrs(node, field, err, errlen);
-	if (row->type >= ST_CIPHERS2)
+	if (row->type >= ST_CIPHERS2 && row->type <= ST_GROUPS)
 		return set_codes(row, node, field, err, errlen);
 	if (node->type != YNODE_SCALAR) {
 		snprintf(err, errlen, "must be a %s, not %s", schema_type_name(row),
@@ -643,6 +663,8 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		return NULL;
 	case ST_PATH:
 		return set_path(ctx, v, field);
+	case ST_TIME:
+		return timecond_parse_field(field, row->key, v, err, errlen) ? err : NULL;
 	case ST_BOOL:
 	case ST_ENUM:
 		return set_enum(row, v, field, err, errlen);
@@ -780,6 +802,9 @@ schema_format(const struct schema_row *row, const void *base, char *buf, size_t 
 	case ST_SIGALGS:
 	case ST_GROUPS:
 		schema_format_codes(row->type, field, buf, len);
+		break;
+	case ST_TIME:
+		snprintf(buf, len, "(see below)");
 		break;
 	}
 }

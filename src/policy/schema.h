@@ -25,6 +25,7 @@ enum schema_type {
 	ST_CIPHERS4, /* struct policy_codes: IANA names or 4-hex-digit codes ("C02F") */
 	ST_SIGALGS,  /* struct policy_codes: IANA names or 4-hex-digit SignatureScheme */
 	ST_GROUPS,   /* struct policy_codes: names or 4-decimal-digit NamedGroup ("0023") */
+	ST_TIME,     /* one field of struct timecond, parsed by timecond_parse_field() */
 };
 
 struct schema_enum {

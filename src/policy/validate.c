@@ -202,6 +202,13 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 		if (!r->conn)
 			suggest_ref(dl, r->conn_pos, owner, "connection", r->conn_name, cnames);
 	}
+	if (r->time_name) {
+		FIND(p->times, p->ntimes, r->time_name, r->time_cond);
+		if (!r->time_cond)
+			diag_error(dl, r->time_pos, "%s refers to time condition \"%s\", which is not "
+						    "defined in \"time_conditions\"",
+				   owner, r->time_name);
+	}
 	if (r->broken)
 		return;
 	if (!(r->set & cond_bits))

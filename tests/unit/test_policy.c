@@ -283,6 +283,51 @@ test_env_vars_expand_in_paths(void **state)
 	free(out);
 }
 
+static void
+test_time_condition_gates_rule(void **state)
+{
+	struct fixture *f = *state;
+	struct policy_conn_attrs a;
+	const char *text = "groups:\n  off: { enabled: Off }\n"
+			   "time_conditions:\n"
+			   "  office: { days_of_week: Mon-Fri, time_of_day: '07:00-19:00', time_zone: UTC }\n"
+			   "rules:\n"
+			   "  day: { priority: 2, direction: Inbound, local_port: 8443, local_addr: 127.0.0.1,"
+			   " time_condition: office, group: off, backend: '127.0.0.1:1' }\n"
+			   "  always: { priority: 1, direction: Inbound, local_port: 8443,"
+			   " local_addr: 127.0.0.1, group: off, backend: '127.0.0.1:2' }\n";
+
+	assert_int_equal(parse(f, text), 0);
+	attrs(&a, "127.0.0.1", 8443, "10.0.0.1", 40000);
+	a.now = 1748858400; /* Monday 2025-06-02 10:00:00 UTC */
+	assert_string_equal(policy_match(f->p, &a)->name, "day");
+	a.now = 1748829600; /* Monday 02:00 UTC: outside the window */
+	assert_string_equal(policy_match(f->p, &a)->name, "always");
+	a.now = 1749290400; /* Saturday 2025-06-07 10:00 UTC */
+	assert_string_equal(policy_match(f->p, &a)->name, "always");
+}
+
+static void
+test_time_condition_errors(void **state)
+{
+	struct fixture *f = *state;
+	char *out;
+	const char *text = "groups:\n  off: { enabled: Off }\n"
+			   "time_conditions:\n"
+			   "  bad: { days_of_week: '01', time_of_day: '25:00-26:00', colour: blue }\n"
+			   "rules:\n"
+			   "  r: { priority: 1, direction: Inbound, local_port: 1, local_addr: 127.0.0.1,"
+			   " time_condition: nope, group: off, backend: '127.0.0.1:1' }\n";
+
+	assert_int_not_equal(parse(f, text), 0);
+	out = diags(f);
+	assert_non_null(strstr(out, "t.yaml:4:24: error: time condition \"bad\" \"days_of_week\""));
+	assert_non_null(strstr(out, "t.yaml:4:43: error: time condition \"bad\" \"time_of_day\""));
+	assert_non_null(strstr(out, "unknown key \"colour\" in time condition \"bad\""));
+	assert_non_null(strstr(out, "refers to time condition \"nope\", which is not defined"));
+	free(out);
+}
+
 int
 main(void)
 {
@@ -298,6 +343,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_values_are_case_insensitive, setup, teardown),
 		cmocka_unit_test(test_addr_parse_forms),
 		cmocka_unit_test_setup_teardown(test_env_vars_expand_in_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_condition_gates_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_condition_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
