@@ -235,6 +235,7 @@ struct policy {
 	struct policy_listener *listeners;
 	size_t nlisteners;
 	unsigned generation;
+	struct policy_index *index; /* compiled matcher (index.c); NULL: linear scan */
 };
 
 /* What a rule can match on. Addresses are IPv4-mapped for IPv4. */
@@ -259,6 +260,19 @@ void policy_unref(struct policy *p);
 
 /* First rule by (priority desc, name asc) whose conditions all hold, or NULL. */
 const struct policy_rule *policy_match(const struct policy *p, const struct policy_conn_attrs *a);
+/* The same by scanning every rule in order; the reference the index is tested against. */
+const struct policy_rule *policy_match_linear(const struct policy *p,
+					      const struct policy_conn_attrs *a);
+/* True if rule 'r' matches 'a' (all its conditions hold). */
+bool policy_rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a);
+
+/* The compiled matcher (index.c): built once per loaded policy. */
+struct policy_index;
+ATTLS_NODISCARD int policy_index_build(const struct policy *p, struct policy_index **out);
+void policy_index_free(struct policy_index *ix);
+/* First matching rule through the index. */
+const struct policy_rule *policy_index_match(const struct policy *p, const struct policy_index *ix,
+					     const struct policy_conn_attrs *a);
 
 /* Prints the effective policy, defaults resolved, rule by rule in match order. */
 void policy_dump(const struct policy *p, FILE *out);

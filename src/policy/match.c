@@ -10,8 +10,8 @@ ports_contain(const struct policy_ports *pp, uint16_t port)
 	return port >= pp->lo && port <= pp->hi;
 }
 
-static bool
-rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a)
+bool
+policy_rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a)
 {
 	if (!(r->direction & a->direction))
 		return false;
@@ -26,13 +26,21 @@ rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a)
 }
 
 const struct policy_rule *
-policy_match(const struct policy *p, const struct policy_conn_attrs *a)
+policy_match_linear(const struct policy *p, const struct policy_conn_attrs *a)
 {
 	size_t i;
 
 	/* Rules are stored in match order: priority descending, then name. */
 	for (i = 0; i < p->nrules; i++)
-		if (rule_matches(&p->rules[i], a))
+		if (policy_rule_matches(&p->rules[i], a))
 			return &p->rules[i];
 	return NULL;
+}
+
+const struct policy_rule *
+policy_match(const struct policy *p, const struct policy_conn_attrs *a)
+{
+	if (p->index)
+		return policy_index_match(p, p->index, a);
+	return policy_match_linear(p, a);
 }

@@ -443,4 +443,8 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	/* "Unused" is noise next to a misspelt reference; say it only of a good policy. */
 	if (!diag_has_errors(dl))
 		warn_unused(p, dl);
+	if (!diag_has_errors(dl) && policy_index_build(p, &p->index) != 0) {
+		struct diag_pos pos = { p->path, 0, 0 };
+		diag_error(dl, pos, "out of memory while compiling the rules");
+	}
 }
