@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs what is missing, builds attls and runs every test: the gcc -Werror
-# build, the ASan+UBSan build, a clang -Werror build, and valgrind over the unit
-# tests. Ends with one line "N passed, M failed"; exits non-zero on any failure.
+# build, the ASan+UBSan build, a clang -Werror build, a libFuzzer smoke run of
+# every fuzz target, and valgrind over the unit tests. Ends with one line "N passed, M failed"; exits non-zero on any failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -41,6 +41,14 @@ job() {
 job "gcc -Werror" "$top/build" gcc
 job "ASan+UBSan" "$top/build-asan" gcc --enable-sanitizers
 job "clang -Werror" "$top/build-clang" clang
+
+echo "=== fuzz smoke (clang, libFuzzer, ${FUZZ_SECONDS:-60}s per target) ==="
+if CC=clang BUILD_DIR="$top/build-fuzz" bash contrib/build.sh --enable-fuzzing &&
+	make -C "$top/build-fuzz" fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-60}"; then
+	echo "PASS: fuzz smoke"; total_pass=$((total_pass + 1))
+else
+	echo "FAIL: fuzz smoke"; total_fail=$((total_fail + 1)); failed_jobs="$failed_jobs fuzz"
+fi
 
 echo "=== valgrind (unit tests) ==="
 for t in "$top"/build/tests/unit/test_*; do

@@ -411,7 +411,7 @@ warn_unused(struct policy *p, struct diag_list *dl)
 				     p->groups[i].name);
 	}
 	if (p->nrules == 0) {
-		struct diag_pos pos = { p->path, 0, 0 };
+		struct diag_pos pos = { diag_add_source(dl, p->path, NULL, 0), 0, 0 };
 		diag_warning(dl, pos, "the policy has no rules (EZZ4249I): nothing is secured");
 	}
 }
@@ -444,7 +444,7 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	if (!diag_has_errors(dl))
 		warn_unused(p, dl);
 	if (!diag_has_errors(dl) && policy_index_build(p, &p->index) != 0) {
-		struct diag_pos pos = { p->path, 0, 0 };
+		struct diag_pos pos = { diag_add_source(dl, p->path, NULL, 0), 0, 0 };
 		diag_error(dl, pos, "out of memory while compiling the rules");
 	}
 }

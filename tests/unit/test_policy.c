@@ -328,6 +328,21 @@ test_time_condition_errors(void **state)
 	free(out);
 }
 
+/* Found by fuzzing: a warning about the whole file must outlive the policy. */
+static void
+test_diagnostics_outlive_policy(void **state)
+{
+	struct fixture *f = *state;
+	char *out;
+
+	assert_int_equal(parse(f, "settings: { workers: 1 }\n"), 0);
+	policy_unref(f->p);
+	f->p = NULL;
+	out = diags(f);
+	assert_non_null(strstr(out, "t.yaml: warning: the policy has no rules"));
+	free(out);
+}
+
 int
 main(void)
 {
@@ -345,6 +360,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_env_vars_expand_in_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_condition_gates_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_condition_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diagnostics_outlive_policy, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
