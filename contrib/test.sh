@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs what is missing, builds attls and runs every test: the gcc -Werror
 # build, the ASan+UBSan build, a clang -Werror build, a libFuzzer smoke run of
-# every fuzz target, and valgrind over the unit tests. Ends with one line "N passed, M failed"; exits non-zero on any failure.
+# every fuzz target, and valgrind over the unit tests. Ends with one line
+# "N passed, M failed"; exits non-zero on any failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
