@@ -391,6 +391,60 @@ derive_listeners(struct policy *p, struct diag_list *dl)
 	}
 }
 
+/* True if every address 'b' holds is in 'a' (each range of b inside one of a's;
+ * conservative: a union of a's ranges covering b is not seen). */
+static bool
+addrs_cover(const struct policy_addrs *a, const struct policy_addrs *b)
+{
+	size_t i, j;
+
+	if (a->n == 0)
+		return true;
+	if (b->n == 0)
+		return false;
+	for (i = 0; i < b->n; i++) {
+		for (j = 0; j < a->n; j++)
+			if (memcmp(a->ranges[j].lo, b->ranges[i].lo, 16) <= 0 &&
+			    memcmp(a->ranges[j].hi, b->ranges[i].hi, 16) >= 0)
+				break;
+		if (j == a->n)
+			return false;
+	}
+	return true;
+}
+
+/* Rule 'a' (earlier in match order) matches every connection 'b' would. */
+static bool
+rule_covers(const struct policy_rule *a, const struct policy_rule *b)
+{
+	return !a->time_cond && (a->direction & b->direction) == b->direction &&
+	       a->local_port.lo <= b->local_port.lo && a->local_port.hi >= b->local_port.hi &&
+	       a->remote_port.lo <= b->remote_port.lo && a->remote_port.hi >= b->remote_port.hi &&
+	       addrs_cover(&a->local_addr, &b->local_addr) &&
+	       addrs_cover(&a->remote_addr, &b->remote_addr);
+}
+
+/* Pairwise, so only up to a size where it stays well under a second. */
+#define SHADOW_CHECK_MAX 3000
+
+static void
+warn_shadowed(struct policy *p, struct diag_list *dl)
+{
+	size_t i, j;
+
+	if (p->nrules > SHADOW_CHECK_MAX)
+		return;
+	for (i = 1; i < p->nrules; i++)
+		for (j = 0; j < i; j++)
+			if (rule_covers(&p->rules[j], &p->rules[i])) {
+				diag_warning(dl, p->rules[i].pos,
+					     "rule \"%s\" can never match: rule \"%s\" (priority %u) "
+					     "comes first and matches every connection it would",
+					     p->rules[i].name, p->rules[j].name, p->rules[j].priority);
+				break;
+			}
+}
+
 static void
 warn_unused(struct policy *p, struct diag_list *dl)
 {
@@ -441,8 +495,10 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	for (i = 0; i < p->ngroups; i++)
 		p->groups[i].id = (unsigned)i + 1;
 	/* "Unused" is noise next to a misspelt reference; say it only of a good policy. */
-	if (!diag_has_errors(dl))
+	if (!diag_has_errors(dl)) {
 		warn_unused(p, dl);
+		warn_shadowed(p, dl);
+	}
 	if (!diag_has_errors(dl) && policy_index_build(p, &p->index) != 0) {
 		struct diag_pos pos = { diag_add_source(dl, p->path, NULL, 0), 0, 0 };
 		diag_error(dl, pos, "out of memory while compiling the rules");

@@ -34,6 +34,14 @@ for kind in valid invalid; do
 			echo "FAIL $kind/$name: output differs from $name.expected:"; cat /tmp/attls-policy-diff.$$
 			fail=$((fail+1)); continue
 		fi
+		# A valid case may pin its warnings too.
+		if [ $kind = valid ] && [ -f "${f%.yaml}.stderr" ]; then
+			err=$(cat /tmp/attls-policy-err.$$); err=${err//$pki/\$\{ATTLS_TEST_PKI\}}
+			if ! diff -u "${f%.yaml}.stderr" <(printf '%s\n' "$err") >/tmp/attls-policy-diff.$$; then
+				echo "FAIL $kind/$name: warnings differ from $name.stderr:"; cat /tmp/attls-policy-diff.$$
+				fail=$((fail+1)); continue
+			fi
+		fi
 		echo "ok   $kind/$name"; pass=$((pass+1))
 	done
 done
