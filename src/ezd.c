@@ -15,7 +15,7 @@
 static unsigned
 conn_trace(const struct conn *c)
 {
-	return c->rule ? c->rule->eff.trace : 2;
+	return c->rule ? c->rule->eff.trace : c->gen->policy->settings.trace;
 }
 
 static void

@@ -208,6 +208,7 @@ struct policy_settings {
 	unsigned connect_timeout;  /* seconds, backend connect */
 	unsigned shutdown_timeout; /* seconds, drain on SIGTERM */
 	int no_match;              /* enum policy_no_match */
+	unsigned trace;            /* Trace of connections that match no rule */
 	int syslog_facility;       /* LOG_DAEMON or LOG_AUTH */
 	char *jobname;             /* JOBNAME printed in messages */
 };
