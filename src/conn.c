@@ -402,23 +402,8 @@ static const struct policy_rule *
 map_connection(struct conn *c)
 {
 	struct policy_conn_attrs a;
-	const struct sockaddr *l = &c->local.sa;
-	const struct sockaddr *r = &c->remote.sa;
 
-	memset(&a, 0, sizeof(a));
-	a.direction = POLICY_DIR_INBOUND;
-	a.now = time(NULL);
-	if (l->sa_family == AF_INET) {
-		policy_addr_from_v4(((const struct sockaddr_in *)l)->sin_addr.s_addr, a.local_addr);
-		policy_addr_from_v4(((const struct sockaddr_in *)r)->sin_addr.s_addr, a.remote_addr);
-		a.local_port = ntohs(((const struct sockaddr_in *)l)->sin_port);
-		a.remote_port = ntohs(((const struct sockaddr_in *)r)->sin_port);
-	} else {
-		memcpy(a.local_addr, &((const struct sockaddr_in6 *)l)->sin6_addr, 16);
-		memcpy(a.remote_addr, &((const struct sockaddr_in6 *)r)->sin6_addr, 16);
-		a.local_port = ntohs(((const struct sockaddr_in6 *)l)->sin6_port);
-		a.remote_port = ntohs(((const struct sockaddr_in6 *)r)->sin6_port);
-	}
+	rt_conn_attrs(&c->local, &c->remote, &a);
 	return policy_match(c->gen->policy, &a);
 }
 
@@ -465,9 +450,9 @@ conn_map_and_start(struct conn *c, unsigned listener)
 }
 
 void
-conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer, unsigned listener)
+conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
+	    const union rt_sockaddr *local, unsigned listener)
 {
-	socklen_t len;
 	struct conn *c;
 	int one = 1;
 
@@ -486,8 +471,7 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer, unsigned li
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	len = sizeof(c->local);
-	getsockname(fd, &c->local.sa, &len);
+	c->local = *local;
 	c->remote = *peer;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	uv_poll_init(&w->loop, &c->cpoll, fd);

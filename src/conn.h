@@ -82,8 +82,9 @@ struct conn {
 };
 
 /* conn.c */
-/* Takes 'fd', accepted from 'peer' on policy listener 'listener'. */
-void conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer, unsigned listener);
+/* Takes 'fd', accepted from 'peer' at 'local' on policy listener 'listener'. */
+void conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
+		 const union rt_sockaddr *local, unsigned listener);
 /* Runs the state's timer for 'ms' (0 stops it). */
 void conn_arm_timer(struct conn *c, uint64_t ms);
 void conn_set_state(struct conn *c, enum conn_state s);

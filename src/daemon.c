@@ -20,9 +20,11 @@
 #include "attls/err.h"
 #include "attls/log.h"
 #include "attls/runtime.h"
+#include "ipfilter.h"
 #include "worker.h"
 
 #define LISTEN_BACKLOG 4096
+#define HOUSEKEEPING_MS 5000
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -31,8 +33,8 @@ struct daemon {
 	unsigned nworkers;
 	int *fds; /* nworkers x nlisteners */
 	uv_loop_t *loop;
-	uv_signal_t sigterm, sigint, sighup;
-	uv_timer_t drain, check;
+	uv_signal_t sigterm, sigint, sighup, sigusr1;
+	uv_timer_t drain, check, housekeeping;
 	bool stopping;
 };
 
@@ -127,6 +129,8 @@ on_check(uv_timer_t *t)
 	uv_close((uv_handle_t *)&d->sigterm, on_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_closed);
+	uv_close((uv_handle_t *)&d->sigusr1, on_closed);
+	uv_close((uv_handle_t *)&d->housekeeping, on_closed);
 	uv_close((uv_handle_t *)&d->drain, on_closed);
 	uv_close((uv_handle_t *)&d->check, on_closed);
 }
@@ -161,6 +165,24 @@ on_stop_signal(uv_signal_t *s, int signum)
 		worker_command(d->workers[i], WORKER_CMD_STOP);
 	uv_timer_start(&d->drain, on_drain_timeout, (uint64_t)timeout * 1000, 0);
 	uv_timer_start(&d->check, on_check, 50, 50);
+}
+
+/* Every few seconds: summaries of held-back filter messages. */
+static void
+on_housekeeping(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	ipfilter_flush_suppressed(d->gen);
+}
+
+static void
+on_sigusr1(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	(void)signum;
+	ipfilter_log_counters(d->gen);
 }
 
 static void
@@ -253,9 +275,14 @@ setup_signals(struct daemon *d)
 	uv_signal_init(d->loop, &d->sigterm);
 	uv_signal_init(d->loop, &d->sigint);
 	uv_signal_init(d->loop, &d->sighup);
+	uv_signal_init(d->loop, &d->sigusr1);
 	uv_timer_init(d->loop, &d->drain);
 	uv_timer_init(d->loop, &d->check);
+	uv_timer_init(d->loop, &d->housekeeping);
 	d->sigterm.data = d->sigint.data = d->sighup.data = d->drain.data = d->check.data = d;
+	d->sigusr1.data = d->housekeeping.data = d;
+	uv_signal_start(&d->sigusr1, on_sigusr1, SIGUSR1);
+	uv_timer_start(&d->housekeeping, on_housekeeping, HOUSEKEEPING_MS, HOUSEKEEPING_MS);
 	uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
 	uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
 	uv_signal_start(&d->sighup, on_sighup, SIGHUP);
@@ -299,6 +326,8 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	for (i = 0; i < d.nworkers; i++)
 		worker_join(d.workers[i]);
+	ipfilter_flush_suppressed(d.gen);
+	ipfilter_log_counters(d.gen);
 	log_notice("attlsd stopped");
 	code = 0;
 out:

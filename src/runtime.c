@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attls/err.h"
@@ -32,6 +33,29 @@ rt_addr_format(const struct sockaddr *sa, char *buf, size_t len)
 	} else {
 		snprintf(buf, len, "?..0");
 	}
+}
+
+static void
+addr_of(const union rt_sockaddr *sa, uint8_t out[16], uint16_t *port)
+{
+	if (sa->sa.sa_family == AF_INET) {
+		policy_addr_from_v4(sa->in.sin_addr.s_addr, out);
+		*port = ntohs(sa->in.sin_port);
+	} else {
+		memcpy(out, &sa->in6.sin6_addr, 16);
+		*port = ntohs(sa->in6.sin6_port);
+	}
+}
+
+void
+rt_conn_attrs(const union rt_sockaddr *local, const union rt_sockaddr *remote,
+	      struct policy_conn_attrs *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->direction = POLICY_DIR_INBOUND;
+	a->now = time(NULL);
+	addr_of(local, a->local_addr, &a->local_port);
+	addr_of(remote, a->remote_addr, &a->remote_port);
 }
 
 static int
@@ -111,7 +135,8 @@ rt_gen_new(struct policy *p, struct rt_gen **out)
 	g->rules = calloc(p->nrules + 1, sizeof(*g->rules));
 	g->listen_addrs = calloc(p->nlisteners + 1, sizeof(*g->listen_addrs));
 	g->listen_backends = calloc(p->nlisteners + 1, sizeof(*g->listen_backends));
-	if (!g->rules || !g->listen_addrs || !g->listen_backends)
+	g->fstats = calloc(p->nfilters + 1, sizeof(*g->fstats));
+	if (!g->rules || !g->listen_addrs || !g->listen_backends || !g->fstats)
 		goto fail;
 	for (i = 0; i < p->nlisteners; i++) {
 		const struct policy_listener *l = &p->listeners[i];
@@ -153,6 +178,7 @@ rt_gen_unref(struct rt_gen *g)
 	free(g->rules);
 	free(g->listen_addrs);
 	free(g->listen_backends);
+	free(g->fstats);
 	policy_unref(g->policy);
 	free(g);
 }

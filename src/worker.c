@@ -11,6 +11,7 @@
 
 #include "attls/log.h"
 #include "conn.h"
+#include "ipfilter.h"
 #include "worker.h"
 
 #define ACCEPT_BURST 64
@@ -64,8 +65,8 @@ on_listener(uv_poll_t *h, int status, int events)
 {
 	struct worker_listener *l = h->data;
 	struct worker *w = l->w;
-	union rt_sockaddr peer;
-	socklen_t plen;
+	union rt_sockaddr peer, local;
+	socklen_t plen, llen;
 	int i, fd;
 
 	(void)events;
@@ -75,8 +76,16 @@ on_listener(uv_poll_t *h, int status, int events)
 		plen = sizeof(peer);
 		fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
+			llen = sizeof(local);
+			if (getsockname(fd, &local.sa, &llen) != 0) {
+				close(fd);
+				continue;
+			}
+			/* IP filters decide before any byte is read or any state exists. */
+			if (w->gen->policy->nfilters && !ipfilter_check(w->gen, fd, &peer, &local))
+				continue;
 			atomic_fetch_add(&live_conns, 1);
-			conn_accept(w, fd, &peer, l->index);
+			conn_accept(w, fd, &peer, &local, l->index);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)

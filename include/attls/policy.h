@@ -192,6 +192,34 @@ struct policy_rule {
 	unsigned listener; /* index into policy.listeners */
 };
 
+enum policy_filter_action {
+	POLICY_FILTER_PERMIT = 1,
+	POLICY_FILTER_DENY = 2,
+};
+
+/* IpFilterRule (with its IpService and IpGenericFilterAction folded in). Filters
+ * are evaluated in file order, first match wins, before any byte is read. */
+struct policy_filter {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	int action;                      /* enum policy_filter_action */
+	bool log;                        /* IpFilterLogging */
+	struct policy_addrs source, destination;
+	struct policy_ports source_port, destination_port;
+	int direction;                   /* enum policy_direction */
+	int protocol;                    /* 6 (tcp) or 0 (All) */
+	char *time_name;
+	struct diag_pos time_pos;
+	const struct policy_time_cond *time_cond;
+	unsigned index;
+};
+
+enum policy_filter_deny {
+	POLICY_DENY_RESET = 1, /* RST: the peer learns at once */
+	POLICY_DENY_CLOSE = 2, /* FIN */
+};
+
 /* A socket attlsd listens on, derived from the rules. */
 struct policy_listener {
 	char *host;
@@ -209,6 +237,9 @@ struct policy_settings {
 	unsigned shutdown_timeout; /* seconds, drain on SIGTERM */
 	int no_match;              /* enum policy_no_match */
 	unsigned trace;            /* Trace of connections that match no rule */
+	int filter_deny;           /* enum policy_filter_deny */
+	bool filter_log_implicit;  /* log connections no filter permits (LOGIMPLICIT) */
+	unsigned filter_log_limit; /* EZD0815I lines per rule per second; 0 = no limit */
 	int syslog_facility;       /* LOG_DAEMON or LOG_AUTH */
 	char *jobname;             /* JOBNAME printed in messages */
 };
@@ -231,6 +262,8 @@ struct policy {
 	size_t nsigs;
 	struct policy_time_cond *times;
 	size_t ntimes;
+	struct policy_filter *filters; /* in file order; none: filtering is off */
+	size_t nfilters;
 	struct policy_rule *rules; /* sorted: priority desc, name asc */
 	size_t nrules;
 	struct policy_listener *listeners;
@@ -274,6 +307,12 @@ void policy_index_free(struct policy_index *ix);
 /* First matching rule through the index. */
 const struct policy_rule *policy_index_match(const struct policy *p, const struct policy_index *ix,
 					     const struct policy_conn_attrs *a);
+
+/* The first filter that matches 'a', or NULL: with filters defined, NULL means
+ * the implicit deny. */
+const struct policy_filter *policy_filter_match(const struct policy *p,
+						const struct policy_conn_attrs *a);
+bool policy_filter_matches(const struct policy_filter *f, const struct policy_conn_attrs *a);
 
 /* Prints the effective policy, defaults resolved, rule by rule in match order. */
 void policy_dump(const struct policy *p, FILE *out);

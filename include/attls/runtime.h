@@ -31,6 +31,14 @@ struct rt_rule {
 	struct rt_addr backend;
 };
 
+/* Per filter rule (and one more for the implicit deny), shared by all workers. */
+struct rt_filter_stat {
+	atomic_ullong permitted, denied;
+	atomic_ullong suppressed; /* log lines held back by filter_log_limit */
+	atomic_llong window;      /* second the current log budget belongs to */
+	atomic_uint in_window;    /* lines logged in that second */
+};
+
 struct rt_gen {
 	atomic_uint refs;
 	struct policy *policy;
@@ -38,6 +46,7 @@ struct rt_gen {
 	struct rt_addr *listen_addrs;  /* parallel to policy->listeners */
 	struct rt_addr *listen_backends;
 	char userid[33];               /* USERID printed in messages */
+	struct rt_filter_stat *fstats; /* policy->nfilters + 1 (the last: implicit deny) */
 };
 
 /* Builds TLS contexts and resolves addresses for 'p' (a reference is taken).
@@ -45,6 +54,9 @@ struct rt_gen {
 ATTLS_NODISCARD int rt_gen_new(struct policy *p, struct rt_gen **out);
 struct rt_gen *rt_gen_ref(struct rt_gen *g);
 void rt_gen_unref(struct rt_gen *g);
+/* What a rule or filter matches on, for an inbound connection. */
+void rt_conn_attrs(const union rt_sockaddr *local, const union rt_sockaddr *remote,
+		   struct policy_conn_attrs *a);
 /* Formats an address as ip..port (the AT-TLS form). */
 void rt_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 

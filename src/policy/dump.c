@@ -107,6 +107,19 @@ policy_dump(const struct policy *p, FILE *out)
 	fprintf(out, "# effective policy from %s: %zu rules in match order\n", p->path, p->nrules);
 	fprintf(out, "settings:\n");
 	dump_rows(out, 2, ss->rows, ss->nrows, &p->settings);
+	if (p->nfilters) {
+		const struct schema_section *fs = schema_section_find("filters");
+		fprintf(out, "\nfilters: %zu in evaluation order, then the implicit deny\n",
+			p->nfilters);
+		for (i = 0; i < p->nfilters; i++) {
+			fprintf(out, "\nfilter: %s\n", p->filters[i].name);
+			dump_rows(out, 2, fs->rows, fs->nrows, &p->filters[i]);
+			if (p->filters[i].time_cond) {
+				fprintf(out, "  time periods (%s):\n", p->filters[i].time_cond->name);
+				timecond_format(&p->filters[i].time_cond->tc, out, "    ");
+			}
+		}
+	}
 	for (i = 0; i < p->nrules; i++)
 		dump_rule(out, p, &p->rules[i]);
 }

@@ -42,6 +42,8 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 	else if (strcmp(key, "ciphers") == 0)
 		STORE(ciphers, nciphers, struct policy_cipher_parms,
 		      offsetof(struct policy_cipher_parms, set));
+	else if (strcmp(key, "filters") == 0)
+		STORE(filters, nfilters, struct policy_filter, offsetof(struct policy_filter, set));
 	else if (strcmp(key, "time_conditions") == 0)
 		STORE(times, ntimes, struct policy_time_cond, offsetof(struct policy_time_cond, set));
 	else if (strcmp(key, "signatures") == 0)
@@ -78,6 +80,8 @@ policy_section_noun(const char *key)
 		return "signature set";
 	if (strcmp(key, "time_conditions") == 0)
 		return "time condition";
+	if (strcmp(key, "filters") == 0)
+		return "filter";
 	return key;
 }
 

@@ -63,6 +63,7 @@ policy_free(struct policy *p)
 	free_entries(schema_section_find("ciphers"), p->ciphers, p->nciphers, sizeof(*p->ciphers));
 	free_entries(schema_section_find("signatures"), p->sigs, p->nsigs, sizeof(*p->sigs));
 	free_entries(schema_section_find("time_conditions"), p->times, p->ntimes, sizeof(*p->times));
+	free_entries(schema_section_find("filters"), p->filters, p->nfilters, sizeof(*p->filters));
 	for (i = 0; i < p->nenvs; i++)
 		free_parms(&p->envs[i].parms);
 	for (i = 0; i < p->nconns; i++)

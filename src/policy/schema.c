@@ -49,6 +49,24 @@ static const struct schema_enum enum_no_match[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_filter_action[] = {
+	{ "permit", POLICY_FILTER_PERMIT },
+	{ "deny", POLICY_FILTER_DENY },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_filter_deny[] = {
+	{ "reset", POLICY_DENY_RESET },
+	{ "close", POLICY_DENY_CLOSE },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_protocol[] = {
+	{ "tcp", 6 },
+	{ "All", 0 },
+	{ NULL, 0 },
+};
+
 static const struct schema_enum enum_facility[] = {
 	{ "Daemon", LOG_DAEMON },
 	{ "Auth", LOG_AUTH },
@@ -77,6 +95,15 @@ static const struct schema_row settings_rows[] = {
 	ROW("trace", "Trace", ST_UINT, struct policy_settings, trace, .min = 0, .max = 255,
 	    .def = "2",
 	    .help = "message bitmask for connections that match no rule (they have no action)"),
+	ROW("filter_deny", "IpGenericFilterAction DiscardAction", ST_ENUM, struct policy_settings,
+	    filter_deny, .enums = enum_filter_deny, .def = "reset",
+	    .help = "how a filtered connection ends: reset (RST) or close (FIN)"),
+	ROW("filter_log_implicit", "IPSEC LOGIMPLICIT", ST_BOOL, struct policy_settings,
+	    filter_log_implicit, .enums = enum_bool, .def = "On",
+	    .help = "log connections that no filter permits (the implicit deny)"),
+	ROW("filter_log_limit", "-", ST_UINT, struct policy_settings, filter_log_limit, .min = 0,
+	    .max = 1000000, .def = "10",
+	    .help = "EZD0815I lines per filter per second; the rest are counted in EZD0837I"),
 	ROW("syslog_facility", "TTLSGroupAdvancedParms SyslogFacility", ST_ENUM,
 	    struct policy_settings, syslog_facility, .enums = enum_facility, .def = "Daemon",
 	    .help = "syslog facility of EZD messages"),
@@ -168,6 +195,28 @@ static const struct schema_row rule_rows[] = {
 	    .help = "name of a time condition; outside it the rule matches no new connection"),
 };
 
+static const struct schema_row filter_rows[] = {
+	ROW("action", "IpGenericFilterAction IpFilterAction", ST_ENUM, struct policy_filter, action,
+	    .enums = enum_filter_action, .flags = SF_REQUIRED, .help = "permit or deny"),
+	ROW("log", "IpGenericFilterAction IpFilterLogging", ST_BOOL, struct policy_filter, log,
+	    .enums = enum_bool, .def = "No", .help = "log each match (EZD0815I for deny)"),
+	ROW("source", "IpSourceAddr", ST_ADDRS, struct policy_filter, source, .def = "All",
+	    .help = "where connections come from (the remote address of an inbound one)"),
+	ROW("destination", "IpDestAddr", ST_ADDRS, struct policy_filter, destination,
+	    .def = "All", .help = "where connections go (the local address of an inbound one)"),
+	ROW("source_port", "IpService SourcePortRange", ST_PORTS, struct policy_filter,
+	    source_port, .def = "0", .help = "0 (all), a port, or low-high"),
+	ROW("destination_port", "IpService DestinationPortRange", ST_PORTS, struct policy_filter,
+	    destination_port, .def = "0", .help = "0 (all), a port, or low-high"),
+	ROW("protocol", "IpService Protocol", ST_ENUM, struct policy_filter, protocol,
+	    .enums = enum_protocol, .def = "tcp", .help = "tcp (the only protocol attlsd sees)"),
+	ROW("direction", "IpService Direction", ST_ENUM, struct policy_filter, direction,
+	    .enums = enum_direction, .def = "Inbound", .help = "Inbound, Outbound or Both"),
+	ROW("time_condition", "IpTimeConditionRef", ST_REF, struct policy_filter, time_name,
+	    .ref_section = "time_conditions", .pos_off = offsetof(struct policy_filter, time_pos),
+	    .help = "name of a time condition; outside it the filter does not match"),
+};
+
 #define TROW(k, a, h) ROW(k, a, ST_TIME, struct policy_time_cond, tc, .help = h)
 static const struct schema_row time_rows[] = {
 	TROW("period", "TimePeriodWindow",
@@ -224,6 +273,9 @@ const struct schema_section schema_sections[] = {
 	  "signature algorithm pairs and key-exchange groups" },
 	{ "time_conditions", "IpTimeCondition", 1, time_rows, ARRAY_SIZE(time_rows), -1,
 	  "when rules are in effect" },
+	{ "filters", "IpFilterRule", 1, filter_rows, ARRAY_SIZE(filter_rows), -1,
+	  "IP filter rules, evaluated in file order before any byte is read; with at least "
+	  "one, a connection no filter permits is denied" },
 	{ "rules", "TTLSRule", 1, rule_rows, ARRAY_SIZE(rule_rows), -1,
 	  "conditions and the actions they map to" },
 };

@@ -470,6 +470,25 @@ warn_unused(struct policy *p, struct diag_list *dl)
 	}
 }
 
+static void
+resolve_filters(struct policy *p, struct diag_list *dl)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfilters; i++) {
+		struct policy_filter *f = &p->filters[i];
+
+		f->index = (unsigned)i;
+		if (!f->time_name)
+			continue;
+		FIND(p->times, p->ntimes, f->time_name, f->time_cond);
+		if (!f->time_cond)
+			diag_error(dl, f->time_pos, "filter \"%s\" refers to time condition \"%s\", "
+						    "which is not defined in \"time_conditions\"",
+				   f->name, f->time_name);
+	}
+}
+
 void
 policy_resolve(struct policy *p, struct diag_list *dl)
 {
@@ -479,6 +498,7 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	resolve_keyrings(p, dl);
 	resolve_envs(p, dl);
 	resolve_ciphers(p, dl);
+	resolve_filters(p, dl);
 	if (p->nrules)
 		qsort(p->rules, p->nrules, sizeof(*p->rules), rule_cmp);
 	NAMES(p->groups, p->ngroups, g);
