@@ -205,6 +205,10 @@ pump_c2b(struct conn *c)
 			conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "out of memory");
 			return;
 		}
+		/* A short read most likely drained the socket; polling is level-triggered,
+		 * so stopping here saves a read that would only say EAGAIN. */
+		if ((size_t)n < WORKER_SCRATCH && !(c->ssl && SSL_has_pending(c->ssl)))
+			break;
 	}
 	conn_touch(c);
 }
@@ -236,6 +240,8 @@ pump_b2c(struct conn *c)
 			conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "out of memory");
 			return;
 		}
+		if ((size_t)n < WORKER_SCRATCH)
+			break;
 	}
 	conn_touch(c);
 }

@@ -273,6 +273,8 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	/* Idle connections give their read and write buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* One read() per burst instead of one per record header and body. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* Resumption works through tickets, which keep no state per session here. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
