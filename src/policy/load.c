@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "attls/err.h"
+#include "attls/pagent.h"
 #include "policy_int.h"
 
 #define POLICY_MAX_BYTES (64u << 20)
@@ -167,20 +168,54 @@ load_entry(const struct schema_ctx *ctx, const struct schema_section *sec, void 
 	return ctx->dl->errors - errors;
 }
 
+/* Open-addressing set of entry indexes by name, so duplicate names are found in
+ * linear time (a 10,000-rule policy made a pairwise scan the slowest part). */
+struct name_set {
+	size_t *slot; /* entry index + 1; 0 = empty */
+	size_t cap;
+};
+
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+/* The slot for 'name': either the entry already named so, or the empty slot
+ * where it belongs. */
+static size_t *
+name_set_slot(struct name_set *ns, const struct sect_store *st, const char *name)
+{
+	size_t i = name_hash(name) & (ns->cap - 1);
+
+	while (ns->slot[i] && strcmp(entry_name(st, ns->slot[i] - 1), name) != 0)
+		i = (i + 1) & (ns->cap - 1);
+	return &ns->slot[i];
+}
+
 static void
 load_named(const struct schema_ctx *ctx, struct policy *p, const struct schema_section *sec,
 	   const struct ynode *m)
 {
+	struct name_set ns = { NULL, 16 };
 	struct sect_store st;
 	char where[160];
-	size_t i, j;
+	size_t i, j, *slot;
 
 	if (sect_store_for(p, sec->key, &st) != 0)
 		return;
 	if (m->n == 0)
 		return;
+	while (ns.cap < m->n)
+		ns.cap *= 2; /* at most half full: m->n / 2 entries */
 	*st.arr = calloc(m->n / 2, st.size);
-	if (!*st.arr) {
+	ns.slot = calloc(ns.cap, sizeof(*ns.slot));
+	if (!*st.arr || !ns.slot) {
+		free(ns.slot);
 		diag_error(ctx->dl, m->pos, "out of memory");
 		return;
 	}
@@ -197,10 +232,9 @@ load_named(const struct schema_ctx *ctx, struct policy *p, const struct schema_s
 				   policy_section_noun(sec->key), k->value, POLICY_NAME_MAX);
 			continue;
 		}
-		for (j = 0; j < *st.n; j++)
-			if (strcmp(entry_name(&st, j), k->value) == 0)
-				break;
-		if (j < *st.n) {
+		slot = name_set_slot(&ns, &st, k->value);
+		if (*slot) {
+			j = *slot - 1;
 			const struct diag_pos *first =
 				(const struct diag_pos *)((char *)*st.arr + j * st.size + st.pos_off);
 			diag_error(ctx->dl, k->pos, "duplicate %s name \"%s\" (first defined at line %u)",
@@ -218,13 +252,18 @@ load_named(const struct schema_ctx *ctx, struct policy *p, const struct schema_s
 			timecond_init(&((struct policy_time_cond *)(void *)entry)->tc);
 		*(char **)(entry + st.name_off) = strdup(k->value);
 		*(struct diag_pos *)(entry + st.pos_off) = k->pos;
-		(*st.n)++;
+		if (!*(char **)(entry + st.name_off)) {
+			diag_error(ctx->dl, k->pos, "out of memory");
+			continue;
+		}
+		*slot = ++(*st.n);
 		if (load_entry(ctx, sec, entry,
 			       st.set_off == (size_t)-1 ? NULL : (uint64_t *)(entry + st.set_off), v,
 			       k->pos, where) &&
 		    strcmp(sec->key, "rules") == 0)
 			((struct policy_rule *)(void *)entry)->broken = true;
 	}
+	free(ns.slot);
 }
 
 static void
@@ -297,7 +336,12 @@ policy_parse(const char *name, const char *text, size_t len, const char *basedir
 
 	*out = NULL;
 	file = diag_add_source(dl, name, text, len);
-	if ((r = ytree_parse(file, text, len, &root, dl)) != 0)
+	/* z/OS Policy Agent files (TTLSRule ... { }) build the same tree. */
+	if (pagent_is_pagent(name, text, len))
+		r = pagent_parse(file, text, len, NULL, &root, dl);
+	else
+		r = ytree_parse(file, text, len, &root, dl);
+	if (r != 0)
 		goto out;
 	if (root->type != YNODE_MAP) {
 		diag_error(dl, root->pos, "a policy is a mapping of sections (settings, keyrings, "

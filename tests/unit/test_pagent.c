@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of the pagent importer: tokens, case, comments, inline and named
+ * sub-statements, repeated parameters, references, includes, error positions,
+ * options, and the YAML printer. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "attls/diag.h"
+#include "attls/err.h"
+#include "attls/pagent.h"
+#include "attls/policy.h"
+#include "policy/ytree.h"
+
+struct fx {
+	struct diag_list dl;
+	struct ynode *root;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	diag_list_init(&f->dl);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ytree_free(f->root);
+	diag_list_cleanup(&f->dl);
+	free(f);
+	return 0;
+}
+
+static int
+parse_opts(struct fx *f, const char *text, const struct pagent_opts *o)
+{
+	const char *file = diag_add_source(&f->dl, "t.pagent", text, strlen(text));
+
+	ytree_free(f->root);
+	f->root = NULL;
+	return pagent_parse(file, text, strlen(text), o, &f->root, &f->dl);
+}
+
+static int
+parse(struct fx *f, const char *text)
+{
+	static const struct pagent_opts o = { .port_offset = 100, .port_offset_set = true,
+					      .no_include = true };
+	return parse_opts(f, text, &o);
+}
+
+/* root.section.name.key, a scalar's text; NULL if absent. */
+static const struct ynode *
+get(const struct fx *f, const char *sec, const char *name, const char *key)
+{
+	return ytree_get(ytree_get(ytree_get(f->root, sec), name), key);
+}
+
+static const char *
+val(const struct fx *f, const char *sec, const char *name, const char *key)
+{
+	const struct ynode *n = get(f, sec, name, key);
+	return n && n->type == YNODE_SCALAR ? n->value : NULL;
+}
+
+#define RULE(body) "TTLSRule r\n{\n" body "}\nTTLSGroupAction g { TTLSEnabled Off }\n"
+
+static void
+test_tokens_case_comments(void **state)
+{
+	struct fx *f = *state;
+	const struct ynode *n;
+
+	assert_int_equal(parse(f, "# header\n"
+				  "ttlsRULE r   # trailing\n"
+				  "{\n"
+				  "  DIRECTION   inbound   words after the value\n"
+				  "\tpriority 10#comment\n"
+				  "  LocalPortRange 8000 8010\n"
+				  "  ttlsgroupactionref g\n"
+				  "}\n"
+				  "TTLSGroupAction g { TTLSEnabled Off }\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "r", "direction"), "inbound");
+	assert_string_equal(val(f, "rules", "r", "priority"), "10");
+	assert_string_equal(val(f, "rules", "r", "local_port"), "8000-8010");
+	assert_string_equal(val(f, "rules", "r", "group"), "g");
+	n = get(f, "rules", "r", "direction");
+	assert_int_equal(n->pos.line, 4);
+	assert_int_equal(n->pos.col, 15);
+	n = get(f, "rules", "r", "priority");
+	assert_int_equal(n->pos.line, 5);
+	assert_int_equal(n->pos.col, 11);
+	/* a port range gives no backend to derive: a warning says what to give */
+	assert_null(val(f, "rules", "r", "backend"));
+	assert_int_equal(f->dl.errors, 0);
+	assert_int_equal(f->dl.warnings, 1);
+	assert_non_null(strstr(f->dl.items[0].text, "--backend r=host:port"));
+}
+
+static void
+test_names_case_sensitive(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "TTLSGroupAction G { TTLSEnabled On }\n"
+				  "TTLSGroupAction g { TTLSEnabled Off }\n"),
+			 0);
+	assert_string_equal(val(f, "groups", "G", "enabled"), "On");
+	assert_string_equal(val(f, "groups", "g", "enabled"), "Off");
+}
+
+static void
+test_one_line_block_params(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "TTLSGroupAction g { TTLSEnabled On  Trace 6 }\n"), 0);
+	assert_string_equal(val(f, "groups", "g", "enabled"), "On");
+	assert_string_equal(val(f, "groups", "g", "trace"), "6");
+	assert_int_equal(get(f, "groups", "g", "trace")->pos.col, 43);
+}
+
+static void
+test_inline_sub_statements(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "TTLSEnvironmentAction e\n{\n"
+				  "  HandshakeRole Server\n"
+				  "  TTLSKeyringParms { Keyring R }\n"
+				  "  TTLSCipherParms named-c { V3CipherSuites4Char 1301 }\n"
+				  "  TTLSEnvironmentAdvancedParms\n  {\n    TLSv1.2 Off\n  }\n"
+				  "}\n"),
+			 0);
+	assert_string_equal(val(f, "environments", "e", "keyring"), "e~keyring");
+	assert_string_equal(val(f, "environments", "e", "ciphers"), "named-c");
+	assert_string_equal(val(f, "environments", "e", "tls_v1_2"), "Off");
+	assert_string_equal(val(f, "keyrings", "e~keyring", "certificate"),
+			    "${ATTLS_KEYRING_R}/server.crt");
+	assert_non_null(get(f, "ciphers", "named-c", "v3_cipher_suites_4char"));
+	/* the SAF ring draws a warning at its value */
+	assert_int_equal(f->dl.warnings, 1);
+	assert_int_equal(f->dl.items[0].pos.line, 4);
+	assert_int_equal(f->dl.items[0].pos.col, 30);
+}
+
+static void
+test_generated_name_fits(void **state)
+{
+	struct fx *f = *state;
+	const struct ynode *k;
+
+	assert_int_equal(parse(f, "TTLSEnvironmentAction abcdefghijklmnopqrstuvwxyz012345\n{\n"
+				  "  TTLSSignatureParms { SignaturePairs 0804 }\n}\n"),
+			 0);
+	k = ytree_get(ytree_get(f->root, "signatures"), "abcdefghijklmnopqrstu~signatures");
+	assert_non_null(k);
+}
+
+static void
+test_repeated_lists(void **state)
+{
+	struct fx *f = *state;
+	const struct ynode *n;
+
+	assert_int_equal(parse(f, "TTLSCipherParms c\n{\n"
+				  "  V3CipherSuites4Char 1302\n"
+				  "  v3ciphersuites4char 1301 C02F\n"
+				  "  V3CipherSuites 9D\n"
+				  "  V3CipherSuites4Char C030\n}\n"),
+			 0);
+	n = get(f, "ciphers", "c", "v3_cipher_suites_4char");
+	assert_non_null(n);
+	assert_int_equal(n->type, YNODE_SEQ);
+	assert_int_equal(n->n, 4);
+	assert_string_equal(n->items[3]->value, "C030");
+	assert_int_equal(n->items[3]->pos.line, 6);
+	assert_int_equal(n->items[2]->pos.line, 4);
+}
+
+static void
+test_address_references(void **state)
+{
+	struct fx *f = *state;
+	const struct ynode *n;
+
+	assert_int_equal(parse(f, RULE("  RemoteAddrGroupRef grp\n  LocalAddrRef lo\n"
+				       "  LocalPortRangeRef p\n  Direction Inbound\n"
+				       "  Priority 1\n  TTLSGroupActionRef g\n")
+				  "IpAddr lo { Addr 127.0.0.1 }\n"
+				  "IpAddrSet s\n{\n  Prefix 10.0.0.0/8\n  Range 10.1.0.1 10.1.0.9\n}\n"
+				  "IpAddrGroup grp\n{\n  IpAddrSetRef s\n  IpAddr { Addr ::1 }\n}\n"
+				  "PortRange p { Port 443 }\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "r", "local_addr"), "127.0.0.1");
+	assert_string_equal(val(f, "rules", "r", "local_port"), "443");
+	n = get(f, "rules", "r", "remote_addr");
+	assert_int_equal(n->type, YNODE_SEQ);
+	assert_int_equal(n->n, 3);
+	assert_string_equal(n->items[0]->value, "10.0.0.0/8");
+	assert_string_equal(n->items[1]->value, "10.1.0.1-10.1.0.9");
+	assert_string_equal(n->items[2]->value, "::1");
+	/* each address keeps the position where it is written */
+	assert_int_equal(n->items[0]->pos.line, 14);
+	assert_int_equal(n->items[2]->pos.line, 20);
+	/* LocalPort 443 + 100 */
+	assert_string_equal(val(f, "rules", "r", "backend"), "127.0.0.1:543");
+}
+
+static void
+test_undefined_and_multi_port(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, RULE("  LocalAddrSetRef none\n  LocalPortGroupRef pg\n"
+				       "  Direction Inbound\n  Priority 1\n  TTLSGroupActionRef g\n")
+				  "PortGroup pg\n{\n  PortRange { Port 1 }\n  PortRange { Port 2 }\n}\n"),
+			 ATTLS_EPOLICY);
+	assert_null(f->root);
+	assert_int_equal(f->dl.errors, 2);
+	assert_int_equal(f->dl.items[0].pos.line, 3);
+	assert_non_null(strstr(f->dl.items[0].text, "IpAddrSet \"none\" is not defined"));
+	assert_non_null(strstr(f->dl.items[1].text, "not supported"));
+}
+
+static void
+test_syntax_error_positions(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "Trace 2\n"
+				  "TTLSGroupAction g\n{\n  TTLSEnabled On\n}\n}\n"
+				  "Bogus x { }\n"
+				  "TTLSGroupAction h\n  {\n"),
+			 ATTLS_EPOLICY);
+	assert_int_equal(f->dl.errors, 4);
+	/* in the order found: parser first, then statements */
+	assert_int_equal(f->dl.items[0].pos.line, 6);
+	assert_non_null(strstr(f->dl.items[0].text, "without a matching"));
+	assert_int_equal(f->dl.items[1].pos.line, 9);
+	assert_int_equal(f->dl.items[1].pos.col, 3);
+	assert_non_null(strstr(f->dl.items[1].text, "never closed"));
+	assert_int_equal(f->dl.items[2].pos.line, 1);
+	assert_non_null(strstr(f->dl.items[2].text, "outside any statement"));
+	assert_int_equal(f->dl.items[3].pos.line, 7);
+	assert_non_null(strstr(f->dl.items[3].text, "unknown statement"));
+}
+
+static void
+test_unsupported_parameters_warn(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "TTLSGroupAction g\n{\n  TTLSEnabled On\n  FIPS140 On\n"
+				  "  CtraceClearText Off\n  GroupUserInstance 2\n  Frobnicate 1\n}\n"
+				  "TTLSEnvironmentAction e\n{\n  TTLSEnvironmentAdvancedParms\n  {\n"
+				  "    ApplicationControlled On\n    SecondaryMap On\n  }\n}\n"),
+			 0);
+	assert_int_equal(f->dl.errors, 0);
+	assert_int_equal(f->dl.warnings, 6);
+	assert_non_null(strstr(f->dl.items[0].text, "FIPS140 is z/OS-only"));
+	assert_non_null(strstr(f->dl.items[3].text, "unknown parameter \"Frobnicate\""));
+	assert_int_equal(f->dl.items[5].pos.line, 14);
+}
+
+static void
+test_options(void **state)
+{
+	struct fx *f = *state;
+	struct diag_list mdl;
+	struct ynode *map = NULL;
+	const char *mtext = "RING1:\n  certificate: /k/c.pem\n  key: /k/k.pem\n";
+	struct pagent_backend b = { "r", "10.0.0.1:80" };
+	struct pagent_opts o = { .backends = &b, .nbackends = 1, .no_include = true };
+
+	diag_list_init(&mdl);
+	assert_int_equal(ytree_parse(diag_add_source(&mdl, "m.yaml", mtext, strlen(mtext)), mtext,
+				     strlen(mtext), &map, &mdl),
+			 0);
+	o.keyring_map = map;
+	assert_int_equal(parse_opts(f, RULE("  LocalPortRange 443\n  Direction Inbound\n"
+					    "  Priority 1\n  TTLSGroupActionRef g\n")
+				    "TTLSRule r2\n{\n  LocalPortRange 444\n  Direction Inbound\n"
+				    "  Priority 1\n  TTLSGroupActionRef g\n}\n"
+				    "TTLSKeyringParms k { Keyring RING1 }\n",
+				    &o),
+			 0);
+	assert_string_equal(val(f, "rules", "r", "backend"), "10.0.0.1:80");
+	assert_string_equal(val(f, "rules", "r2", "backend"), "127.0.0.1:10444");
+	assert_string_equal(val(f, "keyrings", "k", "certificate"), "/k/c.pem");
+	assert_null(val(f, "keyrings", "k", "trusted_ca"));
+	/* only r2's derived backend warns */
+	assert_int_equal(f->dl.warnings, 1);
+	ytree_free(map);
+	diag_list_cleanup(&mdl);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+test_include(void **state)
+{
+	struct fx *f = *state;
+	char dir[] = "/tmp/attls-pagent-XXXXXX", main_path[64], sub[96], rules[128];
+	const char *paths[1] = { main_path };
+	const struct ynode *n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(main_path, sizeof(main_path), "%s/pagent.conf", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(rules, sizeof(rules), "%s/sub/rules.ttls", dir);
+	write_file(main_path, "LogLevel 15\nTTLSConfig sub/rules.ttls FLUSH PURGE\n"
+			      "TTLSConfig sub/rules.ttls\n");
+	write_file(rules, "# rules\nTTLSGroupAction g { TTLSEnabled Off }\n");
+	assert_int_equal(pagent_load(paths, 1, NULL, &f->root, &f->dl), 0);
+	n = get(f, "groups", "g", "enabled");
+	assert_non_null(n);
+	assert_string_equal(n->pos.file, rules);
+	assert_int_equal(n->pos.line, 2);
+	/* LogLevel warns; the second include of the same file is not read again */
+	assert_int_equal(f->dl.warnings, 2);
+	assert_int_equal(f->dl.errors, 0);
+	unlink(rules);
+	rmdir(sub);
+	unlink(main_path);
+	rmdir(dir);
+}
+
+static void
+test_is_pagent(void **state)
+{
+	(void)state;
+	assert_true(pagent_is_pagent("x.pagent", "", 0));
+	assert_true(pagent_is_pagent("/etc/pagent.conf", "", 0));
+	assert_true(pagent_is_pagent("p", "# c\n  TTLSRule r {", 14));
+	assert_true(pagent_is_pagent("p", "ttlsgroupaction g", 17));
+	assert_false(pagent_is_pagent("p.yaml", "rules:\n", 7));
+	assert_false(pagent_is_pagent("p", "# TTLSRule\nrules: {}\n", 21));
+}
+
+static void
+test_yemit_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct ynode *back = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	assert_int_equal(parse(f, "TTLSGroupAction \"odd: name\" { TTLSEnabled On }\n"
+				  "TTLSGroupAction -dash { TTLSEnabled On #x\nTrace 2 }\n"
+				  "TTLSGroupAction [b] { TTLSEnabled Off }\n"),
+			 0);
+	assert_non_null(mem = open_memstream(&buf, &len));
+	yemit_tree(f->root, mem);
+	fclose(mem);
+	assert_int_equal(ytree_parse(diag_add_source(&f->dl, "e.yaml", buf, len), buf, len, &back,
+				     &f->dl),
+			 0);
+	assert_non_null(ytree_get(ytree_get(back, "groups"), "\"odd:"));
+	assert_non_null(ytree_get(ytree_get(back, "groups"), "-dash"));
+	assert_non_null(ytree_get(ytree_get(back, "groups"), "[b]"));
+	assert_non_null(strstr(buf, "\"\\\"odd:\""));
+	ytree_free(back);
+	free(buf);
+}
+
+static void
+test_policy_parse_pagent(void **state)
+{
+	struct fx *f = *state;
+	struct policy *p = NULL;
+	const char *text = "TTLSRule clear\n{\n  LocalAddr 127.0.0.1\n  LocalPortRange 8443\n"
+			   "  Direction Inbound\n  Priority 5\n  TTLSGroupActionRef off\n}\n"
+			   "TTLSGroupAction off\n{\n  TTLSEnabled Off\n}\n";
+
+	assert_int_equal(policy_parse("p.pagent", text, strlen(text), ".", &p, &f->dl), 0);
+	assert_non_null(p);
+	assert_int_equal(p->nrules, 1);
+	assert_string_equal(p->rules[0].backend.host, "127.0.0.1");
+	assert_int_equal(p->rules[0].backend.port, 18443);
+	policy_unref(p);
+	/* a loader error cites the pagent line */
+	text = "TTLSGroupAction off\n{\n  TTLSEnabled Maybe\n}\n";
+	assert_int_not_equal(policy_parse("q.pagent", text, strlen(text), ".", &p, &f->dl), 0);
+	assert_int_equal(f->dl.items[f->dl.n - 1].pos.line, 3);
+	assert_int_equal(f->dl.items[f->dl.n - 1].pos.col, 15);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tokens_case_comments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_case_sensitive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_line_block_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inline_sub_statements, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generated_name_fits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_references, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_undefined_and_multi_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syntax_error_positions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_parameters_warn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
+		cmocka_unit_test(test_is_pagent),
+		cmocka_unit_test_setup_teardown(test_yemit_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_parse_pagent, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
