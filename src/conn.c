@@ -44,7 +44,7 @@ static const char *const state_names[] = {
 	[CONN_CLOSING] = "closing",
 };
 
-static void on_client_poll(uv_poll_t *h, int status, int events);
+static void on_poll(uv_poll_t *h, int status, int events);
 static void on_timer(uv_timer_t *t);
 
 const char *
@@ -91,27 +91,24 @@ conn_update_polls(struct conn *c)
 		cw = UV_READABLE;
 		break;
 	case CONN_HANDSHAKING:
-		cw = c->read_wants_write ? UV_WRITABLE : UV_READABLE;
+		if (c->tls == &c->cl)
+			cw = c->cl.read_wants_write ? UV_WRITABLE : UV_READABLE;
+		else
+			bw = c->be.read_wants_write ? UV_WRITABLE : UV_READABLE;
 		break;
 	case CONN_CONNECTING:
 		bw = UV_WRITABLE;
 		break;
 	case CONN_RELAYING:
-		if ((!c->c_eof && !c->to_b.len) || c->write_wants_read)
-			cw |= UV_READABLE;
-		if (c->to_c.len || c->read_wants_write || (c->b_eof && !c->c_shut && !c->to_c.len))
-			cw |= UV_WRITABLE;
-		if (!c->b_eof && !c->to_c.len)
-			bw |= UV_READABLE;
-		if (c->to_b.len)
-			bw |= UV_WRITABLE;
+		cw = relay_events(c, &c->cl);
+		bw = relay_events(c, &c->be);
 		break;
 	case CONN_CLOSING:
 		return;
 	}
-	poll_set(&c->cpoll, &c->cev, cw, on_client_poll);
-	if (c->bpoll_init)
-		poll_set(&c->bpoll, &c->bev, bw, upstream_poll_cb);
+	poll_set(&c->cl.poll, &c->cl.ev, cw, on_poll);
+	if (c->be.poll_init)
+		poll_set(&c->be.poll, &c->be.ev, bw, on_poll);
 }
 
 static void
@@ -119,15 +116,15 @@ conn_free(struct conn *c)
 {
 	struct worker *w = c->w;
 
-	if (c->ssl)
-		SSL_free(c->ssl);
+	SSL_free(c->cl.ssl);
+	SSL_free(c->be.ssl);
 	free(c->diag);
-	if (c->cfd >= 0)
-		close(c->cfd);
-	if (c->bfd >= 0)
-		close(c->bfd);
-	free(c->to_b.buf);
-	free(c->to_c.buf);
+	if (c->cl.fd >= 0)
+		close(c->cl.fd);
+	if (c->be.fd >= 0)
+		close(c->be.fd);
+	free(c->cl.out.buf);
+	free(c->be.out.buf);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -187,25 +184,26 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 	if (rc)
 		ezd_error(c, rc, end_event(end), cause);
 	/* A connection stopped for our reasons gets a close_notify if it can take one. */
-	if (c->ssl && c->hs_ms && !c->c_shut &&
+	if (c->tls && c->hs_ms && !c->tls->shut &&
 	    (end == CONN_END_IDLE_TIMEOUT || end == CONN_END_SHUTDOWN ||
-	     end == CONN_END_BACKEND_RESET || end == CONN_END_BACKEND_FAILED)) {
+	     end == CONN_END_BACKEND_RESET || end == CONN_END_BACKEND_FAILED ||
+	     end == CONN_END_CLIENT_RESET)) {
 		ERR_clear_error();
-		(void)SSL_shutdown(c->ssl);
+		(void)SSL_shutdown(c->tls->ssl);
 	}
 	if (end == CONN_END_HANDSHAKE_TIMEOUT || end == CONN_END_CLEAR_TEXT)
-		set_reset_on_close(c->cfd);
+		set_reset_on_close(c->tls ? c->tls->fd : c->cl.fd);
 	if (end == CONN_END_CLIENT_RESET)
-		set_reset_on_close(c->bfd);
-	if (end == CONN_END_BACKEND_RESET)
-		set_reset_on_close(c->cfd);
+		set_reset_on_close(c->be.fd);
+	if (end == CONN_END_BACKEND_RESET || (end == CONN_END_HANDSHAKE_FAILED && c->tls == &c->be))
+		set_reset_on_close(c->cl.fd);
 	ERR_clear_error();
 	ezd_close(c);
 	conn_set_state(c, CONN_CLOSING);
-	uv_close((uv_handle_t *)&c->cpoll, on_handle_closed);
+	uv_close((uv_handle_t *)&c->cl.poll, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	if (c->bpoll_init)
-		uv_close((uv_handle_t *)&c->bpoll, on_handle_closed);
+	if (c->be.poll_init)
+		uv_close((uv_handle_t *)&c->be.poll, on_handle_closed);
 }
 
 /* Describes the first bytes of a non-TLS peer without logging payload: only
@@ -239,26 +237,30 @@ handshake_step(struct conn *c)
 	char cause[512];
 
 	ERR_clear_error();
-	r = SSL_do_handshake(c->ssl);
+	r = SSL_do_handshake(c->tls->ssl);
 	if (r == 1) {
 		c->hs_ms = uv_now(&c->w->loop);
 		/* The diagnostics are only for failed handshakes; give the memory back. */
-		tls_diag_detach(c->ssl);
+		tls_diag_detach(c->tls->ssl);
 		free(c->diag);
 		c->diag = NULL;
-		c->read_wants_write = false;
-		upstream_connect(c);
+		c->tls->read_wants_write = false;
+		/* Server roles connect the backend now; Client role already has it. */
+		if (c->tls == &c->cl)
+			upstream_connect(c);
+		else
+			relay_start(c);
 		return;
 	}
 	serr = errno;
-	e = SSL_get_error(c->ssl, r);
+	e = SSL_get_error(c->tls->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		c->read_wants_write = e == SSL_ERROR_WANT_WRITE;
+		c->tls->read_wants_write = e == SSL_ERROR_WANT_WRITE;
 		conn_update_polls(c);
 		return;
 	}
 	le = ERR_peek_error();
-	r = tls_err_classify(c->ssl, c->diag, e, serr, le, cause, sizeof(cause));
+	r = tls_err_classify(c->tls->ssl, c->diag, e, serr, le, cause, sizeof(cause));
 	conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
 }
 
@@ -271,7 +273,7 @@ first_bytes(struct conn *c)
 	char cause[256];
 	ssize_t n;
 
-	n = recv(c->cfd, b, sizeof(b), MSG_PEEK);
+	n = recv(c->cl.fd, b, sizeof(b), MSG_PEEK);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
@@ -310,15 +312,21 @@ socket_error(int fd)
 }
 
 static void
-client_poll_error(struct conn *c)
+poll_error(struct conn *c, struct side *sd)
 {
-	int err = socket_error(c->cfd);
 	char cause[160];
+	int err;
 
 	if (c->state == CONN_RELAYING) {
-		conn_finish(c, CONN_END_CLIENT_RESET, 0, NULL);
+		conn_finish(c, sd == &c->cl ? CONN_END_CLIENT_RESET : CONN_END_BACKEND_RESET, 0, NULL);
 		return;
 	}
+	/* Reading SO_ERROR clears it: a failed connect is reported from there. */
+	if (c->state == CONN_CONNECTING) {
+		upstream_on_connected(c);
+		return;
+	}
+	err = socket_error(sd->fd);
 	snprintf(cause, sizeof(cause), "the peer reset the connection (%s) during the handshake",
 		 strerror(err));
 	conn_finish(c, CONN_END_HANDSHAKE_FAILED,
@@ -326,12 +334,13 @@ client_poll_error(struct conn *c)
 }
 
 static void
-on_client_poll(uv_poll_t *h, int status, int events)
+on_poll(uv_poll_t *h, int status, int events)
 {
 	struct conn *c = h->data;
+	struct side *sd = h == &c->cl.poll ? &c->cl : &c->be;
 
 	if (status < 0) {
-		client_poll_error(c);
+		poll_error(c, sd);
 		return;
 	}
 	switch (c->state) {
@@ -341,8 +350,11 @@ on_client_poll(uv_poll_t *h, int status, int events)
 	case CONN_HANDSHAKING:
 		handshake_step(c);
 		break;
+	case CONN_CONNECTING:
+		upstream_on_connected(c);
+		break;
 	case CONN_RELAYING:
-		relay_on_client(c, events);
+		relay_on_side(c, sd, events);
 		break;
 	default:
 		break;
@@ -412,16 +424,41 @@ start_tls(struct conn *c)
 {
 	const struct rt_rule *rr = &c->gen->rules[c->rule->index];
 
-	if (!(c->ssl = SSL_new(rr->ctx)) || !(c->diag = malloc(sizeof(*c->diag))))
+	c->tls = &c->cl;
+	if (!(c->cl.ssl = SSL_new(rr->ctx)) || !(c->diag = malloc(sizeof(*c->diag))))
 		return -1;
-	if (SSL_set_fd(c->ssl, c->cfd) != 1)
+	if (SSL_set_fd(c->cl.ssl, c->cl.fd) != 1)
 		return -1;
-	SSL_set_accept_state(c->ssl);
+	SSL_set_accept_state(c->cl.ssl);
 	tls_diag_init(c->diag);
-	tls_diag_attach(c->ssl, c->diag);
+	tls_diag_attach(c->cl.ssl, c->diag);
 	uv_timer_start(&c->timer, on_timer, (uint64_t)c->rule->eff.handshake_timeout * 1000, 0);
 	conn_update_polls(c);
 	return 0;
+}
+
+void
+conn_start_client_tls(struct conn *c)
+{
+	const struct rt_rule *rr = &c->gen->rules[c->rule->index];
+	SSL *ssl;
+
+	c->tls = &c->be;
+	if (!(ssl = c->be.ssl = SSL_new(rr->ctx)) || !(c->diag = malloc(sizeof(*c->diag))) ||
+	    SSL_set_fd(ssl, c->be.fd) != 1 ||
+	    (rr->sni[0] && SSL_set_tlsext_host_name(ssl, rr->sni) != 1) ||
+	    tls_set_identity(ssl, rr->identity) != 0) {
+		ERR_clear_error();
+		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "cannot create the TLS client session");
+		return;
+	}
+	SSL_set_connect_state(ssl);
+	tls_diag_init(c->diag);
+	tls_diag_attach(ssl, c->diag);
+	conn_set_state(c, CONN_HANDSHAKING);
+	/* The active side waits 5 x HandshakeTimeout for the handshake (AT-TLS). */
+	conn_arm_timer(c, (uint64_t)c->rule->eff.handshake_timeout * 5000);
+	handshake_step(c);
 }
 
 static void
@@ -438,8 +475,9 @@ conn_map_and_start(struct conn *c, unsigned listener)
 	}
 	c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
 			     : &c->gen->listen_backends[listener];
-	if (!c->rule || !c->rule->eff.enabled) {
-		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text. */
+	if (!c->rule || !c->rule->eff.enabled || c->rule->eff.role == POLICY_ROLE_CLIENT) {
+		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text; Client role:
+		 * the backend is connected first and TLS starts on it. */
 		upstream_connect(c);
 		return;
 	}
@@ -462,8 +500,8 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 	}
 	c->w = w;
 	c->gen = rt_gen_ref(w->gen);
-	c->cfd = fd;
-	c->bfd = -1;
+	c->cl.fd = fd;
+	c->be.fd = -1;
 	c->id = worker_next_connid();
 	c->start_ms = c->last_ms = uv_now(&w->loop);
 	c->next = w->conns;
@@ -474,9 +512,10 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 	c->local = *local;
 	c->remote = *peer;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	uv_poll_init(&w->loop, &c->cpoll, fd);
+	uv_poll_init(&w->loop, &c->cl.poll, fd);
+	c->cl.poll_init = true;
 	uv_timer_init(&w->loop, &c->timer);
-	c->cpoll.data = c->timer.data = c;
+	c->cl.poll.data = c->timer.data = c;
 	c->open_handles = 2;
 	if (w->nconns > c->gen->policy->settings.max_connections) {
 		c->rule = map_connection(c);

@@ -47,6 +47,22 @@ struct pending {
 	size_t len, off;
 };
 
+/* One end of a proxied connection: the accepted client or the backend. Either
+ * may carry TLS (server roles: the client side; Client role: the backend side). */
+struct side {
+	int fd;
+	uv_poll_t poll;
+	bool poll_init;
+	int ev;                /* events currently polled */
+	SSL *ssl;              /* NULL: plaintext */
+	struct pending out;    /* bytes from the other side not yet written here */
+	bool eof;              /* no more bytes will come from this side */
+	bool shut;             /* we finished writing to it (FIN, close_notify) */
+	bool read_wants_write; /* SSL_read needs the socket writable */
+	bool write_wants_read; /* SSL_write needs the socket readable */
+	uint64_t bytes_in;     /* read from this side */
+};
+
 struct conn {
 	struct worker *w;
 	struct rt_gen *gen;
@@ -58,26 +74,13 @@ struct conn {
 	enum conn_end end;
 	int end_rc;
 
-	int cfd, bfd;       /* client (TLS) and backend (plaintext) sockets */
-	uv_poll_t cpoll, bpoll;
+	struct side cl, be;   /* the accepted client, the backend */
+	struct side *tls;     /* the side that speaks TLS, or NULL */
 	uv_timer_t timer;
-	int cev, bev;       /* events currently polled */
 	unsigned open_handles;
-	bool bpoll_init;
-
-	SSL *ssl;           /* NULL for clear-text connections */
 	struct tls_diag *diag; /* only while handshaking */
 
-	struct pending to_b, to_c;
-	bool c_eof;         /* no more bytes will come from the client */
-	bool b_eof;         /* no more bytes will come from the backend */
-	bool b_shut;        /* we shut down the backend's write side */
-	bool c_shut;        /* close_notify + FIN sent to the client */
-	bool read_wants_write;  /* SSL_read needs the client socket writable */
-	bool write_wants_read;  /* SSL_write needs the client socket readable */
-
 	uint64_t start_ms, hs_ms, last_ms;
-	uint64_t bytes_c2b, bytes_b2c;
 	union rt_sockaddr local, remote;
 };
 
@@ -94,13 +97,18 @@ void conn_update_polls(struct conn *c);
 void conn_touch(struct conn *c);
 const char *conn_end_name(enum conn_end e);
 
+/* Starts the TLS client handshake on the backend side (HandshakeRole Client). */
+void conn_start_client_tls(struct conn *c);
+
 /* upstream.c */
 void upstream_connect(struct conn *c);
-void upstream_poll_cb(uv_poll_t *h, int status, int events);
+/* Called when the backend socket reports writable while connecting. */
+void upstream_on_connected(struct conn *c);
 
 /* relay.c */
 void relay_start(struct conn *c);
-void relay_on_client(struct conn *c, int events);
-void relay_on_backend(struct conn *c, int events);
+void relay_on_side(struct conn *c, struct side *s, int events);
+/* Poll events a side needs while relaying. */
+int relay_events(const struct conn *c, const struct side *s);
 
 #endif

@@ -82,12 +82,12 @@ ezd_close(const struct conn *c)
 	/* A line per connection is Trace's Event bit (8), as AT-TLS's EZD1282I/3I. */
 	if (!(conn_trace(c) & 8) && !log_enabled(LOG_DEBUG))
 		return;
-	if (c->ssl && c->hs_ms) {
-		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
-		proto = SSL_get_version(c->ssl);
-		tls_cipher_code(c->ssl, cipher);
+	if (c->tls && c->hs_ms) {
+		const SSL_CIPHER *sc = SSL_get_current_cipher(c->tls->ssl);
+		proto = SSL_get_version(c->tls->ssl);
+		tls_cipher_code(c->tls->ssl, cipher);
 		name = sc ? SSL_CIPHER_standard_name(sc) : "-";
-	} else if (!c->ssl) {
+	} else if (!c->tls) {
 		proto = "clear";
 	}
 	log_msg(LOG_NOTICE,
@@ -96,6 +96,6 @@ ezd_close(const struct conn *c)
 		c->id, c->rule ? c->rule->name : NA, conn_end_name(c->end), c->end_rc,
 		(unsigned long long)(now - c->start_ms),
 		(unsigned long long)(c->hs_ms ? c->hs_ms - c->start_ms : 0),
-		(unsigned long long)c->bytes_c2b, (unsigned long long)c->bytes_b2c, proto, cipher,
+		(unsigned long long)c->cl.bytes_in, (unsigned long long)c->be.bytes_in, proto, cipher,
 		name);
 }

@@ -100,6 +100,11 @@ static const struct rc_info rc_tab[] = {
 	{ RC_CONN_LIMIT, "ATTLS_CONN_LIMIT",
 	  "the worker already holds max_connections connections",
 	  "raise settings.max_connections or add workers" },
+	{ RC_SERVER_IDENTITY, "ATTLS_SERVER_IDENTITY",
+	  "Client role: the server certificate does not name the host attlsd connected to "
+	  "(System SSL's GSK_ERR_SERVER_REF_ID_NO_MATCH, whose number is not public)",
+	  "give the server a certificate whose SAN names host_reference_id_dns (DNS name, or "
+	  "IP address for an address), or correct host_reference_id_dns" },
 	{ RC_INTERNAL, "ATTLS_INTERNAL",
 	  "an internal error (out of memory or a failed system call)",
 	  "read the cause line; if it persists, report it" },

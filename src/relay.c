@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Moves bytes client <-> TLS <-> backend. Reads go through the worker's one
- * scratch buffer; only bytes the other side cannot take yet are kept, at most
- * one buffer per direction, and the reading side stops until they drain
- * (backpressure). Half-close maps both ways: close_notify/FIN from the client
- * becomes a FIN to the backend, a FIN from the backend a close_notify + FIN. */
+/* Moves bytes between the two sides of a connection, either of which may speak
+ * TLS. Reads go through the worker's one scratch buffer; only bytes the other
+ * side cannot take yet are kept, at most one buffer per direction, and the
+ * reading side stops until they drain (backpressure). Half-close maps both ways:
+ * close_notify or FIN from one side becomes FIN (and close_notify, for a TLS
+ * side) to the other. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,6 +24,18 @@
 #define RELAY_BURST 16
 
 enum { IO_AGAIN = -1, IO_FAILED = -2 };
+
+static struct side *
+other(struct conn *c, struct side *s)
+{
+	return s == &c->cl ? &c->be : &c->cl;
+}
+
+static enum conn_end
+reset_end(const struct conn *c, const struct side *s)
+{
+	return s == &c->cl ? CONN_END_CLIENT_RESET : CONN_END_BACKEND_RESET;
+}
 
 static int
 pending_store(struct pending *p, const char *buf, size_t n)
@@ -44,7 +57,7 @@ pending_clear(struct pending *p)
 }
 
 static void
-tls_failed(struct conn *c, int e, int serr)
+tls_failed(struct conn *c, struct side *s, int e, int serr)
 {
 	unsigned long le = ERR_peek_error();
 	struct tls_diag d;
@@ -52,106 +65,119 @@ tls_failed(struct conn *c, int e, int serr)
 	int rc;
 
 	if (e == SSL_ERROR_SYSCALL && (serr == ECONNRESET || serr == EPIPE)) {
-		conn_finish(c, CONN_END_CLIENT_RESET, 0, NULL);
+		conn_finish(c, reset_end(c, s), 0, NULL);
 		return;
 	}
 	tls_diag_init(&d);
-	rc = tls_err_classify(c->ssl, &d, e, serr, le, cause, sizeof(cause));
+	rc = tls_err_classify(s->ssl, &d, e, serr, le, cause, sizeof(cause));
 	conn_finish(c, CONN_END_TLS_ERROR, rc, cause);
 }
 
 /* Returns bytes read, 0 at end of data, IO_AGAIN, or IO_FAILED (finished). */
 static ssize_t
-client_read(struct conn *c, char *buf, size_t len)
+side_read(struct conn *c, struct side *s, char *buf, size_t len)
 {
 	ssize_t n;
 	int r, e;
 
-	if (!c->ssl) {
-		n = recv(c->cfd, buf, len, 0);
+	if (!s->ssl) {
+		n = recv(s->fd, buf, len, 0);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN || errno == EINTR)
 			return IO_AGAIN;
-		conn_finish(c, CONN_END_CLIENT_RESET, 0, NULL);
+		conn_finish(c, reset_end(c, s), 0, NULL);
 		return IO_FAILED;
 	}
 	ERR_clear_error();
-	r = SSL_read(c->ssl, buf, (int)len);
+	r = SSL_read(s->ssl, buf, (int)len);
 	if (r > 0)
 		return r;
-	e = SSL_get_error(c->ssl, r);
+	e = SSL_get_error(s->ssl, r);
 	switch (e) {
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
 	case SSL_ERROR_WANT_READ:
 		return IO_AGAIN;
 	case SSL_ERROR_WANT_WRITE:
-		c->read_wants_write = true;
+		s->read_wants_write = true;
 		return IO_AGAIN;
 	}
-	tls_failed(c, e, errno);
+	tls_failed(c, s, e, errno);
 	return IO_FAILED;
 }
 
-/* Writes as much as the client socket takes; returns bytes written (may be
- * short) or IO_FAILED. */
+/* Writes as much as the side takes; returns bytes written (may be short) or
+ * IO_FAILED. */
 static ssize_t
-client_write(struct conn *c, const char *buf, size_t len)
+side_write(struct conn *c, struct side *s, const char *buf, size_t len)
 {
 	size_t done = 0;
 	ssize_t n;
 	int r, e;
 
 	while (done < len) {
-		if (!c->ssl) {
-			n = send(c->cfd, buf + done, len - done, MSG_NOSIGNAL);
+		if (!s->ssl) {
+			n = send(s->fd, buf + done, len - done, MSG_NOSIGNAL);
 			if (n > 0) {
 				done += (size_t)n;
 				continue;
 			}
-			if (errno == EAGAIN || errno == EINTR)
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				break;
-			conn_finish(c, CONN_END_CLIENT_RESET, 0, NULL);
+			conn_finish(c, reset_end(c, s), 0, NULL);
 			return IO_FAILED;
 		}
 		ERR_clear_error();
-		r = SSL_write(c->ssl, buf + done, (int)(len - done));
+		r = SSL_write(s->ssl, buf + done, (int)(len - done));
 		if (r > 0) {
 			done += (size_t)r;
 			continue;
 		}
-		e = SSL_get_error(c->ssl, r);
+		e = SSL_get_error(s->ssl, r);
 		if (e == SSL_ERROR_WANT_WRITE)
 			break;
 		if (e == SSL_ERROR_WANT_READ) {
-			c->write_wants_read = true;
+			s->write_wants_read = true;
 			break;
 		}
-		tls_failed(c, e, errno);
+		tls_failed(c, s, e, errno);
 		return IO_FAILED;
 	}
 	return (ssize_t)done;
 }
 
-/* Sends close_notify and a FIN to the client once the backend has finished. */
+/* Ends writing to a side: close_notify for TLS, then a FIN. */
 static void
-client_shutdown(struct conn *c)
+side_shutdown(struct side *s)
 {
 	int r;
 
-	if (c->ssl) {
+	if (s->ssl) {
 		ERR_clear_error();
-		r = SSL_shutdown(c->ssl);
+		r = SSL_shutdown(s->ssl);
 		if (r < 0) {
-			int e = SSL_get_error(c->ssl, r);
+			int e = SSL_get_error(s->ssl, r);
 			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
 				return; /* retried when the socket is writable */
 			ERR_clear_error();
 		}
 	}
-	(void)shutdown(c->cfd, SHUT_WR);
-	c->c_shut = true;
+	(void)shutdown(s->fd, SHUT_WR);
+	s->shut = true;
+}
+
+int
+relay_events(const struct conn *c, const struct side *s)
+{
+	const struct side *o = s == &c->cl ? &c->be : &c->cl;
+	int ev = 0;
+
+	if ((!s->eof && !o->out.len) || s->write_wants_read)
+		ev |= UV_READABLE;
+	if (s->out.len || s->read_wants_write || (o->eof && !s->shut))
+		ev |= UV_WRITABLE;
+	return ev;
 }
 
 static void
@@ -159,101 +185,62 @@ check_done(struct conn *c)
 {
 	if (c->state != CONN_RELAYING)
 		return;
-	if (c->c_eof && !c->to_b.len && !c->b_shut) {
-		(void)shutdown(c->bfd, SHUT_WR);
-		c->b_shut = true;
-	}
-	if (c->b_eof && !c->to_c.len && !c->c_shut)
-		client_shutdown(c);
-	if (c->c_eof && c->b_eof && c->b_shut && c->c_shut)
+	if (c->cl.eof && !c->be.out.len && !c->be.shut)
+		side_shutdown(&c->be);
+	if (c->be.eof && !c->cl.out.len && !c->cl.shut)
+		side_shutdown(&c->cl);
+	if (c->cl.eof && c->be.eof && c->cl.shut && c->be.shut)
 		conn_finish(c, CONN_END_DONE, 0, NULL);
 	else
 		conn_update_polls(c);
 }
 
-/* Client -> backend, until the client has nothing or the backend is full. */
+/* From 'from' to the other side, until 'from' has nothing or the other is full. */
 static void
-pump_c2b(struct conn *c)
+pump(struct conn *c, struct side *from)
 {
+	struct side *to = other(c, from);
 	char *buf = c->w->scratch;
 	ssize_t n, k;
 	int i;
 
-	for (i = 0; !c->c_eof && !c->to_b.len; i++) {
+	for (i = 0; !from->eof && !to->out.len; i++) {
 		/* Decrypted bytes buffered inside OpenSSL raise no poll event: drain them
 		 * even past the burst limit. */
-		if (i >= RELAY_BURST && !(c->ssl && SSL_has_pending(c->ssl)))
+		if (i >= RELAY_BURST && !(from->ssl && SSL_has_pending(from->ssl)))
 			break;
-		n = client_read(c, buf, WORKER_SCRATCH);
+		n = side_read(c, from, buf, WORKER_SCRATCH);
 		if (n == IO_FAILED)
 			return;
 		if (n == IO_AGAIN)
 			break;
 		if (n == 0) {
-			c->c_eof = true;
+			from->eof = true;
 			break;
 		}
-		c->bytes_c2b += (uint64_t)n;
-		k = send(c->bfd, buf, (size_t)n, MSG_NOSIGNAL);
-		if (k < 0 && errno != EAGAIN && errno != EINTR) {
-			conn_finish(c, CONN_END_BACKEND_RESET, 0, NULL);
+		from->bytes_in += (uint64_t)n;
+		if ((k = side_write(c, to, buf, (size_t)n)) == IO_FAILED)
 			return;
-		}
-		if (k < 0)
-			k = 0;
-		if (k < n && pending_store(&c->to_b, buf + k, (size_t)(n - k)) != 0) {
+		if (k < n && pending_store(&to->out, buf + k, (size_t)(n - k)) != 0) {
 			conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "out of memory");
 			return;
 		}
 		/* A short read most likely drained the socket; polling is level-triggered,
 		 * so stopping here saves a read that would only say EAGAIN. */
-		if ((size_t)n < WORKER_SCRATCH && !(c->ssl && SSL_has_pending(c->ssl)))
-			break;
-	}
-	conn_touch(c);
-}
-
-/* Backend -> client, until the backend has nothing or the client is full. */
-static void
-pump_b2c(struct conn *c)
-{
-	char *buf = c->w->scratch;
-	ssize_t n, k;
-	int i;
-
-	for (i = 0; i < RELAY_BURST && !c->b_eof && !c->to_c.len; i++) {
-		n = recv(c->bfd, buf, WORKER_SCRATCH, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n < 0) {
-			conn_finish(c, CONN_END_BACKEND_RESET, 0, NULL);
-			return;
-		}
-		if (n == 0) {
-			c->b_eof = true;
-			break;
-		}
-		c->bytes_b2c += (uint64_t)n;
-		if ((k = client_write(c, buf, (size_t)n)) == IO_FAILED)
-			return;
-		if (k < n && pending_store(&c->to_c, buf + k, (size_t)(n - k)) != 0) {
-			conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "out of memory");
-			return;
-		}
-		if ((size_t)n < WORKER_SCRATCH)
+		if ((size_t)n < WORKER_SCRATCH && !(from->ssl && SSL_has_pending(from->ssl)))
 			break;
 	}
 	conn_touch(c);
 }
 
 static void
-flush_to_client(struct conn *c)
+flush(struct conn *c, struct side *s)
 {
-	struct pending *p = &c->to_c;
+	struct pending *p = &s->out;
 	ssize_t k;
 
-	c->write_wants_read = false;
-	k = client_write(c, p->buf + p->off, p->len - p->off);
+	s->write_wants_read = false;
+	k = side_write(c, s, p->buf + p->off, p->len - p->off);
 	if (k == IO_FAILED)
 		return;
 	p->off += (size_t)k;
@@ -261,56 +248,28 @@ flush_to_client(struct conn *c)
 		pending_clear(p);
 }
 
-static void
-flush_to_backend(struct conn *c)
-{
-	struct pending *p = &c->to_b;
-	ssize_t k;
-
-	k = send(c->bfd, p->buf + p->off, p->len - p->off, MSG_NOSIGNAL);
-	if (k < 0 && errno != EAGAIN && errno != EINTR) {
-		conn_finish(c, CONN_END_BACKEND_RESET, 0, NULL);
-		return;
-	}
-	if (k > 0)
-		p->off += (size_t)k;
-	if (p->off == p->len)
-		pending_clear(p);
-}
-
 void
-relay_on_client(struct conn *c, int events)
+relay_on_side(struct conn *c, struct side *s, int events)
 {
+	struct side *o = other(c, s);
+
 	if (events & UV_WRITABLE) {
-		if (c->to_c.len)
-			flush_to_client(c);
-		if (c->state == CONN_RELAYING && !c->to_c.len && !c->b_eof)
-			pump_b2c(c);
-		if (c->state == CONN_RELAYING && c->read_wants_write) {
-			c->read_wants_write = false;
-			pump_c2b(c);
+		if (s->out.len)
+			flush(c, s);
+		/* Room again on this side: resume reading the other one. */
+		if (c->state == CONN_RELAYING && !s->out.len && !o->eof)
+			pump(c, o);
+		if (c->state == CONN_RELAYING && s->read_wants_write) {
+			s->read_wants_write = false;
+			pump(c, s);
 		}
 	}
 	if (c->state == CONN_RELAYING && (events & UV_READABLE)) {
-		if (c->write_wants_read && c->to_c.len)
-			flush_to_client(c);
+		if (s->write_wants_read && s->out.len)
+			flush(c, s);
 		if (c->state == CONN_RELAYING)
-			pump_c2b(c);
+			pump(c, s);
 	}
-	check_done(c);
-}
-
-void
-relay_on_backend(struct conn *c, int events)
-{
-	if (events & UV_WRITABLE) {
-		if (c->to_b.len)
-			flush_to_backend(c);
-		if (c->state == CONN_RELAYING && !c->to_b.len)
-			pump_c2b(c);
-	}
-	if (c->state == CONN_RELAYING && (events & UV_READABLE))
-		pump_b2c(c);
 	check_done(c);
 }
 
@@ -322,7 +281,9 @@ relay_start(struct conn *c)
 	conn_set_state(c, CONN_RELAYING);
 	conn_touch(c);
 	conn_arm_timer(c, (uint64_t)idle * 1000);
-	/* Application data may already sit decrypted inside OpenSSL. */
-	pump_c2b(c);
+	/* Application data may already sit decrypted inside OpenSSL, on either side. */
+	pump(c, &c->cl);
+	if (c->state == CONN_RELAYING && c->be.ssl && SSL_has_pending(c->be.ssl))
+		pump(c, &c->be);
 	check_done(c);
 }

@@ -87,6 +87,33 @@ fill_userid(struct rt_gen *g)
 	snprintf(g->userid, sizeof(g->userid), "%s", pw ? pw->pw_name : "?");
 }
 
+static bool
+is_ip_literal(const char *h)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
+}
+
+/* Client role: what to send as SNI and what the server must prove. */
+static void
+client_names(const struct policy_rule *rl, struct rt_rule *rr)
+{
+	const char *host = rl->backend.host ? rl->backend.host : "";
+
+	if (rl->eff.role != POLICY_ROLE_CLIENT)
+		return;
+	if (rl->eff.identity_check)
+		snprintf(rr->identity, sizeof(rr->identity), "%s",
+			 rl->eff.host_ref ? rl->eff.host_ref : host);
+	if (rl->eff.sni)
+		snprintf(rr->sni, sizeof(rr->sni), "%s", rl->eff.sni);
+	else if (rl->eff.host_ref && !is_ip_literal(rl->eff.host_ref))
+		snprintf(rr->sni, sizeof(rr->sni), "%s", rl->eff.host_ref);
+	else if (!is_ip_literal(host))
+		snprintf(rr->sni, sizeof(rr->sni), "%s", host);
+}
+
 /* Rules with the same environment and connection action share one context. */
 static int
 build_contexts(struct rt_gen *g)
@@ -101,6 +128,7 @@ build_contexts(struct rt_gen *g)
 
 		if (!rl->eff.enabled)
 			continue;
+		client_names(rl, &g->rules[i]);
 		for (j = 0; j < i; j++)
 			if (g->rules[j].ctx && p->rules[j].env == rl->env &&
 			    p->rules[j].conn == rl->conn)

@@ -3,6 +3,7 @@
  * protocol versions, client authentication, and secure defaults. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -209,7 +210,28 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 		return ATTLS_ETLS;
 	}
 	/* One groups list in OpenSSL: TLS 1.3 key shares first, then TLS 1.2 curves. */
-	{
+	if (r->eff.role == POLICY_ROLE_CLIENT) {
+		struct policy_codes both = { NULL, 0 };
+		uint16_t v[64];
+		size_t i, j;
+		const struct policy_codes *src[2] = { &sg->client_key_shares, &sg->client_ecurves };
+
+		both.v = v;
+		for (i = 0; i < 2; i++)
+			for (j = 0; j < src[i]->n && both.n < 64; j++) {
+				size_t m;
+				for (m = 0; m < both.n && v[m] != src[i]->v[j]; m++)
+					;
+				if (m == both.n)
+					v[both.n++] = src[i]->v[j];
+			}
+		if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
+			       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
+			*rc = 402;
+			last_ssl_error(err, errlen, "client key-exchange groups");
+			return ATTLS_ETLS;
+		}
+	} else {
 		struct policy_codes both = { NULL, 0 };
 		uint16_t v[64];
 		size_t i, j;
@@ -255,14 +277,29 @@ set_client_auth(SSL_CTX *ctx, const struct policy_rule *r)
 }
 
 int
+tls_set_identity(SSL *ssl, const char *id)
+{
+	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+	unsigned char buf[16];
+
+	if (!id[0])
+		return 0;
+	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (inet_pton(AF_INET, id, buf) == 1 || inet_pton(AF_INET6, id, buf) == 1)
+		return X509_VERIFY_PARAM_set1_ip_asc(vp, id) == 1 ? 0 : -1;
+	return SSL_set1_host(ssl, id) == 1 ? 0 : -1;
+}
+
+int
 tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size_t errlen)
 {
+	bool client = r->eff.role == POLICY_ROLE_CLIENT;
 	SSL_CTX *ctx;
 	int ret;
 
 	*out = NULL;
 	*rc = RC_INTERNAL;
-	if (!(ctx = SSL_CTX_new(TLS_server_method()))) {
+	if (!(ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method()))) {
 		last_ssl_error(err, errlen, "SSL_CTX_new");
 		return ATTLS_ETLS;
 	}
@@ -290,7 +327,10 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 		goto fail;
 	if ((ret = load_keyring(ctx, r->env->keyring, rc, err, errlen)) != 0)
 		goto fail;
-	set_client_auth(ctx, r);
+	if (client)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	else
+		set_client_auth(ctx, r);
 	*out = ctx;
 	return 0;
 fail:

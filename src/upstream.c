@@ -42,14 +42,14 @@ upstream_connect(struct conn *c)
 		connect_failed(c, errno);
 		return;
 	}
-	c->bfd = fd;
+	c->be.fd = fd;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (uv_poll_init(&c->w->loop, &c->bpoll, fd) != 0) {
+	if (uv_poll_init(&c->w->loop, &c->be.poll, fd) != 0) {
 		connect_failed(c, EBADF);
 		return;
 	}
-	c->bpoll.data = c;
-	c->bpoll_init = true;
+	c->be.poll.data = c;
+	c->be.poll_init = true;
 	c->open_handles++;
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) != 0 && errno != EINPROGRESS) {
 		connect_failed(c, errno);
@@ -60,34 +60,20 @@ upstream_connect(struct conn *c)
 	conn_update_polls(c);
 }
 
-static void
-on_connected(struct conn *c)
+void
+upstream_on_connected(struct conn *c)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
 
-	if (getsockopt(c->bfd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+	if (getsockopt(c->be.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	if (err) {
 		connect_failed(c, err);
 		return;
 	}
-	relay_start(c);
-}
-
-void
-upstream_poll_cb(uv_poll_t *h, int status, int events)
-{
-	struct conn *c = h->data;
-
-	if (c->state == CONN_CONNECTING) {
-		on_connected(c);
-		return;
-	}
-	if (status < 0) {
-		/* epoll reports errors as readiness too; the relay sees the real errno. */
-		events = UV_READABLE | UV_WRITABLE;
-	}
-	if (c->state == CONN_RELAYING)
-		relay_on_backend(c, events);
+	if (c->rule && c->rule->eff.enabled && c->rule->eff.role == POLICY_ROLE_CLIENT)
+		conn_start_client_tls(c);
+	else
+		relay_start(c);
 }

@@ -136,6 +136,9 @@ struct policy_tls_parms {
 	unsigned trace;
 	char *ciphers;    /* name in 'ciphers' */
 	char *signatures; /* name in 'signatures' */
+	char *host_ref;   /* HostReferenceIdDNS: name (or address) the server must prove */
+	char *sni;        /* ClientHandshakeSNIList: name sent as SNI */
+	bool identity_check; /* Off: skip the server identity check (warned) */
 };
 
 struct policy_env {
@@ -164,6 +167,8 @@ struct policy_effective {
 	unsigned handshake_timeout;
 	unsigned trace;
 	const char *ciphers_name, *signatures_name;
+	const char *host_ref, *sni; /* Client role */
+	bool identity_check;
 	const struct policy_cipher_parms *ciphers; /* NULL: attlsd's defaults */
 	const struct policy_sig_parms *signatures; /* NULL: library defaults */
 };

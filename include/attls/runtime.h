@@ -29,6 +29,8 @@ struct rt_addr {
 struct rt_rule {
 	SSL_CTX *ctx; /* NULL when the rule's group is disabled (clear text) */
 	struct rt_addr backend;
+	char sni[256];      /* Client role: SNI to send ("" none) */
+	char identity[256]; /* Client role: name or address to check ("" none) */
 };
 
 /* Per filter rule (and one more for the implicit deny), shared by all workers. */

@@ -17,6 +17,10 @@
 ATTLS_NODISCARD int tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err,
 				size_t errlen);
 
+/* Client role: asks OpenSSL to check that the server certificate names 'id' (a
+ * DNS name, or an IP address against IP SANs); "" checks nothing. */
+int tls_set_identity(SSL *ssl, const char *id);
+
 /* What a connection remembers of its handshake for diagnostics. */
 struct tls_diag {
 	int alert_sent;     /* TLS alert description we sent, -1 none */

@@ -38,6 +38,14 @@ dump_effective(FILE *out, const struct policy_rule *r)
 	line(out, 4, "handshake_role:", policy_role_name(r->eff.role));
 	if (r->eff.role == POLICY_ROLE_SERVER_CLIENT_AUTH)
 		line(out, 4, "client_auth_type:", policy_client_auth_name(r->eff.client_auth));
+	if (r->eff.role == POLICY_ROLE_CLIENT) {
+		line(out, 4, "host_reference_id_dns:",
+		     r->eff.host_ref ? r->eff.host_ref : "(the backend's host)");
+		line(out, 4, "client_handshake_sni_list:",
+		     r->eff.sni ? r->eff.sni
+				: "(host_reference_id_dns, else the backend's host name)");
+		line(out, 4, "server_identity_check:", r->eff.identity_check ? "On" : "Off");
+	}
 	snprintf(buf, sizeof(buf), "%s%s%s%s",
 		 r->eff.protocols & POLICY_PROTO_TLS1_0 ? "TLSv1.0 " : "",
 		 r->eff.protocols & POLICY_PROTO_TLS1_1 ? "TLSv1.1 " : "",

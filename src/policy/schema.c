@@ -147,6 +147,18 @@ const struct schema_row schema_tls_parms[] = {
 	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake"),
 	ROW("trace", "Trace", ST_UINT, struct policy_tls_parms, trace, .min = 0, .max = 255,
 	    .flags = SF_PARMS, .help = "message bitmask; overrides the group's"),
+	ROW("host_reference_id_dns", "HostReferenceIdDNS", ST_STRING, struct policy_tls_parms,
+	    host_ref, .flags = SF_PARMS,
+	    .help = "Client role: the name (or address) the server certificate must carry; "
+		    "default: the backend's host"),
+	ROW("client_handshake_sni_list", "ClientHandshakeSNIList", ST_STRING,
+	    struct policy_tls_parms, sni, .flags = SF_PARMS,
+	    .help = "Client role: the server name sent (SNI); default: host_reference_id_dns, "
+		    "else the backend's host name"),
+	ROW("server_identity_check", "-", ST_BOOL, struct policy_tls_parms, identity_check,
+	    .enums = enum_bool, .def = "On", .flags = SF_PARMS,
+	    .help = "Client role: Off skips the name check of the server certificate (like "
+		    "Zowe's verifyCertificates NONSTRICT); warned at load"),
 	ROW("ciphers", "TTLSCipherParmsRef", ST_REF, struct policy_tls_parms, ciphers,
 	    .ref_section = "ciphers", .flags = SF_PARMS,
 	    .help = "name of a cipher parameter set; default: forward-secret AEAD suites"),
@@ -561,6 +573,8 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 	const char *e;
 	size_t i;
 
+	bool all = false;
+
 	free(as->ranges);
 	as->ranges = NULL;
 	as->n = 0;
@@ -571,8 +585,15 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 	for (i = 0; i < node->n; i++) {
 		if (node->items[i]->type != YNODE_SCALAR)
 			return "must be a list of addresses";
+		all |= strcasecmp(node->items[i]->value, "All") == 0;
 		if ((e = add_addr(node->items[i]->value, as, err, errlen)) != NULL)
 			return e;
+	}
+	/* "All" anywhere in the list makes the whole condition All (empty). */
+	if (all) {
+		free(as->ranges);
+		as->ranges = NULL;
+		as->n = 0;
 	}
 	return NULL;
 }

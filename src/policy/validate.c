@@ -112,10 +112,10 @@ resolve_envs(struct policy *p, struct diag_list *dl)
 			continue;
 		}
 		k = e->keyring;
-		if (e->parms.role == POLICY_ROLE_CLIENT)
-			diag_error(dl, e->pos, "%s: handshake_role Client is not supported by this "
-					       "version of attlsd (the server roles are)",
-				   owner);
+		if (e->parms.role == POLICY_ROLE_CLIENT && !k->trusted_ca)
+			diag_error(dl, e->pos, "%s is a Client role, but keyring \"%s\" has no "
+					       "trusted_ca to verify servers with",
+				   owner, k->name);
 		if (e->parms.role != POLICY_ROLE_CLIENT && !k->certificate)
 			diag_error(dl, e->pos, "%s is a server role, but keyring \"%s\" has no "
 					       "certificate and key",
@@ -133,10 +133,10 @@ static void
 copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
 	  const struct policy_tls_parms *src)
 {
-	size_t sz = row->type == ST_BOOL ? sizeof(bool)
-		    : row->type == ST_UINT ? sizeof(unsigned)
-		    : row->type == ST_REF  ? sizeof(char *)
-					   : sizeof(int);
+	size_t sz = row->type == ST_BOOL						 ? sizeof(bool)
+		    : row->type == ST_UINT					 ? sizeof(unsigned)
+		    : row->type == ST_REF || row->type == ST_STRING ? sizeof(char *)
+								 : sizeof(int);
 
 	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
 }
@@ -171,6 +171,9 @@ resolve_effective(struct policy_rule *r)
 	r->eff.client_auth = t.client_auth;
 	r->eff.handshake_timeout = t.handshake_timeout;
 	r->eff.ciphers_name = t.ciphers;
+	r->eff.host_ref = t.host_ref;
+	r->eff.sni = t.sni;
+	r->eff.identity_check = t.identity_check;
 	r->eff.signatures_name = t.signatures;
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
 			   (t.tls1_1 ? POLICY_PROTO_TLS1_1 : 0) |
@@ -231,6 +234,11 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	if (r->env && r->eff.enabled && r->eff.protocols == 0)
 		diag_error(dl, r->pos, "%s allows no TLS version: turn on tls_v1_2 or tls_v1_3",
 			   owner);
+	if (r->eff.enabled && r->eff.role == POLICY_ROLE_CLIENT && !r->eff.identity_check)
+		diag_warning(dl, r->pos, "%s does not check the server's identity "
+					 "(server_identity_check: Off): any certificate from a trusted CA "
+					 "is accepted for any name",
+			     owner);
 	if (r->eff.protocols & (POLICY_PROTO_TLS1_0 | POLICY_PROTO_TLS1_1))
 		diag_warning(dl, r->pos, "%s allows TLS 1.0 or 1.1, which are insecure", owner);
 }
