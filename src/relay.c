@@ -65,12 +65,23 @@ tls_failed(struct conn *c, struct side *s, int e, int serr)
 	int rc;
 
 	if (e == SSL_ERROR_SYSCALL && (serr == ECONNRESET || serr == EPIPE)) {
+		/* A TLS 1.3 server checks our certificate after our handshake is done; a
+		 * reset before it sent any data is its refusal, not a normal end. */
+		if (s == c->tls && s == &c->be && !s->bytes_in) {
+			conn_finish(c, CONN_END_HANDSHAKE_FAILED, RC_IO_ERROR,
+				    "the server reset the connection right after the handshake, "
+				    "before sending data: with TLS 1.3 that is how a server refuses "
+				    "our certificate (or its absence); its log says why");
+			return;
+		}
 		conn_finish(c, reset_end(c, s), 0, NULL);
 		return;
 	}
 	tls_diag_init(&d);
 	rc = tls_err_classify(s->ssl, &d, e, serr, le, cause, sizeof(cause));
-	conn_finish(c, CONN_END_TLS_ERROR, rc, cause);
+	conn_finish(c, s == &c->be && s == c->tls && !s->bytes_in ? CONN_END_HANDSHAKE_FAILED
+								   : CONN_END_TLS_ERROR,
+		    rc, cause);
 }
 
 /* Returns bytes read, 0 at end of data, IO_AGAIN, or IO_FAILED (finished). */

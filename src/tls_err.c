@@ -227,6 +227,16 @@ tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
 			 tls_alert_name(d->alert_recv));
 		return rc;
 	}
+	/* An alert the peer sent after our side of the handshake was done (TLS 1.3:
+	 * a server rejecting our certificate) shows up only as a reason code. */
+	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET &&
+	    ERR_GET_REASON(e) < SSL_AD_REASON_OFFSET + 256) {
+		int alert = ERR_GET_REASON(e) - SSL_AD_REASON_OFFSET;
+		snprintf(cause, len, "the peer sent alert %s: the peer refused the handshake; its "
+				     "own log says why",
+			 tls_alert_name(alert));
+		return alert_rc(alert);
+	}
 	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && (rc = reason_rc(ERR_GET_REASON(e))) != 0) {
 		if (d->alert_sent >= 0)
 			snprintf(cause, len, "%s; we sent alert %s", lib,

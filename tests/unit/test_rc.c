@@ -114,6 +114,11 @@ test_alerts_from_peer(void **state)
 	f->d.alert_recv = TLS1_AD_UNKNOWN_CA;
 	assert_int_equal(classify_reason(f, SSL_R_TLSV1_ALERT_UNKNOWN_CA), RC_IO_ERROR);
 	assert_non_null(strstr(f->cause, "the peer sent alert"));
+	/* After our side of the handshake (diagnostics detached): only the reason. */
+	f->d.alert_recv = -1;
+	assert_int_equal(classify_reason(f, SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED), RC_IO_ERROR);
+	assert_non_null(strstr(f->cause, "certificate required"));
+	assert_int_equal(classify_reason(f, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION), RC_UNSUPPORTED);
 }
 
 static void
