@@ -269,6 +269,7 @@ struct policy {
 	size_t ntimes;
 	struct policy_filter *filters; /* in file order; none: filtering is off */
 	size_t nfilters;
+	struct policy_filter_view *fview; /* filters compiled for the matcher (filter.c) */
 	struct policy_rule *rules; /* sorted: priority desc, name asc */
 	size_t nrules;
 	struct policy_listener *listeners;
@@ -317,6 +318,13 @@ const struct policy_rule *policy_index_match(const struct policy *p, const struc
  * the implicit deny. */
 const struct policy_filter *policy_filter_match(const struct policy *p,
 						const struct policy_conn_attrs *a);
+/* The same by scanning every filter in order (the reference for tests). */
+const struct policy_filter *policy_filter_match_linear(const struct policy *p,
+						       const struct policy_conn_attrs *a);
+/* Compiles the filters for policy_filter_match(); freed by policy_filter_view_free(). */
+struct policy_filter_view;
+ATTLS_NODISCARD int policy_filter_view_build(struct policy *p);
+void policy_filter_view_free(struct policy_filter_view *fv);
 bool policy_filter_matches(const struct policy_filter *f, const struct policy_conn_attrs *a);
 
 /* Prints the effective policy, defaults resolved, rule by rule in match order. */

@@ -54,6 +54,7 @@ policy_free(struct policy *p)
 	if (!p)
 		return;
 	policy_index_free(p->index);
+	policy_filter_view_free(p->fview);
 	free_entries(schema_section_find("keyrings"), p->keyrings, p->nkeyrings,
 		     sizeof(*p->keyrings));
 	free_entries(schema_section_find("groups"), p->groups, p->ngroups, sizeof(*p->groups));

@@ -527,7 +527,8 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 		warn_unused(p, dl);
 		warn_shadowed(p, dl);
 	}
-	if (!diag_has_errors(dl) && policy_index_build(p, &p->index) != 0) {
+	if (!diag_has_errors(dl) &&
+	    (policy_index_build(p, &p->index) != 0 || policy_filter_view_build(p) != 0)) {
 		struct diag_pos pos = { diag_add_source(dl, p->path, NULL, 0), 0, 0 };
 		diag_error(dl, pos, "out of memory while compiling the rules");
 	}
