@@ -13,6 +13,7 @@
 #include "attls/diag.h"
 #include "attls/err.h"
 #include "attls/pagent.h"
+#include "ctl_policy.h"
 #include "policy/ytree.h"
 
 #define ATTLSCTL_MAX_MAP (1u << 20)
@@ -22,7 +23,14 @@ attlsctl_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: attlsctl import pagent [OPTIONS] FILE...\n"
-		"Writes the attls YAML policy equivalent to z/OS Policy Agent TTLS files.\n\n"
+		"       attlsctl filter export --nft POLICY\n"
+		"       attlsctl explain -f POLICY --src ADDR[:PORT] --dst ADDR:PORT\n"
+		"                        [--at 'YYYY-MM-DD HH:MM[:SS][ UTC]'] [--outbound]\n\n"
+		"import pagent: writes the attls YAML policy equivalent to z/OS Policy Agent\n"
+		"TTLS files.\n"
+		"filter export --nft: the policy's IP filters as an nftables ruleset.\n"
+		"explain: which IP filter and which TTLS rule a connection would meet, and why.\n\n"
+		"Options of import pagent:\n"
 		"  --backend RULE=HOST:PORT   plaintext server of an inbound rule (repeatable)\n"
 		"  --backend-port-offset N    backend = 127.0.0.1:(LocalPort + N) for the others\n"
 		"                             (default 10000, with a warning per rule)\n"
@@ -196,6 +204,10 @@ main(int argc, char **argv)
 		attlsctl_usage(stdout);
 		return 0;
 	}
+	if (argc >= 3 && strcmp(argv[1], "filter") == 0 && strcmp(argv[2], "export") == 0)
+		return ctl_policy_filter_export(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
+		return ctl_policy_explain(argc - 1, argv + 1);
 	if (argc < 3 || strcmp(argv[1], "import") != 0 || strcmp(argv[2], "pagent") != 0) {
 		attlsctl_usage(stderr);
 		return 1;

@@ -327,6 +327,13 @@ ATTLS_NODISCARD int policy_filter_view_build(struct policy *p);
 void policy_filter_view_free(struct policy_filter_view *fv);
 bool policy_filter_matches(const struct policy_filter *f, const struct policy_conn_attrs *a);
 
+/* Writes the filters as an nftables ruleset; returns how many filters it could
+ * not express (they are left out, with a comment). */
+int policy_nft_export(const struct policy *p, FILE *out);
+/* Prints which filter and which TTLS rule apply to 'a', and why (each earlier
+ * filter or rule with the condition that failed). */
+void policy_explain(const struct policy *p, const struct policy_conn_attrs *a, FILE *out);
+
 /* Prints the effective policy, defaults resolved, rule by rule in match order. */
 void policy_dump(const struct policy *p, FILE *out);
 
