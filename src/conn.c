@@ -318,7 +318,7 @@ poll_error(struct conn *c, struct side *sd)
 	int err;
 
 	if (c->state == CONN_RELAYING) {
-		conn_finish(c, sd == &c->cl ? CONN_END_CLIENT_RESET : CONN_END_BACKEND_RESET, 0, NULL);
+		relay_side_reset(c, sd);
 		return;
 	}
 	/* Reading SO_ERROR clears it: a failed connect is reported from there. */

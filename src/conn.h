@@ -108,6 +108,9 @@ void upstream_on_connected(struct conn *c);
 /* relay.c */
 void relay_start(struct conn *c);
 void relay_on_side(struct conn *c, struct side *s, int events);
+/* Ends the connection after side 's' reset (or refused, for a TLS server that
+ * resets before sending anything). */
+void relay_side_reset(struct conn *c, struct side *s);
 /* Poll events a side needs while relaying. */
 int relay_events(const struct conn *c, const struct side *s);
 

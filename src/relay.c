@@ -56,6 +56,21 @@ pending_clear(struct pending *p)
 	p->len = p->off = 0;
 }
 
+void
+relay_side_reset(struct conn *c, struct side *s)
+{
+	/* A TLS 1.3 server checks our certificate after our handshake is done; a
+	 * reset before it sent any data is its refusal, not a normal end. */
+	if (s == c->tls && s == &c->be && !s->bytes_in) {
+		conn_finish(c, CONN_END_HANDSHAKE_FAILED, RC_IO_ERROR,
+			    "the server reset the connection right after the handshake, before "
+			    "sending data: with TLS 1.3 that is how a server refuses our "
+			    "certificate (or its absence); its log says why");
+		return;
+	}
+	conn_finish(c, reset_end(c, s), 0, NULL);
+}
+
 static void
 tls_failed(struct conn *c, struct side *s, int e, int serr)
 {
@@ -65,16 +80,7 @@ tls_failed(struct conn *c, struct side *s, int e, int serr)
 	int rc;
 
 	if (e == SSL_ERROR_SYSCALL && (serr == ECONNRESET || serr == EPIPE)) {
-		/* A TLS 1.3 server checks our certificate after our handshake is done; a
-		 * reset before it sent any data is its refusal, not a normal end. */
-		if (s == c->tls && s == &c->be && !s->bytes_in) {
-			conn_finish(c, CONN_END_HANDSHAKE_FAILED, RC_IO_ERROR,
-				    "the server reset the connection right after the handshake, "
-				    "before sending data: with TLS 1.3 that is how a server refuses "
-				    "our certificate (or its absence); its log says why");
-			return;
-		}
-		conn_finish(c, reset_end(c, s), 0, NULL);
+		relay_side_reset(c, s);
 		return;
 	}
 	tls_diag_init(&d);

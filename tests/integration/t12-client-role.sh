@@ -77,7 +77,7 @@ keyrings:
   other-ca: { trusted_ca: "$T_PKI/untrusted-ca.crt" }
   with-cert: { certificate: "$T_PKI/client.crt", key: "$T_PKI/client.key", trusted_ca: "$T_PKI/ca.crt" }
 groups:
-  grp-on: { enabled: On }
+  grp-on: { enabled: On, trace: 10 }
 environments:
   out: { handshake_role: Client, keyring: trust }
   out-wrong-name: { handshake_role: Client, keyring: trust, host_reference_id_dns: zosmf.example.com }
