@@ -962,6 +962,8 @@ pagent_rule_cond(struct pconv *c, struct prule *acc, const struct pnode *k,
 
 static void pagent_attrs(struct pconv *c, const struct pnode *s, unsigned type,
 			 struct ynode *m, const char *owner, struct prule *acc);
+#define PAGENT_NAME_MAX 32
+
 static void pagent_stmt(struct pconv *c, struct pnode *s, const char *name,
 			struct diag_pos npos);
 
@@ -1312,6 +1314,13 @@ pagent_stmt(struct pconv *c, struct pnode *s, const char *name, struct diag_pos 
 
 	memset(&acc, 0, sizeof(acc));
 	s->emitted = true;
+	/* As on z/OS; and a name is a YAML key, which may not pass 1024 characters. */
+	if (strlen(name) > PAGENT_NAME_MAX) {
+		diag_error(c->dl, npos, "%s name is longer than %d characters (AT-TLS names are 1 "
+					"to %d)",
+			   s->kw, PAGENT_NAME_MAX, PAGENT_NAME_MAX);
+		return;
+	}
 	if (!(m = pagent_entry(c, st->sec, name, npos, s->pos)))
 		return;
 	pagent_attrs(c, s, st->type, m, name, st->type == T_RULE ? &acc : NULL);
