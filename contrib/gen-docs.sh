@@ -34,4 +34,14 @@ PY
 }
 regen "$top/doc/policy.md" list-keys
 regen "$top/doc/return-codes.md" list-rc
+# The man page is generated whole.
+if [ $check = 1 ]; then
+	if "$attlsd" --man | diff -u "$top/doc/attls-policy.5" - >/dev/null; then
+		echo "ok: $top/doc/attls-policy.5 matches attlsd --man"
+	else
+		echo "$top/doc/attls-policy.5 is out of date: run contrib/gen-docs.sh"; status=1
+	fi
+else
+	"$attlsd" --man >"$top/doc/attls-policy.5"
+fi
 exit $status

@@ -34,6 +34,7 @@ usage(FILE *out)
 		"  -d, --debug         log debug messages\n"
 		"      --list-rc       print the return-code table (Markdown) and exit\n"
 		"      --list-keys     print the policy key reference (Markdown) and exit\n"
+		"      --man           print the man page attls-policy(5) (roff) and exit\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version and exit\n");
 }
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },        { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },      { "list-rc", no_argument, NULL, 1 },
 		{ "list-keys", no_argument, NULL, 2 },
+		{ "man", no_argument, NULL, 3 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon_opts o = { .policy_path = DEFAULT_POLICY };
@@ -124,6 +126,9 @@ main(int argc, char **argv)
 			return 0;
 		case 2:
 			policy_schema_doc(stdout);
+			return 0;
+		case 3:
+			policy_schema_man(stdout);
 			return 0;
 		default:
 			usage(stderr);

@@ -339,6 +339,8 @@ void policy_dump(const struct policy *p, FILE *out);
 
 /* Prints the key reference (Markdown tables from the schema) for doc/policy.md. */
 void policy_schema_doc(FILE *out);
+/* The same as the man page attls-policy(5), in roff. */
+void policy_schema_man(FILE *out);
 
 /* Helpers shared with the daemon and tests. */
 int policy_addr_parse(const char *s, struct policy_addr_range *out);

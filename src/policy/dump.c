@@ -171,3 +171,86 @@ policy_schema_doc(FILE *out)
 			doc_rows(out, schema_tls_parms, schema_ntls_parms);
 	}
 }
+
+/* roff-escapes a help or value string. */
+static void
+man_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void
+man_rows(FILE *out, const struct schema_row *rows, size_t n)
+{
+	const struct schema_enum *e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct schema_row *r = &rows[i];
+
+		fprintf(out, ".TP\n.B %s\n", r->key);
+		fprintf(out, "(%s", schema_type_name(r));
+		if (r->type == ST_ENUM) {
+			fputs(":", out);
+			for (e = r->enums; e->name; e++)
+				fprintf(out, " %s%s", e->name, e[1].name ? "," : "");
+		}
+		if (r->type == ST_UINT)
+			fprintf(out, ", %u to %u", r->min, r->max);
+		if (r->def) {
+			fputs("; default ", out);
+			man_text(out, r->def);
+		}
+		if (r->flags & SF_REQUIRED)
+			fputs("; required", out);
+		fputs(")\n", out);
+		man_text(out, r->help);
+		fputs(".", out);
+		if (strcmp(r->attls, "-") != 0) {
+			fputs(" AT\\-TLS: ", out);
+			man_text(out, r->attls);
+			fputs(".", out);
+		}
+		fputs("\n", out);
+	}
+}
+
+void
+policy_schema_man(FILE *out)
+{
+	size_t i;
+
+	fputs(".TH ATTLS-POLICY 5 \"\" \"attls\" \"File Formats\"\n"
+	      ".SH NAME\nattls-policy \\- the attlsd policy file\n"
+	      ".SH DESCRIPTION\nA policy is one YAML file whose sections mirror the z/OS AT\\-TLS "
+	      "statements. Every section except\n.B settings\nmaps names to entries. Keyword values "
+	      "accept the AT\\-TLS spellings in any case.\nRules are tried by priority, highest "
+	      "first, then by name; the first whose conditions all hold wins.\nFilters are tried "
+	      "in file order before any TLS byte is read.\n.PP\nCheck a policy with\n.B attlsd "
+	      "\\-t\nand print it with defaults resolved with\n.BR \"attlsd \\-T\" .\n",
+	      out);
+	for (i = 0; i < schema_nsections; i++) {
+		const struct schema_section *s = &schema_sections[i];
+
+		fprintf(out, ".SH %s\n", s->key);
+		man_text(out, s->help);
+		fputs(".", out);
+		if (strcmp(s->attls, "-") != 0) {
+			fputs(" AT\\-TLS: ", out);
+			man_text(out, s->attls);
+			fputs(".", out);
+		}
+		fputs("\n", out);
+		man_rows(out, s->rows, s->nrows);
+		if (s->parms_off >= 0)
+			man_rows(out, schema_tls_parms, schema_ntls_parms);
+	}
+	fputs(".SH SEE ALSO\n.BR attlsd (8),\n.BR attlsctl (8)\n", out);
+}
