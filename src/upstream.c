@@ -14,6 +14,7 @@
 
 #include "attls/rc.h"
 #include "conn.h"
+#include "proxyv2.h"
 #include "worker.h"
 
 static void
@@ -72,8 +73,17 @@ upstream_on_connected(struct conn *c)
 		connect_failed(c, err);
 		return;
 	}
-	if (c->rule && c->rule->eff.enabled && c->rule->eff.role == POLICY_ROLE_CLIENT)
+	if (c->rule && c->rule->eff.enabled && c->rule->eff.role == POLICY_ROLE_CLIENT) {
 		conn_start_client_tls(c);
-	else
-		relay_start(c);
+		return;
+	}
+	/* The PROXY header goes out first: queued as the backend's pending bytes,
+	 * it holds back the client's data until it is written. */
+	if (c->rule && c->rule->proxy_protocol == 2 &&
+	    proxyv2_build(c, &c->be.out.buf, &c->be.out.len) != 0) {
+		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL,
+			    "the PROXY protocol header does not fit in 16 KiB (client certificate?)");
+		return;
+	}
+	relay_start(c);
 }

@@ -188,6 +188,8 @@ struct policy_rule {
 	struct policy_conn_action *conn;    /* optional */
 	struct policy_endpoint backend;     /* where plaintext goes */
 	struct policy_endpoint listen;      /* explicit listen address; else derived */
+	int proxy_protocol;                 /* 0 off, 2: PROXY v2 header to the backend */
+	bool proxy_client_cert;             /* add the client's DER certificate to it */
 	char *time_name;                    /* IpTimeConditionRef */
 	struct diag_pos time_pos;
 	const struct policy_time_cond *time_cond;

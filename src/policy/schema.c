@@ -67,6 +67,12 @@ static const struct schema_enum enum_protocol[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_proxy_protocol[] = {
+	{ "Off", 0 },
+	{ "v2", 2 },
+	{ NULL, 0 },
+};
+
 static const struct schema_enum enum_facility[] = {
 	{ "Daemon", LOG_DAEMON },
 	{ "Auth", LOG_AUTH },
@@ -205,6 +211,13 @@ static const struct schema_row rule_rows[] = {
 	ROW("time_condition", "IpTimeConditionRef", ST_REF, struct policy_rule, time_name,
 	    .ref_section = "time_conditions", .pos_off = offsetof(struct policy_rule, time_pos),
 	    .help = "name of a time condition; outside it the rule matches no new connection"),
+	ROW("proxy_protocol", "-", ST_ENUM, struct policy_rule, proxy_protocol,
+	    .enums = enum_proxy_protocol, .def = "Off",
+	    .help = "v2: send the backend a PROXY protocol v2 header first (client address, "
+		    "TLS version, cipher, SNI, client certificate CN, mapped user ID)"),
+	ROW("proxy_protocol_client_cert", "-", ST_BOOL, struct policy_rule, proxy_client_cert,
+	    .enums = enum_bool, .def = "Off",
+	    .help = "with proxy_protocol v2: also send the client's DER certificate"),
 };
 
 static const struct schema_row filter_rows[] = {

@@ -226,6 +226,10 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 		diag_error(dl, r->pos, "%s: Direction Outbound needs transparent interception, "
 				       "which this version of attlsd does not have",
 			   owner);
+	if (r->proxy_protocol && r->eff.enabled && r->eff.role == POLICY_ROLE_CLIENT)
+		diag_error(dl, r->pos, "%s: proxy_protocol needs a plaintext backend, but the rule's "
+				       "role is Client (TLS to the backend)",
+			   owner);
 	if (r->direction != POLICY_DIR_OUTBOUND && !r->backend.set)
 		diag_error(dl, r->pos, "%s has no \"backend\" (host:port of the plaintext server)",
 			   owner);
