@@ -13,8 +13,16 @@
 #   selfsigned-client.crt / .key         CN=attls-selfsigned-client, self-signed
 #   expired-client.crt / .key            clientAuth, signed by ca, valid 2020-01-01..2020-01-02
 #   expired-server.crt / .key            like server.crt (ECDSA key), expired the same way
+#   server-ecdsa.crt / .key              ECDSA P-256, O=attls ECDSA, CN=localhost, same SANs
+#   rsa-ca.crt / rsa-ca.key              root CA "attls RSA CA" (RSA-2048)
+#   sha1-client.crt / .key               CN=attls-sha1-client, signed by rsa-ca with
+#                                        rsa_pkcs1_sha1 (SignaturePairsCert tests)
+#   revoked-client.crt / .key            CN=attls-revoked-client, signed by ca, revoked
+#   ca.crl                               PEM CRL of ca listing revoked-client
+#   server-ocsp.der                      DER OCSP response of ca: server.crt is good
 #
-# Idempotent: does nothing when DIR/.done exists. Concurrent runs on the same DIR
+# Idempotent: does nothing when DIR/.done-v2 exists (v2: the certificates from
+# server-ecdsa on; a PKI from an older mkpki.sh is written anew). Concurrent runs on the same DIR
 # are serialised with flock(1) when available. Prints one line on success.
 set -eu
 
@@ -33,13 +41,13 @@ command -v openssl >/dev/null 2>&1 || die "openssl not found in PATH"
 
 mkdir -p "$dir" || die "cannot create $dir"
 dir=$(cd "$dir" && pwd) || die "cannot enter $dir"
-[ -f "$dir/.done" ] && exit 0
+[ -f "$dir/.done-v2" ] && exit 0
 
 # Serialise concurrent callers (parallel test runs share one cache dir).
 if command -v flock >/dev/null 2>&1; then
 	exec 9>"$dir/.lock" || die "cannot open $dir/.lock"
 	flock 9 || die "cannot lock $dir/.lock"
-	[ -f "$dir/.done" ] && exit 0
+	[ -f "$dir/.done-v2" ] && exit 0
 fi
 
 work=$(mktemp -d "$dir/.work.XXXXXX") || die "mktemp failed"
@@ -156,6 +164,62 @@ expired expired-client ca attls-expired-client client_ext
 eckey expired-server.key
 expired expired-server ca localhost server_ext
 
+eckey server-ecdsa.key
+ossl req -new -key server-ecdsa.key -out server-ecdsa.csr -subj "/O=attls ECDSA/CN=localhost" \
+	-config ext.cnf
+ossl x509 -req -in server-ecdsa.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+	-out server-ecdsa.crt -days 3650 -sha256 -extfile ext.cnf -extensions server_ext
+
+ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa-ca.key
+ossl req -new -x509 -key rsa-ca.key -out rsa-ca.crt -days 3650 -sha256 \
+	-subj "/O=attls/CN=attls RSA CA" -config ext.cnf -extensions ca_ext
+eckey sha1-client.key
+ossl req -new -key sha1-client.key -out sha1-client.csr -subj "/O=attls/CN=attls-sha1-client" \
+	-config ext.cnf
+ossl x509 -req -in sha1-client.csr -CA rsa-ca.crt -CAkey rsa-ca.key -CAcreateserial \
+	-out sha1-client.crt -days 3650 -sha1 -extfile ext.cnf -extensions client_ext
+
+# A CA database of its own for the revoked certificate, the CRL and OCSP.
+mkdir -p crl-db
+: >crl-db/index.txt
+echo 2000 >crl-db/serial
+echo 2000 >crl-db/crlnumber
+cat >crl.cnf <<EOF
+[ ca ]
+default_ca = crlca
+[ crlca ]
+dir = $work/crl-db
+database = \$dir/index.txt
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+new_certs_dir = \$dir
+certificate = $work/ca.crt
+private_key = $work/ca.key
+default_md = sha256
+default_days = 3650
+default_crl_days = 3650
+policy = anything
+unique_subject = no
+copy_extensions = none
+[ anything ]
+organizationName = optional
+commonName = supplied
+EOF
+cat ext.cnf >>crl.cnf
+eckey revoked-client.key
+ossl req -new -key revoked-client.key -out revoked-client.csr \
+	-subj "/O=attls/CN=attls-revoked-client" -config ext.cnf
+ossl ca -batch -notext -config crl.cnf -extensions client_ext -in revoked-client.csr \
+	-out revoked-client.crt
+ossl ca -config crl.cnf -revoke revoked-client.crt -crl_reason keyCompromise
+ossl ca -gencrl -config crl.cnf -out ca.crl
+# server.crt as "good" in the index, then a stapled response for it.
+serial=$(openssl x509 -in server.crt -noout -serial | cut -d= -f2)
+printf 'V\t351231235959Z\t\t%s\tunknown\t/O=attls/CN=localhost\n' "$serial" >>crl-db/index.txt
+ossl ocsp -issuer ca.crt -cert server.crt -no_nonce -reqout ocsp-req.der
+ossl ocsp -index crl-db/index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt -reqin ocsp-req.der \
+	-respout server-ocsp.der -ndays 3650
+
 # Sanity: what should verify does, what should not does not.
 ossl verify -CAfile ca.crt -purpose sslserver server.crt
 ossl verify -CAfile ca.crt -purpose sslclient client.crt
@@ -166,13 +230,18 @@ fi
 if openssl verify -CAfile ca.crt expired-client.crt >/dev/null 2>&1; then
 	die "expired-client.crt is not expired"
 fi
+ossl verify -CAfile ca.crt -purpose sslserver server-ecdsa.crt
+ossl verify -CAfile ca.crt revoked-client.crt
+if openssl verify -crl_check -CAfile ca.crt -CRLfile ca.crl revoked-client.crt >/dev/null 2>&1; then
+	die "revoked-client.crt is not revoked by ca.crl"
+fi
 
-chmod 644 ./*.crt server-chain.pem
+chmod 644 ./*.crt server-chain.pem ca.crl server-ocsp.der
 chmod 600 ./*.key
 for f in ca untrusted-ca server client untrusted-client selfsigned-client \
-	expired-client expired-server; do
+	expired-client expired-server server-ecdsa rsa-ca sha1-client revoked-client; do
 	mv -f "$f.crt" "$f.key" "$dir/"
 done
-mv -f server-chain.pem "$dir/"
-touch "$dir/.done"
+mv -f server-chain.pem ca.crl server-ocsp.der "$dir/"
+touch "$dir/.done" "$dir/.done-v2"
 echo "$prog: test PKI written to $dir"

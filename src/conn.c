@@ -239,6 +239,12 @@ handshake_step(struct conn *c)
 	ERR_clear_error();
 	r = SSL_do_handshake(c->tls->ssl);
 	if (r == 1) {
+		/* SAFCheck: a validated certificate must also map to a user ID. */
+		if ((r = tls_identity_check(c->tls->ssl, c->rule, c->userid, sizeof(c->userid),
+					    cause, sizeof(cause))) != 0) {
+			conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
+			return;
+		}
 		c->hs_ms = uv_now(&c->w->loop);
 		/* The diagnostics are only for failed handshakes; give the memory back. */
 		tls_diag_detach(c->tls->ssl);

@@ -82,6 +82,7 @@ struct conn {
 
 	uint64_t start_ms, hs_ms, last_ms;
 	union rt_sockaddr local, remote;
+	char userid[33]; /* SAFCheck: the client certificate's user ID ("" none) */
 };
 
 /* conn.c */

@@ -92,10 +92,10 @@ ezd_close(const struct conn *c)
 	}
 	log_msg(LOG_NOTICE,
 		"ATL1289I TTLS Close CONNID: %08X RULE: %s END: %s RC: %d DUR: %llums HS: %llums "
-		"IN: %llu OUT: %llu PROTO: %s CIPHER: %s %s",
+		"IN: %llu OUT: %llu PROTO: %s CIPHER: %s %s MAPPEDUSER: %s",
 		c->id, c->rule ? c->rule->name : NA, conn_end_name(c->end), c->end_rc,
 		(unsigned long long)(now - c->start_ms),
 		(unsigned long long)(c->hs_ms ? c->hs_ms - c->start_ms : 0),
 		(unsigned long long)c->cl.bytes_in, (unsigned long long)c->be.bytes_in, proto, cipher,
-		name);
+		name, c->userid[0] ? c->userid : "-");
 }

@@ -24,6 +24,10 @@ static const struct rc_info rc_tab[] = {
 	  "an ECDSA certificate or suites, an RSA key cannot serve ECDSA suites" },
 	{ RC_NO_CERTIFICATE, "GSK_ERROR_NO_CERTIFICATE",
 	  "no certificate was received from the peer", "configure the peer to send one" },
+	{ RC_UNSUPPORTED_CERT_TYPE, "GSK_ERROR_UNSUPPORTED_CERTIFICATE_TYPE",
+	  "a certificate's key type cannot be used this way",
+	  "server_certificate_labels may name one certificate per key type (one RSA, one "
+	  "ECDSA, ...): OpenSSL presents one certificate per key type" },
 	{ RC_IO_ERROR, "GSK_ERROR_IO",
 	  "the peer reset the connection or rejected the handshake",
 	  "the peer ended the handshake; its own log says why (often our certificate, protocol "
@@ -52,10 +56,12 @@ static const struct rc_info rc_tab[] = {
 	  "the private key cannot be used with the certificate",
 	  "the key file does not belong to the certificate, or cannot be read; pair them" },
 	{ RC_CERT_REVOKED, "CERT_REVOKED", "a certificate is revoked",
-	  "the peer must get a new certificate" },
+	  "the peer must get a new certificate; if it is not revoked, update the keyring's crl "
+	  "file" },
 	{ RC_RENEG_NOT_ALLOWED, "RENEGOTIATION_NOT_ALLOWED",
 	  "the peer tried to renegotiate, which the policy does not allow",
-	  "renegotiation is refused by default; fix the peer" },
+	  "renegotiation is refused by default: stop the peer from renegotiating, or set "
+	  "renegotiation: All" },
 	{ RC_UNKNOWN_CA, "GSK_ERR_UNKNOWN_CA",
 	  "the issuer of the peer's certificate is not a trusted CA",
 	  "add the issuing CA (the issuer in the cause line) to the keyring's trusted_ca" },
@@ -64,14 +70,21 @@ static const struct rc_info rc_tab[] = {
 	  "reissue the certificate with the right keyUsage / extendedKeyUsage" },
 	{ RC_SIGALG_NOT_IN_LIST, "SIGALG_NOT_IN_PAIRS_LIST",
 	  "a signature algorithm is not in the signature pairs list",
-	  "allow the algorithm in the policy or reissue the certificate" },
+	  "allow the algorithm in the policy (signature_pairs, or signature_pairs_cert for "
+	  "certificates) or reissue the certificate with an allowed one" },
+	{ RC_NO_KEY_LABEL_MATCH, "GSK_ERR_NO_KEY_LABEL_LIST_MATCH",
+	  "no certificate of server_certificate_labels fits the client's signature "
+	  "algorithms and cipher suites",
+	  "add a label whose key type the client accepts (an ECDSA certificate for an "
+	  "ECDSA-only client), or widen the client's list" },
 	{ RC_CLIENT_CERT_MISSING, "TTLS_CLIENT_CERT_REQUIRED",
 	  "client_auth_type Required or SAFCheck, but the client sent no certificate",
 	  "configure the client to send its certificate (curl --cert/--key, s_client -cert/-key), "
 	  "or use client_auth_type Full" },
 	{ RC_CLIENT_CERT_UNMAPPED, "TTLS_CLIENT_CERT_UNMAPPED",
 	  "client_auth_type SAFCheck, but the client certificate maps to no user ID",
-	  "add an identity mapping for the certificate" },
+	  "add a filter (subject/issuer DN) or a sha256 entry for the certificate to the "
+	  "rule's identity map; the cause line names the DNs and the nearest filter" },
 	{ RC_CLEAR_TEXT, "TTLS_CLEAR_TEXT",
 	  "clear text arrived where a TLS handshake was expected",
 	  "the client is not using TLS on this port (http:// instead of https://?)" },

@@ -4,10 +4,14 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "attls/err.h"
@@ -21,6 +25,48 @@
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                        \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                        \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* A DER OCSP response, read once per context. */
+struct ocsp_blob {
+	long len;
+	unsigned char der[];
+};
+
+/* SSL_CTX ex_data: the rule, the OCSP response; SSL ex_data: set when a
+ * renegotiation was refused. */
+static int rule_index = -1, ocsp_index = -1, reneg_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void
+ocsp_blob_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+static void
+index_init(void)
+{
+	rule_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ocsp_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, ocsp_blob_free);
+	reneg_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+const struct policy_rule *
+tls_ctx_rule(const SSL_CTX *ctx)
+{
+	return rule_index >= 0 && ctx ? SSL_CTX_get_ex_data(ctx, rule_index) : NULL;
+}
+
+bool
+tls_reneg_refused(const SSL *ssl)
+{
+	return reneg_index >= 0 && SSL_get_ex_data(ssl, reneg_index) != NULL;
+}
 
 static void
 last_ssl_error(char *err, size_t len, const char *what)
@@ -76,28 +122,119 @@ set_versions(SSL_CTX *ctx, unsigned protos)
 	return 0;
 }
 
+/* One labelled certificate into its key-type slot of the context. OpenSSL has
+ * one slot per key type, so a second label of the same type would silently
+ * replace the first: refused. 'types' holds the types loaded so far. */
 static int
-load_keyring(SSL_CTX *ctx, const struct policy_keyring *k, int *rc, char *err, size_t len)
+load_cert(SSL_CTX *ctx, const struct policy_cert *c, int types[], const char *labels[],
+	  size_t *n, int *rc, char *err, size_t len)
 {
-	if (k->certificate) {
-		if (SSL_CTX_use_certificate_chain_file(ctx, k->certificate) != 1) {
-			*rc = RC_CERT_VALIDATION;
-			last_ssl_error(err, len, k->certificate);
-			return ATTLS_ETLS;
-		}
-		if (SSL_CTX_use_PrivateKey_file(ctx, k->key, SSL_FILETYPE_PEM) != 1) {
-			*rc = RC_NO_PRIVATE_KEY;
-			last_ssl_error(err, len, k->key);
-			return ATTLS_ETLS;
-		}
-		if (SSL_CTX_check_private_key(ctx) != 1) {
-			*rc = RC_NO_PRIVATE_KEY;
-			snprintf(err, len, "the private key %s does not match the certificate %s",
-				 k->key, k->certificate);
-			ERR_clear_error();
-			return ATTLS_ETLS;
-		}
+	int type;
+	size_t i;
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->certificate) != 1) {
+		*rc = RC_CERT_VALIDATION;
+		last_ssl_error(err, len, c->certificate);
+		return ATTLS_ETLS;
 	}
+	type = EVP_PKEY_get_base_id(X509_get0_pubkey(SSL_CTX_get0_certificate(ctx)));
+	for (i = 0; i < *n; i++)
+		if (types[i] == type) {
+			*rc = RC_UNSUPPORTED_CERT_TYPE;
+			snprintf(err, len, "certificate labels \"%s\" and \"%s\" both hold %s keys; "
+					   "one is presented per key type",
+				 labels[i], c->label, OBJ_nid2sn(type));
+			return ATTLS_ETLS;
+		}
+	types[*n] = type;
+	labels[(*n)++] = c->label;
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+		*rc = RC_NO_PRIVATE_KEY;
+		last_ssl_error(err, len, c->key);
+		return ATTLS_ETLS;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		*rc = RC_NO_PRIVATE_KEY;
+		snprintf(err, len, "the private key %s does not match the certificate %s", c->key,
+			 c->certificate);
+		ERR_clear_error();
+		return ATTLS_ETLS;
+	}
+	return 0;
+}
+
+/* CertificateLabel, or the ServerCertificateLabel list for server roles; the
+ * label "default" (certificate/key) when neither is given. */
+static int
+load_certs(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t len)
+{
+	const struct policy_keyring *k = r->env->keyring;
+	const char *want[POLICY_SERVER_LABELS], *loaded[POLICY_SERVER_LABELS];
+	int types[POLICY_SERVER_LABELS];
+	size_t n = 0, nl = 0, i;
+	int ret;
+
+	if (r->eff.role != POLICY_ROLE_CLIENT && r->eff.server_labels.n) {
+		for (n = 0; n < r->eff.server_labels.n; n++)
+			want[n] = r->eff.server_labels.v[n];
+	} else {
+		want[n++] = r->eff.cert_label ? r->eff.cert_label : "default";
+	}
+	for (i = 0; i < n; i++) {
+		const struct policy_cert *c = policy_keyring_cert(k, want[i]);
+
+		if (!c && r->eff.role == POLICY_ROLE_CLIENT && !r->eff.cert_label)
+			continue; /* a client needs a certificate only for client auth */
+		if (!c) {
+			*rc = 6; /* GSK_KEY_LABEL_NOT_FOUND; validation normally catches it */
+			snprintf(err, len, "keyring \"%s\" has no certificate labelled \"%s\"",
+				 k->name, want[i]);
+			return ATTLS_ETLS;
+		}
+		if ((ret = load_cert(ctx, c, types, loaded, &nl, rc, err, len)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* CRLs for X509_V_FLAG_CRL_CHECK: a revoked peer certificate fails with 431. */
+static int
+load_crls(SSL_CTX *ctx, const char *path, int *rc, char *err, size_t len)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	X509_CRL *crl;
+	FILE *f;
+	int n = 0;
+
+	*rc = RC_CERT_VALIDATION;
+	if (!(f = fopen(path, "r"))) {
+		snprintf(err, len, "cannot read crl %s", path);
+		return ATTLS_ETLS;
+	}
+	while ((crl = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
+		n += X509_STORE_add_crl(st, crl) == 1;
+		X509_CRL_free(crl);
+	}
+	fclose(f);
+	ERR_clear_error(); /* the end of the file reads as an error */
+	if (n == 0) {
+		snprintf(err, len, "crl %s holds no PEM CRL", path);
+		return ATTLS_ETLS;
+	}
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
+static int
+load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t len)
+{
+	const struct policy_keyring *k = r->env->keyring;
+	int ret;
+
+	if ((ret = load_certs(ctx, r, rc, err, len)) != 0)
+		return ret;
+	if (k->crl && (ret = load_crls(ctx, k->crl, rc, err, len)) != 0)
+		return ret;
 	if (k->trusted_ca) {
 		STACK_OF(X509_NAME) *names;
 
@@ -256,6 +393,88 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 	return 0;
 }
 
+/* The TLS SignatureScheme codes a certificate's signature counts as: RSA-PSS
+ * has an rsae and a pss code, either may be listed. Returns how many. */
+static int
+cert_sig_codes(X509 *cert, uint16_t codes[2])
+{
+	static const int hashes[] = { NID_md5, NID_sha1, NID_sha224, NID_sha256, NID_sha384,
+				      NID_sha512 };
+	int md, pk;
+	unsigned h;
+
+	if (!X509_get_signature_info(cert, &md, &pk, NULL, NULL))
+		return 0;
+	if (pk == NID_ED25519 || pk == NID_ED448) {
+		codes[0] = pk == NID_ED25519 ? 0x0807 : 0x0808;
+		return 1;
+	}
+	for (h = 0; h < ARRAY_SIZE(hashes) && hashes[h] != md; h++)
+		;
+	if (h == ARRAY_SIZE(hashes))
+		return 0;
+	if (pk == NID_rsassaPss) {
+		if (h < 3)
+			return 0;
+		codes[0] = (uint16_t)(0x0804 + h - 3);
+		codes[1] = (uint16_t)(0x0809 + h - 3);
+		return 2;
+	}
+	codes[0] = (uint16_t)((h + 1) << 8 | (pk == NID_rsaEncryption ? 1 : pk == NID_dsa ? 2 : 3));
+	return 1;
+}
+
+/* SignaturePairsCert (or SignaturePairs when it is Default) against one chain
+ * certificate; trust anchors' self-signatures are not checked (RFC 8446 4.4.2.2). */
+static bool
+cert_sig_refused(const struct policy_rule *r, X509 *cert, char *why, size_t len)
+{
+	const struct policy_sig_parms *sg = r->eff.signatures;
+	const struct policy_codes *allowed;
+	uint16_t codes[2];
+	const struct tlsname *tn;
+	int n, i;
+	size_t j;
+
+	if (!sg || (X509_get_extension_flags(cert) & EXFLAG_SS))
+		return false;
+	allowed = sg->sigalgs_cert.n ? &sg->sigalgs_cert : &sg->sigalgs;
+	if (!allowed->n)
+		return false;
+	if ((n = cert_sig_codes(cert, codes)) == 0) {
+		snprintf(why, len, "is signed with %s, which is no TLS signature scheme",
+			 OBJ_nid2sn(X509_get_signature_nid(cert)));
+		return true;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < allowed->n; j++)
+			if (allowed->v[j] == codes[i])
+				return false;
+	tn = tlsname_sigalg(codes[0]);
+	snprintf(why, len, "is signed with %s (%04X), which %s does not list",
+		 tn ? tn->iana : "?", codes[0],
+		 sg->sigalgs_cert.n ? "signature_pairs_cert" : "signature_pairs");
+	return true;
+}
+
+/* Verify callback of every validating role: the policy's checks, then the
+ * diagnostics that turn the first failure into a return code. */
+static int
+verify_policy(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	const struct policy_rule *r = ssl ? tls_ctx_rule(SSL_get_SSL_CTX(ssl)) : NULL;
+	X509 *cert = X509_STORE_CTX_get_current_cert(x);
+	char why[128];
+
+	if (r && cert && cert_sig_refused(r, cert, why, sizeof(why))) {
+		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+		tls_diag_note(ssl, why);
+		ok = 0;
+	}
+	return tls_diag_verify(ok, x);
+}
+
 static void
 set_client_auth(SSL_CTX *ctx, const struct policy_rule *r)
 {
@@ -268,12 +487,103 @@ set_client_auth(SSL_CTX *ctx, const struct policy_rule *r)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_accept_all);
 		break;
 	case POLICY_CA_FULL:
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_policy);
 		break;
 	default: /* Required, SAFCheck */
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+				   verify_policy);
 		break;
 	}
+}
+
+/* Abbreviated: a renegotiation that offers a session to resume. */
+static bool
+offers_resumption(SSL *ssl)
+{
+	const unsigned char *p;
+	size_t len = 0;
+
+	if (SSL_client_hello_get0_session_id(ssl, &p) > 0)
+		return true;
+	return SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &p, &len) == 1 &&
+	       len > 0;
+}
+
+/* Every ClientHello passes here; one after a finished handshake is a client's
+ * renegotiation, refused with alert no_renegotiation unless the rule allows it. */
+static int
+on_client_hello(SSL *ssl, int *al, void *arg)
+{
+	const struct policy_rule *r = arg;
+	unsigned char fin[EVP_MAX_MD_SIZE];
+
+	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0 ||
+	    r->eff.renegotiation == POLICY_RENEG_ALL ||
+	    (r->eff.renegotiation == POLICY_RENEG_ABBREVIATED && offers_resumption(ssl)))
+		return SSL_CLIENT_HELLO_SUCCESS;
+	SSL_set_ex_data(ssl, reneg_index, &reneg_index);
+	*al = SSL_AD_NO_RENEGOTIATION;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+/* Renegotiation: servers let OpenSSL reach on_client_hello, which decides; a
+ * Client role renegotiates on a server's request only with All. */
+static void
+set_renegotiation(SSL_CTX *ctx, const struct policy_rule *r)
+{
+	if (r->eff.role == POLICY_ROLE_CLIENT) {
+		if (r->eff.renegotiation != POLICY_RENEG_ALL)
+			SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+		return;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+	SSL_CTX_set_client_hello_cb(ctx, on_client_hello, (void *)r);
+}
+
+/* OCSP stapling: a copy of the configured response, when the client asks. */
+static int
+on_status_request(SSL *ssl, void *arg)
+{
+	const struct ocsp_blob *b = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ocsp_index);
+	unsigned char *copy;
+
+	(void)arg;
+	if (!b || !(copy = OPENSSL_memdup(b->der, (size_t)b->len)))
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_set_tlsext_status_ocsp_resp(ssl, copy, b->len) != 1) {
+		OPENSSL_free(copy);
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	return SSL_TLSEXT_ERR_OK; /* OpenSSL owns 'copy' now */
+}
+
+#define OCSP_MAX_BYTES 65536
+
+/* Reads and checks the DER response once; the context frees it. */
+static int
+load_ocsp(SSL_CTX *ctx, const char *path, int *rc, char *err, size_t len)
+{
+	struct ocsp_blob *b = malloc(sizeof(*b) + OCSP_MAX_BYTES);
+	const unsigned char *p;
+	OCSP_RESPONSE *resp = NULL;
+	FILE *f = fopen(path, "rb");
+
+	*rc = RC_CERT_VALIDATION;
+	if (b && f)
+		b->len = (long)fread(b->der, 1, OCSP_MAX_BYTES, f);
+	if (f)
+		fclose(f);
+	p = b ? b->der : NULL;
+	if (!b || !f || b->len <= 0 || !(resp = d2i_OCSP_RESPONSE(NULL, &p, b->len))) {
+		free(b);
+		ERR_clear_error();
+		snprintf(err, len, "ocsp_response %s is not a readable DER OCSP response", path);
+		return ATTLS_ETLS;
+	}
+	OCSP_RESPONSE_free(resp);
+	SSL_CTX_set_ex_data(ctx, ocsp_index, b);
+	SSL_CTX_set_tlsext_status_cb(ctx, on_status_request);
+	return 0;
 }
 
 int
@@ -299,14 +609,18 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 
 	*out = NULL;
 	*rc = RC_INTERNAL;
+	pthread_once(&index_once, index_init);
 	if (!(ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method()))) {
 		last_ssl_error(err, errlen, "SSL_CTX_new");
 		return ATTLS_ETLS;
 	}
-	/* Secure defaults: no renegotiation, no compression, server cipher order. A
-	 * TCP FIN without close_notify is treated as end of data, like a FIN. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-					 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* The rule outlives the context: both belong to one runtime generation. */
+	SSL_CTX_set_ex_data(ctx, rule_index, (void *)r);
+	/* Secure defaults: no compression, server cipher order, renegotiation as the
+	 * rule says. A TCP FIN without close_notify is treated as end of data. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+	set_renegotiation(ctx, r);
 	/* Idle connections give their read and write buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -325,12 +639,15 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	}
 	if ((ret = set_parm_sets(ctx, r, rc, err, errlen)) != 0)
 		goto fail;
-	if ((ret = load_keyring(ctx, r->env->keyring, rc, err, errlen)) != 0)
+	if ((ret = load_keyring(ctx, r, rc, err, errlen)) != 0)
 		goto fail;
 	if (client)
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_policy);
 	else
 		set_client_auth(ctx, r);
+	if (!client && r->env->keyring->ocsp_response &&
+	    (ret = load_ocsp(ctx, r->env->keyring->ocsp_response, rc, err, errlen)) != 0)
+		goto fail;
 	*out = ctx;
 	return 0;
 fail:

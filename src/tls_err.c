@@ -54,8 +54,17 @@ name_of(X509_NAME *n, char *buf, size_t len)
 	BIO_free(b);
 }
 
-static int
-on_verify(int ok, X509_STORE_CTX *x)
+void
+tls_diag_note(SSL *ssl, const char *detail)
+{
+	struct tls_diag *d = diag_index >= 0 ? SSL_get_ex_data(ssl, diag_index) : NULL;
+
+	if (d && !d->verify_err)
+		snprintf(d->detail, sizeof(d->detail), "%s", detail);
+}
+
+int
+tls_diag_verify(int ok, X509_STORE_CTX *x)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct tls_diag *d = ssl ? SSL_get_ex_data(ssl, diag_index) : NULL;
@@ -87,9 +96,9 @@ tls_diag_attach(SSL *ssl, struct tls_diag *d)
 		diag_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	SSL_set_ex_data(ssl, diag_index, d);
 	SSL_set_info_callback(ssl, on_info);
-	/* PassThru installs its own callback that accepts everything; keep it. */
+	/* PassThru and the policy checks install their own callbacks; keep them. */
 	if (!SSL_get_verify_callback(ssl))
-		SSL_set_verify(ssl, SSL_get_verify_mode(ssl), on_verify);
+		SSL_set_verify(ssl, SSL_get_verify_mode(ssl), tls_diag_verify);
 }
 
 void
@@ -140,6 +149,8 @@ verify_rc(int v)
 	case X509_V_ERR_INVALID_PURPOSE:
 	case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
 		return RC_KEY_USAGE;
+	case X509_V_ERR_APPLICATION_VERIFICATION: /* only our signature-scheme check */
+		return RC_SIGALG_NOT_IN_LIST;
 	}
 	return RC_CERT_VALIDATION;
 }
@@ -158,6 +169,20 @@ alert_rc(int a)
 		return RC_SOCKET_CLOSED;
 	}
 	return RC_IO_ERROR;
+}
+
+/* ServerCertificateLabel: with a label list in force, "nothing fits the client"
+ * is System SSL's 510 (no key label in the list matches), not 402 or 467. */
+static int
+label_list_rc(SSL *ssl, int reason)
+{
+	const struct policy_rule *r = tls_ctx_rule(SSL_get_SSL_CTX(ssl));
+
+	if (!r || !r->eff.server_labels.n)
+		return 0;
+	if (reason == SSL_R_NO_SHARED_CIPHER || reason == SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM)
+		return RC_NO_KEY_LABEL_MATCH;
+	return 0;
 }
 
 static int
@@ -211,6 +236,18 @@ tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
 	lib[0] = '\0';
 	if (e)
 		ERR_error_string_n(e, lib, sizeof(lib));
+	if (tls_reneg_refused(ssl)) {
+		snprintf(cause, len, "the client tried to renegotiate (TLS 1.2), which the rule's "
+				     "renegotiation setting does not allow; we sent alert no "
+				     "renegotiation");
+		return RC_RENEG_NOT_ALLOWED;
+	}
+	if (d->verify_err == X509_V_ERR_APPLICATION_VERIFICATION && d->detail[0]) {
+		snprintf(cause, len, "peer certificate %s (issuer %s) at depth %d %s",
+			 d->subject[0] ? d->subject : "?", d->issuer[0] ? d->issuer : "?",
+			 d->verify_depth, d->detail);
+		return RC_SIGALG_NOT_IN_LIST;
+	}
 	if (d->verify_err) {
 		rc = verify_rc(d->verify_err);
 		snprintf(cause, len, "peer certificate %s (issuer %s, notAfter %s) failed "
@@ -236,6 +273,13 @@ tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
 				     "own log says why",
 			 tls_alert_name(alert));
 		return alert_rc(alert);
+	}
+	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && (rc = label_list_rc(ssl, ERR_GET_REASON(e)))) {
+		snprintf(cause, len, "a label list is in force and none of its key types suits "
+				     "what the client offers (an ECDSA-only client and only RSA "
+				     "labels?): %s",
+			 lib);
+		return rc;
 	}
 	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && (rc = reason_rc(ERR_GET_REASON(e))) != 0) {
 		if (d->alert_sent >= 0)

@@ -13,6 +13,7 @@
 
 #include "attls/compiler.h"
 #include "attls/diag.h"
+#include "attls/identity.h"
 #include "attls/timecond.h"
 
 enum policy_role {
@@ -106,6 +107,35 @@ struct policy_time_cond {
 	struct timecond tc;
 };
 
+/* A labelled certificate of a keyring (a certificate connected to a key ring). */
+struct policy_cert {
+	char *label;
+	char *certificate; /* PEM chain, leaf first */
+	char *key;         /* PEM private key */
+};
+
+struct policy_certs {
+	struct policy_cert *v;
+	size_t n;
+};
+
+#define POLICY_LABEL_MAX 32   /* CertificateLabel: 1 to 32 characters */
+#define POLICY_SERVER_LABELS 8 /* ServerCertificateLabel: up to 8 */
+
+/* ServerCertificateLabel list; the strings belong to the environment or
+ * connection action that wrote them. */
+struct policy_labels {
+	char *v[POLICY_SERVER_LABELS];
+	size_t n;
+};
+
+enum policy_reneg {
+	POLICY_RENEG_DEFAULT = 1, /* as System SSL's default: the server refuses it */
+	POLICY_RENEG_DISABLED = 2,
+	POLICY_RENEG_ALL = 3,
+	POLICY_RENEG_ABBREVIATED = 4, /* only a renegotiation that resumes the session */
+};
+
 /* Bit i of 'set' says schema row i was written in the file (for scope resolution). */
 struct policy_keyring {
 	char *name;
@@ -114,6 +144,9 @@ struct policy_keyring {
 	char *certificate; /* PEM chain, leaf first */
 	char *key;         /* PEM private key */
 	char *trusted_ca;  /* PEM bundle of trusted CAs */
+	char *crl;         /* PEM CRLs: peer certificates are checked for revocation */
+	char *ocsp_response; /* DER OCSP response stapled for our certificate */
+	struct policy_certs certs; /* labelled certificates ("default": certificate/key) */
 };
 
 struct policy_group {
@@ -139,6 +172,10 @@ struct policy_tls_parms {
 	char *host_ref;   /* HostReferenceIdDNS: name (or address) the server must prove */
 	char *sni;        /* ClientHandshakeSNIList: name sent as SNI */
 	bool identity_check; /* Off: skip the server identity check (warned) */
+	char *cert_label;    /* CertificateLabel: the certificate to present */
+	struct policy_labels server_labels; /* ServerCertificateLabel list */
+	int renegotiation;   /* enum policy_reneg */
+	char *identity_map;  /* name in 'identity_maps' (SAFCheck) */
 };
 
 struct policy_env {
@@ -171,6 +208,11 @@ struct policy_effective {
 	bool identity_check;
 	const struct policy_cipher_parms *ciphers; /* NULL: attlsd's defaults */
 	const struct policy_sig_parms *signatures; /* NULL: library defaults */
+	const char *cert_label;                    /* NULL: the keyring's default */
+	struct policy_labels server_labels;        /* n == 0: no label list */
+	int renegotiation;                         /* enum policy_reneg */
+	const char *identity_map_name;
+	const struct policy_identity_map *identity_map; /* SAFCheck */
 };
 
 struct policy_rule {
@@ -269,6 +311,8 @@ struct policy {
 	size_t nsigs;
 	struct policy_time_cond *times;
 	size_t ntimes;
+	struct policy_identity_map *idmaps;
+	size_t nidmaps;
 	struct policy_filter *filters; /* in file order; none: filtering is off */
 	size_t nfilters;
 	struct policy_filter_view *fview; /* filters compiled for the matcher (filter.c) */
@@ -335,6 +379,9 @@ int policy_nft_export(const struct policy *p, FILE *out);
 /* Prints which filter and which TTLS rule apply to 'a', and why (each earlier
  * filter or rule with the condition that failed). */
 void policy_explain(const struct policy *p, const struct policy_conn_attrs *a, FILE *out);
+
+/* The keyring's certificate with 'label' ("default": certificate/key), or NULL. */
+const struct policy_cert *policy_keyring_cert(const struct policy_keyring *k, const char *label);
 
 /* Prints the effective policy, defaults resolved, rule by rule in match order. */
 void policy_dump(const struct policy *p, FILE *out);

@@ -17,6 +17,19 @@
 ATTLS_NODISCARD int tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err,
 				size_t errlen);
 
+/* The rule an SSL_CTX was built for, or NULL (a context not from tls_ctx_new). */
+const struct policy_rule *tls_ctx_rule(const SSL_CTX *ctx);
+
+/* True once a client's renegotiation was refused on 'ssl' (RC 432). */
+bool tls_reneg_refused(const SSL *ssl);
+
+/* ClientAuthType SAFCheck, after a successful handshake: maps the client
+ * certificate to a user ID through the rule's identity map into 'user'. Returns
+ * 0 (user "" when the rule does no SAFCheck) or the RC to end with (5002), with
+ * the evidence in 'cause'. */
+int tls_identity_check(SSL *ssl, const struct policy_rule *r, char *user, size_t ulen,
+		       char *cause, size_t clen);
+
 /* Client role: asks OpenSSL to check that the server certificate names 'id' (a
  * DNS name, or an IP address against IP SANs); "" checks nothing. */
 int tls_set_identity(SSL *ssl, const char *id);
@@ -30,6 +43,7 @@ struct tls_diag {
 	char subject[160];  /* of the certificate that failed verification */
 	char issuer[160];
 	char not_after[32];
+	char detail[128];   /* what a policy check found (signature scheme refused) */
 };
 
 void tls_diag_init(struct tls_diag *d);
@@ -37,6 +51,11 @@ void tls_diag_init(struct tls_diag *d);
 void tls_diag_attach(SSL *ssl, struct tls_diag *d);
 /* Stops filling the diagnostics (after a successful handshake). */
 void tls_diag_detach(SSL *ssl);
+/* The verify callback part that records the first failure into the attached
+ * diagnostics; policy verify callbacks end by calling it. */
+int tls_diag_verify(int ok, X509_STORE_CTX *x);
+/* Records why a policy check failed the certificate being verified. */
+void tls_diag_note(SSL *ssl, const char *detail);
 
 /* Classifies a failed SSL_do_handshake/SSL_read/SSL_write. 'ssl_err' is the
  * SSL_get_error() value, 'sys_errno' errno at the time, 'e' the first queued

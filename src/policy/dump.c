@@ -30,6 +30,24 @@ dump_rows(FILE *out, int indent, const struct schema_row *rows, size_t n, const 
 	}
 }
 
+/* The certificates presented, when the rule names labels. */
+static void
+dump_labels(FILE *out, const struct policy_rule *r)
+{
+	char buf[400];
+	size_t i, off = 0;
+
+	if (r->eff.role != POLICY_ROLE_CLIENT && r->eff.server_labels.n) {
+		buf[0] = '\0';
+		for (i = 0; i < r->eff.server_labels.n && off < sizeof(buf); i++)
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? " " : "",
+						r->eff.server_labels.v[i]);
+		line(out, 4, "server_certificate_labels:", buf);
+	} else if (r->eff.cert_label) {
+		line(out, 4, "certificate_label:", r->eff.cert_label);
+	}
+}
+
 static void
 dump_effective(FILE *out, const struct policy_rule *r)
 {
@@ -38,6 +56,14 @@ dump_effective(FILE *out, const struct policy_rule *r)
 	line(out, 4, "handshake_role:", policy_role_name(r->eff.role));
 	if (r->eff.role == POLICY_ROLE_SERVER_CLIENT_AUTH)
 		line(out, 4, "client_auth_type:", policy_client_auth_name(r->eff.client_auth));
+	if (r->eff.identity_map)
+		line(out, 4, "identity_map:", r->eff.identity_map->name);
+	dump_labels(out, r);
+	if (r->eff.renegotiation != POLICY_RENEG_DEFAULT) {
+		const struct schema_row *rr = schema_row_find(schema_tls_parms, schema_ntls_parms,
+							      "renegotiation");
+		line(out, 4, "renegotiation:", schema_enum_name(rr->enums, r->eff.renegotiation));
+	}
 	if (r->eff.role == POLICY_ROLE_CLIENT) {
 		line(out, 4, "host_reference_id_dns:",
 		     r->eff.host_ref ? r->eff.host_ref : "(the backend's host)");

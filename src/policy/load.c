@@ -49,6 +49,9 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 		STORE(times, ntimes, struct policy_time_cond, offsetof(struct policy_time_cond, set));
 	else if (strcmp(key, "signatures") == 0)
 		STORE(sigs, nsigs, struct policy_sig_parms, offsetof(struct policy_sig_parms, set));
+	else if (strcmp(key, "identity_maps") == 0)
+		STORE(idmaps, nidmaps, struct policy_identity_map,
+		      offsetof(struct policy_identity_map, set));
 	else
 		return -1;
 #undef STORE
@@ -83,6 +86,8 @@ policy_section_noun(const char *key)
 		return "time condition";
 	if (strcmp(key, "filters") == 0)
 		return "filter";
+	if (strcmp(key, "identity_maps") == 0)
+		return "identity map";
 	return key;
 }
 

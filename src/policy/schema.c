@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "attls/err.h"
+#include "attls/identity.h"
 #include "schema.h"
 #include "attls/tlsnames.h"
 
@@ -33,6 +34,14 @@ static const struct schema_enum enum_client_auth[] = {
 	{ "PassThru", POLICY_CA_PASSTHRU },
 	{ "Full", POLICY_CA_FULL },
 	{ "SAFCheck", POLICY_CA_SAFCHECK },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_reneg[] = {
+	{ "Default", POLICY_RENEG_DEFAULT },
+	{ "Disabled", POLICY_RENEG_DISABLED },
+	{ "All", POLICY_RENEG_ALL },
+	{ "Abbreviated", POLICY_RENEG_ABBREVIATED },
 	{ NULL, 0 },
 };
 
@@ -124,6 +133,17 @@ static const struct schema_row keyring_rows[] = {
 	    .help = "PEM file: the private key of 'certificate'"),
 	ROW("trusted_ca", "TTLSKeyringParms Keyring (CERTAUTH)", ST_PATH, struct policy_keyring,
 	    trusted_ca, .help = "PEM bundle of CA certificates trusted to sign peer certificates"),
+	ROW("certificates", "TTLSKeyringParms Keyring (labelled certificates)", ST_CERTS,
+	    struct policy_keyring, certs,
+	    .help = "map of label (1-32 characters) to {certificate, key}; 'certificate' and "
+		    "'key' above are the label \"default\""),
+	ROW("crl", "TTLSGskLdapParms / TTLSGskHttpCdpParms (CRLs)", ST_PATH, struct policy_keyring,
+	    crl, .help = "PEM file of CRLs: a revoked peer certificate fails with RC 431; it "
+			 "must hold a current CRL of every CA that issues peer certificates"),
+	ROW("ocsp_response", "TTLSGskOcspParms OcspServerStapling", ST_PATH,
+	    struct policy_keyring, ocsp_response,
+	    .help = "DER OCSP response for this side's certificate, stapled when a client asks "
+		    "(status_request)"),
 };
 
 static const struct schema_row group_rows[] = {
@@ -171,6 +191,24 @@ const struct schema_row schema_tls_parms[] = {
 	ROW("signatures", "TTLSSignatureParmsRef", ST_REF, struct policy_tls_parms, signatures,
 	    .ref_section = "signatures", .flags = SF_PARMS,
 	    .help = "name of a signature parameter set (signature pairs, groups)"),
+	ROW("certificate_label", "CertificateLabel", ST_STRING, struct policy_tls_parms,
+	    cert_label, .flags = SF_PARMS,
+	    .help = "label in the keyring's certificates of the certificate to present; "
+		    "default: the keyring's certificate/key (label \"default\")"),
+	ROW("server_certificate_labels", "ServerCertificateLabel", ST_LABELS,
+	    struct policy_tls_parms, server_labels, .flags = SF_PARMS,
+	    .help = "server roles: up to 8 labels, at most one per key type (RSA, ECDSA, ...); "
+		    "the one that fits the client's signature algorithms and suites is "
+		    "presented, none fitting is RC 510; overrides certificate_label"),
+	ROW("renegotiation", "Renegotiation", ST_ENUM, struct policy_tls_parms, renegotiation,
+	    .enums = enum_reneg, .def = "Default", .flags = SF_PARMS,
+	    .help = "server roles, TLS 1.2: Default and Disabled refuse a client's "
+		    "renegotiation (RC 432), All allows it (RFC 5746 secure renegotiation "
+		    "only), Abbreviated only one that offers to resume the session"),
+	ROW("identity_map", "- (RACDCERT MAP)", ST_REF, struct policy_tls_parms, identity_map,
+	    .ref_section = "identity_maps", .flags = SF_PARMS,
+	    .help = "name of the identity map that turns client certificates into user IDs; "
+		    "required with client_auth_type SAFCheck"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 
@@ -178,6 +216,20 @@ static const struct schema_row env_rows[] = {
 	ROW("keyring", "TTLSKeyringParmsRef", ST_REF, struct policy_env, keyring_name,
 	    .ref_section = "keyrings", .pos_off = offsetof(struct policy_env, keyring_pos),
 	    .help = "name of the keyring with this side's certificate"),
+};
+
+static const struct schema_row idmap_rows[] = {
+	ROW("certificates", "RACDCERT ADD ... ID(user)", ST_IDCERTS,
+	    struct policy_identity_map, certs,
+	    .help = "one-to-one entries {sha256: fingerprint of the certificate, user: ID}; "
+		    "checked before the filters"),
+	ROW("filters", "RACDCERT MAP SDNFILTER / IDNFILTER", ST_IDFILTERS,
+	    struct policy_identity_map, filters,
+	    .help = "{subject: DN, issuer: DN, user: ID} entries: a DN matches every "
+		    "certificate DN that ends with its RDNs (\"O=example\" matches "
+		    "\"CN=a,O=example\"); values exactly, no wildcards; the most specific "
+		    "filter wins (most subject RDNs, then most issuer RDNs, then the first); "
+		    "user IDs have 1-32 characters (RACF: 1-8)"),
 };
 
 static const struct schema_row rule_rows[] = {
@@ -298,6 +350,8 @@ const struct schema_section schema_sections[] = {
 	  "signature algorithm pairs and key-exchange groups" },
 	{ "time_conditions", "IpTimeCondition", 1, time_rows, ARRAY_SIZE(time_rows), -1,
 	  "when rules are in effect" },
+	{ "identity_maps", "RACDCERT MAP", 1, idmap_rows, ARRAY_SIZE(idmap_rows), -1,
+	  "client certificate to user ID mappings for client_auth_type SAFCheck" },
 	{ "filters", "IpFilterRule", 1, filter_rows, ARRAY_SIZE(filter_rows), -1,
 	  "IP filter rules, evaluated in file order before any byte is read; with at least "
 	  "one, a connection no filter permits is denied" },
@@ -355,7 +409,8 @@ schema_type_name(const struct schema_row *row)
 		[ST_ADDRS] = "addresses", [ST_PORTS] = "port range", [ST_ENDPOINT] = "host:port",
 		[ST_CIPHERS2] = "cipher list", [ST_CIPHERS4] = "cipher list",
 		[ST_SIGALGS] = "signature scheme list", [ST_GROUPS] = "group list",
-		[ST_TIME] = "time",
+		[ST_TIME] = "time", [ST_CERTS] = "label map", [ST_LABELS] = "label list",
+		[ST_IDFILTERS] = "filter list", [ST_IDCERTS] = "fingerprint list",
 	};
 	return names[row->type];
 }
@@ -724,6 +779,118 @@ set_codes(const struct schema_row *row, const struct ynode *node, struct policy_
 	return NULL;
 }
 
+static void
+certs_free(struct policy_certs *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++) {
+		free(cs->v[i].label);
+		free(cs->v[i].certificate);
+		free(cs->v[i].key);
+	}
+	free(cs->v);
+	cs->v = NULL;
+	cs->n = 0;
+}
+
+/* One label: {certificate: path, key: path}. */
+static const char *
+set_cert(const struct schema_ctx *ctx, const struct ynode *k, const struct ynode *v,
+	 struct policy_cert *c, char *err, size_t errlen)
+{
+	const struct ynode *cn = v->type == YNODE_MAP ? ytree_get(v, "certificate") : NULL;
+	const struct ynode *kn = v->type == YNODE_MAP ? ytree_get(v, "key") : NULL;
+	const char *e;
+
+	if (k->type != YNODE_SCALAR || !*k->value || strlen(k->value) > POLICY_LABEL_MAX) {
+		snprintf(err, errlen, "has a label at line %u that is not 1 to %d characters",
+			 k->pos.line, POLICY_LABEL_MAX);
+		return err;
+	}
+	if (!(c->label = strdup(k->value)))
+		return "out of memory";
+	if (!cn || !kn || cn->type != YNODE_SCALAR || kn->type != YNODE_SCALAR ||
+	    v->n != 4) {
+		snprintf(err, errlen, "label \"%s\" must have exactly \"certificate\" and \"key\"",
+			 k->value);
+		return err;
+	}
+	if ((e = set_path(ctx, cn->value, &c->certificate)) || (e = set_path(ctx, kn->value, &c->key)))
+		return e;
+	return NULL;
+}
+
+static const char *
+set_certs(const struct schema_ctx *ctx, const struct ynode *node, struct policy_certs *cs,
+	  char *err, size_t errlen)
+{
+	size_t i, j;
+	const char *e;
+
+	certs_free(cs);
+	if (node->type != YNODE_MAP)
+		return "must be a map of label to {certificate, key}";
+	if (!(cs->v = calloc(node->n / 2 + 1, sizeof(*cs->v))))
+		return "out of memory";
+	for (i = 0; i + 1 < node->n; i += 2) {
+		for (j = 0; j < cs->n; j++)
+			if (strcmp(cs->v[j].label, node->items[i]->value) == 0) {
+				snprintf(err, errlen, "has label \"%s\" twice", cs->v[j].label);
+				return err;
+			}
+		if ((e = set_cert(ctx, node->items[i], node->items[i + 1], &cs->v[cs->n++], err,
+				  errlen)) != NULL)
+			return e;
+	}
+	return NULL;
+}
+
+static const char *
+add_label(struct policy_labels *l, const char *v, char *err, size_t errlen)
+{
+	if (!*v || strlen(v) > POLICY_LABEL_MAX) {
+		snprintf(err, errlen, "has label \"%s\", which is not 1 to %d characters", v,
+			 POLICY_LABEL_MAX);
+		return err;
+	}
+	if (l->n == POLICY_SERVER_LABELS) {
+		snprintf(err, errlen, "has more than %d labels", POLICY_SERVER_LABELS);
+		return err;
+	}
+	return (l->v[l->n++] = strdup(v)) ? NULL : "out of memory";
+}
+
+static void
+labels_free(struct policy_labels *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+static const char *
+set_labels(const struct ynode *node, struct policy_labels *l, char *err, size_t errlen)
+{
+	const char *e;
+	size_t i;
+
+	labels_free(l);
+	if (node->type == YNODE_SCALAR)
+		return add_label(l, node->value, err, errlen);
+	if (node->type != YNODE_SEQ)
+		return "must be a label or a list of labels";
+	for (i = 0; i < node->n; i++) {
+		if (node->items[i]->type != YNODE_SCALAR)
+			return "must be a list of labels";
+		if ((e = add_label(l, node->items[i]->value, err, errlen)) != NULL)
+			return e;
+	}
+	return NULL;
+}
+
 const char *
 schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
 	   const struct ynode *node, char *err, size_t errlen)
@@ -731,6 +898,14 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 	void *field = (char *)base + row->offset;
 	const char *v;
 
+	if (row->type == ST_CERTS)
+		return set_certs(ctx, node, field, err, errlen);
+	if (row->type == ST_LABELS)
+		return set_labels(node, field, err, errlen);
+	if (row->type == ST_IDFILTERS)
+		return identity_set_filters(node, field, err, errlen);
+	if (row->type == ST_IDCERTS)
+		return identity_set_certs(node, field, err, errlen);
 	if (row->type == ST_ADDRS)
 		return set_addrs(node, field, err, errlen);
 	if (row->type >= ST_CIPHERS2 && row->type <= ST_GROUPS)
@@ -843,6 +1018,26 @@ schema_format_codes(enum schema_type t, const struct policy_codes *c, char *buf,
 					i ? " " : "", c->v[i]);
 }
 
+static void
+format_certs(const struct policy_certs *cs, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	snprintf(buf, len, "-");
+	for (i = 0; i < cs->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "", cs->v[i].label);
+}
+
+static void
+format_labels(const struct policy_labels *l, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	snprintf(buf, len, "-");
+	for (i = 0; i < l->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "", l->v[i]);
+}
+
 void
 schema_format(const struct schema_row *row, const void *base, char *buf, size_t len)
 {
@@ -895,6 +1090,18 @@ schema_format(const struct schema_row *row, const void *base, char *buf, size_t 
 	case ST_TIME:
 		snprintf(buf, len, "(see below)");
 		break;
+	case ST_CERTS:
+		format_certs(field, buf, len);
+		break;
+	case ST_LABELS:
+		format_labels(field, buf, len);
+		break;
+	case ST_IDFILTERS:
+		snprintf(buf, len, "%zu", ((const struct policy_id_filters *)field)->n);
+		break;
+	case ST_IDCERTS:
+		snprintf(buf, len, "%zu", ((const struct policy_id_certs *)field)->n);
+		break;
 	}
 }
 
@@ -926,6 +1133,18 @@ schema_free_field(const struct schema_row *row, void *base)
 		free(((struct policy_codes *)field)->v);
 		((struct policy_codes *)field)->v = NULL;
 		((struct policy_codes *)field)->n = 0;
+		break;
+	case ST_CERTS:
+		certs_free(field);
+		break;
+	case ST_LABELS:
+		labels_free(field);
+		break;
+	case ST_IDFILTERS:
+		identity_filters_free(field);
+		break;
+	case ST_IDCERTS:
+		identity_certs_free(field);
 		break;
 	default:
 		break;

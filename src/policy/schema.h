@@ -26,6 +26,10 @@ enum schema_type {
 	ST_SIGALGS,  /* struct policy_codes: IANA names or 4-hex-digit SignatureScheme */
 	ST_GROUPS,   /* struct policy_codes: names or 4-decimal-digit NamedGroup ("0023") */
 	ST_TIME,     /* one field of struct timecond, parsed by timecond_parse_field() */
+	ST_CERTS,    /* struct policy_certs: label -> {certificate, key} */
+	ST_LABELS,   /* struct policy_labels: one label or a list of up to 8 */
+	ST_IDFILTERS, /* struct policy_id_filters: [{subject, issuer, user}] */
+	ST_IDCERTS,  /* struct policy_id_certs: [{sha256, user}] */
 };
 
 struct schema_enum {

@@ -38,25 +38,78 @@ check_file(struct diag_list *dl, struct diag_pos pos, const char *what, const ch
 	fclose(f);
 }
 
+/* 'certificate' and 'key' become the label "default" of the keyring. */
+static void
+default_label(struct policy_keyring *k, struct diag_list *dl)
+{
+	struct policy_cert *n;
+
+	if (!k->certificate || !k->key)
+		return;
+	if (policy_keyring_cert(k, "default")) {
+		diag_error(dl, k->pos, "keyring \"%s\" has both \"certificate\" and a label "
+				       "\"default\" in \"certificates\"; \"certificate\" is the "
+				       "label \"default\"",
+			   k->name);
+		return;
+	}
+	if (!(n = realloc(k->certs.v, (k->certs.n + 1) * sizeof(*n))))
+		return;
+	k->certs.v = n;
+	memmove(n + 1, n, k->certs.n * sizeof(*n));
+	n[0].label = strdup("default");
+	n[0].certificate = strdup(k->certificate);
+	n[0].key = strdup(k->key);
+	k->certs.n++;
+}
+
+const struct policy_cert *
+policy_keyring_cert(const struct policy_keyring *k, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < k->certs.n; i++)
+		if (k->certs.v[i].label && strcmp(k->certs.v[i].label, label) == 0)
+			return &k->certs.v[i];
+	return NULL;
+}
+
 static void
 resolve_keyrings(struct policy *p, struct diag_list *dl)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < p->nkeyrings; i++) {
 		struct policy_keyring *k = &p->keyrings[i];
 
-		if (!k->certificate && !k->trusted_ca)
+		default_label(k, dl);
+		for (j = 0; j < k->certs.n; j++) {
+			check_file(dl, k->pos, "certificate", k->name, k->certs.v[j].certificate);
+			check_file(dl, k->pos, "key", k->name, k->certs.v[j].key);
+		}
+		check_file(dl, k->pos, "crl", k->name, k->crl);
+		check_file(dl, k->pos, "ocsp_response", k->name, k->ocsp_response);
+		if (!k->certs.n && !k->trusted_ca)
 			diag_error(dl, k->pos, "keyring \"%s\" has neither \"certificate\" nor "
 					       "\"trusted_ca\"",
 				   k->name);
 		if (!!k->certificate != !!k->key)
 			diag_error(dl, k->pos, "keyring \"%s\" needs both \"certificate\" and \"key\"",
 				   k->name);
-		check_file(dl, k->pos, "certificate", k->name, k->certificate);
-		check_file(dl, k->pos, "key", k->name, k->key);
 		check_file(dl, k->pos, "trusted_ca", k->name, k->trusted_ca);
 	}
+}
+
+static void
+resolve_idmaps(struct policy *p, struct diag_list *dl)
+{
+	size_t i;
+
+	for (i = 0; i < p->nidmaps; i++)
+		if (!p->idmaps[i].filters.n && !p->idmaps[i].certs.n)
+			diag_error(dl, p->idmaps[i].pos, "identity map \"%s\" has neither "
+							 "\"filters\" nor \"certificates\"",
+				   p->idmaps[i].name);
 }
 
 static void
@@ -116,7 +169,7 @@ resolve_envs(struct policy *p, struct diag_list *dl)
 			diag_error(dl, e->pos, "%s is a Client role, but keyring \"%s\" has no "
 					       "trusted_ca to verify servers with",
 				   owner, k->name);
-		if (e->parms.role != POLICY_ROLE_CLIENT && !k->certificate)
+		if (e->parms.role != POLICY_ROLE_CLIENT && !k->certs.n)
 			diag_error(dl, e->pos, "%s is a server role, but keyring \"%s\" has no "
 					       "certificate and key",
 				   owner, k->name);
@@ -136,6 +189,7 @@ copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
 	size_t sz = row->type == ST_BOOL						 ? sizeof(bool)
 		    : row->type == ST_UINT					 ? sizeof(unsigned)
 		    : row->type == ST_REF || row->type == ST_STRING ? sizeof(char *)
+		    : row->type == ST_LABELS			 ? sizeof(struct policy_labels)
 								 : sizeof(int);
 
 	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
@@ -175,12 +229,76 @@ resolve_effective(struct policy_rule *r)
 	r->eff.sni = t.sni;
 	r->eff.identity_check = t.identity_check;
 	r->eff.signatures_name = t.signatures;
+	r->eff.cert_label = t.cert_label;
+	r->eff.server_labels = t.server_labels;
+	r->eff.renegotiation = t.renegotiation;
+	r->eff.identity_map_name = t.identity_map;
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
 			   (t.tls1_1 ? POLICY_PROTO_TLS1_1 : 0) |
 			   (t.tls1_2 ? POLICY_PROTO_TLS1_2 : 0) | (t.tls1_3 ? POLICY_PROTO_TLS1_3 : 0);
 }
 
 static void resolve_parm_sets(struct policy *p, struct policy_rule *r, struct diag_list *dl);
+
+static void
+check_label(const struct policy_rule *r, const char *label, struct diag_list *dl)
+{
+	const struct policy_keyring *k = r->env->keyring;
+
+	if (policy_keyring_cert(k, label))
+		return;
+	diag_error(dl, r->env->pos, "rule \"%s\" presents the certificate labelled \"%s\", but "
+				    "keyring \"%s\" has no such label%s",
+		   r->name, label, k->name,
+		   k->certs.n ? "" : " (it has no certificate at all)");
+}
+
+/* CertificateLabel / ServerCertificateLabel against the keyring (GSK RC 6 on
+ * z/OS at connection time; caught here at load). */
+static void
+resolve_labels(const struct policy_rule *r, struct diag_list *dl)
+{
+	size_t i;
+
+	if (!r->env || !r->env->keyring || !r->eff.enabled)
+		return;
+	if (r->eff.role != POLICY_ROLE_CLIENT && r->eff.server_labels.n) {
+		for (i = 0; i < r->eff.server_labels.n; i++)
+			check_label(r, r->eff.server_labels.v[i], dl);
+		return;
+	}
+	if (r->eff.server_labels.n)
+		diag_warning(dl, r->env->pos, "rule \"%s\" is a Client role: "
+					      "server_certificate_labels is ignored",
+			     r->name);
+	if (r->eff.cert_label)
+		check_label(r, r->eff.cert_label, dl);
+	else if (r->eff.role != POLICY_ROLE_CLIENT && r->env->keyring->certs.n &&
+		 !policy_keyring_cert(r->env->keyring, "default"))
+		diag_error(dl, r->env->pos, "rule \"%s\": keyring \"%s\" has no default "
+					    "certificate; name one with certificate_label",
+			   r->name, r->env->keyring->name);
+}
+
+/* SAFCheck needs a map to turn certificates into user IDs. */
+static void
+resolve_identity(struct policy *p, struct policy_rule *r, struct diag_list *dl)
+{
+	struct diag_pos pos = r->env ? r->env->pos : r->pos;
+
+	if (r->eff.identity_map_name) {
+		FIND(p->idmaps, p->nidmaps, r->eff.identity_map_name, r->eff.identity_map);
+		if (!r->eff.identity_map)
+			diag_error(dl, pos, "rule \"%s\" uses identity map \"%s\", which is not "
+					    "defined in \"identity_maps\"",
+				   r->name, r->eff.identity_map_name);
+	}
+	if (r->eff.enabled && r->eff.role == POLICY_ROLE_SERVER_CLIENT_AUTH &&
+	    r->eff.client_auth == POLICY_CA_SAFCHECK && !r->eff.identity_map_name)
+		diag_error(dl, pos, "rule \"%s\" has client_auth_type SAFCheck but no "
+				    "identity_map to map client certificates to user IDs",
+			   r->name);
+}
 
 static void
 resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
@@ -235,6 +353,8 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 			   owner);
 	resolve_effective(r);
 	resolve_parm_sets(p, r, dl);
+	resolve_labels(r, dl);
+	resolve_identity(p, r, dl);
 	if (r->env && r->eff.enabled && r->eff.protocols == 0)
 		diag_error(dl, r->pos, "%s allows no TLS version: turn on tls_v1_2 or tls_v1_3",
 			   owner);
@@ -508,6 +628,7 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	size_t i;
 
 	resolve_keyrings(p, dl);
+	resolve_idmaps(p, dl);
 	resolve_envs(p, dl);
 	resolve_ciphers(p, dl);
 	resolve_filters(p, dl);

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Identity maps (SAFCheck): DN parsing, RDN comparison, and the lookup of a
+ * certificate's user ID by fingerprint or by the most specific name filter. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "attls/identity.h"
+#include "ytree.h"
+
+/* Attribute type spellings that mean the same thing (RACF, OpenSSL, RFC 4514). */
+static const char *const type_alias[][2] = {
+	{ "E", "EMAILADDRESS" }, { "EMAIL", "EMAILADDRESS" }, { "S", "ST" }, { "SP", "ST" },
+	{ "STREET", "STREET" },  { "T", "TITLE" },
+};
+
+static const char *
+canon_type(const char *t, size_t len, char *buf, size_t blen)
+{
+	size_t i;
+
+	if (len >= blen)
+		len = blen - 1;
+	for (i = 0; i < len; i++)
+		buf[i] = (char)toupper((unsigned char)t[i]);
+	buf[len] = '\0';
+	for (i = 0; i < sizeof(type_alias) / sizeof(type_alias[0]); i++)
+		if (strcmp(buf, type_alias[i][0]) == 0)
+			return type_alias[i][1];
+	return buf;
+}
+
+int
+identity_rdn_equal(const char *a, const char *b)
+{
+	const char *ea = strchr(a, '='), *eb = strchr(b, '=');
+	char ta[64], tb[64];
+
+	if (!ea || !eb)
+		return 0;
+	if (strcmp(canon_type(a, (size_t)(ea - a), ta, sizeof(ta)),
+		   canon_type(b, (size_t)(eb - b), tb, sizeof(tb))) != 0)
+		return 0;
+	return strcmp(ea + 1, eb + 1) == 0; /* values exactly, as RACF filters */
+}
+
+void
+identity_rdns_free(char **rdns, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(rdns[i]);
+	free(rdns);
+}
+
+/* One RDN from 's' up to an unescaped ',' (or ';'), unescaped and trimmed. */
+static const char *
+next_rdn(const char **s, char **out)
+{
+	const char *p = *s;
+	size_t len = strlen(p), o = 0, keep = 0;
+	char *r = malloc(len + 1);
+
+	if (!r)
+		return "out of memory";
+	while (*p == ' ')
+		p++;
+	for (; *p && *p != ',' && *p != ';'; p++) {
+		if (*p == '\\' && p[1]) {
+			r[o++] = *++p;
+			keep = o; /* an escaped blank is part of the value */
+			continue;
+		}
+		r[o++] = *p;
+	}
+	while (o > keep && r[o - 1] == ' ')
+		o--;
+	r[o] = '\0';
+	*s = *p ? p + 1 : p;
+	*out = r;
+	if (!o || !strchr(r, '=') || r[0] == '=' || r[o - 1] == '=')
+		return "is not a distinguished name of TYPE=value parts (\"CN=name,O=org\")";
+	return NULL;
+}
+
+const char *
+identity_dn_parse(const char *dn, char ***rdns, size_t *n)
+{
+	const char *p = dn, *e = NULL;
+	char **v = NULL, **nv, *r = NULL;
+	size_t k = 0;
+
+	*rdns = NULL;
+	*n = 0;
+	while (*p && !e) {
+		if ((e = next_rdn(&p, &r)) != NULL)
+			break;
+		if (!(nv = realloc(v, (k + 1) * sizeof(*v)))) {
+			e = "out of memory";
+			break;
+		}
+		v = nv;
+		v[k++] = r;
+		r = NULL;
+	}
+	free(r);
+	if (!e && k == 0)
+		e = "is an empty distinguished name";
+	if (e) {
+		identity_rdns_free(v, k);
+		return e;
+	}
+	*rdns = v;
+	*n = k;
+	return NULL;
+}
+
+const char *
+identity_user_check(const char *u)
+{
+	size_t len = strlen(u);
+
+	if (len == 0 || len > IDENTITY_USER_MAX)
+		return "must be a user ID of 1 to 32 characters";
+	if (u[0] == '-' || strspn(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789._-@#$") != len)
+		return "must be a user ID of letters, digits and . _ - @ # $ (not starting "
+		       "with -)";
+	return NULL;
+}
+
+/* How many RDNs at the end of 'dn' equal those at the end of 'f'. */
+static size_t
+suffix_matched(char *const *f, size_t nf, const char *const *dn, size_t nd)
+{
+	size_t k;
+
+	for (k = 0; k < nf && k < nd; k++)
+		if (!identity_rdn_equal(f[nf - 1 - k], dn[nd - 1 - k]))
+			break;
+	return k;
+}
+
+void
+identity_map_lookup(const struct policy_identity_map *m, const char *const *subject,
+		    size_t nsubject, const char *const *issuer, size_t nissuer,
+		    const uint8_t sha256[32], struct identity_match *res)
+{
+	const struct policy_id_filter *best = NULL;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; sha256 && i < m->certs.n; i++)
+		if (memcmp(m->certs.v[i].sha256, sha256, 32) == 0) {
+			res->cert = &m->certs.v[i];
+			res->user = m->certs.v[i].user;
+			return;
+		}
+	for (i = 0; i < m->filters.n; i++) {
+		const struct policy_id_filter *f = &m->filters.v[i];
+		size_t ms = suffix_matched(f->subject, f->nsubject, subject, nsubject);
+		size_t mi = suffix_matched(f->issuer, f->nissuer, issuer, nissuer);
+
+		if (ms == f->nsubject && mi == f->nissuer) {
+			if (!best || f->nsubject > best->nsubject ||
+			    (f->nsubject == best->nsubject && f->nissuer > best->nissuer))
+				best = f;
+		} else if (!best && ms + mi > res->matched) {
+			res->filter = f; /* nearest miss so far, for the cause line */
+			res->matched = (unsigned)(ms + mi);
+			res->total = (unsigned)(f->nsubject + f->nissuer);
+		}
+	}
+	if (best) {
+		res->filter = best;
+		res->user = best->user;
+		res->matched = res->total = (unsigned)(best->nsubject + best->nissuer);
+	}
+}
+
+static int
+hexnib(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* 64 hex digits, colons allowed between bytes (openssl x509 -fingerprint). */
+static int
+parse_sha256(const char *s, uint8_t out[32])
+{
+	size_t k = 0;
+
+	while (*s && k < 32) {
+		int hi = hexnib(s[0]), lo = hi >= 0 ? hexnib(s[1]) : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[k++] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+		if (*s == ':' && k < 32)
+			s++;
+	}
+	return k == 32 && !*s ? 0 : -1;
+}
+
+static const char *
+scalar_of(const struct ynode *m, const char *key, const char **out)
+{
+	const struct ynode *v = ytree_get(m, key);
+
+	*out = NULL;
+	if (!v)
+		return NULL;
+	if (v->type != YNODE_SCALAR || !*v->value)
+		return "must be a non-empty string";
+	*out = v->value;
+	return NULL;
+}
+
+/* Every key of 'm' must be one of 'keys'. */
+static const char *
+only_keys(const struct ynode *m, const char *const *keys, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 0; i + 1 < m->n; i += 2) {
+		for (j = 0; keys[j] && strcmp(m->items[i]->value, keys[j]) != 0; j++)
+			;
+		if (!keys[j]) {
+			snprintf(err, errlen, "has unknown key \"%s\" at line %u", m->items[i]->value,
+				 m->items[i]->pos.line);
+			return err;
+		}
+	}
+	return NULL;
+}
+
+static const char *
+entry_user(const struct ynode *m, char **user, char *err, size_t errlen)
+{
+	const char *u, *e;
+
+	if ((e = scalar_of(m, "user", &u)) != NULL || !u) {
+		snprintf(err, errlen, "has an entry without \"user\" at line %u", m->pos.line);
+		return err;
+	}
+	if ((e = identity_user_check(u)) != NULL) {
+		snprintf(err, errlen, "has user \"%s\" at line %u, which %s", u, m->pos.line, e);
+		return err;
+	}
+	return (*user = strdup(u)) ? NULL : "out of memory";
+}
+
+static const char *
+filter_dn(const struct ynode *m, const char *key, char ***rdns, size_t *n, char **text,
+	  char *err, size_t errlen)
+{
+	const char *s, *e;
+
+	if ((e = scalar_of(m, key, &s)) != NULL) {
+		snprintf(err, errlen, "has \"%s\" at line %u, which %s", key, m->pos.line, e);
+		return err;
+	}
+	if (!s)
+		return NULL;
+	if ((e = identity_dn_parse(s, rdns, n)) != NULL) {
+		snprintf(err, errlen, "has %s \"%s\" at line %u, which %s", key, s, m->pos.line, e);
+		return err;
+	}
+	return (*text = strdup(s)) ? NULL : "out of memory";
+}
+
+static const char *
+one_filter(const struct ynode *m, struct policy_id_filter *f, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "subject", "issuer", "user", NULL };
+	const char *e;
+
+	f->pos = m->pos;
+	if (m->type != YNODE_MAP)
+		return "must be a list of {subject, issuer, user} entries";
+	if ((e = only_keys(m, keys, err, errlen)) ||
+	    (e = filter_dn(m, "subject", &f->subject, &f->nsubject, &f->subject_text, err,
+			   errlen)) ||
+	    (e = filter_dn(m, "issuer", &f->issuer, &f->nissuer, &f->issuer_text, err, errlen)) ||
+	    (e = entry_user(m, &f->user, err, errlen)))
+		return e;
+	if (!f->nsubject && !f->nissuer) {
+		snprintf(err, errlen, "has an entry at line %u with neither \"subject\" nor "
+				      "\"issuer\"",
+			 m->pos.line);
+		return err;
+	}
+	return NULL;
+}
+
+const char *
+identity_set_filters(const struct ynode *node, struct policy_id_filters *f, char *err,
+		     size_t errlen)
+{
+	size_t i;
+	const char *e;
+
+	identity_filters_free(f);
+	if (node->type != YNODE_SEQ)
+		return "must be a list of {subject, issuer, user} entries";
+	if (!(f->v = calloc(node->n + 1, sizeof(*f->v))))
+		return "out of memory";
+	for (i = 0; i < node->n; i++) {
+		e = one_filter(node->items[i], &f->v[f->n++], err, errlen);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+const char *
+identity_set_certs(const struct ynode *node, struct policy_id_certs *c, char *err,
+		   size_t errlen)
+{
+	static const char *const keys[] = { "sha256", "user", NULL };
+	const char *e, *fp;
+	size_t i;
+
+	identity_certs_free(c);
+	if (node->type != YNODE_SEQ)
+		return "must be a list of {sha256, user} entries";
+	if (!(c->v = calloc(node->n + 1, sizeof(*c->v))))
+		return "out of memory";
+	for (i = 0; i < node->n; i++) {
+		const struct ynode *m = node->items[i];
+		struct policy_id_cert *pc = &c->v[c->n++];
+
+		pc->pos = m->pos;
+		if (m->type != YNODE_MAP)
+			return "must be a list of {sha256, user} entries";
+		if ((e = only_keys(m, keys, err, errlen)) || (e = entry_user(m, &pc->user, err, errlen)))
+			return e;
+		if (scalar_of(m, "sha256", &fp) || !fp || parse_sha256(fp, pc->sha256) != 0) {
+			snprintf(err, errlen, "has an entry at line %u whose \"sha256\" is not 64 hex "
+					      "digits (openssl x509 -noout -fingerprint -sha256)",
+				 m->pos.line);
+			return err;
+		}
+	}
+	return NULL;
+}
+
+void
+identity_filters_free(struct policy_id_filters *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		identity_rdns_free(f->v[i].subject, f->v[i].nsubject);
+		identity_rdns_free(f->v[i].issuer, f->v[i].nissuer);
+		free(f->v[i].subject_text);
+		free(f->v[i].issuer_text);
+		free(f->v[i].user);
+	}
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
+
+void
+identity_certs_free(struct policy_id_certs *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->v[i].user);
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
