@@ -70,7 +70,7 @@ PY
 
 start_tls_server no; srv=$SRV_PORT
 start_tls_server yes; srv_mtls=$SRV_PORT
-read -r p_ok p_name p_ca p_nostrict p_mtls p_nocert <<<"$(free_ports 6)"
+read -r p_ok p_name p_ca p_nostrict p_mtls p_nocert p_sni <<<"$(free_ports 7)"
 policy=$(write_policy t12 <<EOF
 keyrings:
   trust: { trusted_ca: "$T_PKI/ca.crt" }
@@ -84,6 +84,7 @@ environments:
   out-other-ca: { handshake_role: Client, keyring: other-ca }
   out-nostrict: { handshake_role: Client, keyring: trust, host_reference_id_dns: zosmf.example.com, server_identity_check: Off }
   out-mtls: { handshake_role: Client, keyring: with-cert }
+  out-sni: { handshake_role: Client, keyring: trust, client_handshake_sni_list: custom.example.com }
 rules:
   ok: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_ok, group: grp-on, environment: out, backend: "localhost:$srv" }
   name: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_name, group: grp-on, environment: out-wrong-name, backend: "localhost:$srv" }
@@ -91,6 +92,7 @@ rules:
   nostrict: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_nostrict, group: grp-on, environment: out-nostrict, backend: "localhost:$srv" }
   mtls: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_mtls, group: grp-on, environment: out-mtls, backend: "localhost:$srv_mtls" }
   nocert: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_nocert, group: grp-on, environment: out, backend: "localhost:$srv_mtls" }
+  sni: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_sni, group: grp-on, environment: out-sni, backend: "localhost:$srv" }
 EOF
 )
 attlsd_start "$policy"
@@ -105,6 +107,8 @@ assert_eq "untrusted server CA: no reply" "" "$(plain "$p_ca")"
 expect_rc 435 "$p_ca"
 assert_eq "identity check off: served, SNI from host_reference_id_dns" \
 	"sni=zosmf.example.com cert=none got=hello" "$(plain "$p_nostrict")"
+assert_eq "client_handshake_sni_list sets SNI (the identity check still uses the host)" \
+	"sni=custom.example.com cert=none got=hello" "$(plain "$p_sni")"
 assert_eq "server asks for a certificate: the keyring's is sent" \
 	"sni=localhost cert=attls-client got=hello" "$(plain "$p_mtls")"
 assert_eq "server requires a certificate the keyring lacks: no reply" "" "$(plain "$p_nocert")"
