@@ -10,8 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
 #include "attls/diag.h"
 #include "attls/policy.h"
+#include "attls/rc.h"
+#include "attls/tls.h"
 #include "ctl_policy.h"
 
 static struct policy *
@@ -115,14 +121,120 @@ parse_at(const char *s, time_t *out)
 	return 0;
 }
 
+/* Loads a PEM file: the first certificate, and the rest as its chain. */
+static X509 *
+load_cert(const char *path, STACK_OF(X509) **chain)
+{
+	X509 *first = NULL, *x;
+	FILE *f = fopen(path, "r");
+
+	*chain = sk_X509_new_null();
+	if (!f)
+		return NULL;
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		if (!first)
+			first = x;
+		else if (!sk_X509_push(*chain, x))
+			X509_free(x);
+	}
+	fclose(f);
+	return first;
+}
+
+/* Validates 'cert' as the rule's handshake would, at time 'when'; returns 0 or
+ * the RC, with the reason in 'why'. */
+static int
+verify_as_rule(const struct policy_rule *r, X509 *cert, STACK_OF(X509) *chain, time_t when,
+	       char *why, size_t len)
+{
+	const struct policy_keyring *k = r->env ? r->env->keyring : NULL;
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int rc = RC_INTERNAL, e;
+
+	snprintf(why, len, "cannot set up the verification");
+	if (!st || !ctx || !k || !k->trusted_ca || X509_STORE_load_file(st, k->trusted_ca) != 1)
+		goto out;
+	if (k->crl) {
+		if (X509_STORE_load_file(st, k->crl) != 1)
+			goto out;
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	}
+	if (X509_STORE_CTX_init(ctx, st, cert, chain) != 1)
+		goto out;
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), when);
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+	if (X509_verify_cert(ctx) == 1) {
+		rc = 0;
+		goto out;
+	}
+	e = X509_STORE_CTX_get_error(ctx);
+	rc = tls_verify_rc(e);
+	snprintf(why, len, "%s (at depth %d)", X509_verify_cert_error_string(e),
+		 X509_STORE_CTX_get_error_depth(ctx));
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	return rc;
+}
+
+/* --cert: would the rule the connection maps to accept this client certificate,
+ * and (SAFCheck) which user does it map to? */
+static void
+explain_cert(const struct policy *p, const struct policy_conn_attrs *a, const char *path)
+{
+	const struct policy_rule *r = policy_match(p, a);
+	char subj[256], why[512], user[64];
+	STACK_OF(X509) *chain = NULL;
+	X509 *cert = load_cert(path, &chain);
+	int rc;
+
+	printf("client certificate %s:\n", path);
+	if (!cert) {
+		printf("  => cannot read a PEM certificate from it\n");
+		goto out;
+	}
+	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
+	printf("  subject %s\n", subj);
+	if (!r || !r->eff.enabled || r->eff.role != POLICY_ROLE_SERVER_CLIENT_AUTH) {
+		printf("  => not asked for: the connection's rule is not ServerWithClientAuth\n");
+		goto out;
+	}
+	if (r->eff.client_auth == POLICY_CA_PASSTHRU) {
+		printf("  => accepted without validation (client_auth_type PassThru)\n");
+		goto out;
+	}
+	if ((rc = verify_as_rule(r, cert, chain, a->now, why, sizeof(why))) != 0) {
+		printf("  => refused with RC %d (%s): %s\n", rc,
+		       rc_lookup(rc) ? rc_lookup(rc)->meaning : "?", why);
+		goto out;
+	}
+	printf("  validated against keyring \"%s\"\n", r->env->keyring->name);
+	if (r->eff.client_auth != POLICY_CA_SAFCHECK) {
+		printf("  => accepted (client_auth_type %s)\n", policy_client_auth_name(r->eff.client_auth));
+		goto out;
+	}
+	rc = tls_identity_check_cert(cert, r, user, sizeof(user), why, sizeof(why));
+	if (rc)
+		printf("  => refused with RC %d: %s\n", rc, why);
+	else
+		printf("  => accepted, mapped to user %s (identity map \"%s\")\n", user,
+		       r->eff.identity_map->name);
+out:
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+}
+
 int
 ctl_policy_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "src", required_argument, NULL, 's' }, { "dst", required_argument, NULL, 'd' },
 		{ "at", required_argument, NULL, 'a' },  { "outbound", no_argument, NULL, 'o' },
-		{ "policy", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 },
+		{ "policy", required_argument, NULL, 'f' }, { "cert", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
 	};
+	const char *cert = NULL;
 	struct policy_conn_attrs a;
 	const char *path = NULL, *src = NULL, *dst = NULL;
 	struct policy *p;
@@ -152,6 +264,9 @@ ctl_policy_explain(int argc, char **argv)
 		case 'o':
 			out = 1;
 			break;
+		case 'c':
+			cert = optarg;
+			break;
 		default:
 			return 1;
 		}
@@ -160,7 +275,7 @@ ctl_policy_explain(int argc, char **argv)
 		path = argv[optind];
 	if (!path || !src || !dst) {
 		fprintf(stderr, "usage: attlsctl explain -f POLICY --src ADDR[:PORT] --dst ADDR:PORT "
-				"[--at 'YYYY-MM-DD HH:MM'] [--outbound]\n");
+				"[--at 'YYYY-MM-DD HH:MM'] [--outbound] [--cert CLIENT.pem]\n");
 		return 1;
 	}
 	/* Inbound: the source is the remote end; --outbound: the local one. */
@@ -180,6 +295,9 @@ ctl_policy_explain(int argc, char **argv)
 	if (!(p = load(path)))
 		return 1;
 	policy_explain(p, &a, stdout);
+	if (cert && (!p->nfilters || (policy_filter_match(p, &a) &&
+				      policy_filter_match(p, &a)->action == POLICY_FILTER_PERMIT)))
+		explain_cert(p, &a, cert);
 	policy_unref(p);
 	return 0;
 }

@@ -123,6 +123,14 @@ tls_alert_name(int desc)
 	return SSL_alert_desc_string_long(desc);
 }
 
+static int verify_rc(int v);
+
+int
+tls_verify_rc(int v)
+{
+	return verify_rc(v);
+}
+
 static int
 verify_rc(int v)
 {

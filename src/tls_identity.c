@@ -121,11 +121,6 @@ int
 tls_identity_check(SSL *ssl, const struct policy_rule *r, char *user, size_t ulen, char *cause,
 		   size_t clen)
 {
-	char *subj[RDNS_MAX], *iss[RDNS_MAX];
-	int ns = -1, ni = -1, rc = RC_CLIENT_CERT_UNMAPPED;
-	struct identity_match res;
-	unsigned char sha[EVP_MAX_MD_SIZE];
-	unsigned shalen = 0;
 	X509 *cert;
 
 	user[0] = '\0';
@@ -136,6 +131,22 @@ tls_identity_check(SSL *ssl, const struct policy_rule *r, char *user, size_t ule
 		snprintf(cause, clen, "client_auth_type SAFCheck, but no client certificate");
 		return RC_CLIENT_CERT_MISSING;
 	}
+	return tls_identity_check_cert(cert, r, user, ulen, cause, clen);
+}
+
+int
+tls_identity_check_cert(X509 *cert, const struct policy_rule *r, char *user, size_t ulen,
+			char *cause, size_t clen)
+{
+	char *subj[RDNS_MAX], *iss[RDNS_MAX];
+	int ns = -1, ni = -1, rc = RC_CLIENT_CERT_UNMAPPED;
+	struct identity_match res;
+	unsigned char sha[EVP_MAX_MD_SIZE];
+	unsigned shalen = 0;
+
+	user[0] = '\0';
+	if (!r->eff.identity_map)
+		return 0;
 	if ((ns = name_rdns(X509_get_subject_name(cert), subj)) < 0 ||
 	    (ni = name_rdns(X509_get_issuer_name(cert), iss)) < 0 ||
 	    X509_digest(cert, EVP_sha256(), sha, &shalen) != 1) {

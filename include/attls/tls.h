@@ -29,6 +29,12 @@ bool tls_reneg_refused(const SSL *ssl);
  * the evidence in 'cause'. */
 int tls_identity_check(SSL *ssl, const struct policy_rule *r, char *user, size_t ulen,
 		       char *cause, size_t clen);
+/* The same for a certificate outside a handshake (attlsctl explain --cert): the
+ * rule's identity map only, no role check. */
+int tls_identity_check_cert(X509 *cert, const struct policy_rule *r, char *user, size_t ulen,
+			    char *cause, size_t clen);
+/* The return code for an X509_V_ERR_* verification result. */
+int tls_verify_rc(int x509_err);
 
 /* Client role: asks OpenSSL to check that the server certificate names 'id' (a
  * DNS name, or an IP address against IP SANs); "" checks nothing. */
