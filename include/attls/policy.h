@@ -58,6 +58,19 @@ struct policy_addr_range {
 struct policy_addrs {
 	struct policy_addr_range *ranges;
 	size_t n;
+	char **refs;        /* names of address sets, expanded into ranges at load */
+	size_t nrefs;
+	struct diag_pos pos;
+};
+
+/* IpAddrSet / IpAddrGroup: a named list of addresses and other sets. */
+struct policy_addr_set {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	struct policy_addrs addrs;
+	int state; /* expansion: 0 not yet, 1 under way (a cycle if met again), 2 done */
+	bool all;  /* written as All (or holds a set that is) */
 };
 
 /* An inclusive port range; 0-65535 (or "0") means all ports. */
@@ -313,6 +326,8 @@ struct policy {
 	size_t ntimes;
 	struct policy_identity_map *idmaps;
 	size_t nidmaps;
+	struct policy_addr_set *addr_sets;
+	size_t naddr_sets;
 	struct policy_filter *filters; /* in file order; none: filtering is off */
 	size_t nfilters;
 	struct policy_filter_view *fview; /* filters compiled for the matcher (filter.c) */

@@ -43,6 +43,9 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 	else if (strcmp(key, "ciphers") == 0)
 		STORE(ciphers, nciphers, struct policy_cipher_parms,
 		      offsetof(struct policy_cipher_parms, set));
+	else if (strcmp(key, "addresses") == 0)
+		STORE(addr_sets, naddr_sets, struct policy_addr_set,
+		      offsetof(struct policy_addr_set, set));
 	else if (strcmp(key, "filters") == 0)
 		STORE(filters, nfilters, struct policy_filter, offsetof(struct policy_filter, set));
 	else if (strcmp(key, "time_conditions") == 0)
@@ -86,6 +89,8 @@ policy_section_noun(const char *key)
 		return "time condition";
 	if (strcmp(key, "filters") == 0)
 		return "filter";
+	if (strcmp(key, "addresses") == 0)
+		return "address set";
 	if (strcmp(key, "identity_maps") == 0)
 		return "identity map";
 	return key;
@@ -247,6 +252,20 @@ load_named(const struct schema_ctx *ctx, struct policy *p, const struct schema_s
 			continue;
 		}
 		snprintf(where, sizeof(where), "%s \"%s\"", policy_section_noun(sec->key), k->value);
+		/* A value-only section ("addresses: { lan: [10.0.0.0/8] }"): the entry is
+		 * its one row's value. */
+		if (sec->nrows == 1 && (sec->rows[0].flags & SF_VALUE)) {
+			char err[256];
+			const char *e;
+
+			entry = (char *)*st.arr + *st.n * st.size;
+			*(char **)(entry + st.name_off) = strdup(k->value);
+			*(struct diag_pos *)(entry + st.pos_off) = k->pos;
+			*slot = ++(*st.n);
+			if ((e = schema_set(ctx, &sec->rows[0], entry, v, err, sizeof(err))) != NULL)
+				diag_error(ctx->dl, v->pos, "%s %s", where, e);
+			continue;
+		}
 		if (v->type != YNODE_MAP) {
 			diag_error(ctx->dl, v->pos, "%s must be a mapping of keys, not %s", where,
 				   ytree_type_name(v));

@@ -65,6 +65,8 @@ policy_free(struct policy *p)
 	free_entries(schema_section_find("signatures"), p->sigs, p->nsigs, sizeof(*p->sigs));
 	free_entries(schema_section_find("time_conditions"), p->times, p->ntimes, sizeof(*p->times));
 	free_entries(schema_section_find("filters"), p->filters, p->nfilters, sizeof(*p->filters));
+	free_entries(schema_section_find("addresses"), p->addr_sets, p->naddr_sets,
+		     sizeof(*p->addr_sets));
 	free_entries(schema_section_find("identity_maps"), p->idmaps, p->nidmaps,
 		     sizeof(*p->idmaps));
 	for (i = 0; i < p->nenvs; i++)

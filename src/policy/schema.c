@@ -272,6 +272,12 @@ static const struct schema_row rule_rows[] = {
 	    .help = "with proxy_protocol v2: also send the client's DER certificate"),
 };
 
+static const struct schema_row addr_set_rows[] = {
+	ROW("addresses", "IpAddrSet / IpAddrGroup", ST_ADDRS, struct policy_addr_set, addrs,
+	    .flags = SF_VALUE,
+	    .help = "addresses (single, prefix, range) and names of other address sets"),
+};
+
 static const struct schema_row filter_rows[] = {
 	ROW("action", "IpGenericFilterAction IpFilterAction", ST_ENUM, struct policy_filter, action,
 	    .enums = enum_filter_action, .flags = SF_REQUIRED, .help = "permit or deny"),
@@ -352,6 +358,10 @@ const struct schema_section schema_sections[] = {
 	  "when rules are in effect" },
 	{ "identity_maps", "RACDCERT MAP", 1, idmap_rows, ARRAY_SIZE(idmap_rows), -1,
 	  "client certificate to user ID mappings for client_auth_type SAFCheck" },
+	{ "addresses", "IpAddr / IpAddrSet / IpAddrGroup", 1, addr_set_rows,
+	  ARRAY_SIZE(addr_set_rows), -1,
+	  "named address lists (name: [addresses or other names]); rules and filters "
+	  "use the names wherever they take addresses" },
 	{ "filters", "IpFilterRule", 1, filter_rows, ARRAY_SIZE(filter_rows), -1,
 	  "IP filter rules, evaluated in file order before any byte is read; with at least "
 	  "one, a connection no filter permits is denied" },
@@ -615,13 +625,34 @@ set_endpoint(const char *v, struct policy_endpoint *ep)
 	return NULL;
 }
 
+/* A word that can only be the name of an address set. */
+static bool
+is_set_name(const char *v)
+{
+	if (!isalpha((unsigned char)v[0]) || strchr(v, ':') || strlen(v) > 32)
+		return false;
+	for (; *v; v++)
+		if (!isalnum((unsigned char)*v) && !strchr("-_.", *v))
+			return false;
+	return true;
+}
+
 static const char *
 add_addr(const char *v, struct policy_addrs *as, char *err, size_t errlen)
 {
 	struct policy_addr_range r, *n;
+	char **refs;
 
 	if (strcasecmp(v, "All") == 0)
 		return NULL; /* an empty list means All */
+	if (policy_addr_parse(v, &r) != 0 && is_set_name(v)) {
+		if (!(refs = realloc(as->refs, (as->nrefs + 1) * sizeof(*refs))) ||
+		    !(refs[as->nrefs] = strdup(v)))
+			return "out of memory";
+		as->refs = refs;
+		as->nrefs++;
+		return NULL;
+	}
 	if (policy_addr_parse(v, &r) != 0) {
 		snprintf(err, errlen, "has \"%s\", which is not an address, addr/prefix or "
 				      "addr-addr",
@@ -646,6 +677,7 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 	free(as->ranges);
 	as->ranges = NULL;
 	as->n = 0;
+	as->pos = node->pos;
 	if (node->type == YNODE_SCALAR)
 		return add_addr(node->value, as, err, errlen);
 	if (node->type != YNODE_SEQ)
@@ -662,6 +694,8 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 		free(as->ranges);
 		as->ranges = NULL;
 		as->n = 0;
+		while (as->nrefs)
+			free(as->refs[--as->nrefs]);
 	}
 	return NULL;
 }
@@ -1121,11 +1155,17 @@ schema_free_field(const struct schema_row *row, void *base)
 		free(((struct policy_endpoint *)field)->host);
 		((struct policy_endpoint *)field)->host = NULL;
 		break;
-	case ST_ADDRS:
-		free(((struct policy_addrs *)field)->ranges);
-		((struct policy_addrs *)field)->ranges = NULL;
-		((struct policy_addrs *)field)->n = 0;
+	case ST_ADDRS: {
+		struct policy_addrs *as = field;
+		free(as->ranges);
+		as->ranges = NULL;
+		as->n = 0;
+		while (as->nrefs)
+			free(as->refs[--as->nrefs]);
+		free(as->refs);
+		as->refs = NULL;
 		break;
+	}
 	case ST_CIPHERS2:
 	case ST_CIPHERS4:
 	case ST_SIGALGS:

@@ -40,6 +40,7 @@ struct schema_enum {
 enum {
 	SF_REQUIRED = 1u << 0,
 	SF_PARMS = 1u << 1, /* offset is into struct policy_tls_parms */
+	SF_VALUE = 1u << 2, /* the entry is this one value, not a mapping of keys */
 };
 
 struct schema_row {

@@ -602,6 +602,115 @@ warn_unused(struct policy *p, struct diag_list *dl)
 	}
 }
 
+#define ADDR_SET_DEPTH 8
+
+static struct policy_addr_set *
+find_addr_set(struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->naddr_sets; i++)
+		if (strcmp(p->addr_sets[i].name, name) == 0)
+			return &p->addr_sets[i];
+	return NULL;
+}
+
+static int
+append_ranges(struct policy_addrs *as, const struct policy_addrs *from)
+{
+	struct policy_addr_range *n;
+
+	if (!from->n)
+		return 0;
+	if (!(n = realloc(as->ranges, (as->n + from->n) * sizeof(*n))))
+		return -1;
+	memcpy(n + as->n, from->ranges, from->n * sizeof(*n));
+	as->ranges = n;
+	as->n += from->n;
+	return 0;
+}
+
+static void expand_set(struct policy *p, struct policy_addr_set *s, int depth,
+		       struct diag_list *dl);
+
+/* Replaces the set names in 'as' by their addresses (sets may name sets, up to
+ * ADDR_SET_DEPTH deep; a set met again while it is being expanded is a cycle,
+ * reported, never read as All). A set that is All makes the whole list All. */
+static void
+expand_addrs(struct policy *p, struct policy_addrs *as, const char *owner, int depth,
+	     struct diag_list *dl)
+{
+	size_t i, nrefs = as->nrefs;
+	char **refs = as->refs;
+	bool all = false;
+
+	as->refs = NULL;
+	as->nrefs = 0;
+	for (i = 0; i < nrefs; i++) {
+		struct policy_addr_set *s = find_addr_set(p, refs[i]);
+
+		if (!s)
+			diag_error(dl, as->pos, "%s names address set \"%s\", which is not defined in "
+						"\"addresses\" (nor is it an address)",
+				   owner, refs[i]);
+		else if (s->state == 1 || depth >= ADDR_SET_DEPTH)
+			diag_error(dl, as->pos, "%s: address set \"%s\" contains itself (through "
+						"the sets it names)",
+				   owner, refs[i]);
+		else {
+			expand_set(p, s, depth + 1, dl);
+			if (s->all)
+				all = true;
+			else if (append_ranges(as, &s->addrs) != 0)
+				diag_error(dl, as->pos, "out of memory");
+		}
+		free(refs[i]);
+	}
+	free(refs);
+	if (all) {
+		free(as->ranges);
+		as->ranges = NULL;
+		as->n = 0;
+	}
+}
+
+static void
+expand_set(struct policy *p, struct policy_addr_set *s, int depth, struct diag_list *dl)
+{
+	char owner[80];
+
+	if (s->state)
+		return;
+	/* Empty before expansion means the set was written as All. */
+	s->all = s->addrs.n == 0 && s->addrs.nrefs == 0;
+	s->state = 1;
+	snprintf(owner, sizeof(owner), "address set \"%s\"", s->name);
+	expand_addrs(p, &s->addrs, owner, depth, dl);
+	if (!s->all && s->addrs.n == 0)
+		s->all = !diag_has_errors(dl); /* it named only sets that are All */
+	s->state = 2;
+}
+
+static void
+resolve_addr_sets(struct policy *p, struct diag_list *dl)
+{
+	char owner[80];
+	size_t i;
+
+	for (i = 0; i < p->naddr_sets; i++)
+		expand_set(p, &p->addr_sets[i], 0, dl);
+	for (i = 0; i < p->nrules; i++) {
+		snprintf(owner, sizeof(owner), "rule \"%s\"", p->rules[i].name);
+		expand_addrs(p, &p->rules[i].local_addr, owner, 0, dl);
+		expand_addrs(p, &p->rules[i].remote_addr, owner, 0, dl);
+	}
+	for (i = 0; i < p->nfilters; i++) {
+		snprintf(owner, sizeof(owner), "filter \"%s\"", p->filters[i].name);
+		expand_addrs(p, &p->filters[i].source, owner, 0, dl);
+		expand_addrs(p, &p->filters[i].destination, owner, 0, dl);
+	}
+}
+
 static void
 resolve_filters(struct policy *p, struct diag_list *dl)
 {
@@ -631,6 +740,7 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	resolve_idmaps(p, dl);
 	resolve_envs(p, dl);
 	resolve_ciphers(p, dl);
+	resolve_addr_sets(p, dl);
 	resolve_filters(p, dl);
 	if (p->nrules)
 		qsort(p->rules, p->nrules, sizeof(*p->rules), rule_cmp);
