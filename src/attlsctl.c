@@ -13,7 +13,9 @@
 #include "attls/diag.h"
 #include "attls/err.h"
 #include "attls/pagent.h"
+#include "ctl_intercept.h"
 #include "ctl_policy.h"
+#include "ctl_triage.h"
 #include "policy/ytree.h"
 
 #define ATTLSCTL_MAX_MAP (1u << 20)
@@ -24,13 +26,21 @@ attlsctl_usage(FILE *out)
 	fprintf(out,
 		"Usage: attlsctl import pagent [OPTIONS] FILE...\n"
 		"       attlsctl filter export --nft POLICY\n"
+		"       attlsctl triage --pcap FILE --policy POLICY\n"
 		"       attlsctl explain -f POLICY --src ADDR[:PORT] --dst ADDR:PORT\n"
 		"                        [--at 'YYYY-MM-DD HH:MM[:SS][ UTC]'] [--outbound]\n"
-		"                        [--cert CLIENT.pem]\n\n"
+		"                        [--cert CLIENT.pem]\n"
+		"       attlsctl intercept plan|up|down POLICY\n"
+		"       attlsctl query [-s SOCKET] [--cert] LOCAL-ADDR:PORT REMOTE-ADDR:PORT\n\n"
 		"import pagent: writes the attls YAML policy equivalent to z/OS Policy Agent\n"
 		"TTLS files.\n"
 		"filter export --nft: the policy's IP filters as an nftables ruleset.\n"
-		"explain: which IP filter and which TTLS rule a connection would meet, and why.\n\n"
+		"explain: which IP filter and which TTLS rule a connection would meet, and why.\n"
+		"intercept: prints, applies or removes the nftables rules (own table) and policy\n"
+		"routing that divert what the policy's intercept rules name to attlsd.\n"
+		"query: asks attlsd about a connection as the local application sees it\n"
+		"(its own address, then its peer's): policy and connection status, protocol,\n"
+		"cipher, user ID, and with --cert the peer certificate.\n\n"
 		"Options of import pagent:\n"
 		"  --backend RULE=HOST:PORT   plaintext server of an inbound rule (repeatable)\n"
 		"  --backend-port-offset N    backend = 127.0.0.1:(LocalPort + N) for the others\n"
@@ -207,8 +217,14 @@ main(int argc, char **argv)
 	}
 	if (argc >= 3 && strcmp(argv[1], "filter") == 0 && strcmp(argv[2], "export") == 0)
 		return ctl_policy_filter_export(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "triage") == 0)
+		return ctl_triage(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
 		return ctl_policy_explain(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "intercept") == 0)
+		return ctl_intercept(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "query") == 0)
+		return ctl_query(argc - 1, argv + 1);
 	if (argc < 3 || strcmp(argv[1], "import") != 0 || strcmp(argv[2], "pagent") != 0) {
 		attlsctl_usage(stderr);
 		return 1;

@@ -18,6 +18,7 @@
 #include "attls/log.h"
 #include "attls/rc.h"
 #include "conn.h"
+#include "control.h"
 #include "ezd.h"
 #include "worker.h"
 
@@ -131,6 +132,7 @@ conn_free(struct conn *c)
 		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	control_reg_remove(c);
 	rt_gen_unref(c->gen);
 	free(c);
 	worker_conn_gone(w);
@@ -177,10 +179,13 @@ set_reset_on_close(int fd)
 void
 conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 {
+	char withcap[2048];
+
 	if (c->state == CONN_CLOSING)
 		return;
 	c->end = end;
 	c->end_rc = rc;
+	cause = ezd_diag_capture(c, rc, cause, withcap, sizeof(withcap));
 	if (rc)
 		ezd_error(c, rc, end_event(end), cause);
 	/* A connection stopped for our reasons gets a close_notify if it can take one. */
@@ -199,6 +204,7 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 		set_reset_on_close(c->cl.fd);
 	ERR_clear_error();
 	ezd_close(c);
+	ezd_diag_release(c);
 	conn_set_state(c, CONN_CLOSING);
 	uv_close((uv_handle_t *)&c->cl.poll, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -232,13 +238,17 @@ describe_clear_text(const unsigned char *b, ssize_t n, char *out, size_t len)
 static void
 handshake_step(struct conn *c)
 {
+	const char *fn = c->tls == &c->cl ? "SSL_accept" : "SSL_connect";
 	int r, e, serr;
 	unsigned long le;
-	char cause[512];
+	char cause[1536];
 
+	if (!c->hs_started)
+		ezd_diag_begin(c);
 	ERR_clear_error();
 	r = SSL_do_handshake(c->tls->ssl);
 	if (r == 1) {
+		ezd_flow(c, 0, "Call", fn, SSL_get_version(c->tls->ssl));
 		/* SAFCheck: a validated certificate must also map to a user ID. */
 		if ((r = tls_identity_check(c->tls->ssl, c->rule, c->userid, sizeof(c->userid),
 					    cause, sizeof(cause))) != 0) {
@@ -246,6 +256,10 @@ handshake_step(struct conn *c)
 			return;
 		}
 		c->hs_ms = uv_now(&c->w->loop);
+		/* Client role: the local application may ask again, now secure. */
+		if (c->tls == &c->be)
+			control_reg_publish(c);
+		ezd_diag_established(c);
 		/* The diagnostics are only for failed handshakes; give the memory back. */
 		tls_diag_detach(c->tls->ssl);
 		free(c->diag);
@@ -261,12 +275,15 @@ handshake_step(struct conn *c)
 	serr = errno;
 	e = SSL_get_error(c->tls->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		ezd_flow(c, 0, "Call", fn, e == SSL_ERROR_WANT_READ ? "want read" : "want write");
 		c->tls->read_wants_write = e == SSL_ERROR_WANT_WRITE;
 		conn_update_polls(c);
 		return;
 	}
 	le = ERR_peek_error();
 	r = tls_err_classify(c->tls->ssl, c->diag, e, serr, le, cause, sizeof(cause));
+	ezd_flow(c, r, "Call", fn, SSL_state_string_long(c->tls->ssl));
+	ezd_diag_evidence(c, r, cause, sizeof(cause));
 	conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
 }
 
@@ -422,6 +439,8 @@ map_connection(struct conn *c)
 	struct policy_conn_attrs a;
 
 	rt_conn_attrs(&c->local, &c->remote, &a);
+	if (c->outbound)
+		a.direction = POLICY_DIR_OUTBOUND;
 	return policy_match(c->gen->policy, &a);
 }
 
@@ -479,8 +498,15 @@ conn_map_and_start(struct conn *c, unsigned listener)
 			    "no rule matched this connection and settings.no_match is deny");
 		return;
 	}
-	c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
-			     : &c->gen->listen_backends[listener];
+	/* A rule's backend wins; a diverted connection otherwise goes on to where
+	 * it was going. */
+	if (c->rule && c->rule->backend.set)
+		c->backend = &c->gen->rules[c->rule->index].backend;
+	else if (c->intercepted)
+		c->backend = &c->orig_dst;
+	else
+		c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
+				     : &c->gen->listen_backends[listener];
 	if (!c->rule || !c->rule->eff.enabled || c->rule->eff.role == POLICY_ROLE_CLIENT) {
 		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text; Client role:
 		 * the backend is connected first and TLS starts on it. */
@@ -490,6 +516,28 @@ conn_map_and_start(struct conn *c, unsigned listener)
 	if (start_tls(c) != 0) {
 		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "cannot create the TLS session");
 		ERR_clear_error();
+	}
+}
+
+/* On a diverting listener 'local' is already the original destination
+ * (worker.c). For an outbound one the roles turn: the accepted peer is the
+ * local application, so it becomes LOCAL, and the server it wanted REMOTE,
+ * as AT-TLS shows an outbound connection. */
+static void
+conn_set_diverted(struct conn *c, unsigned listener)
+{
+	const struct policy_listener *l = &c->gen->policy->listeners[listener];
+	union rt_sockaddr dst = c->local;
+
+	if (!l->intercept)
+		return;
+	c->intercepted = true;
+	c->outbound = l->direction == POLICY_DIR_OUTBOUND;
+	memcpy(&c->orig_dst.ss, &dst, sizeof(dst));
+	c->orig_dst.len = dst.sa.sa_family == AF_INET6 ? sizeof(dst.in6) : sizeof(dst.in);
+	if (c->outbound) {
+		c->local = c->remote;
+		c->remote = dst;
 	}
 }
 
@@ -517,6 +565,7 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 	w->nconns++;
 	c->local = *local;
 	c->remote = *peer;
+	conn_set_diverted(c, listener);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	uv_poll_init(&w->loop, &c->cl.poll, fd);
 	c->cl.poll_init = true;

@@ -15,6 +15,9 @@
 #include "attls/tls.h"
 
 struct worker;
+struct chello_watch;
+struct capture;
+struct query_entry;
 
 enum conn_state {
 	CONN_ACCEPTED,    /* accepted; waiting for the peer's first bytes */
@@ -83,6 +86,21 @@ struct conn {
 	uint64_t start_ms, hs_ms, last_ms;
 	union rt_sockaddr local, remote;
 	char userid[33]; /* SAFCheck: the client certificate's user ID ("" none) */
+
+	/* Diagnostics (chello.c, capture.c): the peer's hello and the handshake
+	 * messages, and the captured handshake bytes; only while handshaking (the
+	 * capture until the end with capture: all). */
+	struct chello_watch *hello;
+	struct capture *cap;
+	bool hs_started; /* EZD1282I logged */
+
+	/* Interception (intercept.c): the connection was diverted by nftables;
+	 * orig_dst is where it was going (the default backend). Outbound: the
+	 * accepted peer is a local application, so 'local' is its address and
+	 * 'remote' the server it wanted. */
+	bool intercepted, outbound;
+	struct rt_addr orig_dst;
+	struct query_entry *qe; /* entry in the query registry (query_reg.c), or NULL */
 };
 
 /* conn.c */

@@ -20,6 +20,8 @@
 #include "attls/err.h"
 #include "attls/log.h"
 #include "attls/runtime.h"
+#include "control.h"
+#include "intercept.h"
 #include "ipfilter.h"
 #include "worker.h"
 
@@ -41,7 +43,7 @@ struct daemon {
 static atomic_uint workers_done;
 
 static int
-listen_socket(const struct rt_addr *a, bool reuseport, int *out)
+listen_socket(const struct rt_addr *a, bool reuseport, int intercept, int *out)
 {
 	int fd, one = 1, r;
 
@@ -49,6 +51,10 @@ listen_socket(const struct rt_addr *a, bool reuseport, int *out)
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if ((r = intercept_listen_opts(fd, a->ss.ss_family, intercept)) != 0) {
+		close(fd);
+		return r;
+	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
 		goto fail;
@@ -84,19 +90,25 @@ open_listeners(struct daemon *d)
 	for (i = 0; i < p->nlisteners; i++) {
 		rt_addr_format((const struct sockaddr *)&d->gen->listen_addrs[i].ss, where,
 			       sizeof(where));
-		r = listen_socket(&d->gen->listen_addrs[i], false, &probe);
+		r = listen_socket(&d->gen->listen_addrs[i], false, p->listeners[i].intercept, &probe);
 		if (r == 0)
 			close(probe);
 		for (k = 0; r == 0 && k < d->nworkers; k++)
-			r = listen_socket(&d->gen->listen_addrs[i], true,
+			r = listen_socket(&d->gen->listen_addrs[i], true, p->listeners[i].intercept,
 					  &d->fds[k * p->nlisteners + i]);
 		if (r != 0) {
 			log_error("%s:%u:%u: cannot listen on %s: %s", p->path, p->listeners[i].pos.line,
 				  p->listeners[i].pos.col, where, strerror(-r));
 			return ATTLS_ESYS;
 		}
-		log_info("listening on %s, backend %s:%u", where, p->listeners[i].backend.host,
-			 p->listeners[i].backend.port);
+		if (p->listeners[i].intercept && !p->listeners[i].backend.host)
+			log_info("listening on %s for diverted connections (%s), backend: the original "
+				 "destination",
+				 where, p->listeners[i].intercept == POLICY_INTERCEPT_TPROXY ? "tproxy"
+											 : "redirect");
+		else
+			log_info("listening on %s, backend %s:%u", where, p->listeners[i].backend.host,
+				 p->listeners[i].backend.port);
 	}
 	return 0;
 }
@@ -126,6 +138,7 @@ on_check(uv_timer_t *t)
 
 	if (atomic_load(&workers_done) < d->nworkers)
 		return;
+	control_stop();
 	uv_close((uv_handle_t *)&d->sigterm, on_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_closed);
@@ -320,6 +333,7 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 		log_error("cannot start workers: %s", attls_strerror(r));
 		goto out;
 	}
+	control_start(d.loop, p);
 	log_notice("EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR %s (%u workers, %zu rules, %zu "
 		   "listeners)",
 		   p->settings.jobname, d.nworkers, p->nrules, p->nlisteners);
@@ -335,8 +349,11 @@ out:
 		worker_free(d.workers[i]);
 	free(d.workers);
 	close_listeners(&d);
-	if (d.loop)
+	if (d.loop) {
+		control_stop();
+		uv_run(d.loop, UV_RUN_NOWAIT);
 		uv_loop_close(d.loop);
+	}
 	if (o->pidfile && code == 0)
 		unlink(o->pidfile);
 	rt_gen_unref(d.gen);

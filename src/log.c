@@ -50,21 +50,40 @@ log_enabled(int level)
 	return level <= atomic_load(&log_level);
 }
 
+static void log_vmsg(int level, const char *fmt, va_list ap) ATTLS_PRINTF(2, 0);
+
 void
 log_msg(int level, const char *fmt, ...)
 {
-	char line[4096], ts[40];
-	struct timeval tv;
-	struct tm tm;
 	va_list ap;
-	int n, off;
 
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_trace(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+static void
+log_vmsg(int level, const char *fmt, va_list ap)
+{
+	char line[4096], ts[40];
+	struct timeval tv;
+	struct tm tm;
+	int n, off;
+
 	if (!log_foreground) {
 		vsyslog(level, fmt, ap);
-		va_end(ap);
 		return;
 	}
 	gettimeofday(&tv, NULL);
@@ -73,7 +92,6 @@ log_msg(int level, const char *fmt, ...)
 	off = snprintf(line, sizeof(line), "%s.%03dZ %s[%d]: ", ts, (int)(tv.tv_usec / 1000),
 		       log_ident, (int)getpid());
 	n = vsnprintf(line + off, sizeof(line) - (size_t)off - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	off += n;

@@ -17,6 +17,7 @@
 
 #include "attls/rc.h"
 #include "conn.h"
+#include "ezd.h"
 #include "worker.h"
 
 /* Reads per readiness event and direction, so one busy connection cannot
@@ -99,6 +100,9 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 
 	if (!s->ssl) {
 		n = recv(s->fd, buf, len, 0);
+		if (n > 0)
+			ezd_data(c, s == &c->cl ? "RECV CLEAR CLIENT" : "RECV CLEAR BACKEND", buf,
+				 (size_t)n);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN || errno == EINTR)
@@ -108,8 +112,10 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 	}
 	ERR_clear_error();
 	r = SSL_read(s->ssl, buf, (int)len);
-	if (r > 0)
+	if (r > 0) {
+		ezd_data(c, "RECV DECRYPTED", buf, (size_t)r);
 		return r;
+	}
 	e = SSL_get_error(s->ssl, r);
 	switch (e) {
 	case SSL_ERROR_ZERO_RETURN:

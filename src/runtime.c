@@ -168,8 +168,11 @@ rt_gen_new(struct policy *p, struct rt_gen **out)
 		goto fail;
 	for (i = 0; i < p->nlisteners; i++) {
 		const struct policy_listener *l = &p->listeners[i];
+		/* A diverting listener may have no backend: connections go on to their
+		 * original destination. */
 		if ((r = resolve(l->host, l->port, true, &g->listen_addrs[i])) != 0 ||
-		    (r = resolve(l->backend.host, l->backend.port, false, &g->listen_backends[i])) != 0)
+		    (l->backend.host &&
+		     (r = resolve(l->backend.host, l->backend.port, false, &g->listen_backends[i])) != 0))
 			goto fail;
 	}
 	for (i = 0; i < p->nrules; i++) {

@@ -19,6 +19,8 @@
 #include "attls/rc.h"
 #include "attls/tls.h"
 #include "attls/tlsnames.h"
+#include "capture.h"
+#include "chello.h"
 
 /* Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. */
 #define TLS12_DEFAULT_CIPHERS                                                              \
@@ -517,6 +519,7 @@ on_client_hello(SSL *ssl, int *al, void *arg)
 	const struct policy_rule *r = arg;
 	unsigned char fin[EVP_MAX_MD_SIZE];
 
+	chello_capture(ssl);
 	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0 ||
 	    r->eff.renegotiation == POLICY_RENEG_ALL ||
 	    (r->eff.renegotiation == POLICY_RENEG_ABBREVIATED && offers_resumption(ssl)))
@@ -537,6 +540,7 @@ set_renegotiation(SSL_CTX *ctx, const struct policy_rule *r)
 		return;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+	/* on_client_hello also captures the hello for cause lines (chello.c). */
 	SSL_CTX_set_client_hello_cb(ctx, on_client_hello, (void *)r);
 }
 
@@ -621,6 +625,8 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	set_renegotiation(ctx, r);
+	if (r->eff.key_log)
+		SSL_CTX_set_keylog_callback(ctx, capture_keylog_cb);
 	/* Idle connections give their read and write buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

@@ -14,6 +14,8 @@
 
 #include "attls/rc.h"
 #include "conn.h"
+#include "control.h"
+#include "intercept.h"
 #include "proxyv2.h"
 #include "worker.h"
 
@@ -31,6 +33,29 @@ connect_failed(struct conn *c, int err)
 		    cause);
 }
 
+/* A diverted connection's backend is often the very address:port the
+ * interception rules divert; the mark lets attlsd's own connection through.
+ * preserve_source: the backend sees the client's address, not attlsd's. */
+static int
+upstream_intercept_opts(struct conn *c)
+{
+	const union rt_sockaddr *src = NULL;
+	char cause[200];
+	int r;
+
+	if (!c->intercepted)
+		return 0;
+	if (c->rule && c->rule->preserve_source && c->remote.sa.sa_family == c->backend->ss.ss_family)
+		src = &c->remote;
+	if ((r = intercept_upstream_opts(c->be.fd, c->gen->policy->settings.intercept_mark, src)) == 0)
+		return 0;
+	snprintf(cause, sizeof(cause), "cannot %s the backend connection: %s (attlsd needs "
+				       "CAP_NET_ADMIN for interception)",
+		 src ? "mark and bind to the client's address" : "mark", strerror(-r));
+	conn_finish(c, CONN_END_BACKEND_FAILED, RC_BACKEND_FAILED, cause);
+	return -1;
+}
+
 void
 upstream_connect(struct conn *c)
 {
@@ -45,6 +70,8 @@ upstream_connect(struct conn *c)
 	}
 	c->be.fd = fd;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (upstream_intercept_opts(c) != 0)
+		return;
 	if (uv_poll_init(&c->w->loop, &c->be.poll, fd) != 0) {
 		connect_failed(c, EBADF);
 		return;
@@ -56,6 +83,9 @@ upstream_connect(struct conn *c)
 		connect_failed(c, errno);
 		return;
 	}
+	/* Published before the backend can accept and ask about it: connect()
+	 * has chosen the local port already. */
+	control_reg_publish(c);
 	/* Even an immediate success is confirmed through writability. */
 	conn_arm_timer(c, (uint64_t)c->gen->policy->settings.connect_timeout * 1000);
 	conn_update_polls(c);

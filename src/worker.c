@@ -11,6 +11,7 @@
 
 #include "attls/log.h"
 #include "conn.h"
+#include "intercept.h"
 #include "ipfilter.h"
 #include "worker.h"
 
@@ -60,6 +61,30 @@ on_retry(uv_timer_t *t)
 		listeners_pause(w, false);
 }
 
+/* A redirected connection's local address is attlsd's own port; conntrack
+ * knows where it was going, and the rules map by that. (With tproxy the local
+ * address already is the original destination.) */
+static int
+worker_original_dst(struct worker_listener *l, int fd, const union rt_sockaddr *peer,
+		    union rt_sockaddr *local)
+{
+	union rt_sockaddr orig;
+	char from[80];
+	int r;
+
+	if (l->w->gen->policy->listeners[l->index].intercept != POLICY_INTERCEPT_REDIRECT)
+		return 0;
+	if ((r = intercept_original_dst(fd, local, &orig)) == 0) {
+		*local = orig;
+		return 0;
+	}
+	rt_addr_format(&peer->sa, from, sizeof(from));
+	log_warn("worker %u: connection from %s to an interception port was not redirected "
+		 "(%s); closed",
+		 l->w->id, from, r == -ENOENT ? "no NAT entry" : strerror(-r));
+	return r;
+}
+
 static void
 on_listener(uv_poll_t *h, int status, int events)
 {
@@ -77,7 +102,8 @@ on_listener(uv_poll_t *h, int status, int events)
 		fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			llen = sizeof(local);
-			if (getsockname(fd, &local.sa, &llen) != 0) {
+			if (getsockname(fd, &local.sa, &llen) != 0 ||
+			    worker_original_dst(l, fd, &peer, &local) != 0) {
 				close(fd);
 				continue;
 			}

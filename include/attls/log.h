@@ -18,6 +18,9 @@ int log_get_level(void);
 bool log_enabled(int level);
 
 void log_msg(int level, const char *fmt, ...) ATTLS_PRINTF(2, 3);
+/* The same without the level filter: for lines a policy's Trace bits asked for,
+ * which the daemon's own verbosity must not drop. */
+void log_trace(int level, const char *fmt, ...) ATTLS_PRINTF(2, 3);
 
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)

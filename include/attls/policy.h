@@ -35,6 +35,20 @@ enum policy_direction {
 	POLICY_DIR_BOTH = 3,
 };
 
+/* How connections reach attlsd's listener for a rule (doc/interception.md). */
+enum policy_intercept {
+	POLICY_INTERCEPT_OFF = 0,      /* clients connect to attlsd's own address */
+	POLICY_INTERCEPT_REDIRECT = 1, /* nftables redirect; SO_ORIGINAL_DST */
+	POLICY_INTERCEPT_TPROXY = 2,   /* nftables tproxy; IP_TRANSPARENT listener */
+};
+
+/* capture: which connections' handshake bytes are written as pcap. */
+enum policy_capture {
+	POLICY_CAPTURE_OFF = 1,
+	POLICY_CAPTURE_FAILURES = 2,
+	POLICY_CAPTURE_ALL = 3,
+};
+
 enum policy_no_match {
 	POLICY_NO_MATCH_CLEAR = 1, /* AT-TLS default: fail open, relay clear text */
 	POLICY_NO_MATCH_DENY = 2,
@@ -189,6 +203,8 @@ struct policy_tls_parms {
 	struct policy_labels server_labels; /* ServerCertificateLabel list */
 	int renegotiation;   /* enum policy_reneg */
 	char *identity_map;  /* name in 'identity_maps' (SAFCheck) */
+	int capture;         /* enum policy_capture */
+	bool key_log;        /* NSS key log next to the capture (warned at load) */
 };
 
 struct policy_env {
@@ -226,6 +242,8 @@ struct policy_effective {
 	int renegotiation;                         /* enum policy_reneg */
 	const char *identity_map_name;
 	const struct policy_identity_map *identity_map; /* SAFCheck */
+	int capture;  /* enum policy_capture */
+	bool key_log; /* write the connection's TLS secrets (NSS key log format) */
 };
 
 struct policy_rule {
@@ -245,6 +263,8 @@ struct policy_rule {
 	struct policy_endpoint listen;      /* explicit listen address; else derived */
 	int proxy_protocol;                 /* 0 off, 2: PROXY v2 header to the backend */
 	bool proxy_client_cert;             /* add the client's DER certificate to it */
+	int intercept;                      /* enum policy_intercept */
+	bool preserve_source;               /* connect to the backend from the client's address */
 	char *time_name;                    /* IpTimeConditionRef */
 	struct diag_pos time_pos;
 	const struct policy_time_cond *time_cond;
@@ -288,6 +308,8 @@ struct policy_listener {
 	uint16_t port;
 	struct policy_endpoint backend; /* default backend for clear (unmatched) traffic */
 	struct diag_pos pos;
+	int intercept; /* enum policy_intercept: connections arrive diverted */
+	int direction; /* POLICY_DIR_INBOUND, or OUTBOUND for diverted local clients */
 };
 
 struct policy_settings {
@@ -304,6 +326,16 @@ struct policy_settings {
 	unsigned filter_log_limit; /* EZD0815I lines per rule per second; 0 = no limit */
 	int syslog_facility;       /* LOG_DAEMON or LOG_AUTH */
 	char *jobname;             /* JOBNAME printed in messages */
+	char *event_log;           /* JSON-lines event log file; NULL: none */
+	unsigned error_aggregation; /* identical errors logged per window; 0: all */
+	unsigned error_aggregation_window; /* seconds */
+	char *capture_dir;         /* pcap and key log files of capture: rules */
+	unsigned capture_max_files; /* oldest removed beyond this */
+	unsigned capture_max_bytes; /* handshake bytes kept per connection */
+	char *control_socket;      /* Unix socket for queries; "" or "Off": none */
+	unsigned intercept_mark;   /* SO_MARK of attlsd's own connections */
+	unsigned intercept_route_mark; /* packets to deliver locally (tproxy, preserve_source) */
+	unsigned intercept_table;  /* route table of that local route */
 };
 
 struct policy {

@@ -82,6 +82,12 @@ dump_effective(FILE *out, const struct policy_rule *r)
 	line(out, 4, "handshake_timeout:", buf);
 	snprintf(buf, sizeof(buf), "%u", r->eff.trace);
 	line(out, 4, "trace:", buf);
+	if (r->eff.capture == POLICY_CAPTURE_FAILURES || r->eff.capture == POLICY_CAPTURE_ALL) {
+		const struct schema_row *cr = schema_row_find(schema_tls_parms, schema_ntls_parms,
+							      "capture");
+		line(out, 4, "capture:", schema_enum_name(cr->enums, r->eff.capture));
+		line(out, 4, "key_log:", r->eff.key_log ? "On" : "Off");
+	}
 	if (r->eff.ciphers) {
 		char codes[1024];
 		line(out, 4, "ciphers:", r->eff.ciphers->name);
@@ -114,7 +120,7 @@ dump_rule(FILE *out, const struct policy *p, const struct policy_rule *r)
 	snprintf(buf, sizeof(buf), "%u", r->index + 1);
 	line(out, 2, "sequence:", buf);
 	dump_rows(out, 2, rs->rows, rs->nrows, r);
-	if (r->direction != POLICY_DIR_OUTBOUND && p->nlisteners > r->listener) {
+	if ((r->direction != POLICY_DIR_OUTBOUND || r->intercept) && p->nlisteners > r->listener) {
 		snprintf(buf, sizeof(buf), strchr(l->host, ':') ? "[%s]:%u" : "%s:%u", l->host,
 			 l->port);
 		line(out, 2, "listener:", buf);

@@ -81,6 +81,9 @@ policy_free(struct policy *p)
 	}
 	free(p->listeners);
 	free(p->settings.jobname);
+	free(p->settings.control_socket);
+	free(p->settings.event_log);
+	free(p->settings.capture_dir);
 	free(p->path);
 	free(p);
 }

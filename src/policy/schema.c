@@ -82,6 +82,20 @@ static const struct schema_enum enum_proxy_protocol[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_intercept[] = {
+	{ "Off", POLICY_INTERCEPT_OFF },
+	{ "redirect", POLICY_INTERCEPT_REDIRECT },
+	{ "tproxy", POLICY_INTERCEPT_TPROXY },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_capture[] = {
+	{ "off", POLICY_CAPTURE_OFF },
+	{ "failures", POLICY_CAPTURE_FAILURES },
+	{ "all", POLICY_CAPTURE_ALL },
+	{ NULL, 0 },
+};
+
 static const struct schema_enum enum_facility[] = {
 	{ "Daemon", LOG_DAEMON },
 	{ "Auth", LOG_AUTH },
@@ -122,8 +136,42 @@ static const struct schema_row settings_rows[] = {
 	ROW("syslog_facility", "TTLSGroupAdvancedParms SyslogFacility", ST_ENUM,
 	    struct policy_settings, syslog_facility, .enums = enum_facility, .def = "Daemon",
 	    .help = "syslog facility of EZD messages"),
+	ROW("event_log", "-", ST_PATH, struct policy_settings, event_log,
+	    .help = "file to append one JSON object per line to: every failed connection (and "
+		    "every close with Trace 8), with the EZD facts as named fields"),
+	ROW("error_aggregation", "-", ST_UINT, struct policy_settings, error_aggregation,
+	    .min = 0, .max = 1000000, .def = "10",
+	    .help = "identical errors (same rule, RC and client /24 or /64) logged per window; "
+		    "the rest are counted in one ATL1290I line; 0 logs every one"),
+	ROW("error_aggregation_window", "-", ST_UINT, struct policy_settings,
+	    error_aggregation_window, .min = 1, .max = 86400, .def = "60",
+	    .help = "seconds of the error_aggregation window"),
+	ROW("capture_dir", "-", ST_PATH, struct policy_settings, capture_dir,
+	    .def = "/var/lib/attlsd/capture",
+	    .help = "directory of the pcap files (and key logs) of rules with capture"),
+	ROW("capture_max_files", "-", ST_UINT, struct policy_settings, capture_max_files,
+	    .min = 1, .max = 1000000, .def = "100",
+	    .help = "files kept in capture_dir; the oldest are removed first"),
+	ROW("capture_max_bytes", "-", ST_UINT, struct policy_settings, capture_max_bytes,
+	    .min = 1024, .max = 16777216, .def = "65536",
+	    .help = "handshake bytes captured per connection (both directions)"),
 	ROW("jobname", "-", ST_STRING, struct policy_settings, jobname, .def = "attlsd",
 	    .help = "JOBNAME printed in EZD messages"),
+	ROW("control_socket", "-", ST_STRING, struct policy_settings, control_socket,
+	    .def = "/run/attlsd.sock",
+	    .help = "Unix socket for the query API (attlsctl query, libattlsquery); \"Off\": none"),
+	ROW("intercept_mark", "-", ST_UINT, struct policy_settings, intercept_mark, .min = 1,
+	    .max = 2147483647, .def = "16724",
+	    .help = "firewall mark (SO_MARK) of attlsd's own backend connections, so that "
+		    "interception rules skip them"),
+	ROW("intercept_route_mark", "-", ST_UINT, struct policy_settings, intercept_route_mark,
+	    .min = 1, .max = 2147483647, .def = "16725",
+	    .help = "firewall mark of packets the local route of intercept_table delivers to "
+		    "attlsd (intercept: tproxy; backend replies with preserve_source)"),
+	ROW("intercept_table", "-", ST_UINT, struct policy_settings, intercept_table, .min = 1,
+	    .max = 2147483647, .def = "16724",
+	    .help = "routing table with the local route that delivers diverted packets "
+		    "(intercept: tproxy, preserve_source)"),
 };
 
 static const struct schema_row keyring_rows[] = {
@@ -150,7 +198,9 @@ static const struct schema_row group_rows[] = {
 	ROW("enabled", "TTLSEnabled", ST_BOOL, struct policy_group, enabled, .enums = enum_bool,
 	    .flags = SF_REQUIRED, .help = "On: connections of the rule get TLS; Off: clear text"),
 	ROW("trace", "Trace", ST_UINT, struct policy_group, trace, .min = 0, .max = 255, .def = "2",
-	    .help = "message bitmask: 1 EZD1287I, 2 EZD1286I, 4 EZD1281I, 8 EZD1282I/EZD1283I"),
+	    .help = "message bitmask: 1 EZD1287I, 2 EZD1286I, 4 EZD1281I, 8 EZD1282I/EZD1283I, "
+		    "16 EZD1284I, 32 EZD1285I (decrypted data, warned at load); 8-32 are "
+		    "syslog debug (attlsd -d)"),
 };
 
 const struct schema_row schema_tls_parms[] = {
@@ -209,6 +259,14 @@ const struct schema_row schema_tls_parms[] = {
 	    .ref_section = "identity_maps", .flags = SF_PARMS,
 	    .help = "name of the identity map that turns client certificates into user IDs; "
 		    "required with client_auth_type SAFCheck"),
+	ROW("capture", "- (CTRACE / packet trace)", ST_ENUM, struct policy_tls_parms, capture,
+	    .enums = enum_capture, .def = "off", .flags = SF_PARMS,
+	    .help = "failures or all: the handshake bytes of the connection as a pcap file in "
+		    "settings.capture_dir, named by CONNID and named in the cause line"),
+	ROW("key_log", "- (CtraceClearText)", ST_BOOL, struct policy_tls_parms, key_log,
+	    .enums = enum_bool, .def = "Off", .flags = SF_PARMS,
+	    .help = "with capture: also the TLS secrets (NSS key log) next to the pcap, so "
+		    "Wireshark can decrypt it; test only, warned at load"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 
@@ -270,6 +328,15 @@ static const struct schema_row rule_rows[] = {
 	ROW("proxy_protocol_client_cert", "-", ST_BOOL, struct policy_rule, proxy_client_cert,
 	    .enums = enum_bool, .def = "Off",
 	    .help = "with proxy_protocol v2: also send the client's DER certificate"),
+	ROW("intercept", "-", ST_ENUM, struct policy_rule, intercept, .enums = enum_intercept,
+	    .def = "Off",
+	    .help = "redirect or tproxy: nftables diverts the connections the rule names to "
+		    "\"listen\" (attlsctl intercept up); the backend defaults to the original "
+		    "destination. Off: clients connect to attlsd"),
+	ROW("preserve_source", "-", ST_BOOL, struct policy_rule, preserve_source,
+	    .enums = enum_bool, .def = "Off",
+	    .help = "with intercept: connect to the backend from the client's address "
+		    "(IP_TRANSPARENT), so the backend sees the real client"),
 };
 
 static const struct schema_row addr_set_rows[] = {

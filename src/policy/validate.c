@@ -233,6 +233,8 @@ resolve_effective(struct policy_rule *r)
 	r->eff.server_labels = t.server_labels;
 	r->eff.renegotiation = t.renegotiation;
 	r->eff.identity_map_name = t.identity_map;
+	r->eff.capture = t.capture;
+	r->eff.key_log = t.key_log;
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
 			   (t.tls1_1 ? POLICY_PROTO_TLS1_1 : 0) |
 			   (t.tls1_2 ? POLICY_PROTO_TLS1_2 : 0) | (t.tls1_3 ? POLICY_PROTO_TLS1_3 : 0);
@@ -300,6 +302,45 @@ resolve_identity(struct policy *p, struct policy_rule *r, struct diag_list *dl)
 			   r->name);
 }
 
+/* Outbound connections are the local applications' own: attlsd only sees them
+ * when nftables redirects them (TPROXY cannot take locally generated traffic). */
+static void
+check_intercept(const struct policy_rule *r, const char *owner, struct diag_list *dl)
+{
+	if (r->direction == POLICY_DIR_OUTBOUND && r->intercept != POLICY_INTERCEPT_REDIRECT)
+		diag_error(dl, r->pos, "%s: Direction Outbound needs \"intercept: redirect\" (attlsd "
+				       "sees the applications' connections only when nftables "
+				       "diverts them)",
+			   owner);
+	if (r->intercept && !r->listen.set)
+		diag_error(dl, r->pos, "%s: intercept needs \"listen: host:port\", the address "
+				       "nftables diverts the connections to",
+			   owner);
+	if (r->preserve_source &&
+	    (!r->intercept || r->direction == POLICY_DIR_OUTBOUND))
+		diag_error(dl, r->pos, "%s: preserve_source needs an Inbound rule with intercept "
+				       "(redirect or tproxy)",
+			   owner);
+}
+
+/* Settings that put decrypted data or secrets on disk are for tests only. */
+static void
+resolve_diagnostics(const struct policy_rule *r, const char *owner, struct diag_list *dl)
+{
+	if (r->eff.trace & 32)
+		diag_warning(dl, r->pos, "%s has Trace 32: decrypted application data is logged "
+					 "as hex (EZD1285I); use it only for a test connection",
+			     owner);
+	if (r->eff.key_log && r->eff.capture != POLICY_CAPTURE_FAILURES &&
+	    r->eff.capture != POLICY_CAPTURE_ALL)
+		diag_warning(dl, r->pos, "%s: key_log without capture writes nothing", owner);
+	else if (r->eff.key_log)
+		diag_warning(dl, r->pos, "%s has key_log On: the TLS secrets of captured "
+					 "connections are written to capture_dir, so anyone who can "
+					 "read it can decrypt them; use it only for tests",
+			     owner);
+}
+
 static void
 resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	     const char *const *gnames, const char *const *enames, const char *const *cnames)
@@ -340,21 +381,26 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 		diag_error(dl, r->pos, "%s maps to group \"%s\", which has TLS enabled, but names "
 				       "no environment",
 			   owner, r->group->name);
-	if (r->direction == POLICY_DIR_OUTBOUND)
-		diag_error(dl, r->pos, "%s: Direction Outbound needs transparent interception, "
-				       "which this version of attlsd does not have",
-			   owner);
+	check_intercept(r, owner, dl);
 	if (r->proxy_protocol && r->eff.enabled && r->eff.role == POLICY_ROLE_CLIENT)
 		diag_error(dl, r->pos, "%s: proxy_protocol needs a plaintext backend, but the rule's "
 				       "role is Client (TLS to the backend)",
 			   owner);
-	if (r->direction != POLICY_DIR_OUTBOUND && !r->backend.set)
+	/* Diverted connections go on to their original destination by default. */
+	if (!r->intercept && r->direction != POLICY_DIR_OUTBOUND && !r->backend.set)
 		diag_error(dl, r->pos, "%s has no \"backend\" (host:port of the plaintext server)",
 			   owner);
 	resolve_effective(r);
 	resolve_parm_sets(p, r, dl);
 	resolve_labels(r, dl);
 	resolve_identity(p, r, dl);
+	/* The server's name usually comes from "backend"; a diverted connection has
+	 * only an address, which says nothing about who the server should be. */
+	if (r->intercept && !r->backend.set && r->eff.enabled &&
+	    r->eff.role == POLICY_ROLE_CLIENT && r->eff.identity_check && !r->eff.host_ref)
+		diag_error(dl, r->pos, "%s: role Client with intercept and no backend: give "
+				       "host_reference_id_dns (the name the servers must prove)",
+			   owner);
 	if (r->env && r->eff.enabled && r->eff.protocols == 0)
 		diag_error(dl, r->pos, "%s allows no TLS version: turn on tls_v1_2 or tls_v1_3",
 			   owner);
@@ -365,6 +411,7 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 			     owner);
 	if (r->eff.protocols & (POLICY_PROTO_TLS1_0 | POLICY_PROTO_TLS1_1))
 		diag_warning(dl, r->pos, "%s allows TLS 1.0 or 1.1, which are insecure", owner);
+	resolve_diagnostics(r, owner, dl);
 }
 
 static bool
@@ -492,6 +539,16 @@ derive_listen(const struct policy_rule *r, char *host, size_t hlen, uint16_t *po
 	return 0;
 }
 
+/* One listener serves one way of arriving: how the original destination is
+ * read, and whether the accepting side is the application's peer or itself. */
+static bool
+listener_compatible(const struct policy_listener *l, const struct policy_rule *r)
+{
+	int dir = r->direction == POLICY_DIR_OUTBOUND ? POLICY_DIR_OUTBOUND : POLICY_DIR_INBOUND;
+
+	return l->intercept == r->intercept && l->direction == dir;
+}
+
 static void
 derive_listeners(struct policy *p, struct diag_list *dl)
 {
@@ -505,7 +562,7 @@ derive_listeners(struct policy *p, struct diag_list *dl)
 		char host[64];
 		uint16_t port;
 
-		if (r->broken || r->direction == POLICY_DIR_OUTBOUND ||
+		if (r->broken || (r->direction == POLICY_DIR_OUTBOUND && !r->intercept) ||
 		    derive_listen(r, host, sizeof(host), &port, dl))
 			continue;
 		for (j = 0; j < p->nlisteners; j++)
@@ -518,6 +575,14 @@ derive_listeners(struct policy *p, struct diag_list *dl)
 			l->backend = r->backend;
 			l->backend.host = r->backend.host ? strdup(r->backend.host) : NULL;
 			l->pos = r->pos;
+			l->intercept = r->intercept;
+			l->direction = r->direction == POLICY_DIR_OUTBOUND ? POLICY_DIR_OUTBOUND
+									  : POLICY_DIR_INBOUND;
+		} else if (!listener_compatible(&p->listeners[j], r)) {
+			diag_error(dl, r->pos, "rule \"%s\" shares listener %s:%u with a rule of "
+					       "another intercept mode or direction; give it its own "
+					       "\"listen\"",
+				   r->name, host, port);
 		}
 		r->listener = (unsigned)j;
 	}

@@ -126,4 +126,8 @@ t_ok "attlsd exited $ms ms after SIGTERM"
 wait_exit "$idle_pid" 5
 [[ $EXIT_STATUS != timeout && $EXIT_STATUS != 3 ]] || t_fail "the stuck client was not disconnected when attlsd exited"
 t_ok "stuck client disconnected (eof=$(kv "$T_TMP/idle.out" eof))"
+# Bytes that may not have arrived need a logged reason, even at the default Trace.
+grep -q "ATL1289I TTLS Close .* END: shutdown " "$ATTLSD_LOG" ||
+	t_fail "the connection closed by shutdown_timeout has no ATL1289I line with its reason"
+t_ok "the forced close is logged with END: shutdown"
 t_done

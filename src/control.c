@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The control socket: a Unix stream socket with one request line per
+ * connection, served on the daemon's main loop. Workers publish snapshots of
+ * their connections into a mutex-protected hash keyed by the 4-tuple the
+ * plaintext application sees, so a query never touches a worker's live
+ * connection (a worker owns it, and may free it at any moment).
+ *
+ * Request:  QUERY LOCAL REMOTE [CERT]   (addr:port or [v6]:port, the asking
+ *                                        application's own view)
+ * Answer:   OK POLICY CONN SECTYPE PROTO CIPHER4 USERID RULE CONNID
+ *           then with CERT the peer certificate (PEM), then a line "."
+ *           or: ERR ERRNO-NAME text
+ * The numbers are z/OS's: policy status 1-5, connection status 1-3,
+ * security type 0-6, protocol 0x0303/0x0304 (attls-reference.md §7.5). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "attls/log.h"
+#include "attls/tls.h"
+#include "conn.h"
+#include "control.h"
+
+#define CONTROL_BUCKETS 4096
+#define CONTROL_LINE_MAX 512
+#define CONTROL_CLIENT_MS 5000
+
+struct control_key {
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport;
+};
+
+struct query_entry {
+	struct query_entry *next;
+	struct control_key key;
+	int policy_status, conn_status, sec_type;
+	unsigned protocol, connid;
+	char cipher[5];
+	char userid[33];
+	char rule[64];
+	X509 *peer;
+};
+
+static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct query_entry *control_buckets[CONTROL_BUCKETS];
+static atomic_bool control_active;
+
+struct control_server {
+	uv_pipe_t pipe;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool open;
+};
+
+struct control_client {
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	char line[CONTROL_LINE_MAX];
+	size_t len;
+	int handles;
+	bool answered;
+};
+
+static struct control_server control_srv;
+
+/* ---------------------------------------------------------------- registry */
+
+static void
+control_addr(const union rt_sockaddr *sa, uint8_t out[16], uint16_t *port)
+{
+	if (sa->sa.sa_family == AF_INET) {
+		policy_addr_from_v4(sa->in.sin_addr.s_addr, out);
+		*port = ntohs(sa->in.sin_port);
+	} else {
+		memcpy(out, &sa->in6.sin6_addr, 16);
+		*port = ntohs(sa->in6.sin6_port);
+	}
+}
+
+static unsigned
+control_hash(const struct control_key *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h % CONTROL_BUCKETS;
+}
+
+/* The plaintext application is the backend for the server roles and clear
+ * text; with TLS toward the backend (Client role, outbound) it is the local
+ * client attlsd accepted. Its view: its own address first. */
+static int
+control_key_of(struct conn *c, struct control_key *k)
+{
+	union rt_sockaddr l, r;
+	socklen_t len;
+
+	memset(k, 0, sizeof(*k));
+	if (c->outbound) {
+		l = c->local;
+		r = c->remote;
+	} else if (c->tls == &c->be || (c->rule && c->rule->eff.enabled &&
+					c->rule->eff.role == POLICY_ROLE_CLIENT)) {
+		l = c->remote;
+		r = c->local;
+	} else {
+		len = sizeof(l);
+		if (c->be.fd < 0 || getpeername(c->be.fd, &l.sa, &len) != 0)
+			return -1;
+		len = sizeof(r);
+		if (getsockname(c->be.fd, &r.sa, &len) != 0)
+			return -1;
+	}
+	control_addr(&l, k->laddr, &k->lport);
+	control_addr(&r, k->raddr, &k->rport);
+	return 0;
+}
+
+static int
+control_sec_type(const struct policy_rule *r)
+{
+	if (!r || !r->eff.enabled)
+		return 0;
+	if (r->eff.role == POLICY_ROLE_CLIENT)
+		return 1;
+	if (r->eff.role == POLICY_ROLE_SERVER)
+		return 2;
+	switch (r->eff.client_auth) {
+	case POLICY_CA_PASSTHRU:
+		return 3;
+	case POLICY_CA_FULL:
+		return 4;
+	case POLICY_CA_SAFCHECK:
+		return 6;
+	default:
+		return 5; /* Required */
+	}
+}
+
+static void
+control_snapshot(struct conn *c, struct query_entry *e)
+{
+	SSL *ssl = c->tls ? c->tls->ssl : NULL;
+
+	e->connid = c->id;
+	e->policy_status = !c->rule ? 2 : !c->rule->eff.enabled ? 3 : 4;
+	e->conn_status = !c->rule || !c->rule->eff.enabled ? 1 : c->hs_ms ? 3 : 2;
+	e->sec_type = control_sec_type(c->rule);
+	snprintf(e->rule, sizeof(e->rule), "%s", c->rule ? c->rule->name : "-");
+	snprintf(e->userid, sizeof(e->userid), "%s", c->userid[0] ? c->userid : "-");
+	snprintf(e->cipher, sizeof(e->cipher), "-");
+	e->protocol = 0;
+	if (ssl && c->hs_ms) {
+		e->protocol = (unsigned)SSL_version(ssl);
+		tls_cipher_code(ssl, e->cipher);
+		X509_free(e->peer);
+		e->peer = SSL_get1_peer_certificate(ssl);
+	}
+}
+
+static void
+control_unlink(struct query_entry *e)
+{
+	struct query_entry **pp = &control_buckets[control_hash(&e->key)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = e->next;
+}
+
+void
+control_reg_publish(struct conn *c)
+{
+	struct query_entry *e = c->qe;
+	struct control_key k;
+	unsigned h;
+
+	if (!atomic_load(&control_active) || control_key_of(c, &k) != 0)
+		return;
+	if (!e && !(e = c->qe = calloc(1, sizeof(*e))))
+		return;
+	pthread_mutex_lock(&control_lock);
+	if (e->key.lport || e->key.rport)
+		control_unlink(e);
+	e->key = k;
+	control_snapshot(c, e);
+	h = control_hash(&k);
+	e->next = control_buckets[h];
+	control_buckets[h] = e;
+	pthread_mutex_unlock(&control_lock);
+}
+
+void
+control_reg_remove(struct conn *c)
+{
+	struct query_entry *e = c->qe;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&control_lock);
+	control_unlink(e);
+	pthread_mutex_unlock(&control_lock);
+	X509_free(e->peer);
+	free(e);
+	c->qe = NULL;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* "a.b.c.d:port" or "[v6]:port"; an IPv4-mapped IPv6 address is IPv4. */
+static int
+control_parse_endpoint(const char *s, uint8_t addr[16], uint16_t *port)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	unsigned char b[16];
+	unsigned long p;
+	char *end;
+	size_t n;
+
+	if (!colon || colon == s)
+		return -1;
+	n = (size_t)(colon - s);
+	if (s[0] == '[' && colon[-1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	p = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || p > 65535)
+		return -1;
+	*port = (uint16_t)p;
+	if (inet_pton(AF_INET, host, b) == 1) {
+		uint32_t a;
+		memcpy(&a, b, 4);
+		policy_addr_from_v4(a, addr);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, addr) == 1)
+		return 0;
+	return -1;
+}
+
+static struct query_entry *
+control_find(const struct control_key *k)
+{
+	struct query_entry *e;
+
+	for (e = control_buckets[control_hash(k)]; e; e = e->next)
+		if (memcmp(&e->key, k, sizeof(*k)) == 0)
+			return e;
+	return NULL;
+}
+
+/* The answer, built under the lock into one malloc'd string. */
+static char *
+control_answer(const char *line)
+{
+	char cmd[16], l[80], r[80], flag[16], *out = NULL, *pem = NULL;
+	struct control_key k;
+	struct query_entry *e;
+	long pemlen = 0;
+	BIO *bio;
+	int n;
+
+	memset(&k, 0, sizeof(k));
+	flag[0] = '\0';
+	n = sscanf(line, "%15s %79s %79s %15s", cmd, l, r, flag);
+	if (n < 3 || strcmp(cmd, "QUERY") != 0 || (n == 4 && strcasecmp(flag, "CERT") != 0))
+		return strdup("ERR EINVAL usage: QUERY LOCAL-ADDR:PORT REMOTE-ADDR:PORT [CERT]\n");
+	if (control_parse_endpoint(l, k.laddr, &k.lport) != 0 ||
+	    control_parse_endpoint(r, k.raddr, &k.rport) != 0)
+		return strdup("ERR EINVAL addresses are ADDR:PORT or [ADDR]:PORT\n");
+	pthread_mutex_lock(&control_lock);
+	if (!(e = control_find(&k))) {
+		pthread_mutex_unlock(&control_lock);
+		return strdup("ERR ENOTCONN attlsd holds no connection with this 4-tuple\n");
+	}
+	if (n == 4 && e->peer && (bio = BIO_new(BIO_s_mem()))) {
+		if (PEM_write_bio_X509(bio, e->peer) == 1)
+			pemlen = BIO_get_mem_data(bio, &pem);
+		if (pemlen > 0 && (out = malloc(512 + (size_t)pemlen)))
+			snprintf(out, 512 + (size_t)pemlen, "OK %d %d %d 0x%04X %s %s %s %08X\n%.*s.\n",
+				 e->policy_status, e->conn_status, e->sec_type, e->protocol, e->cipher,
+				 e->userid, e->rule, e->connid, (int)pemlen, pem);
+		BIO_free(bio);
+	}
+	if (!out && (out = malloc(512)))
+		snprintf(out, 512, "OK %d %d %d 0x%04X %s %s %s %08X\n.\n", e->policy_status,
+			 e->conn_status, e->sec_type, e->protocol, e->cipher, e->userid, e->rule,
+			 e->connid);
+	pthread_mutex_unlock(&control_lock);
+	return out;
+}
+
+/* ---------------------------------------------------------------- socket */
+
+static void
+control_client_closed(uv_handle_t *h)
+{
+	struct control_client *cl = h->data;
+
+	if (--cl->handles == 0)
+		free(cl);
+}
+
+static void
+control_client_end(struct control_client *cl)
+{
+	if (!uv_is_closing((uv_handle_t *)&cl->pipe))
+		uv_close((uv_handle_t *)&cl->pipe, control_client_closed);
+	if (!uv_is_closing((uv_handle_t *)&cl->timer))
+		uv_close((uv_handle_t *)&cl->timer, control_client_closed);
+}
+
+static void
+control_written(uv_write_t *req, int status)
+{
+	struct control_client *cl = req->data;
+
+	(void)status;
+	free(((char **)(req + 1))[0]);
+	free(req);
+	control_client_end(cl);
+}
+
+static void
+control_reply(struct control_client *cl, char *text)
+{
+	uv_write_t *req;
+	uv_buf_t buf;
+
+	cl->answered = true;
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	if (!text || !(req = malloc(sizeof(*req) + sizeof(char *)))) {
+		free(text);
+		control_client_end(cl);
+		return;
+	}
+	((char **)(req + 1))[0] = text;
+	req->data = cl;
+	buf = uv_buf_init(text, (unsigned)strlen(text));
+	if (uv_write(req, (uv_stream_t *)&cl->pipe, &buf, 1, control_written) != 0) {
+		free(text);
+		free(req);
+		control_client_end(cl);
+	}
+}
+
+static void
+control_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct control_client *cl = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init(cl->line + cl->len, (unsigned)(sizeof(cl->line) - 1 - cl->len));
+}
+
+static void
+control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct control_client *cl = s->data;
+	char *nl;
+
+	(void)buf;
+	if (cl->answered)
+		return;
+	if (n < 0) {
+		control_client_end(cl);
+		return;
+	}
+	cl->len += (size_t)n;
+	cl->line[cl->len] = '\0';
+	if ((nl = strchr(cl->line, '\n'))) {
+		*nl = '\0';
+		control_reply(cl, control_answer(cl->line));
+	} else if (cl->len >= sizeof(cl->line) - 1) {
+		control_reply(cl, strdup("ERR EINVAL request line too long\n"));
+	}
+}
+
+static void
+control_timeout(uv_timer_t *t)
+{
+	control_client_end(t->data);
+}
+
+static void
+control_on_connection(uv_stream_t *srv, int status)
+{
+	struct control_client *cl;
+
+	if (status < 0 || !(cl = calloc(1, sizeof(*cl))))
+		return;
+	uv_pipe_init(srv->loop, &cl->pipe, 0);
+	uv_timer_init(srv->loop, &cl->timer);
+	cl->pipe.data = cl->timer.data = cl;
+	cl->handles = 2;
+	if (uv_accept(srv, (uv_stream_t *)&cl->pipe) != 0) {
+		control_client_end(cl);
+		return;
+	}
+	/* A client that never finishes its line must not hold a slot forever. */
+	uv_timer_start(&cl->timer, control_timeout, CONTROL_CLIENT_MS, 0);
+	uv_read_start((uv_stream_t *)&cl->pipe, control_alloc, control_read);
+}
+
+/* A socket file that still answers belongs to a running attlsd: leave it. */
+static bool
+control_path_live(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return false;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return r == 0;
+}
+
+void
+control_start(uv_loop_t *loop, const struct policy *p)
+{
+	const char *path = p->settings.control_socket;
+	int r;
+
+	if (!path || !path[0] || strcasecmp(path, "off") == 0)
+		return;
+	if (strlen(path) >= sizeof(control_srv.path)) {
+		log_warn("control_socket %s: path too long; no query API", path);
+		return;
+	}
+	if (control_path_live(path)) {
+		log_warn("control_socket %s is served by another process; no query API", path);
+		return;
+	}
+	(void)unlink(path);
+	snprintf(control_srv.path, sizeof(control_srv.path), "%s", path);
+	uv_pipe_init(loop, &control_srv.pipe, 0);
+	control_srv.open = true;
+	if ((r = uv_pipe_bind(&control_srv.pipe, path)) != 0 ||
+	    (r = uv_listen((uv_stream_t *)&control_srv.pipe, 64, control_on_connection)) != 0) {
+		log_warn("control_socket %s: %s; no query API", path, uv_strerror(r));
+		control_stop();
+		return;
+	}
+	/* Like TTLS_QUERY_ONLY, a query needs no privilege beyond the group. */
+	(void)chmod(path, 0660);
+	atomic_store(&control_active, true);
+	log_info("control socket %s: queries served", path);
+}
+
+static void
+control_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void
+control_stop(void)
+{
+	if (!control_srv.open)
+		return;
+	control_srv.open = false;
+	atomic_store(&control_active, false);
+	uv_close((uv_handle_t *)&control_srv.pipe, control_closed);
+	if (control_srv.path[0])
+		(void)unlink(control_srv.path);
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* attlsctl intercept plan|up|down POLICY: the nftables rules (own table, so
+ * that up and down touch nothing else) and, for tproxy and preserve_source,
+ * the policy routing that divert exactly what the policy's intercept rules
+ * name to attlsd's listeners. attlsd's own connections carry
+ * settings.intercept_mark and are let through. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attls/diag.h"
+#include "attls/policy.h"
+#include "ctl_intercept.h"
+
+#define CTL_INTERCEPT_TABLE "attls_intercept"
+
+extern char **environ;
+
+static const uint8_t ctl_v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static bool
+ctl_intercept_is_v4(const uint8_t a[16])
+{
+	return memcmp(a, ctl_v4_prefix, 12) == 0;
+}
+
+/* " ip daddr { a, b-c }" for the ranges of one family; false when the rule
+ * names addresses but none of this family (the rule does not apply to it). */
+static bool
+ctl_intercept_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *field)
+{
+	char lo[64], hi[64];
+	size_t i, n = 0;
+
+	if (as->n == 0)
+		return true;
+	for (i = 0; i < as->n; i++)
+		n += ctl_intercept_is_v4(as->ranges[i].lo) == v4;
+	if (n == 0)
+		return false;
+	fprintf(out, " %s %s {", v4 ? "ip" : "ip6", field);
+	for (i = 0, n = 0; i < as->n; i++) {
+		if (ctl_intercept_is_v4(as->ranges[i].lo) != v4)
+			continue;
+		policy_addr_format(as->ranges[i].lo, lo, sizeof(lo));
+		policy_addr_format(as->ranges[i].hi, hi, sizeof(hi));
+		if (strcmp(lo, hi) == 0)
+			fprintf(out, "%s %s", n++ ? "," : "", lo);
+		else
+			fprintf(out, "%s %s-%s", n++ ? "," : "", lo, hi);
+	}
+	fprintf(out, " }");
+	return true;
+}
+
+static void
+ctl_intercept_ports(FILE *out, const struct policy_ports *p, const char *field)
+{
+	if (p->lo == 0 && p->hi == 65535)
+		return;
+	if (p->lo == 0 && p->hi == 0)
+		return;
+	if (p->lo == p->hi)
+		fprintf(out, " tcp %s %u", field, p->lo);
+	else
+		fprintf(out, " tcp %s %u-%u", field, p->lo, p->hi);
+}
+
+static bool
+ctl_intercept_host_v6(const char *host)
+{
+	return strchr(host, ':') != NULL;
+}
+
+static bool
+ctl_intercept_host_any(const char *host)
+{
+	return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+}
+
+/* One nft rule per family the rule and its listener have in common. Inbound:
+ * the rule's local side is the destination; outbound: the remote side is. */
+static void
+ctl_intercept_rule(FILE *out, const struct policy *p, const struct policy_rule *r, int mode,
+		   bool outbound)
+{
+	const struct policy_listener *l = &p->listeners[r->listener];
+	const struct policy_addrs *dst = outbound ? &r->remote_addr : &r->local_addr;
+	const struct policy_addrs *src = outbound ? &r->local_addr : &r->remote_addr;
+	const struct policy_ports *dport = outbound ? &r->remote_port : &r->local_port;
+	const struct policy_ports *sport = outbound ? &r->local_port : &r->remote_port;
+	bool v4 = !ctl_intercept_host_v6(l->host);
+
+	fprintf(out, "\t\t# rule \"%s\" (priority %u)\n\t\t", r->name, r->priority);
+	if (!ctl_intercept_addrs(out, dst, v4, "daddr") || !ctl_intercept_addrs(out, src, v4, "saddr")) {
+		fprintf(out, "# names no %s address; listener %s is %s only\n", v4 ? "IPv4" : "IPv6",
+			l->host, v4 ? "IPv4" : "IPv6");
+		return;
+	}
+	fprintf(out, " meta l4proto tcp");
+	ctl_intercept_ports(out, dport, "dport");
+	ctl_intercept_ports(out, sport, "sport");
+	if (mode == POLICY_INTERCEPT_REDIRECT) {
+		fprintf(out, " redirect to :%u\n", l->port);
+		return;
+	}
+	if (ctl_intercept_host_any(l->host))
+		fprintf(out, " tproxy %s to :%u", v4 ? "ip" : "ip6", l->port);
+	else
+		fprintf(out, v4 ? " tproxy ip to %s:%u" : " tproxy ip6 to [%s]:%u", l->host, l->port);
+	fprintf(out, " meta mark set %u accept\n", p->settings.intercept_route_mark);
+}
+
+static bool
+ctl_intercept_any(const struct policy *p, int mode, bool outbound, bool preserve)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (preserve ? r->preserve_source
+			     : r->intercept == mode && (r->direction == POLICY_DIR_OUTBOUND) == outbound)
+			return true;
+	}
+	return false;
+}
+
+static void
+ctl_intercept_chain(FILE *out, const struct policy *p, const char *name, const char *hook,
+		    int mode, bool outbound)
+{
+	size_t i;
+
+	if (!ctl_intercept_any(p, mode, outbound, false))
+		return;
+	fprintf(out, "\tchain %s {\n\t\t%s; policy accept;\n", name, hook);
+	fprintf(out, "\t\t# attlsd's own connections (SO_MARK intercept_mark) are never diverted\n");
+	fprintf(out, "\t\tmeta mark %u return\n", p->settings.intercept_mark);
+	if (mode == POLICY_INTERCEPT_TPROXY)
+		fprintf(out, "\t\t# packets of connections attlsd already holds\n"
+			     "\t\tmeta l4proto tcp socket transparent 1 meta mark set %u accept\n",
+			p->settings.intercept_route_mark);
+	for (i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (r->intercept == mode && (r->direction == POLICY_DIR_OUTBOUND) == outbound)
+			ctl_intercept_rule(out, p, r, mode, outbound);
+	}
+	fprintf(out, "\t}\n");
+}
+
+/* The backend's replies to a client address attlsd borrowed must come back
+ * to attlsd, not leave for the real client: conntrack remembers attlsd's
+ * connections and their replies are routed to the local route. */
+static void
+ctl_intercept_preserve(FILE *out, const struct policy *p)
+{
+	if (!ctl_intercept_any(p, 0, false, true))
+		return;
+	fprintf(out, "\tchain preserve_source {\n\t\ttype route hook output priority mangle; "
+		     "policy accept;\n");
+	fprintf(out, "\t\tmeta mark %u ct state new ct mark set %u\n", p->settings.intercept_mark,
+		p->settings.intercept_route_mark);
+	fprintf(out, "\t\tct direction reply ct mark %u meta mark set %u\n",
+		p->settings.intercept_route_mark, p->settings.intercept_route_mark);
+	fprintf(out, "\t}\n");
+}
+
+static void
+ctl_intercept_ruleset(FILE *out, const struct policy *p)
+{
+	/* "table; delete table; table {...}" in one file is one transaction: an
+	 * old table is replaced atomically, a missing one is no error. */
+	fprintf(out, "table inet %s\ndelete table inet %s\ntable inet %s {\n", CTL_INTERCEPT_TABLE,
+		CTL_INTERCEPT_TABLE, CTL_INTERCEPT_TABLE);
+	ctl_intercept_chain(out, p, "inbound_redirect", "type nat hook prerouting priority dstnat",
+			    POLICY_INTERCEPT_REDIRECT, false);
+	ctl_intercept_chain(out, p, "outbound_redirect", "type nat hook output priority -100",
+			    POLICY_INTERCEPT_REDIRECT, true);
+	ctl_intercept_chain(out, p, "inbound_tproxy", "type filter hook prerouting priority mangle",
+			    POLICY_INTERCEPT_TPROXY, false);
+	ctl_intercept_preserve(out, p);
+	fprintf(out, "}\n");
+}
+
+static bool
+ctl_intercept_needs_route(const struct policy *p)
+{
+	return ctl_intercept_any(p, POLICY_INTERCEPT_TPROXY, false, false) ||
+	       ctl_intercept_any(p, 0, false, true);
+}
+
+/* Which families the routed listeners use: bit 0 IPv4, bit 1 IPv6. */
+static unsigned
+ctl_intercept_route_families(const struct policy *p)
+{
+	unsigned fam = 0;
+	size_t i;
+
+	for (i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (r->intercept == POLICY_INTERCEPT_TPROXY || r->preserve_source)
+			fam |= ctl_intercept_host_v6(p->listeners[r->listener].host) ? 2u : 1u;
+	}
+	return fam;
+}
+
+/* The ip(8) argument vectors of the routing part; 'up' adds, else deletes. */
+static size_t
+ctl_intercept_route_cmds(const struct policy *p, bool up, char cmds[4][10][24])
+{
+	unsigned fam = ctl_intercept_route_families(p), f;
+	size_t n = 0;
+
+	if (!ctl_intercept_needs_route(p))
+		return 0;
+	for (f = 1; f <= 2; f++) {
+		if (!(fam & f))
+			continue;
+		snprintf(cmds[n][0], 24, "ip");
+		snprintf(cmds[n][1], 24, f == 1 ? "-4" : "-6");
+		snprintf(cmds[n][2], 24, "rule");
+		snprintf(cmds[n][3], 24, up ? "add" : "del");
+		snprintf(cmds[n][4], 24, "fwmark");
+		snprintf(cmds[n][5], 24, "%u", p->settings.intercept_route_mark);
+		snprintf(cmds[n][6], 24, "lookup");
+		snprintf(cmds[n][7], 24, "%u", p->settings.intercept_table);
+		cmds[n++][8][0] = '\0';
+		snprintf(cmds[n][0], 24, "ip");
+		snprintf(cmds[n][1], 24, f == 1 ? "-4" : "-6");
+		snprintf(cmds[n][2], 24, "route");
+		snprintf(cmds[n][3], 24, up ? "replace" : "flush");
+		if (up) {
+			snprintf(cmds[n][4], 24, "local");
+			snprintf(cmds[n][5], 24, f == 1 ? "0.0.0.0/0" : "::/0");
+			snprintf(cmds[n][6], 24, "dev");
+			snprintf(cmds[n][7], 24, "lo");
+			snprintf(cmds[n][8], 24, "table");
+			snprintf(cmds[n][9], 24, "%u", p->settings.intercept_table);
+		} else {
+			snprintf(cmds[n][4], 24, "table");
+			snprintf(cmds[n][5], 24, "%u", p->settings.intercept_table);
+			cmds[n][6][0] = '\0';
+		}
+		n++;
+	}
+	return n;
+}
+
+static void
+ctl_intercept_argv(char cmd[10][24], char *argv[11])
+{
+	size_t i;
+
+	for (i = 0; i < 10 && cmd[i][0]; i++)
+		argv[i] = cmd[i];
+	argv[i] = NULL;
+}
+
+static int
+ctl_intercept_run(char *const argv[], bool quiet)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, r;
+
+	posix_spawn_file_actions_init(&fa);
+	if (quiet) {
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	}
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0) {
+		fprintf(stderr, "attlsctl: cannot run %s: %s\n", argv[0], strerror(r));
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void
+ctl_intercept_plan(const struct policy *p, FILE *out)
+{
+	char cmds[4][10][24], *argv[11];
+	size_t i, j, n = ctl_intercept_route_cmds(p, true, cmds);
+
+	fprintf(out, "# nft -f - (attlsctl intercept up applies this atomically)\n");
+	ctl_intercept_ruleset(out, p);
+	if (n)
+		fprintf(out, "# policy routing: packets marked %u are delivered locally\n",
+			p->settings.intercept_route_mark);
+	for (i = 0; i < n; i++) {
+		ctl_intercept_argv(cmds[i], argv);
+		for (j = 0; argv[j]; j++)
+			fprintf(out, "%s%s", j ? " " : "", argv[j]);
+		fprintf(out, "\n");
+	}
+}
+
+static int
+ctl_intercept_up(const struct policy *p)
+{
+	char path[] = "/tmp/attlsctl-intercept.XXXXXX", cmds[4][10][24], *argv[11];
+	char *nft[] = { "nft", "-f", path, NULL };
+	size_t i, n;
+	FILE *f;
+	int fd, r;
+
+	if ((fd = mkstemp(path)) < 0 || !(f = fdopen(fd, "w"))) {
+		fprintf(stderr, "attlsctl: cannot write a temporary file: %s\n", strerror(errno));
+		return 1;
+	}
+	ctl_intercept_ruleset(f, p);
+	fclose(f);
+	r = ctl_intercept_run(nft, false);
+	unlink(path);
+	if (r != 0) {
+		fprintf(stderr, "attlsctl: nft rejected the interception rules; nothing changed\n");
+		return 1;
+	}
+	/* The rule is added once: a rule left by an earlier "up" goes first. */
+	n = ctl_intercept_route_cmds(p, false, cmds);
+	for (i = 0; i < n; i++) {
+		ctl_intercept_argv(cmds[i], argv);
+		while (ctl_intercept_run(argv, true) == 0 && strcmp(argv[2], "rule") == 0)
+			;
+	}
+	n = ctl_intercept_route_cmds(p, true, cmds);
+	for (i = 0; i < n; i++) {
+		ctl_intercept_argv(cmds[i], argv);
+		if (ctl_intercept_run(argv, false) != 0) {
+			fprintf(stderr, "attlsctl: %s %s %s failed\n", argv[0], argv[1], argv[2]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+ctl_intercept_down(const struct policy *p)
+{
+	char *list[] = { "nft", "list", "table", "inet", CTL_INTERCEPT_TABLE, NULL };
+	char *del[] = { "nft", "delete", "table", "inet", CTL_INTERCEPT_TABLE, NULL };
+	char cmds[4][10][24], *argv[11];
+	size_t i, n = ctl_intercept_route_cmds(p, false, cmds);
+	int code = 0;
+
+	if (ctl_intercept_run(list, true) == 0 && ctl_intercept_run(del, false) != 0)
+		code = 1;
+	for (i = 0; i < n; i++) {
+		ctl_intercept_argv(cmds[i], argv);
+		while (ctl_intercept_run(argv, true) == 0 && strcmp(argv[2], "rule") == 0)
+			;
+	}
+	return code;
+}
+
+static struct policy *
+ctl_intercept_load(const char *path)
+{
+	struct diag_list dl;
+	struct policy *p = NULL;
+
+	diag_list_init(&dl);
+	if (policy_load(path, &p, &dl) != 0) {
+		diag_print(&dl, stderr);
+		fprintf(stderr, "attlsctl: %s: policy not loaded\n", path);
+	}
+	diag_list_cleanup(&dl);
+	return p;
+}
+
+int
+ctl_intercept(int argc, char **argv)
+{
+	struct policy *p;
+	int code;
+
+	if (argc != 3 || (strcmp(argv[1], "plan") && strcmp(argv[1], "up") &&
+			  strcmp(argv[1], "down"))) {
+		fprintf(stderr, "usage: attlsctl intercept plan|up|down POLICY\n");
+		return 1;
+	}
+	if (!(p = ctl_intercept_load(argv[2])))
+		return 1;
+	if (!ctl_intercept_any(p, POLICY_INTERCEPT_REDIRECT, false, false) &&
+	    !ctl_intercept_any(p, POLICY_INTERCEPT_REDIRECT, true, false) &&
+	    !ctl_intercept_any(p, POLICY_INTERCEPT_TPROXY, false, false))
+		fprintf(stderr, "attlsctl: warning: %s has no rule with intercept; nothing is "
+				"diverted\n",
+			argv[2]);
+	if (strcmp(argv[1], "plan") == 0) {
+		ctl_intercept_plan(p, stdout);
+		code = fflush(stdout) == 0 ? 0 : 1;
+	} else if (strcmp(argv[1], "up") == 0) {
+		code = ctl_intercept_up(p);
+	} else {
+		code = ctl_intercept_down(p);
+	}
+	policy_unref(p);
+	return code;
+}

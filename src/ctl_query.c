@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* attlsctl query: libattlsquery from the command line, for scripts and for
+ * applications that would rather run a command than link a library. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attls/attlsquery.h"
+#include "ctl_intercept.h"
+
+static void
+ctl_query_print(const struct attls_query *q)
+{
+	printf("policy_status=%d (%s)\n", q->policy_status, attls_query_policy_name(q->policy_status));
+	printf("conn_status=%d (%s)\n", q->conn_status, attls_query_conn_name(q->conn_status));
+	printf("sec_type=%d (%s)\n", q->sec_type, attls_query_sec_name(q->sec_type));
+	printf("protocol=0x%04X (%s)\n", q->protocol,
+	       q->protocol == ATTLS_PROT_TLSV1_3   ? "TLSv1.3"
+	       : q->protocol == ATTLS_PROT_TLSV1_2 ? "TLSv1.2"
+	       : q->protocol			   ? "other"
+						   : "none");
+	printf("cipher4=%s\n", q->cipher4);
+	printf("userid=%s\n", q->userid[0] ? q->userid : "-");
+	printf("rule=%s\n", q->rule[0] ? q->rule : "-");
+	printf("connid=%08X\n", q->connid);
+	if (q->peer_cert_pem)
+		fputs(q->peer_cert_pem, stdout);
+}
+
+int
+ctl_query(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "cert", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	struct attls_query q;
+	int ch, flags = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "s:c", longopts, NULL)) != -1) {
+		if (ch == 's')
+			sock = optarg;
+		else if (ch == 'c')
+			flags |= ATTLS_QUERY_CERT;
+		else
+			goto usage;
+	}
+	if (argc - optind != 2)
+		goto usage;
+	r = attls_query_str(sock, argv[optind], argv[optind + 1], flags, &q);
+	if (r != 0) {
+		fprintf(stderr, "attlsctl: query %s %s: %s\n", argv[optind], argv[optind + 1],
+			r == -ENOTCONN ? "attlsd holds no such connection (ENOTCONN)" : strerror(-r));
+		return r == -ENOTCONN ? 2 : 1;
+	}
+	ctl_query_print(&q);
+	attls_query_free(&q);
+	return 0;
+usage:
+	fprintf(stderr, "usage: attlsctl query [-s SOCKET] [--cert] LOCAL-ADDR:PORT "
+			"REMOTE-ADDR:PORT\n"
+			"  (the application's own address first; SOCKET default %s)\n",
+		ATTLS_QUERY_DEFAULT_SOCKET);
+	return 1;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* attlsctl triage: ClientHellos in a pcap judged against a policy, offline. */
+#ifndef ATTLS_CTL_TRIAGE_H
+#define ATTLS_CTL_TRIAGE_H
+
+/* argv[0] is "triage". Returns the exit status: 0 every hello would pass, 1
+ * some would fail, 2 usage or input error. */
+int ctl_triage(int argc, char **argv);
+
+#endif

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR
+# settings.event_log: one JSON object per failure (and per close with Trace 8),
+# parsed back with python's json; settings.error_aggregation: a burst of
+# identical clear-text failures (same rule, RC, client /24) logs only the first
+# N EZD1286I lines, then one ATL1290I line, and the count when the window ends.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+start_backend echo
+read -r p1 <<<"$(free_ports 1)"
+evlog=$T_TMP/events.jsonl
+policy=$(write_policy t42 <<EOF
+settings:
+  event_log: $evlog
+  error_aggregation: 3
+  error_aggregation_window: 2
+keyrings:
+  ring1:
+    certificate: $T_PKI/server.crt
+    key: $T_PKI/server.key
+groups:
+  g: { enabled: On, trace: 10 }
+environments:
+  env1:
+    handshake_role: Server
+    keyring: ring1
+rules:
+  r1:
+    priority: 100
+    direction: Inbound
+    local_addr: 127.0.0.1
+    local_port: $p1
+    group: g
+    environment: env1
+    backend: 127.0.0.1:$BACKEND_PORT
+EOF
+)
+attlsd_start "$policy"
+
+# One good connection (a close object) and one 402 (a failure with the hello).
+tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p1" text:ping shut recv >"$T_TMP/ok" 2>&1 ||
+	{ cat "$T_TMP/ok"; t_fail "good client failed"; }
+timeout 10 openssl s_client -connect "127.0.0.1:$p1" -servername json.test -tls1_2 \
+	-cipher ECDHE-ECDSA-AES128-GCM-SHA256 </dev/null >/dev/null 2>&1
+expect_rc 402 "$p1"
+
+# A burst of 8 clear-text connections.
+for i in 1 2 3 4 5 6 7 8; do
+	tlsclient --raw --timeout 10 "127.0.0.1:$p1" 'text:GET / HTTP/1.0\r\n\r\n' recv >/dev/null 2>&1 || true
+done
+sleep 0.5
+n=$(log_since_mark | grep -c 'EZD1286I.* RC: 5003')
+assert_eq "EZD1286I lines for 8 identical failures (error_aggregation: 3)" 3 "$n"
+n=$(log_since_mark | grep -c 'ATL1288I.* RC: 5003')
+assert_eq "ATL1288I lines for them" 3 "$n"
+l=$(log_since_mark | grep 'ATL1290I')
+assert_match "one ATL1290I line when counting starts" \
+	'^[^\n]*ATL1290I TTLS Aggregate RULE: r1 RC: 5003 REMOTE: 127\.0\.0\.0/24 COUNT: 3 in [0-9]+s: further identical errors' "$l"
+assert_eq "ATL1290I lines so far" 1 "$(grep -c . <<<"$l")"
+
+# After the window, the next failure first reports the count of the last one.
+log_mark
+sleep 2.2
+tlsclient --raw --timeout 10 "127.0.0.1:$p1" 'text:GET / HTTP/1.0\r\n\r\n' recv >/dev/null 2>&1 || true
+wait_report "$ATTLSD_LOG" 'ATL1290I .*COUNT: 8 in' 5 >/dev/null || { log_since_mark; t_fail "no ATL1290I count line for the window"; }
+l=$(log_since_mark | grep 'COUNT: 8 in')
+assert_match "the count line names the unlogged CONNIDs" 'COUNT: 8 in [0-9]+s \(not logged: CONNID [0-9A-F]{8} to [0-9A-F]{8}\)' "$l"
+sleep 0.3
+assert_eq "the new window logs again" 1 "$(log_since_mark | grep -c 'EZD1286I.* RC: 5003')"
+
+attlsd_stop
+
+# Every failure is in the event log (aggregation is for syslog only), as JSON.
+"$T_PY" - "$evlog" <<'EOF' || t_fail "event log check failed"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+fails = [o for o in objs if o["type"] == "failure"]
+closes = [o for o in objs if o["type"] == "close"]
+clear = [o for o in fails if o["rc"] == 5003]
+assert len(clear) == 9, f"5003 objects: {len(clear)}"
+assert len(closes) == 1, f"close objects: {len(closes)}"
+f402 = [o for o in fails if o["rc"] == 402]
+assert len(f402) == 1, f402
+o = f402[0]
+for k in ("rc_name", "event", "rule", "connid", "local", "remote", "cause", "fix", "hello"):
+    assert k in o, (k, o)
+assert o["rc_name"] == "GSK_ERR_NO_CIPHERS", o
+assert o["rule"] == "r1" and o["event"] == "Initial Handshake", o
+assert len(o["connid"]) == 8 and o["local"].startswith("127.0.0.1.."), o
+assert o["hello"]["sni"] == "json.test", o["hello"]
+assert o["hello"]["suites"] == ["C02B", "00FF"], o["hello"]
+assert o["hello"]["legacy_version"] == "TLSv1.2", o["hello"]
+assert "C02B" in o["cause"], o["cause"]
+c = closes[0]
+assert c["end"] == "done" and c["protocol"].startswith("TLSv1.") and c["rc"] == 0, c
+assert clear[0]["cause"].startswith("the first bytes look like a plain HTTP request"), clear[0]
+print(f"t42: ok: {len(objs)} JSON objects parsed: {len(fails)} failures, {len(closes)} close")
+EOF
+t_done
