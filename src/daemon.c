@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "attls/daemon.h"
+#include "attls/diag.h"
 #include "attls/err.h"
 #include "attls/log.h"
 #include "attls/runtime.h"
@@ -33,7 +34,10 @@ struct daemon {
 	struct rt_gen *gen;
 	struct worker **workers;
 	unsigned nworkers;
-	int *fds; /* nworkers x nlisteners */
+	int *fds;  /* nworkers x nlisteners, until the workers take them */
+	int *wfds; /* what the workers listen on (theirs to close), for reloads */
+	unsigned generation;
+	char *policy_path; /* absolute: a daemon has chdir'ed to / by reload time */
 	uv_loop_t *loop;
 	uv_signal_t sigterm, sigint, sighup, sigusr1;
 	uv_timer_t drain, check, housekeeping;
@@ -198,13 +202,152 @@ on_sigusr1(uv_signal_t *s, int signum)
 	ipfilter_log_counters(d->gen);
 }
 
+/* Logs a diagnostic list line by line (errors at err, the rest at warning). */
+static void
+log_diags(struct diag_list *dl)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	diag_print(dl, m);
+	fclose(m);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(strstr(line, ": error: ") ? LOG_ERR : LOG_WARNING, "%s", line);
+	free(buf);
+}
+
+/* Sockets for the new generation's listeners: an endpoint that stays keeps the
+ * sockets the workers have; a new one is bound (probe first, as at start-up).
+ * On failure closes what it opened. */
+static int
+reload_sockets(struct daemon *d, struct rt_gen *g, int **out)
+{
+	const struct policy *np = g->policy, *op = d->gen->policy;
+	size_t nl = np->nlisteners, i, j, k;
+	int *fds = malloc(sizeof(int) * (nl * d->nworkers + 1)), probe, r = 0;
+	char where[80];
+
+	*out = NULL;
+	if (!fds)
+		return ATTLS_ENOMEM;
+	for (i = 0; i < nl * d->nworkers; i++)
+		fds[i] = -1;
+	for (i = 0; i < nl && r == 0; i++) {
+		const struct rt_addr *a = &g->listen_addrs[i];
+
+		for (j = 0; j < op->nlisteners; j++)
+			if (d->gen->listen_addrs[j].len == a->len &&
+			    memcmp(&d->gen->listen_addrs[j].ss, &a->ss, a->len) == 0 &&
+			    op->listeners[j].intercept == np->listeners[i].intercept)
+				break;
+		if (j < op->nlisteners) {
+			for (k = 0; k < d->nworkers; k++)
+				fds[k * nl + i] = d->wfds[k * op->nlisteners + j];
+			continue;
+		}
+		if ((r = listen_socket(a, false, np->listeners[i].intercept, &probe)) == 0)
+			close(probe);
+		for (k = 0; r == 0 && k < d->nworkers; k++)
+			r = listen_socket(a, true, np->listeners[i].intercept, &fds[k * nl + i]);
+		if (r != 0) {
+			rt_addr_format((const struct sockaddr *)&a->ss, where, sizeof(where));
+			log_error("%s:%u: cannot listen on %s: %s", np->path, np->listeners[i].pos.line,
+				  where, strerror(-r));
+		} else {
+			rt_addr_format((const struct sockaddr *)&a->ss, where, sizeof(where));
+			log_info("listening on %s (new with this policy)", where);
+		}
+	}
+	if (r != 0) {
+		/* Close only what this reload opened. */
+		for (i = 0; i < nl * d->nworkers; i++) {
+			for (j = 0; j < op->nlisteners * d->nworkers && d->wfds[j] != fds[i]; j++)
+				;
+			if (fds[i] >= 0 && j == op->nlisteners * d->nworkers)
+				close(fds[i]);
+		}
+		free(fds);
+		return ATTLS_ESYS;
+	}
+	*out = fds;
+	return 0;
+}
+
+/* SIGHUP: the new policy is loaded and built completely (keys included) before
+ * anything changes; any error leaves the running policy in force. Live
+ * connections keep the generation they were mapped with. */
+static void
+reload(struct daemon *d)
+{
+	size_t nl, k;
+	struct diag_list dl;
+	struct policy *p = NULL;
+	struct rt_gen *g = NULL;
+	int *fds = NULL;
+
+	diag_list_init(&dl);
+	if (policy_load(d->policy_path, &p, &dl) != 0) {
+		log_diags(&dl);
+		log_error("reload: %s has %u error%s; the running policy stays in force",
+			  d->policy_path, dl.errors, dl.errors == 1 ? "" : "s");
+		goto out;
+	}
+	log_diags(&dl);
+	if (rt_gen_new(p, &g) != 0 || reload_sockets(d, g, &fds) != 0) {
+		log_error("reload: %s cannot be put in force (see above); the running policy stays",
+			  d->policy_path);
+		goto out;
+	}
+	nl = g->policy->nlisteners;
+	for (k = 0; k < d->nworkers; k++) {
+		struct worker_reload *r = calloc(1, sizeof(*r));
+
+		if (r && (r->fds = malloc(sizeof(int) * (nl + 1))) != NULL) {
+			memcpy(r->fds, &fds[k * nl], sizeof(int) * nl);
+			r->nfds = nl;
+			r->gen = rt_gen_ref(g);
+			if (worker_reload(d->workers[k], r) == 0)
+				continue;
+			rt_gen_unref(r->gen);
+			free(r->fds);
+		}
+		free(r);
+		log_error("reload: worker %zu did not take the new policy", k);
+	}
+	free(d->wfds);
+	d->wfds = fds;
+	rt_gen_unref(d->gen);
+	d->gen = g;
+	g = NULL;
+	d->generation++;
+	log_notice("policy reloaded from %s (generation %u): %zu rules, %zu listeners; live "
+		   "connections keep the policy they were mapped with",
+		   d->policy_path, d->generation, d->gen->policy->nrules, nl);
+out:
+	rt_gen_unref(g);
+	policy_unref(p);
+	diag_list_cleanup(&dl);
+}
+
 static void
 on_sighup(uv_signal_t *s, int signum)
 {
-	(void)s;
+	struct daemon *d = s->data;
+	unsigned k;
+
 	(void)signum;
-	log_notice("SIGHUP: policy reload is not in this version of attlsd; the running policy "
-		   "stays in force");
+	if (d->stopping)
+		return;
+	for (k = 0; k < d->nworkers; k++)
+		if (atomic_load(&d->workers[k]->reload)) {
+			log_warn("SIGHUP: the previous reload is still being applied; try again");
+			return;
+		}
+	log_notice("SIGHUP: reloading %s", d->policy_path);
+	reload(d);
 }
 
 static int
@@ -265,8 +408,8 @@ start_workers(struct daemon *d)
 			return ATTLS_ENOMEM;
 		d->workers[i]->on_done = worker_done_hook;
 	}
-	/* The workers own the sockets now. */
-	free(d->fds);
+	/* The workers own the sockets now; a copy tells a reload what exists. */
+	d->wfds = d->fds;
 	d->fds = NULL;
 	for (i = 0; i < d->nworkers; i++) {
 		if (worker_start(d->workers[i]) != 0) {
@@ -315,6 +458,8 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		d.nworkers = n > 0 ? (unsigned)n : 1;
 	}
+	if (!(d.policy_path = realpath(o->policy_path, NULL)))
+		d.policy_path = strdup(o->policy_path);
 	if ((r = rt_gen_new(p, &d.gen)) != 0)
 		return 1;
 	if ((r = open_listeners(&d)) != 0)
@@ -349,6 +494,8 @@ out:
 		worker_free(d.workers[i]);
 	free(d.workers);
 	close_listeners(&d);
+	free(d.wfds);
+	free(d.policy_path);
 	if (d.loop) {
 		control_stop();
 		uv_run(d.loop, UV_RUN_NOWAIT);

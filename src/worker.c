@@ -175,12 +175,110 @@ worker_conn_gone(struct worker *w)
 	maybe_exit(w);
 }
 
+/* The listeners a reload replaced: freed when the last of their handles closed. */
+struct worker_retired {
+	struct worker_listener *arr;
+	size_t left;
+};
+
+static void
+on_retired_closed(uv_handle_t *h)
+{
+	struct worker_listener *l = h->data;
+	struct worker_retired *r = l->retired;
+
+	if (!l->keep_fd)
+		close(l->fd);
+	if (--r->left == 0) {
+		free(r->arr);
+		free(r);
+	}
+}
+
+static void
+init_listeners(struct worker *w, const int *fds, size_t nfds)
+{
+	size_t i;
+
+	for (i = 0; i < nfds; i++) {
+		struct worker_listener *l = &w->listeners[i];
+		l->w = w;
+		l->fd = fds[i];
+		l->index = (unsigned)i;
+		l->paused = true;
+		uv_poll_init(&w->loop, &l->poll, l->fd);
+		l->poll.data = l;
+	}
+	w->nlisteners = nfds;
+}
+
+/* On the worker's thread: new connections map with the new generation from
+ * now on; live ones keep theirs (AT-TLS "stale actions"). Sockets of endpoints
+ * that stayed are moved to new handles, the others closed. */
+static void
+apply_reload(struct worker *w, struct worker_reload *r)
+{
+	struct worker_listener *fresh = calloc(r->nfds + 1, sizeof(*fresh));
+	struct worker_retired *old = calloc(1, sizeof(*old));
+	size_t i, j;
+
+	if (!fresh || !old || w->stopping) {
+		free(fresh);
+		free(old);
+		for (i = 0; i < r->nfds; i++) {
+			for (j = 0; j < w->nlisteners && w->listeners[j].fd != r->fds[i]; j++)
+				;
+			if (j == w->nlisteners)
+				close(r->fds[i]);
+		}
+		rt_gen_unref(r->gen);
+		goto out;
+	}
+	old->arr = w->listeners;
+	old->left = w->nlisteners;
+	for (i = 0; i < w->nlisteners; i++) {
+		struct worker_listener *l = &w->listeners[i];
+		for (j = 0; j < r->nfds && r->fds[j] != l->fd; j++)
+			;
+		l->keep_fd = j < r->nfds;
+		l->retired = old;
+		uv_close((uv_handle_t *)&l->poll, on_retired_closed);
+	}
+	if (old->left == 0) {
+		free(old->arr);
+		free(old);
+	}
+	w->listeners = fresh;
+	init_listeners(w, r->fds, r->nfds);
+	listeners_pause(w, false);
+	rt_gen_unref(w->gen);
+	w->gen = r->gen;
+out:
+	free(r->fds);
+	free(r);
+}
+
+int
+worker_reload(struct worker *w, struct worker_reload *r)
+{
+	struct worker_reload *none = NULL;
+
+	if (!atomic_compare_exchange_strong(&w->reload, &none, r))
+		return -1;
+	uv_async_send(&w->wake);
+	return 0;
+}
+
 static void
 on_wake(uv_async_t *a)
 {
 	struct worker *w = a->data;
 	struct conn *c, *next;
+	struct worker_reload *r = atomic_exchange(&w->reload, NULL);
 	int cmd = atomic_load(&w->command);
+
+	if (r)
+		apply_reload(w, r);
 
 	if (cmd == WORKER_CMD_NONE)
 		return;
@@ -211,7 +309,6 @@ int
 worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct worker **out)
 {
 	struct worker *w;
-	size_t i;
 
 	*out = NULL;
 	if (!(w = calloc(1, sizeof(*w))))
@@ -228,16 +325,7 @@ worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct 
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->retry);
 	w->retry.data = w;
-	for (i = 0; i < nfds; i++) {
-		struct worker_listener *l = &w->listeners[i];
-		l->w = w;
-		l->fd = fds[i];
-		l->index = (unsigned)i;
-		l->paused = true;
-		uv_poll_init(&w->loop, &l->poll, l->fd);
-		l->poll.data = l;
-	}
-	w->nlisteners = nfds;
+	init_listeners(w, fds, nfds);
 	listeners_pause(w, false);
 	*out = w;
 	return 0;
@@ -269,6 +357,16 @@ worker_free(struct worker *w)
 
 	if (!w)
 		return;
+	struct worker_reload *r = atomic_exchange(&w->reload, NULL);
+
+	/* A reload that arrived as the worker stopped. */
+	if (r) {
+		for (i = 0; i < r->nfds; i++)
+			close(r->fds[i]);
+		rt_gen_unref(r->gen);
+		free(r->fds);
+		free(r);
+	}
 	/* The loop has run dry; let close callbacks of the last handles finish. */
 	uv_run(&w->loop, UV_RUN_NOWAIT);
 	(void)uv_loop_close(&w->loop);

@@ -22,6 +22,15 @@ struct worker_listener {
 	int fd;
 	unsigned index; /* into policy->listeners */
 	bool paused;
+	bool keep_fd;   /* retired by a reload, but its socket lives on */
+	struct worker_retired *retired; /* set when retired by a reload */
+};
+
+/* A new generation and its listening sockets, handed over on reload. */
+struct worker_reload {
+	struct rt_gen *gen; /* a reference for the worker */
+	int *fds;           /* one per policy listener, in the new policy's order */
+	size_t nfds;
 };
 
 struct worker {
@@ -36,6 +45,7 @@ struct worker {
 	struct conn *conns;     /* all live connections */
 	unsigned nconns;
 	atomic_int command;     /* WORKER_CMD_* */
+	_Atomic(struct worker_reload *) reload; /* pending reload, taken by the worker */
 	void (*on_done)(struct worker *w); /* called on the worker thread as it exits */
 	bool stopping;
 	char scratch[WORKER_SCRATCH];
@@ -50,6 +60,9 @@ int worker_start(struct worker *w);
  * (WORKER_CMD_STOP) or to end them now (WORKER_CMD_ABORT). Thread-safe. */
 void worker_command(struct worker *w, int cmd);
 void worker_join(struct worker *w);
+/* Hands the worker a new generation and its sockets (both taken); it applies
+ * them on its own thread. Returns -1 while a previous reload is pending. */
+int worker_reload(struct worker *w, struct worker_reload *r);
 void worker_free(struct worker *w);
 /* Called by conn.c when a connection is freed. */
 void worker_conn_gone(struct worker *w);

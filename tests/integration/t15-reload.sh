@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# SIGHUP reload: the new policy is built completely before it takes over; new
+# connections get it (a rule now TLS 1.3 only refuses TLS 1.2 with 412, a new
+# port is served), a connection opened before the reload keeps the policy it was
+# mapped with (AT-TLS stale actions) and keeps flowing, a broken policy is
+# reported with file:line and leaves the running one in force, and a port whose
+# rule is gone is closed.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+need_tool openssl
+
+start_backend echo
+read -r p1 p2 <<<"$(free_ports 2)"
+policy=$T_TMP/reload.yaml
+write_version() { # VERSION: 1 = p1 TLS 1.2+1.3; 2 = p1 TLS 1.3 only, plus p2; 3 = broken; 4 = p1 only
+	{
+		cat <<EOF
+keyrings:
+  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
+groups:
+  grp-on: { enabled: On, trace: 10 }
+environments:
+  both: { handshake_role: Server, keyring: ring }
+  only13: { handshake_role: Server, keyring: ring, tls_v1_2: Off }
+rules:
+EOF
+		case $1 in
+		1 | 4) echo "  web: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p1, group: grp-on, environment: both, backend: \"127.0.0.1:$BACKEND_PORT\" }" ;;
+		2) echo "  web: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p1, group: grp-on, environment: only13, backend: \"127.0.0.1:$BACKEND_PORT\" }"
+		   echo "  new: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p2, group: grp-on, environment: both, backend: \"127.0.0.1:$BACKEND_PORT\" }" ;;
+		3) echo "  web: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p1, group: grp-nope, environment: both, backend: \"127.0.0.1:$BACKEND_PORT\" }" ;;
+		esac
+	} >"$policy"
+}
+hs() { # PORT VERSION-FLAG: "ok" if a TLS handshake and echo work
+	local out
+	out=$( (echo "hello-$1"; sleep 0.3) | timeout 10 openssl s_client -connect "127.0.0.1:$1" "$2" -quiet 2>/dev/null)
+	[[ $out == *"hello-$1"* ]] && echo ok || echo failed
+}
+reload() { # PATTERN: SIGHUP and wait for PATTERN in the log
+	log_mark
+	kill -HUP "$ATTLSD_PID"
+	wait_report "$ATTLSD_LOG" "$1" 10 >/dev/null || { tail -20 "$ATTLSD_LOG"; t_fail "after SIGHUP: no '$1'"; }
+	sleep 0.3 # the workers apply it on their own threads
+}
+
+write_version 1
+attlsd_start "$policy"
+assert_eq "v1: TLS 1.2 on p1" ok "$(hs "$p1" -tls1_2)"
+# A connection opened under v1 that lives across the reloads.
+tlsclient_bg "$T_TMP/long.out" --ca "$T_PKI/ca.crt" --servername localhost --tls 1.2 "127.0.0.1:$p1" \
+	send:1000 sleep:4 send:1000 shut recv
+long_pid=$BG_PID
+sleep 0.5
+
+write_version 2
+reload "policy reloaded from .* \\(generation 1\\): 2 rules, 2 listeners"
+assert_eq "v2: TLS 1.2 on p1 now refused" failed "$(hs "$p1" -tls1_2)"
+expect_rc 412 "$p1"
+assert_eq "v2: TLS 1.3 on p1" ok "$(hs "$p1" -tls1_3)"
+assert_eq "v2: the new port p2 is served" ok "$(hs "$p2" -tls1_2)"
+
+write_version 3
+reload "reload: .* has 1 error; the running policy stays in force"
+grep -q "reload.yaml:[0-9]*:[0-9]*: error: rule \"web\" refers to group \"grp-nope\"" "$ATTLSD_LOG" ||
+	t_fail "the broken policy's error was not logged with file:line:col"
+t_ok "a broken policy is reported with file:line:col and not applied"
+assert_eq "after the failed reload, v2 is still in force (TLS 1.2 refused)" failed "$(hs "$p1" -tls1_2)"
+assert_eq "after the failed reload, p2 still served" ok "$(hs "$p2" -tls1_3)"
+
+write_version 4
+reload "policy reloaded from .* \\(generation 2\\): 1 rules, 1 listeners"
+assert_eq "v4: TLS 1.2 on p1 again" ok "$(hs "$p1" -tls1_2)"
+port_refused 127.0.0.1 "$p2" || t_fail "p2 is still open after its rule was removed"
+t_ok "v4: p2 closed"
+
+wait_exit "$long_pid" 20
+out=$(cat "$T_TMP/long.out")
+# The echo backend returns what was sent: 2000 bytes each way, as TLS 1.2, which
+# v2 and v3 no longer allow for new connections.
+[[ $(kv "$T_TMP/long.out" received) == 2000 && $(kv "$T_TMP/long.out" version) == TLSv1.2 ]] ||
+	{ cat "$T_TMP/long.out"; t_fail "the connection opened before the reloads did not complete"; }
+t_ok "the connection opened under v1 kept flowing across three reloads"
+attlsd_stop
+t_done
