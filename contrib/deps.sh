@@ -3,7 +3,7 @@
 # Only what is missing is installed; safe to run again.
 set -eu
 pkgs="autoconf automake libtool pkg-config make gcc clang libssl-dev libuv1-dev
-libyaml-dev libpcap-dev libcmocka-dev openssl curl python3 procps iproute2 nftables valgrind
+libyaml-dev libpcap-dev libcmocka-dev openssl curl python3 procps iproute2 nftables valgrind faketime
 tzdata"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs stunnel4 haproxy hitch"
 missing=""
