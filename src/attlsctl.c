@@ -26,6 +26,8 @@ attlsctl_usage(FILE *out)
 	fprintf(out,
 		"Usage: attlsctl import pagent [OPTIONS] FILE...\n"
 		"       attlsctl filter export --nft POLICY\n"
+		"       attlsctl policy show [-s SOCKET]       (the running daemon's policy)\n"
+		"       attlsctl connections [-s SOCKET]       (its live connections)\n"
 		"       attlsctl triage --pcap FILE --policy POLICY\n"
 		"       attlsctl explain -f POLICY --src ADDR[:PORT] --dst ADDR:PORT\n"
 		"                        [--at 'YYYY-MM-DD HH:MM[:SS][ UTC]'] [--outbound]\n"
@@ -223,6 +225,10 @@ main(int argc, char **argv)
 		return ctl_policy_explain(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "intercept") == 0)
 		return ctl_intercept(argc - 1, argv + 1);
+	if (argc >= 3 && strcmp(argv[1], "policy") == 0 && strcmp(argv[2], "show") == 0)
+		return ctl_query_show(argc - 2, argv + 2, "POLICY\n");
+	if (argc >= 2 && strcmp(argv[1], "connections") == 0)
+		return ctl_query_show(argc - 1, argv + 1, "CONNS\n");
 	if (argc >= 2 && strcmp(argv[1], "query") == 0)
 		return ctl_query(argc - 1, argv + 1);
 	if (argc < 3 || strcmp(argv[1], "import") != 0 || strcmp(argv[2], "pagent") != 0) {

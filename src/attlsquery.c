@@ -18,7 +18,7 @@
 #include "attls/attlsquery.h"
 
 #define ATTLSQUERY_TIMEOUT_MS 5000
-#define ATTLSQUERY_MAX (64 * 1024)
+#define ATTLSQUERY_MAX (16 * 1024 * 1024) /* a policy dump of 10,000 rules fits */
 
 static int
 attlsquery_format(const struct sockaddr *sa, char *buf, size_t len)
@@ -98,6 +98,19 @@ attlsquery_exchange(int fd, const char *req, char **out)
 	buf[len] = '\0';
 	*out = buf;
 	return 0;
+}
+
+int
+attls_control_request(const char *socket_path, const char *request, char **out)
+{
+	int fd, r;
+
+	*out = NULL;
+	if ((fd = attlsquery_connect(socket_path ? socket_path : ATTLS_QUERY_DEFAULT_SOCKET)) < 0)
+		return fd;
+	r = attlsquery_exchange(fd, request, out);
+	close(fd);
+	return r;
 }
 
 static int

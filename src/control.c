@@ -272,6 +272,64 @@ control_find(const struct control_key *k)
 	return NULL;
 }
 
+/* The running generation's policy (main thread only: set at start and reload,
+ * read here on the same loop). */
+static const struct policy *control_policy;
+
+void
+control_set_policy(const struct policy *p)
+{
+	control_policy = p;
+}
+
+/* POLICY: the effective policy, as attlsd -T prints it (pasearch -t). */
+static char *
+control_policy_show(void)
+{
+	char *buf = NULL, *out;
+	size_t len = 0;
+	FILE *m;
+
+	if (!control_policy || !(m = open_memstream(&buf, &len)))
+		return strdup("ERR EAGAIN no policy\n");
+	policy_dump(control_policy, m);
+	fclose(m);
+	if (asprintf(&out, "OK\n%s.\n", buf ? buf : "") < 0)
+		out = NULL;
+	free(buf);
+	return out;
+}
+
+/* CONNS: one line per live connection that reached its backend, like netstat
+ * TTLS: the 4-tuple as the backend sees it, rule, status, protocol, cipher. */
+static char *
+control_conns(void)
+{
+	char *buf = NULL, l[64], r[64];
+	size_t len = 0, i;
+	struct query_entry *e;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	fprintf(m, "OK\n%-8s %-24s %-47s %-47s %s %s %-8s %-5s %s\n", "CONNID", "RULE", "LOCAL",
+		"REMOTE", "POL", "CONN", "PROTO", "CIPH", "USERID");
+	pthread_mutex_lock(&control_lock);
+	for (i = 0; i < CONTROL_BUCKETS; i++)
+		for (e = control_buckets[i]; e; e = e->next) {
+			policy_addr_format(e->key.laddr, l, sizeof(l));
+			policy_addr_format(e->key.raddr, r, sizeof(r));
+			fprintf(m, "%08X %-24s %s..%-*u %s..%-*u %3d %4d 0x%04X   %-5s %s\n", e->connid,
+				e->rule, l, (int)(45 - strlen(l)), e->key.lport, r,
+				(int)(45 - strlen(r)), e->key.rport, e->policy_status, e->conn_status,
+				e->protocol, e->cipher, e->userid[0] ? e->userid : "-");
+		}
+	pthread_mutex_unlock(&control_lock);
+	fprintf(m, ".\n");
+	fclose(m);
+	return buf;
+}
+
 /* The answer, built under the lock into one malloc'd string. */
 static char *
 control_answer(const char *line)
@@ -285,6 +343,10 @@ control_answer(const char *line)
 
 	memset(&k, 0, sizeof(k));
 	flag[0] = '\0';
+	if (strcmp(line, "POLICY") == 0)
+		return control_policy_show();
+	if (strcmp(line, "CONNS") == 0)
+		return control_conns();
 	n = sscanf(line, "%15s %79s %79s %15s", cmd, l, r, flag);
 	if (n < 3 || strcmp(cmd, "QUERY") != 0 || (n == 4 && strcasecmp(flag, "CERT") != 0))
 		return strdup("ERR EINVAL usage: QUERY LOCAL-ADDR:PORT REMOTE-ADDR:PORT [CERT]\n");

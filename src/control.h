@@ -16,6 +16,8 @@ struct conn;
 void control_start(uv_loop_t *loop, const struct policy *p);
 /* Closes the socket (removes its path). */
 void control_stop(void);
+/* The policy "POLICY" requests print (call again after each reload). */
+void control_set_policy(const struct policy *p);
 /* Worker threads: records or refreshes 'c' under the 4-tuple its plaintext
  * application sees (the backend, or for Client role and outbound rules the
  * local client). No-op while no control socket is served. */

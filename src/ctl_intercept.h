@@ -8,5 +8,7 @@
 int ctl_intercept(int argc, char **argv);
 /* attlsctl query ... (argv[0] is "query"). */
 int ctl_query(int argc, char **argv);
+/* attlsctl policy show / connections: REQ is "POLICY\n" or "CONNS\n". */
+int ctl_query_show(int argc, char **argv, const char *req);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attls/attlsquery.h"
@@ -28,6 +29,51 @@ ctl_query_print(const struct attls_query *q)
 	printf("connid=%08X\n", q->connid);
 	if (q->peer_cert_pem)
 		fputs(q->peer_cert_pem, stdout);
+}
+
+/* POLICY / CONNS: prints the body of the daemon's answer. */
+static int
+ctl_query_request(const char *sock, const char *req)
+{
+	char *ans = NULL, *body, *end;
+	int r = attls_control_request(sock, req, &ans);
+
+	if (r != 0) {
+		fprintf(stderr, "attlsctl: control socket %s: %s\n",
+			sock ? sock : ATTLS_QUERY_DEFAULT_SOCKET, strerror(-r));
+		return 1;
+	}
+	if (strncmp(ans, "OK\n", 3) != 0) {
+		fprintf(stderr, "attlsctl: %s", ans);
+		free(ans);
+		return 1;
+	}
+	body = ans + 3;
+	if ((end = strstr(body, "\n.\n")) != NULL)
+		end[1] = '\0';
+	else if (strncmp(body, ".\n", 2) == 0)
+		body[0] = '\0';
+	fputs(body, stdout);
+	free(ans);
+	return 0;
+}
+
+/* attlsctl policy show [-s SOCKET] / attlsctl connections [-s SOCKET] */
+int
+ctl_query_show(int argc, char **argv, const char *req)
+{
+	const char *sock = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) && i + 1 < argc)
+			sock = argv[++i];
+		else {
+			fprintf(stderr, "usage: attlsctl policy show|connections [-s SOCKET]\n");
+			return 1;
+		}
+	}
+	return ctl_query_request(sock, req);
 }
 
 int

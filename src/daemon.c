@@ -322,6 +322,7 @@ reload(struct daemon *d)
 	rt_gen_unref(d->gen);
 	d->gen = g;
 	g = NULL;
+	control_set_policy(d->gen->policy);
 	d->generation++;
 	log_notice("policy reloaded from %s (generation %u): %zu rules, %zu listeners; live "
 		   "connections keep the policy they were mapped with",
@@ -479,6 +480,7 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 		goto out;
 	}
 	control_start(d.loop, p);
+	control_set_policy(d.gen->policy);
 	log_notice("EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR %s (%u workers, %zu rules, %zu "
 		   "listeners)",
 		   p->settings.jobname, d.nworkers, p->nrules, p->nlisteners);

@@ -75,6 +75,10 @@ int attls_query_str(const char *socket_path, const char *local, const char *remo
 		    struct attls_query *out);
 /* Frees what a query allocated (the certificate); 'q' itself is the caller's. */
 void attls_query_free(struct attls_query *q);
+/* Sends one request line ("POLICY\n", "CONNS\n") to attlsd's control socket
+ * (NULL: the default) and returns the whole answer in *out (malloc'ed), which
+ * starts "OK" or "ERR" and ends with a "." line. Returns 0 or -errno. */
+int attls_control_request(const char *socket_path, const char *request, char **out);
 /* Names of the numbers ("Enabled", "Secure", "ServerWithClientAuth Required"...). */
 const char *attls_query_policy_name(int policy_status);
 const char *attls_query_conn_name(int conn_status);

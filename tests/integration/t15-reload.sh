@@ -16,6 +16,7 @@ policy=$T_TMP/reload.yaml
 write_version() { # VERSION: 1 = p1 TLS 1.2+1.3; 2 = p1 TLS 1.3 only, plus p2; 3 = broken; 4 = p1 only
 	{
 		cat <<EOF
+settings: { control_socket: "$T_TMP/ctl.sock" }
 keyrings:
   ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
 groups:
@@ -45,21 +46,28 @@ reload() { # PATTERN: SIGHUP and wait for PATTERN in the log
 	sleep 0.3 # the workers apply it on their own threads
 }
 
+real_attlsd=$ATTLSD
 write_version 1
 attlsd_start "$policy"
 assert_eq "v1: TLS 1.2 on p1" ok "$(hs "$p1" -tls1_2)"
 # A connection opened under v1 that lives across the reloads.
 tlsclient_bg "$T_TMP/long.out" --ca "$T_PKI/ca.crt" --servername localhost --tls 1.2 "127.0.0.1:$p1" \
-	send:1000 sleep:4 send:1000 shut recv
+	send:1000 sleep:8 send:1000 shut recv
 long_pid=$BG_PID
 sleep 0.5
 
 write_version 2
 reload "policy reloaded from .* \\(generation 1\\): 2 rules, 2 listeners"
+ATTLSCTL=${ATTLSCTL:-$(dirname "$real_attlsd")/attlsctl}
+conns=$("$ATTLSCTL" connections -s "$T_TMP/ctl.sock")
+assert_match "attlsctl connections lists the live v1 connection" "^[0-9A-F]{8} web .* 0x0303 " "$conns"
 assert_eq "v2: TLS 1.2 on p1 now refused" failed "$(hs "$p1" -tls1_2)"
 expect_rc 412 "$p1"
 assert_eq "v2: TLS 1.3 on p1" ok "$(hs "$p1" -tls1_3)"
 assert_eq "v2: the new port p2 is served" ok "$(hs "$p2" -tls1_2)"
+show=$("$ATTLSCTL" policy show -s "$T_TMP/ctl.sock")
+assert_match "attlsctl policy show prints the reloaded policy" "rule: new" "$show"
+assert_match "with the new environment of web" "environment: +only13" "$show"
 
 write_version 3
 reload "reload: .* has 1 error; the running policy stays in force"
