@@ -20,9 +20,18 @@
 #   revoked-client.crt / .key            CN=attls-revoked-client, signed by ca, revoked
 #   ca.crl                               PEM CRL of ca listing revoked-client
 #   server-ocsp.der                      DER OCSP response of ca: server.crt is good
+#   soon-server.crt / .key               like server-ecdsa (O=attls Soon), valid for 5 days
+#                                        from the run (keyring lint: expiring)
+#   weak-server.crt / .key               like server.crt (O=attls Weak) with RSA-1024
+#   noserverauth-server.crt / .key       like server-ecdsa (O=attls NoServerAuth) but
+#                                        extendedKeyUsage clientAuth only
+#   twin-ca-a.crt / twin-ca-b.crt        two root CAs both named "attls Twin CA", with
+#   twin-cas.pem                         different keys, and both in one bundle
+#                                        (keyring lint: z/OSMF-style same-named CAs)
 #
-# Idempotent: does nothing when DIR/.done-v2 exists (v2: the certificates from
-# server-ecdsa on; a PKI from an older mkpki.sh is written anew). Concurrent runs on the same DIR
+# Idempotent: does nothing when DIR/.done-v3 exists (v2: the certificates from
+# server-ecdsa on; v3: those from soon-server on; a PKI from an older mkpki.sh is
+# written anew). Concurrent runs on the same DIR
 # are serialised with flock(1) when available. Prints one line on success.
 set -eu
 
@@ -41,13 +50,13 @@ command -v openssl >/dev/null 2>&1 || die "openssl not found in PATH"
 
 mkdir -p "$dir" || die "cannot create $dir"
 dir=$(cd "$dir" && pwd) || die "cannot enter $dir"
-[ -f "$dir/.done-v2" ] && exit 0
+[ -f "$dir/.done-v3" ] && exit 0
 
 # Serialise concurrent callers (parallel test runs share one cache dir).
 if command -v flock >/dev/null 2>&1; then
 	exec 9>"$dir/.lock" || die "cannot open $dir/.lock"
 	flock 9 || die "cannot lock $dir/.lock"
-	[ -f "$dir/.done-v2" ] && exit 0
+	[ -f "$dir/.done-v3" ] && exit 0
 fi
 
 work=$(mktemp -d "$dir/.work.XXXXXX") || die "mktemp failed"
@@ -83,6 +92,14 @@ authorityKeyIdentifier = keyid, issuer
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+
+[noserverauth_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid, issuer
 
@@ -220,6 +237,22 @@ ossl ocsp -issuer ca.crt -cert server.crt -no_nonce -reqout ocsp-req.der
 ossl ocsp -index crl-db/index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt -reqin ocsp-req.der \
 	-respout server-ocsp.der -ndays 3650
 
+# Keyring lint material, signed by ca: lintleaf NAME ORG DAYS EXT_SECTION
+lintleaf() {
+	ossl req -new -key "$1.key" -out "$1.csr" -subj "/O=$2/CN=localhost" -config ext.cnf
+	ossl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
+		-out "$1.crt" -days "$3" -sha256 -extfile ext.cnf -extensions "$4"
+}
+eckey soon-server.key
+lintleaf soon-server "attls Soon" 5 server_ext
+ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out weak-server.key
+lintleaf weak-server "attls Weak" 3650 server_ext
+eckey noserverauth-server.key
+lintleaf noserverauth-server "attls NoServerAuth" 3650 noserverauth_ext
+selfca twin-ca-a "attls Twin CA"
+selfca twin-ca-b "attls Twin CA"
+cat twin-ca-a.crt twin-ca-b.crt >twin-cas.pem
+
 # Sanity: what should verify does, what should not does not.
 ossl verify -CAfile ca.crt -purpose sslserver server.crt
 ossl verify -CAfile ca.crt -purpose sslclient client.crt
@@ -236,12 +269,13 @@ if openssl verify -crl_check -CAfile ca.crt -CRLfile ca.crl revoked-client.crt >
 	die "revoked-client.crt is not revoked by ca.crl"
 fi
 
-chmod 644 ./*.crt server-chain.pem ca.crl server-ocsp.der
+chmod 644 ./*.crt server-chain.pem twin-cas.pem ca.crl server-ocsp.der
 chmod 600 ./*.key
 for f in ca untrusted-ca server client untrusted-client selfsigned-client \
-	expired-client expired-server server-ecdsa rsa-ca sha1-client revoked-client; do
+	expired-client expired-server server-ecdsa rsa-ca sha1-client revoked-client \
+	soon-server weak-server noserverauth-server twin-ca-a twin-ca-b; do
 	mv -f "$f.crt" "$f.key" "$dir/"
 done
-mv -f server-chain.pem ca.crl server-ocsp.der "$dir/"
-touch "$dir/.done" "$dir/.done-v2"
+mv -f server-chain.pem twin-cas.pem ca.crl server-ocsp.der "$dir/"
+touch "$dir/.done" "$dir/.done-v2" "$dir/.done-v3"
 echo "$prog: test PKI written to $dir"

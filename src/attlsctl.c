@@ -14,6 +14,7 @@
 #include "attls/err.h"
 #include "attls/pagent.h"
 #include "ctl_intercept.h"
+#include "ctl_keyring.h"
 #include "ctl_policy.h"
 #include "ctl_triage.h"
 #include "policy/ytree.h"
@@ -33,6 +34,7 @@ attlsctl_usage(FILE *out)
 		"                        [--at 'YYYY-MM-DD HH:MM[:SS][ UTC]'] [--outbound]\n"
 		"                        [--cert CLIENT.pem]\n"
 		"       attlsctl intercept plan|up|down POLICY\n"
+		"       attlsctl keyring check POLICY [--days N]\n"
 		"       attlsctl query [-s SOCKET] [--cert] LOCAL-ADDR:PORT REMOTE-ADDR:PORT\n\n"
 		"import pagent: writes the attls YAML policy equivalent to z/OS Policy Agent\n"
 		"TTLS files.\n"
@@ -40,6 +42,10 @@ attlsctl_usage(FILE *out)
 		"explain: which IP filter and which TTLS rule a connection would meet, and why.\n"
 		"intercept: prints, applies or removes the nftables rules (own table) and policy\n"
 		"routing that divert what the policy's intercept rules name to attlsd.\n"
+		"keyring check: certificates expiring within N days (default 30), keys that do\n"
+		"not match, incomplete chains, missing SANs, key usage, key types no allowed\n"
+		"cipher or signature pair can use, weak RSA keys, same-named CAs; exit 0 clean,\n"
+		"1 findings, 2 cannot load.\n"
 		"query: asks attlsd about a connection as the local application sees it\n"
 		"(its own address, then its peer's): policy and connection status, protocol,\n"
 		"cipher, user ID, and with --cert the peer certificate.\n\n"
@@ -225,6 +231,8 @@ main(int argc, char **argv)
 		return ctl_policy_explain(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "intercept") == 0)
 		return ctl_intercept(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "keyring") == 0)
+		return ctl_keyring(argc - 1, argv + 1);
 	if (argc >= 3 && strcmp(argv[1], "policy") == 0 && strcmp(argv[2], "show") == 0)
 		return ctl_query_show(argc - 2, argv + 2, "POLICY\n");
 	if (argc >= 2 && strcmp(argv[1], "connections") == 0)

@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "control.h"
 #include "ezd.h"
+#include "owner.h"
 #include "worker.h"
 
 static const char *const end_names[] = {
@@ -441,6 +442,14 @@ map_connection(struct conn *c)
 	rt_conn_attrs(&c->local, &c->remote, &a);
 	if (c->outbound)
 		a.direction = POLICY_DIR_OUTBOUND;
+	/* Jobname/Userid: the owner of the local client's socket, looked up only
+	 * when a rule asks (it reads /proc). */
+	if (c->outbound && c->gen->policy->uses_owner &&
+	    owner_lookup(&c->local, &c->remote, c->owner_user, sizeof(c->owner_user),
+			 c->owner_job, sizeof(c->owner_job)) == 0) {
+		a.userid = c->owner_user;
+		a.jobname = c->owner_job[0] ? c->owner_job : NULL;
+	}
 	return policy_match(c->gen->policy, &a);
 }
 

@@ -85,6 +85,8 @@ struct conn {
 
 	uint64_t start_ms, hs_ms, last_ms;
 	union rt_sockaddr local, remote;
+	char owner_job[17];  /* outbound: the local client's process name, "" unknown */
+	char owner_user[33]; /* and its user */
 	char userid[33]; /* SAFCheck: the client certificate's user ID ("" none) */
 
 	/* Diagnostics (chello.c, capture.c): the peer's hello and the handshake

@@ -26,6 +26,20 @@
 
 #define NA "**N/A**"
 
+/* JOBNAME and USERID: the owning application's when attlsd knows it (an
+ * intercepted outbound client), else attlsd's own. */
+static const char *
+ezd_job(const struct conn *c)
+{
+	return c->owner_job[0] ? c->owner_job : c->gen->policy->settings.jobname;
+}
+
+static const char *
+ezd_user(const struct conn *c)
+{
+	return c->owner_user[0] ? c->owner_user : c->gen->userid;
+}
+
 static unsigned
 conn_trace(const struct conn *c)
 {
@@ -197,7 +211,7 @@ ezd_event_error(const struct conn *c, int rc, const char *event, const char *cau
 	e.cause = cause;
 	e.fix = ri ? ri->fix : NULL;
 	e.jobname = c->gen->policy->settings.jobname;
-	e.userid = c->gen->userid;
+	e.userid = ezd_user(c);
 	e.local = local;
 	e.remote = remote;
 	e.connid = c->id;
@@ -212,7 +226,7 @@ void
 ezd_error(const struct conn *c, int rc, const char *event, const char *cause)
 {
 	const char *rule = c->rule ? c->rule->name : NA;
-	const char *job = c->gen->policy->settings.jobname;
+	const char *job = ezd_job(c);
 	const struct rc_info *ri = rc_lookup(rc);
 	char local[80], remote[80];
 	unsigned trace = conn_trace(c), grp, env;
@@ -227,12 +241,12 @@ ezd_error(const struct conn *c, int rc, const char *event, const char *cause)
 		log_msg(LOG_ERR,
 			"EZD1287I TTLS Error RC: %4d %s\n   LOCAL: %s\n   REMOTE: %s\n"
 			"   JOBNAME: %s RULE: %s\n   USERID: %s GRPID: %08X ENVID: %08X CONNID: %08X",
-			rc, event, local, remote, job, rule, c->gen->userid, grp, env, c->id);
+			rc, event, local, remote, job, rule, ezd_user(c), grp, env, c->id);
 	if (trace & 2)
 		log_msg(LOG_ERR,
 			"EZD1286I TTLS Error GRPID: %08X ENVID: %08X CONNID: %08X LOCAL: %s "
 			"REMOTE: %s JOBNAME: %s USERID: %s RULE: %s RC: %4d %s",
-			grp, env, c->id, local, remote, job, c->gen->userid, rule, rc, event);
+			grp, env, c->id, local, remote, job, ezd_user(c), rule, rc, event);
 	log_msg(LOG_ERR, "ATL1288I TTLS Cause CONNID: %08X RC: %4d %s. Cause: %s. Fix: %s", c->id,
 		rc, ri ? ri->meaning : "unknown return code", cause ? cause : "-",
 		ri ? ri->fix : "-");
@@ -250,8 +264,8 @@ ezd_map(const struct conn *c)
 	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
 	log_msg(LOG_INFO,
 		"EZD1281I TTLS Map   CONNID: %08X LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s "
-		"TYPE: InBound STATUS: %s RULE: %s ACTIONS: %s %s %s",
-		c->id, local, remote, c->gen->policy->settings.jobname, c->gen->userid,
+		"TYPE: %s STATUS: %s RULE: %s ACTIONS: %s %s %s",
+		c->id, local, remote, ezd_job(c), ezd_user(c), c->outbound ? "OutBound" : "InBound",
 		!r ? "No Policy" : r->eff.enabled ? "Enabled" : "Not Enabled", r ? r->name : NA,
 		r && r->group ? r->group->name : NA, r && r->env ? r->env->name : NA,
 		r && r->conn ? r->conn->name : NA);

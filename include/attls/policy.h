@@ -261,6 +261,8 @@ struct policy_rule {
 	struct policy_conn_action *conn;    /* optional */
 	struct policy_endpoint backend;     /* where plaintext goes */
 	struct policy_endpoint listen;      /* explicit listen address; else derived */
+	char *jobname;                      /* Jobname: process name, trailing '*' */
+	char *userid;                       /* Userid: user name, trailing '*' */
 	int proxy_protocol;                 /* 0 off, 2: PROXY v2 header to the backend */
 	bool proxy_client_cert;             /* add the client's DER certificate to it */
 	int intercept;                      /* enum policy_intercept */
@@ -363,6 +365,7 @@ struct policy {
 	struct policy_filter *filters; /* in file order; none: filtering is off */
 	size_t nfilters;
 	struct policy_filter_view *fview; /* filters compiled for the matcher (filter.c) */
+	bool uses_owner; /* some rule names a Jobname or Userid */
 	struct policy_rule *rules; /* sorted: priority desc, name asc */
 	size_t nrules;
 	struct policy_listener *listeners;
@@ -378,6 +381,7 @@ struct policy_conn_attrs {
 	uint16_t local_port, remote_port;
 	int direction;
 	time_t now; /* for time conditions; 0: ignore them */
+	const char *jobname, *userid; /* the local process's, when known; NULL: unknown */
 };
 
 /* Loads, validates and resolves the policy in 'path'. On success *out owns the new

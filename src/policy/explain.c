@@ -58,6 +58,9 @@ rule_miss(const struct policy_rule *r, const struct policy_conn_attrs *a, char *
 		return "the local address is not in its local_addr";
 	if (!policy_addrs_contain(&r->remote_addr, a->remote_addr))
 		return "the remote address is not in its remote_addr";
+	if (r->jobname || r->userid)
+		return "it names a jobname or userid, which only a live intercepted outbound "
+		       "connection reveals";
 	return window_miss(r->time_cond, a->now, buf, len);
 }
 

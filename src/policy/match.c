@@ -2,12 +2,27 @@
 /* policy_match(): connection attributes -> first matching rule. Pure, no I/O. */
 #include "config.h"
 
+#include <string.h>
+
 #include "attls/policy.h"
 
 static bool
 ports_contain(const struct policy_ports *pp, uint16_t port)
 {
 	return port >= pp->lo && port <= pp->hi;
+}
+
+/* Jobname/Userid patterns: exact, or a prefix with a trailing '*' (AT-TLS). */
+static bool
+name_matches(const char *pattern, const char *name)
+{
+	size_t n = strlen(pattern);
+
+	if (!name)
+		return false; /* unknown owner: a rule that asks cannot match */
+	if (n && pattern[n - 1] == '*')
+		return strncmp(pattern, name, n - 1) == 0;
+	return strcmp(pattern, name) == 0;
 }
 
 bool
@@ -20,6 +35,9 @@ policy_rule_matches(const struct policy_rule *r, const struct policy_conn_attrs 
 		return false;
 	if (!policy_addrs_contain(&r->local_addr, a->local_addr) ||
 	    !policy_addrs_contain(&r->remote_addr, a->remote_addr))
+		return false;
+	if ((r->jobname && !name_matches(r->jobname, a->jobname)) ||
+	    (r->userid && !name_matches(r->userid, a->userid)))
 		return false;
 	/* A rule outside its time window matches no new connection. */
 	return !r->time_cond || !a->now || timecond_active(&r->time_cond->tc, a->now);

@@ -347,6 +347,7 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 {
 	char owner[64];
 	const uint64_t cond_bits = (1ull << 2) | (1ull << 3) | (1ull << 4) | (1ull << 5);
+	const bool has_owner = r->jobname || r->userid;
 
 	snprintf(owner, sizeof(owner), "rule \"%s\"", r->name);
 	if (r->group_name) {
@@ -373,9 +374,15 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	}
 	if (r->broken)
 		return;
-	if (!(r->set & cond_bits))
+	if (has_owner)
+		p->uses_owner = true;
+	if (has_owner && (r->direction & POLICY_DIR_INBOUND))
+		diag_warning(dl, r->pos, "%s: jobname and userid are known only for intercepted "
+					 "outbound connections; for inbound ones this rule never matches",
+			     owner);
+	if (!(r->set & cond_bits) && !has_owner)
 		diag_error(dl, r->pos, "%s has no condition: give at least one of local_addr, "
-				       "local_port, remote_addr, remote_port",
+				       "local_port, remote_addr, remote_port, jobname, userid",
 			   owner);
 	if (r->group && r->group->enabled && !r->env_name)
 		diag_error(dl, r->pos, "%s maps to group \"%s\", which has TLS enabled, but names "

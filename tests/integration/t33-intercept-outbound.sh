@@ -20,10 +20,13 @@ keyrings:
   trust: { trusted_ca: "$T_PKI/ca.crt" }
 groups:
   on: { enabled: On, trace: 14 }
+  off: { enabled: Off, trace: 14 }
 environments:
   out: { handshake_role: Client, keyring: trust, host_reference_id_dns: localhost }
 rules:
   to-server: { priority: 10, direction: Outbound, remote_addr: $NS_SADDR, remote_port: 8443, intercept: redirect, listen: "0.0.0.0:15004", group: on, environment: out }
+  by-curl: { priority: 30, direction: Outbound, jobname: "curl*", remote_port: 8443, intercept: redirect, listen: "0.0.0.0:15004", group: off }
+  by-python: { priority: 20, direction: Outbound, jobname: "python3*", userid: root, remote_port: 8443, intercept: redirect, listen: "0.0.0.0:15004", group: on, environment: out }
 EOF
 )
 plan=$("$ATTLSCTL" intercept plan "$policy") || t_fail "intercept plan failed"
@@ -42,9 +45,14 @@ ip netns exec "$NS_C" "$ATTLSCTL" intercept up "$policy" || t_fail "intercept up
 out=$(ns_client "$NS_SADDR:8443")
 assert_match "plaintext client reaches the TLS server through attlsd" "^peer=$NS_CADDR got=hello" "$out"
 expect_no_error
-grep -qE "ATL1289I .*RULE: to-server .*PROTO: TLSv1\.[23]" "$ATTLSD_LOG" ||
-	{ cat "$ATTLSD_LOG"; t_fail "no TLS close line for rule to-server"; }
-t_ok "attlsd originated TLS for rule to-server"
+grep -qE "ATL1289I .*RULE: by-python .*PROTO: TLSv1\.[23]" "$ATTLSD_LOG" ||
+	{ cat "$ATTLSD_LOG"; t_fail "no TLS close line for rule by-python"; }
+t_ok "attlsd originated TLS for the plaintext client"
+# Jobname/Userid: the client is python3 run by root; the higher-priority curl
+# rule does not match it, the python3 rule does.
+grep -qE "EZD1281I .*JOBNAME: python3 USERID: root .*RULE: by-python " "$ATTLSD_LOG" ||
+	{ grep EZD1281I "$ATTLSD_LOG"; t_fail "the connection did not map to by-python with the client's JOBNAME and USERID"; }
+t_ok "Jobname/Userid: mapped to by-python, JOBNAME python3 USERID root"
 
 ip netns exec "$NS_C" "$ATTLSCTL" intercept down "$policy" || t_fail "intercept down failed"
 ip netns exec "$NS_C" nft list tables | grep -q attls_intercept && t_fail "table left after down"

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Keyring lint: offline checks of the certificates, keys and CA bundles a policy's
+ * keyrings name, against the rules that use them. Each finding is one line
+ * naming the keyring, the return code a handshake would meet, the evidence and
+ * the fix. Used by `attlsctl keyring check` and, as warnings, by attlsd at
+ * start-up and with -t. */
+#ifndef ATTLS_KEYRING_LINT_H
+#define ATTLS_KEYRING_LINT_H
+
+#include <time.h>
+
+#include "attls/policy.h"
+
+#define KEYRING_LINT_DAYS 30 /* default warning horizon before notAfter */
+
+struct keyring_lint_opts {
+	unsigned days; /* report certificates that expire within this many days */
+	time_t now;    /* 0: the current time */
+};
+
+/* Receives one finding, without a newline. */
+typedef void (*keyring_lint_cb)(const char *line, void *arg);
+
+/* Checks every keyring of 'p' and calls 'cb' once per finding (identical
+ * findings from several rules are reported once). Returns the number of
+ * findings, or ATTLS_EIO when a file could not be read or parsed (that too is
+ * reported through 'cb'), or ATTLS_ENOMEM. */
+int keyring_lint(const struct policy *p, const struct keyring_lint_opts *o, keyring_lint_cb cb,
+                 void *arg);
+
+#endif
