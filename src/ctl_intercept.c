@@ -19,6 +19,7 @@
 #include "attls/diag.h"
 #include "attls/policy.h"
 #include "ctl_intercept.h"
+#include "ctl_policy.h"
 
 #define CTL_INTERCEPT_TABLE "attls_intercept"
 
@@ -365,21 +366,6 @@ ctl_intercept_down(const struct policy *p)
 	return code;
 }
 
-static struct policy *
-ctl_intercept_load(const char *path)
-{
-	struct diag_list dl;
-	struct policy *p = NULL;
-
-	diag_list_init(&dl);
-	if (policy_load(path, &p, &dl) != 0) {
-		diag_print(&dl, stderr);
-		fprintf(stderr, "attlsctl: %s: policy not loaded\n", path);
-	}
-	diag_list_cleanup(&dl);
-	return p;
-}
-
 int
 ctl_intercept(int argc, char **argv)
 {
@@ -391,7 +377,7 @@ ctl_intercept(int argc, char **argv)
 		fprintf(stderr, "usage: attlsctl intercept plan|up|down POLICY\n");
 		return 1;
 	}
-	if (!(p = ctl_intercept_load(argv[2])))
+	if (!(p = ctl_policy_load(argv[2])))
 		return 1;
 	if (!ctl_intercept_any(p, POLICY_INTERCEPT_REDIRECT, false, false) &&
 	    !ctl_intercept_any(p, POLICY_INTERCEPT_REDIRECT, true, false) &&

@@ -20,8 +20,8 @@
 #include "attls/tls.h"
 #include "ctl_policy.h"
 
-static struct policy *
-load(const char *path)
+struct policy *
+ctl_policy_load(const char *path)
 {
 	struct diag_list dl;
 	struct policy *p = NULL;
@@ -45,7 +45,7 @@ ctl_policy_filter_export(int argc, char **argv)
 		fprintf(stderr, "usage: attlsctl filter export --nft POLICY\n");
 		return 1;
 	}
-	if (!(p = load(argv[2])))
+	if (!(p = ctl_policy_load(argv[2])))
 		return 1;
 	if (!p->nfilters)
 		fprintf(stderr, "attlsctl: warning: %s has no filters; the ruleset denies every new "
@@ -292,7 +292,7 @@ ctl_policy_explain(int argc, char **argv)
 		a.local_port = 49152;
 	if (!out && !a.remote_port)
 		a.remote_port = 49152;
-	if (!(p = load(path)))
+	if (!(p = ctl_policy_load(path)))
 		return 1;
 	policy_explain(p, &a, stdout);
 	if (cert && (!p->nfilters || (policy_filter_match(p, &a) &&

@@ -349,48 +349,30 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 		return ATTLS_ETLS;
 	}
 	/* One groups list in OpenSSL: TLS 1.3 key shares first, then TLS 1.2 curves. */
-	if (r->eff.role == POLICY_ROLE_CLIENT) {
-		struct policy_codes both = { NULL, 0 };
-		uint16_t v[64];
-		size_t i, j;
-		const struct policy_codes *src[2] = { &sg->client_key_shares, &sg->client_ecurves };
+	bool client = r->eff.role == POLICY_ROLE_CLIENT;
+	const struct policy_codes *src[2] = {
+		client ? &sg->client_key_shares : &sg->server_key_shares,
+		client ? &sg->client_ecurves : &sg->server_kex_ecurves,
+	};
+	struct policy_codes both = { NULL, 0 };
+	uint16_t v[64];
+	size_t i, j;
 
-		both.v = v;
-		for (i = 0; i < 2; i++)
-			for (j = 0; j < src[i]->n && both.n < 64; j++) {
-				size_t m;
-				for (m = 0; m < both.n && v[m] != src[i]->v[j]; m++)
-					;
-				if (m == both.n)
-					v[both.n++] = src[i]->v[j];
-			}
-		if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
-			       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
-			*rc = 402;
-			last_ssl_error(err, errlen, "client key-exchange groups");
-			return ATTLS_ETLS;
+	both.v = v;
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < src[i]->n && both.n < 64; j++) {
+			size_t m;
+			for (m = 0; m < both.n && v[m] != src[i]->v[j]; m++)
+				;
+			if (m == both.n)
+				v[both.n++] = src[i]->v[j];
 		}
-	} else {
-		struct policy_codes both = { NULL, 0 };
-		uint16_t v[64];
-		size_t i, j;
-		const struct policy_codes *src[2] = { &sg->server_key_shares, &sg->server_kex_ecurves };
-
-		both.v = v;
-		for (i = 0; i < 2; i++)
-			for (j = 0; j < src[i]->n && both.n < 64; j++) {
-				size_t m;
-				for (m = 0; m < both.n && v[m] != src[i]->v[j]; m++)
-					;
-				if (m == both.n)
-					v[both.n++] = src[i]->v[j];
-			}
-		if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
-			       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
-			*rc = 402;
-			last_ssl_error(err, errlen, "server key-exchange groups");
-			return ATTLS_ETLS;
-		}
+	if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
+		       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
+		*rc = 402;
+		last_ssl_error(err, errlen, client ? "client key-exchange groups"
+		                                   : "server key-exchange groups");
+		return ATTLS_ETLS;
 	}
 	return 0;
 }
