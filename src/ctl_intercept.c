@@ -25,56 +25,6 @@
 
 extern char **environ;
 
-static const uint8_t ctl_v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-static bool
-ctl_intercept_is_v4(const uint8_t a[16])
-{
-	return memcmp(a, ctl_v4_prefix, 12) == 0;
-}
-
-/* " ip daddr { a, b-c }" for the ranges of one family; false when the rule
- * names addresses but none of this family (the rule does not apply to it). */
-static bool
-ctl_intercept_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *field)
-{
-	char lo[64], hi[64];
-	size_t i, n = 0;
-
-	if (as->n == 0)
-		return true;
-	for (i = 0; i < as->n; i++)
-		n += ctl_intercept_is_v4(as->ranges[i].lo) == v4;
-	if (n == 0)
-		return false;
-	fprintf(out, " %s %s {", v4 ? "ip" : "ip6", field);
-	for (i = 0, n = 0; i < as->n; i++) {
-		if (ctl_intercept_is_v4(as->ranges[i].lo) != v4)
-			continue;
-		policy_addr_format(as->ranges[i].lo, lo, sizeof(lo));
-		policy_addr_format(as->ranges[i].hi, hi, sizeof(hi));
-		if (strcmp(lo, hi) == 0)
-			fprintf(out, "%s %s", n++ ? "," : "", lo);
-		else
-			fprintf(out, "%s %s-%s", n++ ? "," : "", lo, hi);
-	}
-	fprintf(out, " }");
-	return true;
-}
-
-static void
-ctl_intercept_ports(FILE *out, const struct policy_ports *p, const char *field)
-{
-	if (p->lo == 0 && p->hi == 65535)
-		return;
-	if (p->lo == 0 && p->hi == 0)
-		return;
-	if (p->lo == p->hi)
-		fprintf(out, " tcp %s %u", field, p->lo);
-	else
-		fprintf(out, " tcp %s %u-%u", field, p->lo, p->hi);
-}
-
 static bool
 ctl_intercept_host_v6(const char *host)
 {
@@ -101,14 +51,16 @@ ctl_intercept_rule(FILE *out, const struct policy *p, const struct policy_rule *
 	bool v4 = !ctl_intercept_host_v6(l->host);
 
 	fprintf(out, "\t\t# rule \"%s\" (priority %u)\n\t\t", r->name, r->priority);
-	if (!ctl_intercept_addrs(out, dst, v4, "daddr") || !ctl_intercept_addrs(out, src, v4, "saddr")) {
+	if (!policy_nft_addrs(out, dst, v4, "daddr") || !policy_nft_addrs(out, src, v4, "saddr")) {
 		fprintf(out, "# names no %s address; listener %s is %s only\n", v4 ? "IPv4" : "IPv6",
 			l->host, v4 ? "IPv4" : "IPv6");
 		return;
 	}
 	fprintf(out, " meta l4proto tcp");
-	ctl_intercept_ports(out, dport, "dport");
-	ctl_intercept_ports(out, sport, "sport");
+	if (dport->hi != 0) /* 0-0: no port named */
+		policy_nft_ports(out, dport, "dport");
+	if (sport->hi != 0)
+		policy_nft_ports(out, sport, "sport");
 	if (mode == POLICY_INTERCEPT_REDIRECT) {
 		fprintf(out, " redirect to :%u\n", l->port);
 		return;

@@ -427,6 +427,11 @@ bool policy_filter_matches(const struct policy_filter *f, const struct policy_co
 /* Writes the filters as an nftables ruleset; returns how many filters it could
  * not express (they are left out, with a comment). */
 int policy_nft_export(const struct policy *p, FILE *out);
+/* nftables match text, shared with attlsctl intercept: " ip saddr { a, b-c }"
+ * for the ranges of one family (false when the set names addresses but none of
+ * that family; out NULL only asks), and " tcp dport N[-M]" unless any port. */
+bool policy_nft_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *field);
+void policy_nft_ports(FILE *out, const struct policy_ports *pp, const char *field);
 /* Prints which filter and which TTLS rule apply to 'a', and why (each earlier
  * filter or rule with the condition that failed). */
 void policy_explain(const struct policy *p, const struct policy_conn_attrs *a, FILE *out);

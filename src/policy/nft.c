@@ -21,8 +21,8 @@ is_v4(const struct policy_addr_range *r)
 }
 
 /* "ip saddr { a, b-c }" for the ranges of one family; false if none. */
-static bool
-put_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *dir)
+bool
+policy_nft_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *dir)
 {
 	char lo[64], hi[64];
 	size_t i, n = 0;
@@ -50,8 +50,8 @@ put_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *dir)
 	return true;
 }
 
-static void
-put_ports(FILE *out, const struct policy_ports *pp, const char *what)
+void
+policy_nft_ports(FILE *out, const struct policy_ports *pp, const char *what)
 {
 	if (pp->lo == 0 && pp->hi == 65535)
 		return;
@@ -90,10 +90,10 @@ put_rule(FILE *out, const struct policy *p, const struct policy_filter *f, bool 
 	int d, n = 0;
 
 	fprintf(out, "\t\tmeta l4proto tcp");
-	put_addrs(out, &f->source, v4, "saddr");
-	put_addrs(out, &f->destination, v4, "daddr");
-	put_ports(out, &f->source_port, "sport");
-	put_ports(out, &f->destination_port, "dport");
+	policy_nft_addrs(out, &f->source, v4, "saddr");
+	policy_nft_addrs(out, &f->destination, v4, "daddr");
+	policy_nft_ports(out, &f->source_port, "sport");
+	policy_nft_ports(out, &f->destination_port, "dport");
 	if (tc && (tc->set & TIMECOND_SET_DAYS_OF_WEEK)) {
 		fprintf(out, " meta day {");
 		for (d = 0; d < 7; d++)
@@ -138,8 +138,8 @@ put_filter(FILE *out, const struct policy *p, const struct policy_filter *f)
 		bool v4 = fam == 0;
 		int32_t *a = NULL, *b = NULL;
 
-		if ((f->source.n && !put_addrs(NULL, &f->source, v4, "")) ||
-		    (f->destination.n && !put_addrs(NULL, &f->destination, v4, "")))
+		if ((f->source.n && !policy_nft_addrs(NULL, &f->source, v4, "")) ||
+		    (f->destination.n && !policy_nft_addrs(NULL, &f->destination, v4, "")))
 			continue;
 		if (tc && (tc->set & TIMECOND_SET_TIME_OF_DAY) && tc->tod_start != tc->tod_end) {
 			h1[0] = tc->tod_start;
