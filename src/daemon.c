@@ -23,6 +23,7 @@
 #include "attls/runtime.h"
 #include "control.h"
 #include "intercept.h"
+#include "keyring_lint.h"
 #include "ipfilter.h"
 #include "worker.h"
 
@@ -296,6 +297,7 @@ reload(struct daemon *d)
 		goto out;
 	}
 	log_diags(&dl);
+	keyring_lint_log(p);
 	if (rt_gen_new(p, &g) != 0 || reload_sockets(d, g, &fds) != 0) {
 		log_error("reload: %s cannot be put in force (see above); the running policy stays",
 			  d->policy_path);

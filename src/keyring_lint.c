@@ -20,6 +20,7 @@
 
 #include "attls/compiler.h"
 #include "attls/err.h"
+#include "attls/log.h"
 #include "attls/rc.h"
 #include "keyring_lint.h"
 
@@ -766,4 +767,19 @@ keyring_lint(const struct policy *p, const struct keyring_lint_opts *o, keyring_
 	if (kl.nomem)
 		return ATTLS_ENOMEM;
 	return kl.unreadable ? ATTLS_EIO : kl.findings;
+}
+
+static void
+keyring_lint_warn(const char *line, void *arg)
+{
+	(void)arg;
+	log_warn("warning: %s", line);
+}
+
+void
+keyring_lint_log(const struct policy *p)
+{
+	struct keyring_lint_opts o = { KEYRING_LINT_DAYS, 0 };
+
+	(void)keyring_lint(p, &o, keyring_lint_warn, NULL);
 }

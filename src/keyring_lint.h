@@ -28,4 +28,10 @@ typedef void (*keyring_lint_cb)(const char *line, void *arg);
 int keyring_lint(const struct policy *p, const struct keyring_lint_opts *o, keyring_lint_cb cb,
                  void *arg);
 
+/* keyring_lint() with the default horizon, each finding logged as a warning:
+ * what attlsd does at start-up, for -t, and on every reload. Findings never
+ * stop a policy from loading; what really fails is reported when the TLS
+ * contexts are built. */
+void keyring_lint_log(const struct policy *p);
+
 #endif

@@ -52,23 +52,6 @@ list_rc(void)
 		printf("| %d | %s | %s | %s |\n", t[i].rc, t[i].name, t[i].meaning, t[i].fix);
 }
 
-static void
-lint_warn(const char *line, void *arg)
-{
-	(void)arg;
-	log_warn("warning: %s", line);
-}
-
-/* Keyring findings are warnings only: the policy loads as it did without them,
- * and what really fails is still reported when the contexts are built. */
-static void
-lint_keyrings(const struct policy *p)
-{
-	struct keyring_lint_opts o = { KEYRING_LINT_DAYS, 0 };
-
-	(void)keyring_lint(p, &o, lint_warn, NULL);
-}
-
 /* -t and -T: the policy, then its TLS contexts and addresses, as at start-up. */
 static int
 check_only(struct policy *p, int dump)
@@ -173,7 +156,7 @@ main(int argc, char **argv)
 	}
 	diag_print(&dl, stderr);
 	diag_list_cleanup(&dl);
-	lint_keyrings(p);
+	keyring_lint_log(p);
 	if (test) {
 		code = check_only(p, dump);
 	} else {

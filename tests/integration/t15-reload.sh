@@ -13,12 +13,14 @@ need_tool openssl
 start_backend echo
 read -r p1 p2 <<<"$(free_ports 2)"
 policy=$T_TMP/reload.yaml
-write_version() { # VERSION: 1 = p1 TLS 1.2+1.3; 2 = p1 TLS 1.3 only, plus p2; 3 = broken; 4 = p1 only
+write_version() { # VERSION: 1 = p1 TLS 1.2+1.3; 2 = p1 TLS 1.3 only, plus p2 (and an
+	# unused keyring with an expired certificate, for the lint); 3 = broken; 4 = p1 only
 	{
 		cat <<EOF
 settings: { control_socket: "$T_TMP/ctl.sock" }
 keyrings:
   ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
+$([[ $1 == 2 ]] && echo "  old: { certificate: \"$T_PKI/expired-server.crt\", key: \"$T_PKI/expired-server.key\" }")
 groups:
   grp-on: { enabled: On, trace: 10 }
 environments:
@@ -58,6 +60,9 @@ sleep 0.5
 
 write_version 2
 reload "policy reloaded from .* \\(generation 1\\): 2 rules, 2 listeners"
+grep -q 'warning: keyring "old" .*RC 401: .*expired-server.crt expired on' "$ATTLSD_LOG" ||
+	t_fail "reload did not run the keyring lint (no RC 401 for keyring \"old\")"
+t_ok "reload runs the keyring lint: RC 401 for the expired certificate of keyring \"old\""
 ATTLSCTL=${ATTLSCTL:-$(dirname "$real_attlsd")/attlsctl}
 conns=$("$ATTLSCTL" connections -s "$T_TMP/ctl.sock")
 assert_match "attlsctl connections lists the live v1 connection" "^[0-9A-F]{8} web .* 0x0303 " "$conns"
