@@ -461,10 +461,13 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		d.nworkers = n > 0 ? (unsigned)n : 1;
 	}
-	if (!(d.policy_path = realpath(o->policy_path, NULL)))
-		d.policy_path = strdup(o->policy_path);
 	if ((r = rt_gen_new(p, &d.gen)) != 0)
 		return 1;
+	if (!(d.policy_path = realpath(o->policy_path, NULL)) &&
+	    !(d.policy_path = strdup(o->policy_path))) {
+		log_error("cannot start: %s", attls_strerror(ATTLS_ENOMEM));
+		goto out;
+	}
 	if ((r = open_listeners(&d)) != 0)
 		goto out;
 	/* Start-up errors went to stderr; from here on a daemon logs to syslog. */
