@@ -56,7 +56,7 @@ attlsd_start "$policy"
 
 dump=
 if command -v tcpdump >/dev/null 2>&1; then
-	tcpdump -i lo -U -w "$T_TMP/lo.pcap" "tcp port $p_all or tcp port $p_13" >"$T_TMP/tcpdump.log" 2>&1 &
+	tcpdump -i lo -U --immediate-mode -w "$T_TMP/lo.pcap" "tcp port $p_all or tcp port $p_13" >"$T_TMP/tcpdump.log" 2>&1 &
 	tpid=$!
 	t_track "$tpid"
 	for ((i = 0; i < 40; i++)); do
@@ -97,6 +97,8 @@ assert_match "412: rule only13" "rule: only13" "$out"
 assert_match "412: verdict" "verdict: fails with RC 412: the client offers TLSv1.2; the rule allows TLSv1.3" "$out"
 
 if [[ -n $dump ]]; then
+	# --immediate-mode: otherwise libpcap hands packets over per ring block
+	# (up to tcpdump's 1 s timeout) and SIGINT can drop the last block.
 	sleep 0.5
 	kill -INT "$tpid" 2>/dev/null
 	wait "$tpid" 2>/dev/null
