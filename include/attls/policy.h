@@ -72,9 +72,11 @@ struct policy_addr_range {
 struct policy_addrs {
 	struct policy_addr_range *ranges;
 	size_t n;
-	char **refs;        /* names of address sets, expanded into ranges at load */
+	char **refs;        /* names of address sets: expanded into ranges at load, kept
+			     * so that the dump can say where the ranges came from */
 	size_t nrefs;
 	struct diag_pos pos;
+	struct diag_pos *ref_pos; /* where each name was written, for diagnostics */
 };
 
 /* IpAddrSet / IpAddrGroup: a named list of addresses and other sets. */
@@ -85,11 +87,36 @@ struct policy_addr_set {
 	struct policy_addrs addrs;
 	int state; /* expansion: 0 not yet, 1 under way (a cycle if met again), 2 done */
 	bool all;  /* written as All (or holds a set that is) */
+	bool used; /* named by a rule, a filter or another set */
 };
 
-/* An inclusive port range; 0-65535 (or "0") means all ports. */
+struct policy_port_range {
+	uint16_t lo, hi;
+};
+
+/* A port condition (LocalPortRange, PortRangeRef, PortGroupRef): one inclusive
+ * range lo-hi, 0-65535 (or "0") meaning all ports; or, from a port list or a
+ * named port set, n >= 2 sorted, disjoint, non-adjacent 'ranges', lo and hi then
+ * being the lowest and highest port. lo > hi is the empty condition (only while
+ * set names are not yet expanded). Test membership with policy_ports_contain(). */
 struct policy_ports {
 	uint16_t lo, hi;
+	struct policy_port_range *ranges; /* NULL unless n >= 2 */
+	size_t n;
+	char **refs; /* names of port sets, expanded at load, kept for the dump */
+	size_t nrefs;
+	struct diag_pos pos;
+	struct diag_pos *ref_pos;
+};
+
+/* PortRange / PortGroup: a named list of ports, ranges and other port sets. */
+struct policy_port_set {
+	char *name;
+	struct diag_pos pos;
+	uint64_t set;
+	struct policy_ports ports;
+	int state; /* as struct policy_addr_set */
+	bool used;
 };
 
 /* A host and port as written (backend, listen). */
@@ -362,6 +389,8 @@ struct policy {
 	size_t nidmaps;
 	struct policy_addr_set *addr_sets;
 	size_t naddr_sets;
+	struct policy_port_set *port_sets;
+	size_t nport_sets;
 	struct policy_filter *filters; /* in file order; none: filtering is off */
 	size_t nfilters;
 	struct policy_filter_view *fview; /* filters compiled for the matcher (filter.c) */
@@ -429,7 +458,8 @@ bool policy_filter_matches(const struct policy_filter *f, const struct policy_co
 int policy_nft_export(const struct policy *p, FILE *out);
 /* nftables match text, shared with attlsctl intercept: " ip saddr { a, b-c }"
  * for the ranges of one family (false when the set names addresses but none of
- * that family; out NULL only asks), and " tcp dport N[-M]" unless any port. */
+ * that family; out NULL only asks), and " tcp dport N[-M]" (a port set:
+ * " tcp dport { N, M-O }") unless any port. */
 bool policy_nft_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *field);
 void policy_nft_ports(FILE *out, const struct policy_ports *pp, const char *field);
 /* Prints which filter and which TTLS rule apply to 'a', and why (each earlier
@@ -450,6 +480,11 @@ void policy_schema_man(FILE *out);
 /* Helpers shared with the daemon and tests. */
 int policy_addr_parse(const char *s, struct policy_addr_range *out);
 bool policy_addrs_contain(const struct policy_addrs *as, const uint8_t addr[16]);
+bool policy_ports_contain(const struct policy_ports *pp, uint16_t port);
+/* The ranges of a port condition: policy_ports_count() of them (0 when empty),
+ * read one by one with policy_ports_range(). */
+size_t policy_ports_count(const struct policy_ports *pp);
+struct policy_port_range policy_ports_range(const struct policy_ports *pp, size_t i);
 void policy_addr_from_v4(uint32_t be_addr, uint8_t out[16]);
 /* Formats an address (IPv4-mapped ones as dotted quad). */
 void policy_addr_format(const uint8_t addr[16], char *buf, size_t len);

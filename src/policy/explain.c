@@ -10,12 +10,6 @@
 
 #define EXPLAIN_MAX_SHOWN 50
 
-static bool
-in_ports(const struct policy_ports *pp, uint16_t port)
-{
-	return port >= pp->lo && port <= pp->hi;
-}
-
 static const char *
 window_miss(const struct policy_time_cond *t, time_t now, char *buf, size_t len)
 {
@@ -38,9 +32,9 @@ filter_miss(const struct policy_filter *f, const struct policy_conn_attrs *a, ch
 		return "the source address is not in its source";
 	if (!policy_addrs_contain(&f->destination, in ? a->local_addr : a->remote_addr))
 		return "the destination address is not in its destination";
-	if (!in_ports(&f->source_port, in ? a->remote_port : a->local_port))
+	if (!policy_ports_contain(&f->source_port, in ? a->remote_port : a->local_port))
 		return "the source port is not in its source_port";
-	if (!in_ports(&f->destination_port, in ? a->local_port : a->remote_port))
+	if (!policy_ports_contain(&f->destination_port, in ? a->local_port : a->remote_port))
 		return "the destination port is not in its destination_port";
 	return window_miss(f->time_cond, a->now, buf, len);
 }
@@ -50,9 +44,9 @@ rule_miss(const struct policy_rule *r, const struct policy_conn_attrs *a, char *
 {
 	if (!(r->direction & a->direction))
 		return "it is for the other direction";
-	if (!in_ports(&r->local_port, a->local_port))
+	if (!policy_ports_contain(&r->local_port, a->local_port))
 		return "the local port is not in its local_port";
-	if (!in_ports(&r->remote_port, a->remote_port))
+	if (!policy_ports_contain(&r->remote_port, a->remote_port))
 		return "the remote port is not in its remote_port";
 	if (!policy_addrs_contain(&r->local_addr, a->local_addr))
 		return "the local address is not in its local_addr";

@@ -9,12 +9,6 @@
 
 #include "attls/policy.h"
 
-static bool
-in_ports(const struct policy_ports *pp, uint16_t port)
-{
-	return port >= pp->lo && port <= pp->hi;
-}
-
 bool
 policy_filter_matches(const struct policy_filter *f, const struct policy_conn_attrs *a)
 {
@@ -28,7 +22,7 @@ policy_filter_matches(const struct policy_filter *f, const struct policy_conn_at
 
 	if (!(f->direction & a->direction))
 		return false;
-	if (!in_ports(&f->source_port, sport) || !in_ports(&f->destination_port, dport))
+	if (!policy_ports_contain(&f->source_port, sport) || !policy_ports_contain(&f->destination_port, dport))
 		return false;
 	if (!policy_addrs_contain(&f->source, src) || !policy_addrs_contain(&f->destination, dst))
 		return false;

@@ -117,13 +117,16 @@ dim_addrs(const struct policy_rule *r, int d)
 	return d == DIM_REMOTE_ADDR ? &r->remote_addr : NULL;
 }
 
-/* A port condition is one range; an address list is n ranges, or one (All) when empty. */
+/* A port condition is one range or, from a port set, several; an address list
+ * is n ranges, or one (All) when empty. */
 static size_t
 dim_nranges(const struct policy_rule *r, int d)
 {
 	const struct policy_addrs *as = dim_addrs(r, d);
 
-	return as && as->n ? as->n : 1;
+	if (!as)
+		return policy_ports_count(d == DIM_LOCAL_PORT ? &r->local_port : &r->remote_port);
+	return as->n ? as->n : 1;
 }
 
 static void
@@ -133,8 +136,9 @@ dim_range(const struct policy_rule *r, int d, size_t i, struct key *lo, struct k
 	const struct policy_ports *pp = d == DIM_LOCAL_PORT ? &r->local_port : &r->remote_port;
 
 	if (!as) {
-		*lo = key_from_port(pp->lo);
-		*hi = key_from_port(pp->hi);
+		struct policy_port_range pr = policy_ports_range(pp, i);
+		*lo = key_from_port(pr.lo);
+		*hi = key_from_port(pr.hi);
 	} else if (as->n == 0) {
 		lo->hi = lo->lo = 0;
 		hi->hi = hi->lo = UINT64_MAX;

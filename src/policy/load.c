@@ -46,6 +46,9 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 	else if (strcmp(key, "addresses") == 0)
 		STORE(addr_sets, naddr_sets, struct policy_addr_set,
 		      offsetof(struct policy_addr_set, set));
+	else if (strcmp(key, "ports") == 0)
+		STORE(port_sets, nport_sets, struct policy_port_set,
+		      offsetof(struct policy_port_set, set));
 	else if (strcmp(key, "filters") == 0)
 		STORE(filters, nfilters, struct policy_filter, offsetof(struct policy_filter, set));
 	else if (strcmp(key, "time_conditions") == 0)
@@ -91,6 +94,8 @@ policy_section_noun(const char *key)
 		return "filter";
 	if (strcmp(key, "addresses") == 0)
 		return "address set";
+	if (strcmp(key, "ports") == 0)
+		return "port set";
 	if (strcmp(key, "identity_maps") == 0)
 		return "identity map";
 	return key;

@@ -6,12 +6,6 @@
 
 #include "attls/policy.h"
 
-static bool
-ports_contain(const struct policy_ports *pp, uint16_t port)
-{
-	return port >= pp->lo && port <= pp->hi;
-}
-
 /* Jobname/Userid patterns: exact, or a prefix with a trailing '*' (AT-TLS). */
 static bool
 name_matches(const char *pattern, const char *name)
@@ -30,8 +24,8 @@ policy_rule_matches(const struct policy_rule *r, const struct policy_conn_attrs 
 {
 	if (!(r->direction & a->direction))
 		return false;
-	if (!ports_contain(&r->local_port, a->local_port) ||
-	    !ports_contain(&r->remote_port, a->remote_port))
+	if (!policy_ports_contain(&r->local_port, a->local_port) ||
+	    !policy_ports_contain(&r->remote_port, a->remote_port))
 		return false;
 	if (!policy_addrs_contain(&r->local_addr, a->local_addr) ||
 	    !policy_addrs_contain(&r->remote_addr, a->remote_addr))

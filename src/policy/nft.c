@@ -53,12 +53,29 @@ policy_nft_addrs(FILE *out, const struct policy_addrs *as, bool v4, const char *
 void
 policy_nft_ports(FILE *out, const struct policy_ports *pp, const char *what)
 {
-	if (pp->lo == 0 && pp->hi == 65535)
+	size_t i, n = policy_ports_count(pp);
+
+	if (pp->lo == 0 && pp->hi == 65535 && n == 1)
 		return;
-	if (pp->lo == pp->hi)
+	if (n == 1 && pp->lo == pp->hi) {
 		fprintf(out, " tcp %s %u", what, pp->lo);
-	else
+		return;
+	}
+	if (n == 1) {
 		fprintf(out, " tcp %s %u-%u", what, pp->lo, pp->hi);
+		return;
+	}
+	/* A port set: an anonymous nft set of its ports and intervals. */
+	fprintf(out, " tcp %s {", what);
+	for (i = 0; i < n; i++) {
+		struct policy_port_range r = policy_ports_range(pp, i);
+
+		if (r.lo == r.hi)
+			fprintf(out, "%s %u", i ? "," : "", r.lo);
+		else
+			fprintf(out, "%s %u-%u", i ? "," : "", r.lo, r.hi);
+	}
+	fprintf(out, " }");
 }
 
 static void

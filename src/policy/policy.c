@@ -67,6 +67,8 @@ policy_free(struct policy *p)
 	free_entries(schema_section_find("filters"), p->filters, p->nfilters, sizeof(*p->filters));
 	free_entries(schema_section_find("addresses"), p->addr_sets, p->naddr_sets,
 		     sizeof(*p->addr_sets));
+	free_entries(schema_section_find("ports"), p->port_sets, p->nport_sets,
+		     sizeof(*p->port_sets));
 	free_entries(schema_section_find("identity_maps"), p->idmaps, p->nidmaps,
 		     sizeof(*p->idmaps));
 	for (i = 0; i < p->nenvs; i++)

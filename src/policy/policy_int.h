@@ -14,4 +14,14 @@ void policy_resolve(struct policy *p, struct diag_list *dl);
 void policy_free(struct policy *p);
 const char *policy_section_noun(const char *key);
 
+/* ports.c: port conditions and port sets. */
+const char *ports_set(const struct ynode *node, struct policy_ports *pp, char *err,
+		      size_t errlen);
+void ports_free(struct policy_ports *pp);
+void ports_format(const struct policy_ports *pp, char *buf, size_t len);
+bool ports_cover(const struct policy_ports *a, const struct policy_ports *b);
+bool ports_overlap(const struct policy_ports *a, const struct policy_ports *b);
+void ports_resolve(struct policy *p, struct diag_list *dl);
+void ports_warn_unused(const struct policy *p, struct diag_list *dl);
+
 #endif

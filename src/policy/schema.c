@@ -14,6 +14,7 @@
 
 #include "attls/err.h"
 #include "attls/identity.h"
+#include "policy_int.h"
 #include "schema.h"
 #include "attls/tlsnames.h"
 
@@ -298,13 +299,14 @@ static const struct schema_row rule_rows[] = {
 	    .enums = enum_direction, .flags = SF_REQUIRED, .help = "Inbound, Outbound or Both"),
 	ROW("local_addr", "LocalAddr", ST_ADDRS, struct policy_rule, local_addr, .def = "All",
 	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
-	ROW("local_port", "LocalPortRange", ST_PORTS, struct policy_rule, local_port, .def = "0",
-	    .pos_off = offsetof(struct policy_rule, local_port_pos),
-	    .help = "0 (all), a port, or low-high"),
+	ROW("local_port", "LocalPortRange / LocalPortGroupRef", ST_PORTS, struct policy_rule,
+	    local_port, .def = "0", .pos_off = offsetof(struct policy_rule, local_port_pos),
+	    .help = "0 (all), a port, low-high, the name of a port set, or a list of these"),
 	ROW("remote_addr", "RemoteAddr", ST_ADDRS, struct policy_rule, remote_addr, .def = "All",
 	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
-	ROW("remote_port", "RemotePortRange", ST_PORTS, struct policy_rule, remote_port, .def = "0",
-	    .help = "0 (all), a port, or low-high"),
+	ROW("remote_port", "RemotePortRange / RemotePortGroupRef", ST_PORTS, struct policy_rule,
+	    remote_port, .def = "0",
+	    .help = "0 (all), a port, low-high, the name of a port set, or a list of these"),
 	ROW("group", "TTLSGroupActionRef", ST_REF, struct policy_rule, group_name,
 	    .ref_section = "groups", .flags = SF_REQUIRED,
 	    .pos_off = offsetof(struct policy_rule, group_pos), .help = "name of the group action"),
@@ -351,6 +353,12 @@ static const struct schema_row addr_set_rows[] = {
 	    .help = "addresses (single, prefix, range) and names of other address sets"),
 };
 
+static const struct schema_row port_set_rows[] = {
+	ROW("ports", "PortRange / PortGroup", ST_PORTS, struct policy_port_set, ports,
+	    .flags = SF_VALUE,
+	    .help = "ports (a port, low-high, 0 or All) and names of other port sets"),
+};
+
 static const struct schema_row filter_rows[] = {
 	ROW("action", "IpGenericFilterAction IpFilterAction", ST_ENUM, struct policy_filter, action,
 	    .enums = enum_filter_action, .flags = SF_REQUIRED, .help = "permit or deny"),
@@ -361,9 +369,11 @@ static const struct schema_row filter_rows[] = {
 	ROW("destination", "IpDestAddr", ST_ADDRS, struct policy_filter, destination,
 	    .def = "All", .help = "where connections go (the local address of an inbound one)"),
 	ROW("source_port", "IpService SourcePortRange", ST_PORTS, struct policy_filter,
-	    source_port, .def = "0", .help = "0 (all), a port, or low-high"),
+	    source_port, .def = "0",
+	    .help = "0 (all), a port, low-high, the name of a port set, or a list of these"),
 	ROW("destination_port", "IpService DestinationPortRange", ST_PORTS, struct policy_filter,
-	    destination_port, .def = "0", .help = "0 (all), a port, or low-high"),
+	    destination_port, .def = "0",
+	    .help = "0 (all), a port, low-high, the name of a port set, or a list of these"),
 	ROW("protocol", "IpService Protocol", ST_ENUM, struct policy_filter, protocol,
 	    .enums = enum_protocol, .def = "tcp", .help = "tcp (the only protocol attlsd sees)"),
 	ROW("direction", "IpService Direction", ST_ENUM, struct policy_filter, direction,
@@ -435,6 +445,9 @@ const struct schema_section schema_sections[] = {
 	  ARRAY_SIZE(addr_set_rows), -1,
 	  "named address lists (name: [addresses or other names]); rules and filters "
 	  "use the names wherever they take addresses" },
+	{ "ports", "PortRange / PortGroup", 1, port_set_rows, ARRAY_SIZE(port_set_rows), -1,
+	  "named port lists (name: [ports, ranges or other names]); rules and filters use "
+	  "the names wherever they take ports" },
 	{ "filters", "IpFilterRule", 1, filter_rows, ARRAY_SIZE(filter_rows), -1,
 	  "IP filter rules, evaluated in file order before any byte is read; with at least "
 	  "one, a connection no filter permits is denied" },
@@ -631,42 +644,6 @@ set_enum(const struct schema_row *row, const char *v, void *field, char *err, si
 }
 
 static const char *
-set_ports(const char *v, struct policy_ports *p)
-{
-	unsigned long lo, hi;
-	char *end;
-
-	if (strcasecmp(v, "All") == 0) {
-		p->lo = 0;
-		p->hi = 65535;
-		return NULL;
-	}
-	if (!isdigit((unsigned char)v[0]))
-		return "must be a port, low-high, or 0 for all";
-	lo = strtoul(v, &end, 10);
-	hi = lo;
-	if (*end == '-' || *end == ':' || *end == ' ') {
-		const char *h = end + 1;
-		while (*h == ' ')
-			h++;
-		if (!isdigit((unsigned char)*h))
-			return "must be a port, low-high, or 0 for all";
-		hi = strtoul(h, &end, 10);
-	}
-	while (*end == ' ')
-		end++;
-	if (*end || lo > 65535 || hi > 65535)
-		return "must be a port (1-65535), low-high, or 0 for all";
-	if (lo > hi)
-		return "has its low port above its high port";
-	if (lo == 0 && hi == 0)
-		hi = 65535;
-	p->lo = (uint16_t)lo;
-	p->hi = (uint16_t)hi;
-	return NULL;
-}
-
-static const char *
 set_endpoint(const char *v, struct policy_endpoint *ep)
 {
 	const char *colon, *hstart = v, *hend;
@@ -711,19 +688,24 @@ is_set_name(const char *v)
 }
 
 static const char *
-add_addr(const char *v, struct policy_addrs *as, char *err, size_t errlen)
+add_addr(const char *v, struct diag_pos pos, struct policy_addrs *as, char *err, size_t errlen)
 {
 	struct policy_addr_range r, *n;
+	struct diag_pos *rp;
 	char **refs;
 
 	if (strcasecmp(v, "All") == 0)
 		return NULL; /* an empty list means All */
 	if (policy_addr_parse(v, &r) != 0 && is_set_name(v)) {
-		if (!(refs = realloc(as->refs, (as->nrefs + 1) * sizeof(*refs))) ||
-		    !(refs[as->nrefs] = strdup(v)))
+		if (!(refs = realloc(as->refs, (as->nrefs + 1) * sizeof(*refs))))
 			return "out of memory";
 		as->refs = refs;
-		as->nrefs++;
+		if (!(rp = realloc(as->ref_pos, (as->nrefs + 1) * sizeof(*rp))))
+			return "out of memory";
+		as->ref_pos = rp;
+		if (!(refs[as->nrefs] = strdup(v)))
+			return "out of memory";
+		rp[as->nrefs++] = pos;
 		return NULL;
 	}
 	if (policy_addr_parse(v, &r) != 0) {
@@ -752,14 +734,15 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 	as->n = 0;
 	as->pos = node->pos;
 	if (node->type == YNODE_SCALAR)
-		return add_addr(node->value, as, err, errlen);
+		return add_addr(node->value, node->pos, as, err, errlen);
 	if (node->type != YNODE_SEQ)
 		return "must be an address or a list of addresses";
 	for (i = 0; i < node->n; i++) {
 		if (node->items[i]->type != YNODE_SCALAR)
 			return "must be a list of addresses";
 		all |= strcasecmp(node->items[i]->value, "All") == 0;
-		if ((e = add_addr(node->items[i]->value, as, err, errlen)) != NULL)
+		if ((e = add_addr(node->items[i]->value, node->items[i]->pos, as, err, errlen)) !=
+		    NULL)
 			return e;
 	}
 	/* "All" anywhere in the list makes the whole condition All (empty). */
@@ -1015,6 +998,8 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		return identity_set_certs(node, field, err, errlen);
 	if (row->type == ST_ADDRS)
 		return set_addrs(node, field, err, errlen);
+	if (row->type == ST_PORTS)
+		return ports_set(node, field, err, errlen);
 	if (row->type >= ST_CIPHERS2 && row->type <= ST_GROUPS)
 		return set_codes(row, node, field, err, errlen);
 	if (node->type != YNODE_SCALAR) {
@@ -1041,8 +1026,6 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		return set_enum(row, v, field, err, errlen);
 	case ST_UINT:
 		return set_uint(row, v, field, err, errlen);
-	case ST_PORTS:
-		return set_ports(v, field);
 	case ST_ENDPOINT:
 		return set_endpoint(v, field);
 	default:
@@ -1087,11 +1070,10 @@ format_addrs(const struct policy_addrs *as, char *buf, size_t len)
 {
 	size_t i, off = 0;
 
-	if (as->n == 0) {
-		snprintf(buf, len, "All");
-		return;
-	}
-	buf[0] = '\0';
+	if (as->n == 0)
+		off = (size_t)snprintf(buf, len, "All");
+	else
+		buf[0] = '\0';
 	for (i = 0; i < as->n && off < len; i++) {
 		char lo[64], hi[64];
 		policy_addr_format(as->ranges[i].lo, lo, sizeof(lo));
@@ -1108,6 +1090,13 @@ format_addrs(const struct policy_addrs *as, char *buf, size_t len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s-%s", i ? ", " : "", lo,
 						hi);
 	}
+	/* The set names as written, so that -T says where the ranges came from. */
+	for (i = 0; i < as->nrefs && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					i ? ", " : as->nrefs > 1 ? " (address sets " : " (address set ",
+					as->refs[i]);
+	if (as->nrefs && off < len)
+		snprintf(buf + off, len - off, ")");
 }
 
 void
@@ -1149,7 +1138,6 @@ void
 schema_format(const struct schema_row *row, const void *base, char *buf, size_t len)
 {
 	const void *field = (const char *)base + row->offset;
-	const struct policy_ports *pp;
 	const struct policy_endpoint *ep;
 
 	switch (row->type) {
@@ -1168,13 +1156,7 @@ schema_format(const struct schema_row *row, const void *base, char *buf, size_t 
 		snprintf(buf, len, "%u", *(const unsigned *)field);
 		break;
 	case ST_PORTS:
-		pp = field;
-		if (pp->lo == 0 && pp->hi == 65535)
-			snprintf(buf, len, "All");
-		else if (pp->lo == pp->hi)
-			snprintf(buf, len, "%u", pp->lo);
-		else
-			snprintf(buf, len, "%u-%u", pp->lo, pp->hi);
+		ports_format(field, buf, len);
 		break;
 	case ST_ENDPOINT:
 		ep = field;
@@ -1237,8 +1219,13 @@ schema_free_field(const struct schema_row *row, void *base)
 			free(as->refs[--as->nrefs]);
 		free(as->refs);
 		as->refs = NULL;
+		free(as->ref_pos);
+		as->ref_pos = NULL;
 		break;
 	}
+	case ST_PORTS:
+		ports_free(field);
+		break;
 	case ST_CIPHERS2:
 	case ST_CIPHERS4:
 	case ST_SIGALGS:

@@ -622,8 +622,8 @@ static bool
 rule_covers(const struct policy_rule *a, const struct policy_rule *b)
 {
 	return !a->time_cond && (a->direction & b->direction) == b->direction &&
-	       a->local_port.lo <= b->local_port.lo && a->local_port.hi >= b->local_port.hi &&
-	       a->remote_port.lo <= b->remote_port.lo && a->remote_port.hi >= b->remote_port.hi &&
+	       ports_cover(&a->local_port, &b->local_port) &&
+	       ports_cover(&a->remote_port, &b->remote_port) &&
 	       addrs_cover(&a->local_addr, &b->local_addr) &&
 	       addrs_cover(&a->remote_addr, &b->remote_addr);
 }
@@ -668,6 +668,12 @@ warn_unused(struct policy *p, struct diag_list *dl)
 			diag_warning(dl, p->groups[i].pos, "group \"%s\" is not used by any rule",
 				     p->groups[i].name);
 	}
+	for (i = 0; i < p->naddr_sets; i++)
+		if (!p->addr_sets[i].used)
+			diag_warning(dl, p->addr_sets[i].pos, "address set \"%s\" is not used by any "
+							      "rule, filter or address set",
+				     p->addr_sets[i].name);
+	ports_warn_unused(p, dl);
 	if (p->nrules == 0) {
 		struct diag_pos pos = { diag_add_source(dl, p->path, NULL, 0), 0, 0 };
 		diag_warning(dl, pos, "the policy has no rules (EZZ4249I): nothing is secured");
@@ -705,40 +711,56 @@ append_ranges(struct policy_addrs *as, const struct policy_addrs *from)
 static void expand_set(struct policy *p, struct policy_addr_set *s, int depth,
 		       struct diag_list *dl);
 
-/* Replaces the set names in 'as' by their addresses (sets may name sets, up to
- * ADDR_SET_DEPTH deep; a set met again while it is being expanded is a cycle,
- * reported, never read as All). A set that is All makes the whole list All. */
+static void
+undefined_addr_set(struct policy *p, struct diag_list *dl, struct diag_pos pos,
+		   const char *owner, const char *name)
+{
+	const char **names, *s = NULL;
+
+	NAMES(p->addr_sets, p->naddr_sets, names);
+	if (names)
+		s = diag_suggest(name, names);
+	if (s)
+		diag_error(dl, pos, "%s names address set \"%s\", which is not defined in "
+				    "\"addresses\" (nor is it an address); did you mean \"%s\"?",
+			   owner, name, s);
+	else
+		diag_error(dl, pos, "%s names address set \"%s\", which is not defined in "
+				    "\"addresses\" (nor is it an address)",
+			   owner, name);
+	free(names);
+}
+
+/* Adds the addresses of the sets named in 'as' to its ranges (sets may name sets,
+ * up to ADDR_SET_DEPTH deep; a set met again while it is being expanded is a
+ * cycle, reported, never read as All). A set that is All makes the whole list
+ * All. The names stay, for the dump. */
 static void
 expand_addrs(struct policy *p, struct policy_addrs *as, const char *owner, int depth,
 	     struct diag_list *dl)
 {
-	size_t i, nrefs = as->nrefs;
-	char **refs = as->refs;
+	size_t i;
 	bool all = false;
 
-	as->refs = NULL;
-	as->nrefs = 0;
-	for (i = 0; i < nrefs; i++) {
-		struct policy_addr_set *s = find_addr_set(p, refs[i]);
+	for (i = 0; i < as->nrefs; i++) {
+		struct policy_addr_set *s = find_addr_set(p, as->refs[i]);
+		struct diag_pos pos = as->ref_pos ? as->ref_pos[i] : as->pos;
 
 		if (!s)
-			diag_error(dl, as->pos, "%s names address set \"%s\", which is not defined in "
-						"\"addresses\" (nor is it an address)",
-				   owner, refs[i]);
+			undefined_addr_set(p, dl, pos, owner, as->refs[i]);
 		else if (s->state == 1 || depth >= ADDR_SET_DEPTH)
-			diag_error(dl, as->pos, "%s: address set \"%s\" contains itself (through "
-						"the sets it names)",
-				   owner, refs[i]);
+			diag_error(dl, pos, "%s: address set \"%s\" contains itself (through "
+					    "the sets it names)",
+				   owner, as->refs[i]);
 		else {
+			s->used = true;
 			expand_set(p, s, depth + 1, dl);
 			if (s->all)
 				all = true;
 			else if (append_ranges(as, &s->addrs) != 0)
 				diag_error(dl, as->pos, "out of memory");
 		}
-		free(refs[i]);
 	}
-	free(refs);
 	if (all) {
 		free(as->ranges);
 		as->ranges = NULL;
@@ -813,6 +835,7 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	resolve_envs(p, dl);
 	resolve_ciphers(p, dl);
 	resolve_addr_sets(p, dl);
+	ports_resolve(p, dl);
 	resolve_filters(p, dl);
 	if (p->nrules)
 		qsort(p->rules, p->nrules, sizeof(*p->rules), rule_cmp);

@@ -25,6 +25,9 @@
 	"time_conditions:\n"          \
 	"  day: { time_of_day: \"08:00-17:59\", time_zone: UTC }\n" \
 	"  past: { period: \"20000101000000:20000102000000\", time_zone: UTC }\n" \
+	"ports:\n"                    \
+	"  lowp: [1-5, 9, 12-14]\n"   \
+	"  edgep: [65534, 30-35, lowp]\n" \
 	"rules:\n"
 #define TAIL "    group: off\n    backend: 127.0.0.1:1\n    listen: 127.0.0.1:1\n"
 /* One rule in flow style: R("web", "priority: 5, direction: Inbound"). */
@@ -258,11 +261,37 @@ rnd_port(struct rng *g)
 	return rnd(g, 8) == 0 ? edge[rnd(g, 4)] : (uint16_t)(1 + rnd(g, 40));
 }
 
+/* A list of ports, ranges and the port sets of HEAD: several ranges per rule. */
+static void
+gen_port_list(struct rng *g, struct sbuf *b, const char *key)
+{
+	static const char *const sets[] = { "lowp", "edgep" };
+	unsigned i, n = 2 + rnd(g, 3);
+
+	sb_printf(b, "    %s: [", key);
+	for (i = 0; i < n; i++) {
+		uint16_t lo = rnd_port(g), hi = rnd_port(g);
+
+		sb_printf(b, "%s", i ? ", " : "");
+		if (rnd(g, 4) == 0)
+			sb_printf(b, "%s", sets[rnd(g, 2)]);
+		else if (rnd(g, 2))
+			sb_printf(b, "%u", lo ? lo : 2);
+		else
+			sb_printf(b, "%u-%u", lo < hi ? lo : hi, lo < hi ? hi : lo);
+	}
+	sb_printf(b, "]\n");
+}
+
 static void
 gen_ports(struct rng *g, struct sbuf *b, const char *key)
 {
 	uint16_t lo = rnd_port(g), hi = rnd_port(g), t;
 
+	if (rnd(g, 4) == 0) {
+		gen_port_list(g, b, key);
+		return;
+	}
 	switch (rnd(g, 5)) {
 	case 0:
 		sb_printf(b, "    %s: %s\n", key, rnd(g, 2) ? "0" : "All");
@@ -448,6 +477,58 @@ test_match_index_equals_linear_on_random_policies(void **state)
 	assert_true(hits > total / 5 && hits < total - total / 5);
 }
 
+/* Port lists and sets: policy_ports_contain() (which the linear scan uses)
+ * against a bitmap of every port the generated list names. */
+static void
+test_match_port_lists_against_bitmap(void **state)
+{
+	struct fixture *f = *state;
+	struct rng g = { 0x243f6a8885a308d3ULL };
+	static uint8_t want[65536];
+	unsigned i, k, port, n, multi = 0;
+
+	for (i = 0; i < 300; i++) {
+		struct sbuf b = { 0 };
+
+		memset(want, 0, sizeof(want));
+		/* lowp and edgep of HEAD, written out. */
+		if (i % 3 == 0) {
+			for (port = 1; port <= 5; port++)
+				want[port] = 1;
+			want[9] = want[12] = want[13] = want[14] = 1;
+		}
+		if (i % 5 == 0) {
+			for (port = 30; port <= 35; port++)
+				want[port] = 1;
+			want[65534] = want[1] = want[2] = want[3] = want[4] = want[5] = want[9] = 1;
+			want[12] = want[13] = want[14] = 1;
+		}
+		sb_printf(&b, HEAD "  r:\n    priority: 1\n    direction: Inbound\n"
+				   "    local_port: [");
+		sb_printf(&b, "%s%s", i % 3 == 0 ? "lowp, " : "", i % 5 == 0 ? "edgep, " : "");
+		n = 1 + rnd(&g, 6);
+		for (k = 0; k < n; k++) {
+			unsigned lo = rnd(&g, 8) == 0 ? 65535 - rnd(&g, 3) : 1 + rnd(&g, 200);
+			unsigned hi = rnd(&g, 2) ? lo : lo + rnd(&g, 65535 - lo + 1 > 50 ? 50 : 65535 - lo + 1);
+
+			sb_printf(&b, "%s%u-%u", k ? ", " : "", lo, hi);
+			for (port = lo; port <= hi; port++)
+				want[port] = 1;
+		}
+		sb_printf(&b, "]\n" TAIL);
+		parse(f, b.s);
+		free(b.s);
+		multi += policy_ports_count(&f->p->rules[0].local_port) > 1;
+		for (port = 0; port <= 65535; port++)
+			if (policy_ports_contain(&f->p->rules[0].local_port, (uint16_t)port) !=
+			    (want[port] != 0)) {
+				fprintf(stderr, "case %u: port %u\n", i, port);
+				fail();
+			}
+	}
+	assert_true(multi > 100); /* most lists stay several ranges after merging */
+}
+
 /* Rules that are All everywhere share one candidate list: still exact. */
 static void
 test_match_wide_rules_stay_exact(void **state)
@@ -483,6 +564,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_match_index_equals_linear_on_random_policies,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_match_wide_rules_stay_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_match_port_lists_against_bitmap, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("match", tests, NULL, NULL);
