@@ -21,6 +21,7 @@
 
 #include "attls/err.h"
 #include "attls/pagent.h"
+#include "attls/policy.h"
 #include "ytree.h"
 
 #define PAGENT_MAX_DEPTH 8
@@ -44,10 +45,11 @@ enum {
 #define T_ADV (T_ENVADV | T_CONNADV)
 
 enum { SEC_KEYRINGS, SEC_GROUPS, SEC_ENVS, SEC_CONNS, SEC_CIPHERS, SEC_SIGS, SEC_TIMES,
-       SEC_RULES, SEC_N };
+       SEC_ADDRS, SEC_PORTS, SEC_RULES, SEC_N };
 static const char *const pagent_sec_keys[SEC_N] = { "keyrings",	  "groups",   "environments",
 						    "connections", "ciphers",  "signatures",
-						    "time_conditions", "rules" };
+						    "time_conditions", "addresses", "ports",
+						    "rules" };
 
 struct pagent_stype {
 	const char *kw;
@@ -871,14 +873,92 @@ pagent_sec_noun(unsigned type)
 static void pagent_expand(struct pconv *c, struct ynode *seq, const struct pnode *s,
 			  unsigned type, unsigned depth);
 
+/* True if the YAML loader reads 'name' as the name of an address or port set
+ * (not as an address, a port or All). */
+static bool
+pagent_set_name_ok(const char *name)
+{
+	struct policy_addr_range r;
+	const char *p;
+
+	if (!isalpha((unsigned char)name[0]) || strlen(name) > PAGENT_NAME_MAX ||
+	    strcasecmp(name, "All") == 0)
+		return false;
+	for (p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return false;
+	return policy_addr_parse(name, &r) != 0;
+}
+
+/* A sequence of one item is written as that item. */
+static void
+pagent_collapse(struct ynode *map, struct ynode *seq)
+{
+	size_t i;
+
+	if (seq->n != 1)
+		return;
+	for (i = 1; i < map->n; i += 2)
+		if (map->items[i] == seq) {
+			map->items[i] = seq->items[0];
+			seq->n = 0;
+			ytree_free(seq);
+			return;
+		}
+}
+
+/* IpAddr, IpAddrSet and IpAddrGroup become named entries of "addresses",
+ * PortRange and PortGroup of "ports", so the imported policy keeps the names the
+ * rules use (-T prints them). Emits 'g' once; false when it cannot keep its name
+ * (a word the loader would read as an address, or a name another statement of
+ * the other kinds took first): then it is expanded where it is used. */
+static bool
+pagent_set_emit(struct pconv *c, struct pnode *g, unsigned type, unsigned depth)
+{
+	int sec = type & (T_PORT | T_PORTGRP) ? SEC_PORTS : SEC_ADDRS;
+	struct ynode *seq;
+
+	if (!pagent_set_name_ok(g->v[0]))
+		return false;
+	if (c->sec[sec] && ytree_get(c->sec[sec], g->v[0]))
+		return g->emitted;
+	g->emitted = true;
+	if (!c->sec[sec] && !(c->sec[sec] = yn_new(c, YNODE_MAP, g->pos)))
+		return true;
+	seq = yn_new(c, YNODE_SEQ, g->pos);
+	if (!seq || !yn_put(c, c->sec[sec], g->v[0], g->vpos[0], seq))
+		return true;
+	pagent_expand(c, seq, g, type, depth + 1);
+	/* An empty list would read as All: a set whose values were all ignored
+	 * must not widen the rules that name it. */
+	if (seq->n == 0)
+		diag_error(c->dl, g->vpos[0], "%s \"%s\" names no %s", g->kw, g->v[0],
+			   sec == SEC_PORTS ? "port" : "address");
+	pagent_collapse(c->sec[sec], seq);
+	return true;
+}
+
+/* Expands 's' where it is used; like pagent_set_emit(), refuses to add nothing. */
+static void
+pagent_expand_inline(struct pconv *c, struct ynode *seq, const struct pnode *s,
+		     const struct pnode *k, unsigned type, unsigned depth)
+{
+	size_t before = seq ? seq->n : 0;
+
+	pagent_expand(c, seq, s, type, depth + 1);
+	if (seq && seq->n == before && depth <= PAGENT_MAX_DEPTH)
+		diag_error(c->dl, k->pos, "%s names no %s", k->kw,
+			   type & (T_PORT | T_PORTGRP) ? "port" : "address");
+}
+
 static void
 pagent_expand_ref(struct pconv *c, struct ynode *seq, const struct pnode *k, unsigned type,
 		  unsigned depth)
 {
-	const struct pnode *g;
+	struct pnode *g;
 
 	if (k->block) {
-		pagent_expand(c, seq, k, type, depth + 1);
+		pagent_expand_inline(c, seq, k, k, type, depth);
 		return;
 	}
 	if (k->nv == 0) {
@@ -890,7 +970,11 @@ pagent_expand_ref(struct pconv *c, struct ynode *seq, const struct pnode *k, uns
 			   k->v[0]);
 		return;
 	}
-	pagent_expand(c, seq, g, type, depth + 1);
+	if (depth <= PAGENT_MAX_DEPTH && pagent_set_emit(c, g, type, depth)) {
+		(void)yn_push(c, seq, yn_scalar(c, g->v[0], k->vpos[0]));
+		return;
+	}
+	pagent_expand_inline(c, seq, g, k, type, depth);
 }
 
 /* "lo hi" -> "lo-hi"; one value as written. */
@@ -1237,6 +1321,28 @@ pagent_backend_opt(const struct pconv *c, const char *rule)
 	return NULL;
 }
 
+/* The one port a local_port value names (through port sets), or 0. */
+static unsigned long
+pagent_single_port(const struct pconv *c, const struct ynode *v, unsigned depth)
+{
+	unsigned long p;
+	char *end;
+
+	if (v && v->type == YNODE_SEQ && v->n == 1)
+		v = v->items[0];
+	if (!v || v->type != YNODE_SCALAR || depth > PAGENT_MAX_DEPTH)
+		return 0;
+	if (isalpha((unsigned char)v->value[0]))
+		return c->sec[SEC_PORTS] ? pagent_single_port(c, ytree_get(c->sec[SEC_PORTS],
+									   v->value),
+							      depth + 1)
+					 : 0;
+	if (!isdigit((unsigned char)v->value[0]))
+		return 0;
+	p = strtoul(v->value, &end, 10);
+	return *end ? 0 : p;
+}
+
 /* AT-TLS has no backend: the plaintext server listens on the same port. */
 static void
 pagent_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_pos npos)
@@ -1245,7 +1351,7 @@ pagent_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_p
 	unsigned off = c->o && c->o->port_offset_set ? c->o->port_offset : PAGENT_DEFAULT_OFFSET;
 	const char *ep = pagent_backend_opt(c, name);
 	unsigned long p = 0;
-	char buf[64], *end = NULL;
+	char buf[64];
 
 	if (dir && dir->type == YNODE_SCALAR && strcasecmp(dir->value, "Outbound") == 0)
 		return;
@@ -1253,9 +1359,8 @@ pagent_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_p
 		yn_put_str(c, m, "backend", npos, ep, npos);
 		return;
 	}
-	if (port && port->type == YNODE_SCALAR && isdigit((unsigned char)port->value[0]))
-		p = strtoul(port->value, &end, 10);
-	if (!p || *end || p + off > 65535) {
+	p = pagent_single_port(c, port, 0);
+	if (!p || p + off > 65535) {
 		diag_warning(c->dl, npos, "rule \"%s\" has no single local port to derive the "
 					  "plaintext backend from: give --backend %s=host:port",
 			     name, name);
@@ -1272,7 +1377,7 @@ pagent_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_p
 
 /* Addresses and ports collected from the rule's conditions become keys. */
 static void
-pagent_rule_finish(struct pconv *c, struct prule *acc, struct ynode *m, const char *name)
+pagent_rule_finish(struct pconv *c, struct prule *acc, struct ynode *m)
 {
 	size_t i;
 
@@ -1283,14 +1388,6 @@ pagent_rule_finish(struct pconv *c, struct prule *acc, struct ynode *m, const ch
 		if (!seq)
 			continue;
 		if (seq->n == 0) {
-			ytree_free(seq);
-			continue;
-		}
-		if (i >= 2 && seq->n > 1) {
-			diag_error(c->dl, acc->pos[i], "rule \"%s\" has %zu %s ranges, but attlsd "
-						       "rules take one range; not supported: split "
-						       "the rule into one rule per range",
-				   name, seq->n, i == 2 ? "LocalPort" : "RemotePort");
 			ytree_free(seq);
 			continue;
 		}
@@ -1326,7 +1423,7 @@ pagent_stmt(struct pconv *c, struct pnode *s, const char *name, struct diag_pos 
 	pagent_attrs(c, s, st->type, m, name, st->type == T_RULE ? &acc : NULL);
 	if (st->type != T_RULE)
 		return;
-	pagent_rule_finish(c, &acc, m, name);
+	pagent_rule_finish(c, &acc, m);
 	for (i = 0; i < 4; i++)
 		ytree_free(acc.seq[i]);
 	pagent_backend(c, m, name, npos);

@@ -210,17 +210,31 @@ test_address_references(void **state)
 				  "IpAddrGroup grp\n{\n  IpAddrSetRef s\n  IpAddr { Addr ::1 }\n}\n"
 				  "PortRange p { Port 443 }\n"),
 			 0);
-	assert_string_equal(val(f, "rules", "r", "local_addr"), "127.0.0.1");
-	assert_string_equal(val(f, "rules", "r", "local_port"), "443");
+	/* The rule names the sets; they become named lists with their own names. */
+	assert_string_equal(val(f, "rules", "r", "local_addr"), "lo");
+	assert_string_equal(val(f, "rules", "r", "local_port"), "p");
+	assert_string_equal(val(f, "rules", "r", "remote_addr"), "grp");
 	n = get(f, "rules", "r", "remote_addr");
+	assert_int_equal(n->pos.line, 3);
+	assert_int_equal(n->pos.col, 22);
+	n = ytree_get(ytree_get(f->root, "addresses"), "lo");
+	assert_non_null(n);
+	assert_string_equal(n->value, "127.0.0.1");
+	assert_string_equal(ytree_get(ytree_get(f->root, "ports"), "p")->value, "443");
+	/* the group names the set and holds the inline IpAddr's address */
+	n = ytree_get(ytree_get(f->root, "addresses"), "grp");
 	assert_int_equal(n->type, YNODE_SEQ);
-	assert_int_equal(n->n, 3);
+	assert_int_equal(n->n, 2);
+	assert_string_equal(n->items[0]->value, "s");
+	assert_string_equal(n->items[1]->value, "::1");
+	n = ytree_get(ytree_get(f->root, "addresses"), "s");
+	assert_int_equal(n->type, YNODE_SEQ);
+	assert_int_equal(n->n, 2);
 	assert_string_equal(n->items[0]->value, "10.0.0.0/8");
 	assert_string_equal(n->items[1]->value, "10.1.0.1-10.1.0.9");
-	assert_string_equal(n->items[2]->value, "::1");
 	/* each address keeps the position where it is written */
 	assert_int_equal(n->items[0]->pos.line, 14);
-	assert_int_equal(n->items[2]->pos.line, 20);
+	assert_int_equal(ytree_get(ytree_get(f->root, "addresses"), "grp")->items[1]->pos.line, 20);
 	/* LocalPort 443 + 100 */
 	assert_string_equal(val(f, "rules", "r", "backend"), "127.0.0.1:543");
 }
@@ -229,16 +243,28 @@ static void
 test_undefined_and_multi_port(void **state)
 {
 	struct fx *f = *state;
+	const struct ynode *n;
 
 	assert_int_equal(parse(f, RULE("  LocalAddrSetRef none\n  LocalPortGroupRef pg\n"
 				       "  Direction Inbound\n  Priority 1\n  TTLSGroupActionRef g\n")
 				  "PortGroup pg\n{\n  PortRange { Port 1 }\n  PortRange { Port 2 }\n}\n"),
 			 ATTLS_EPOLICY);
 	assert_null(f->root);
-	assert_int_equal(f->dl.errors, 2);
+	assert_int_equal(f->dl.errors, 1);
 	assert_int_equal(f->dl.items[0].pos.line, 3);
 	assert_non_null(strstr(f->dl.items[0].text, "IpAddrSet \"none\" is not defined"));
-	assert_non_null(strstr(f->dl.items[1].text, "not supported"));
+	/* several port ranges are one port set now, not an error */
+	diag_list_cleanup(&f->dl);
+	diag_list_init(&f->dl);
+	assert_int_equal(parse(f, RULE("  LocalPortGroupRef pg\n"
+				       "  Direction Inbound\n  Priority 1\n  TTLSGroupActionRef g\n")
+				  "PortGroup pg\n{\n  PortRange { Port 1 }\n  PortRange { Port 2 3 }\n}\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "r", "local_port"), "pg");
+	n = ytree_get(ytree_get(f->root, "ports"), "pg");
+	assert_int_equal(n->type, YNODE_SEQ);
+	assert_int_equal(n->n, 2);
+	assert_string_equal(n->items[1]->value, "2-3");
 }
 
 static void
