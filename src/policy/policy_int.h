@@ -24,4 +24,7 @@ bool ports_overlap(const struct policy_ports *a, const struct policy_ports *b);
 void ports_resolve(struct policy *p, struct diag_list *dl);
 void ports_warn_unused(const struct policy *p, struct diag_list *dl);
 
+/* overlap.c: rules that meet on one listener with other roles or backends. */
+void overlap_check(const struct policy *p, struct diag_list *dl);
+
 #endif

@@ -850,6 +850,7 @@ policy_resolve(struct policy *p, struct diag_list *dl)
 	free(e);
 	free(c);
 	derive_listeners(p, dl);
+	overlap_check(p, dl);
 	for (i = 0; i < p->ngroups; i++)
 		p->groups[i].id = (unsigned)i + 1;
 	/* "Unused" is noise next to a misspelt reference; say it only of a good policy. */

@@ -34,6 +34,7 @@
 	"    local_port: 8443\n"                       \
 	"    remote_addr: [10.0.0.0/8, 192.168.1.1-192.168.1.9]\n" \
 	"    group: off\n"                             \
+	"    listen: 127.0.0.2:8443\n"                 \
 	"    backend: 127.0.0.1:8081\n"                \
 	"  a-high:\n"                                  \
 	"    priority: 100\n"                          \
@@ -159,8 +160,28 @@ test_listeners_are_shared_by_rules(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(parse(f, CLEAR_POLICY), 0);
-	/* low and a-high name 127.0.0.1:8443; b-high derives 0.0.0.0:8443. */
+	/* low and a-high name 127.0.0.1:8443; b-high listens on 127.0.0.2:8443. */
 	assert_int_equal(f->p->nlisteners, 2);
+}
+
+/* 0.0.0.0:8443 next to 127.0.0.1:8443: the second socket cannot be bound, so
+ * the policy is refused at load, not at start-up. */
+static void
+test_wildcard_and_specific_listener_on_one_port(void **state)
+{
+	struct fixture *f = *state;
+	char *out;
+
+	assert_int_not_equal(parse(f, "groups:\n  off: { enabled: Off }\nrules:\n"
+				      "  one: { priority: 2, direction: Inbound, local_port: 8443,"
+				      " local_addr: 127.0.0.1, group: off, backend: '127.0.0.1:1' }\n"
+				      "  any: { priority: 1, direction: Inbound, local_port: 8443,"
+				      " group: off, backend: '127.0.0.1:1' }\n"),
+			     0);
+	out = diags(f);
+	assert_non_null(strstr(out, "t.yaml:4:3: error: listener 127.0.0.1:8443 overlaps listener "
+				    "0.0.0.0:8443 (line 5)"));
+	free(out);
 }
 
 static void
@@ -352,6 +373,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_match_checks_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_are_shared_by_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_reports_every_error_with_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wildcard_and_specific_listener_on_one_port, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_load_rejects_yaml_syntax_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_rejects_dangling_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_rejects_duplicate_names_and_missing_condition, setup, teardown),
