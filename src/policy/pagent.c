@@ -106,6 +106,7 @@ enum pagent_act {
 	A_KEYRING, /* TTLSKeyringParms Keyring */
 	A_SYSLOG,  /* TTLSGroupAdvancedParms SyslogFacility -> settings */
 	A_EXPAND,  /* read while expanding an address or port reference */
+	A_OWNER,   /* Jobname, Userid -> key, with a warning where Linux differs */
 };
 
 struct pagent_kw {
@@ -147,10 +148,8 @@ static const struct pagent_kw pagent_kws[] = {
 	KW("RemotePortRange", T_RULE, 2, A_PORT, 0, "remote_port", NULL),
 	KW("RemotePortRangeRef", T_RULE, 1, A_PORT, T_PORT, "remote_port", NULL),
 	KW("RemotePortGroupRef", T_RULE, 1, A_PORT, T_PORTGRP, "remote_port", NULL),
-	WARN("Jobname", T_RULE, "attlsd cannot match on the owning job yet (on Linux: the "
-				"backend's process name), so the rule applies to every process"),
-	WARN("Userid", T_RULE, "attlsd cannot match on the owning user ID yet (on Linux: the "
-			       "backend's uid), so the rule applies to every user"),
+	KW("Jobname", T_RULE, 1, A_OWNER, 0, "jobname", NULL),
+	KW("Userid", T_RULE, 1, A_OWNER, 0, "userid", NULL),
 	KEY("Direction", T_RULE, "direction"),
 	KEY("Priority", T_RULE, "priority"),
 	SUB("IpTimeCondition", T_RULE, T_TIME, "time_condition"),
@@ -1230,6 +1229,46 @@ pagent_unknown(struct pconv *c, const struct pnode *k, unsigned type)
 			     pagent_sec_noun(type));
 }
 
+#define PAGENT_COMM_MAX 15 /* Linux process names (comm): TASK_COMM_LEN - 1 */
+
+/* Jobname and Userid carry over as jobname and userid, matched the same way (a
+ * trailing '*' matches any ending). Said at the value: where a z/OS pattern
+ * cannot match on Linux as it did on z/OS. */
+static void
+pagent_owner(struct pconv *c, const struct pnode *k, const char *key, struct ynode *m)
+{
+	const char *v = k->v[0], *what = strcmp(key, "jobname") == 0 ? "process name (comm)"
+								    : "user name";
+	size_t len = strlen(v), plen = len && v[len - 1] == '*' ? len - 1 : len, i;
+	bool upper = false, lower = false;
+
+	yn_put_str(c, m, key, k->pos, v, k->vpos[0]);
+	if (strcspn(v, "*?%") < plen) {
+		diag_warning(c->dl, k->vpos[0], "%s %s has a wildcard that is not a trailing *: "
+						"attlsd reads only a trailing * as a wildcard and "
+						"matches the rest literally",
+			     k->kw, v);
+		return;
+	}
+	if (strcmp(key, "jobname") == 0 && plen > PAGENT_COMM_MAX) {
+		diag_warning(c->dl, k->vpos[0], "Jobname %s has %zu characters before any *, but "
+						"Linux process names have at most %d: it never "
+						"matches; shorten it to the process name",
+			     v, plen, PAGENT_COMM_MAX);
+		return;
+	}
+	for (i = 0; i < plen; i++) {
+		upper |= isupper((unsigned char)v[i]) != 0;
+		lower |= islower((unsigned char)v[i]) != 0;
+	}
+	if (upper && !lower)
+		diag_warning(c->dl, k->vpos[0], "%s %s is in capitals, as z/OS names are; attlsd "
+						"compares it case-sensitively with the Linux %s of "
+						"the socket's owner (usually lower case): write the "
+						"name it has on Linux",
+			     k->kw, v, what);
+}
+
 static void
 pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct ynode *m,
 	    const char *owner, struct prule *acc)
@@ -1264,6 +1303,9 @@ pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct
 		break;
 	case A_SYSLOG:
 		pagent_syslog(c, k);
+		break;
+	case A_OWNER:
+		pagent_owner(c, k, kw->key, m);
 		break;
 	default:
 		break;
