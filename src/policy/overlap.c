@@ -122,8 +122,8 @@ pat_overlap(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static bool
-pat_cover(const char *a, const char *b)
+bool
+overlap_pat_cover(const char *a, const char *b)
 {
 	bool wa, wb;
 	size_t na, nb;
@@ -231,8 +231,8 @@ covers(const struct policy_rule *a, const struct policy_rule *b, const struct ls
 {
 	return !a->time_cond && local_covers(a, b, ls) &&
 	       ports_cover(&a->remote_port, &b->remote_port) &&
-	       addrs_cover(&a->remote_addr, &b->remote_addr) && pat_cover(a->jobname, b->jobname) &&
-	       pat_cover(a->userid, b->userid);
+	       addrs_cover(&a->remote_addr, &b->remote_addr) && overlap_pat_cover(a->jobname, b->jobname) &&
+	       overlap_pat_cover(a->userid, b->userid);
 }
 
 static bool

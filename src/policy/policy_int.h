@@ -26,5 +26,7 @@ void ports_warn_unused(const struct policy *p, struct diag_list *dl);
 
 /* overlap.c: rules that meet on one listener with other roles or backends. */
 void overlap_check(const struct policy *p, struct diag_list *dl);
+/* True if Jobname/Userid pattern 'a' (NULL: any) matches every name 'b' does. */
+bool overlap_pat_cover(const char *a, const char *b);
 
 #endif

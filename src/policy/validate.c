@@ -625,7 +625,8 @@ rule_covers(const struct policy_rule *a, const struct policy_rule *b)
 	       ports_cover(&a->local_port, &b->local_port) &&
 	       ports_cover(&a->remote_port, &b->remote_port) &&
 	       addrs_cover(&a->local_addr, &b->local_addr) &&
-	       addrs_cover(&a->remote_addr, &b->remote_addr);
+	       addrs_cover(&a->remote_addr, &b->remote_addr) &&
+	       overlap_pat_cover(a->jobname, b->jobname) && overlap_pat_cover(a->userid, b->userid);
 }
 
 /* Pairwise, so only up to a size where it stays well under a second. */

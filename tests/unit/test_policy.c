@@ -184,6 +184,29 @@ test_wildcard_and_specific_listener_on_one_port(void **state)
 	free(out);
 }
 
+/* A rule that names a Jobname matches only that job's connections: a rule
+ * below it without one is not shadowed; one for the same job is. */
+static void
+test_shadow_check_respects_jobname(void **state)
+{
+	struct fixture *f = *state;
+	char *out;
+
+	assert_int_equal(parse(f, "groups:\n  off: { enabled: Off }\nrules:\n"
+				  "  curl: { priority: 9, direction: Outbound, jobname: 'curl*',"
+				  " intercept: redirect, listen: '127.0.0.1:1', group: off }\n"
+				  "  all: { priority: 5, direction: Outbound, remote_port: 443,"
+				  " intercept: redirect, listen: '127.0.0.1:1', group: off }\n"
+				  "  curl8: { priority: 1, direction: Outbound, jobname: curl8,"
+				  " remote_port: 443, intercept: redirect, listen: '127.0.0.1:1',"
+				  " group: off }\n"),
+			 0);
+	out = diags(f);
+	assert_null(strstr(out, "rule \"all\" can never match"));
+	assert_non_null(strstr(out, "rule \"curl8\" can never match: rule \"curl\""));
+	free(out);
+}
+
 static void
 test_load_reports_every_error_with_position(void **state)
 {
@@ -375,6 +398,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_reports_every_error_with_position, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wildcard_and_specific_listener_on_one_port, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_check_respects_jobname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_rejects_yaml_syntax_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_rejects_dangling_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_rejects_duplicate_names_and_missing_condition, setup, teardown),
