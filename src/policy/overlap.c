@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy_int.h"
@@ -359,35 +360,55 @@ check_pair(const struct policy *p, const struct policy_rule *a, const struct pol
 	}
 }
 
-/* A wildcard and a specific address on one port: the second bind fails. */
+static int
+listener_port_cmp(const void *x, const void *y)
+{
+	const struct policy_listener *const *a = x, *const *b = y;
+
+	return ((*a)->port > (*b)->port) - ((*a)->port < (*b)->port);
+}
+
+/* A wildcard and a specific address on one port: the second bind fails. Sorted
+ * by port, so a policy with thousands of listeners is not checked pairwise. */
 static void
 check_binds(const struct policy *p, struct diag_list *dl)
 {
-	size_t i, j;
+	const struct policy_listener **v;
+	size_t i, j, k;
 
+	if (p->nlisteners < 2 || !(v = calloc(p->nlisteners, sizeof(*v))))
+		return;
 	for (i = 0; i < p->nlisteners; i++)
-		for (j = 0; j < p->nlisteners; j++) {
-			const struct policy_listener *w = &p->listeners[i], *s = &p->listeners[j];
-			bool v6 = strchr(s->host, ':') != NULL;
+		v[i] = &p->listeners[i];
+	qsort(v, p->nlisteners, sizeof(*v), listener_port_cmp);
+	for (i = 0; i < p->nlisteners; i = j) {
+		const struct policy_listener *any4 = NULL, *any6 = NULL;
+
+		for (j = i; j < p->nlisteners && v[j]->port == v[i]->port; j++) {
+			if (strcmp(v[j]->host, "0.0.0.0") == 0)
+				any4 = v[j];
+			else if (strcmp(v[j]->host, "::") == 0)
+				any6 = v[j];
+		}
+		for (k = i; (any4 || any6) && k < j; k++) {
+			const struct policy_listener *s = v[k];
+			const struct policy_listener *w = strchr(s->host, ':') ? any6 : any4;
+			struct policy_addr_range r;
 			char ws[80], ss[80];
 
-			if (i == j || w->port != s->port ||
-			    strcmp(w->host, v6 ? "::" : "0.0.0.0") != 0 ||
-			    strcmp(s->host, w->host) == 0)
-				continue;
-			{
-				struct policy_addr_range r;
-				if (policy_addr_parse(s->host, &r) != 0)
-					continue; /* a host name: resolved at start-up */
-			}
+			if (!w || w == s || policy_addr_parse(s->host, &r) != 0)
+				continue; /* a host name is resolved at start-up */
 			format_listener(w, ws, sizeof(ws));
 			format_listener(s, ss, sizeof(ss));
 			diag_error(dl, s->pos, "listener %s overlaps listener %s (line %u): a socket on "
 					       "%s takes port %u on every %s address, so attlsd cannot "
 					       "also listen on %s; give the rules one \"listen\", or "
 					       "different ports",
-				   ss, ws, w->pos.line, w->host, w->port, v6 ? "IPv6" : "IPv4", ss);
+				   ss, ws, w->pos.line, w->host, w->port, w == any6 ? "IPv6" : "IPv4",
+				   ss);
 		}
+	}
+	free(v);
 }
 
 void
