@@ -5,6 +5,8 @@
 # there on the policy's port, and peers from 127.0.0.1-.5 connect. For each, the
 # kernel's verdict must be what `attlsctl explain` says attlsd would decide:
 # permit, deny (reset), implicit deny, and time windows open and closed now.
+# Port sets become anonymous nft sets: 127.0.0.1 is let in through one that holds
+# the port, 127.0.0.3 stays out although one without it names that peer.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -31,12 +33,15 @@ settings:
   filter_deny: reset
 groups:
   grp-off: { enabled: Off }
+ports:
+  gw-ports: [1-22, $port, 8000-8010]
 time_conditions:
   open-now: { time_of_day: "$open_from-$open_to", time_zone: UTC }
   closed-now: { time_of_day: "$closed_from-$closed_to", time_zone: UTC }
 filters:
   deny-lab: { action: deny, source: 127.0.0.2 }
-  local: { action: permit, source: 127.0.0.1, destination_port: $port }
+  local: { action: permit, source: 127.0.0.1, destination_port: gw-ports }
+  not-gw: { action: permit, source: 127.0.0.3, destination_port: [22, 8000-8010] }
   in-window: { action: permit, source: 127.0.0.4, time_condition: open-now }
   out-of-window: { action: permit, source: 127.0.0.5, time_condition: closed-now }
 rules:
@@ -46,6 +51,8 @@ EOF
 # The machine's zone is what nft uses for meta hour; the windows are UTC.
 TZ=UTC "$ATTLSCTL" filter export --nft "$policy" >"$T_TMP/rules.nft" || t_fail "export failed"
 TZ=UTC ip netns exec "$ns" nft -f "$T_TMP/rules.nft" || { cat "$T_TMP/rules.nft"; t_fail "nft rejected the export"; }
+grep -q "tcp dport { 1-22, $port, 8000-8010 }" "$T_TMP/rules.nft" ||
+	{ cat "$T_TMP/rules.nft"; t_fail "the port set is not an nft set"; }
 t_ok "exported ruleset loaded into namespace $ns"
 
 ip netns exec "$ns" "$T_PY" -c '
