@@ -19,9 +19,12 @@ NS_SADDR=${NS_NET}2
 ATTLSCTL=${ATTLSCTL:-$(dirname "$ATTLSD")/attlsctl}
 [[ $ATTLSCTL == /* ]] || ATTLSCTL=$PWD/$ATTLSCTL
 
+# t_cleanup takes the test's exit status from $?: keep it across ip netns del.
 ns_cleanup() {
+	local rc=$?
 	ip netns del "$NS_C" 2>/dev/null
 	ip netns del "$NS_S" 2>/dev/null
+	(exit "$rc")
 	t_cleanup
 }
 
@@ -50,13 +53,16 @@ ns_attlsd() {
 }
 
 # ns_backend PORT [ARGS]: the unchanged plaintext server, on 0.0.0.0:PORT.
+# NS_WRAP (words) runs before it (e.g. setpriv to another user; the ready
+# file then goes to NS_READY_DIR, which that user can write).
 ns_backend() {
-	local port=$1 ready=$T_TMP/backend.$1.ready i
+	local port=$1 ready=${NS_READY_DIR:-$T_TMP}/backend.$1.ready i
 	shift
-	ip netns exec "$NS_S" "$T_PY" "$T_DIR/netns.py" backend --port "$port" --ready "$ready" "$@" \
+	# shellcheck disable=SC2086
+	ip netns exec "$NS_S" ${NS_WRAP:-} "$T_PY" "$T_DIR/netns.py" backend --port "$port" --ready "$ready" "$@" \
 		>"$T_TMP/backend.$port.log" 2>&1 &
 	t_track $!
-	for ((i = 0; i < 100; i++)); do [[ -s $ready ]] && return 0; sleep 0.05; done
+	for ((i = 0; i < 300; i++)); do [[ -s $ready ]] && return 0; sleep 0.05; done
 	cat "$T_TMP/backend.$port.log"
 	t_fail "backend on port $port did not start"
 }
