@@ -32,7 +32,7 @@ plan=$("$ATTLSCTL" intercept plan "$policy") || t_fail "intercept plan failed"
 printf '%s\n' "$plan" | sed 's/^/  plan: /'
 assert_match "plan: IPv6 redirect" "ip6 daddr \\{ $NS_SADDR6 \\} meta l4proto tcp tcp dport 7554 redirect to :15006" "$plan"
 assert_match "plan: IPv6 tproxy" "ip6 daddr \\{ $NS_SADDR6 \\} meta l4proto tcp tcp dport 7555 tproxy ip6 to :15007" "$plan"
-assert_match "plan: the IPv6 local route" '^ip -6 route replace local ::/0 dev lo table 16724$' "$plan"
+assert_match "plan: the IPv6 local route" '^ip -6 route add local ::/0 dev lo table 16724$' "$plan"
 assert_match "plan: the IPv6 routing rule" '^ip -6 rule add fwmark 16725 lookup 16724$' "$plan"
 
 for port in 7554 7555 7556; do ns_backend $port --bind ::; done
