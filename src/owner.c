@@ -25,6 +25,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,7 +50,10 @@ struct owner_cached {
 	int pid, fd;
 };
 
-static __thread struct owner_cached owner_index[OWNER_INDEX];
+/* Allocated on a thread's first lookup, freed when the thread ends (a static
+ * __thread array would take its 200 KB from every thread's stack). */
+static pthread_key_t owner_key;
+static pthread_once_t owner_once = PTHREAD_ONCE_INIT;
 static __thread int owner_hints[OWNER_HINTS];
 static __thread unsigned owner_hint_next;
 static __thread int owner_resume; /* the scan continues after this pid */
@@ -159,10 +163,30 @@ owner_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static void
+owner_key_init(void)
+{
+	(void)pthread_key_create(&owner_key, free);
+}
+
+/* The slot for 'inode' in this thread's index; a scratch slot if there is
+ * no memory for the index (the lookup then just remembers nothing). */
 static struct owner_cached *
 owner_slot(unsigned long inode)
 {
-	return &owner_index[(inode * 2654435761u) & (OWNER_INDEX - 1)];
+	static __thread struct owner_cached scratch;
+	struct owner_cached *index;
+
+	pthread_once(&owner_once, owner_key_init);
+	if (!(index = pthread_getspecific(owner_key))) {
+		if (!(index = calloc(OWNER_INDEX, sizeof(*index))) ||
+		    pthread_setspecific(owner_key, index) != 0) {
+			free(index);
+			scratch.inode = 0;
+			return &scratch;
+		}
+	}
+	return &index[(inode * 2654435761u) & (OWNER_INDEX - 1)];
 }
 
 /* readlink of /proc/PID/fd/FD: its socket inode, or 0. */
