@@ -205,21 +205,28 @@ owner_fd_inode(int pid, const char *fd)
 }
 
 /* Scans the descriptors of 'pid', remembering its sockets; returns the fd
- * that is 'inode', or -1. */
+ * that is 'inode', or -1. attlsd's own descriptors (thousands of
+ * connections) never own the socket asked about; a process with more
+ * descriptors than the time allows is left half-read. */
 static int
-owner_scan_pid(int pid, unsigned long inode)
+owner_scan_pid(int pid, unsigned long inode, uint64_t deadline)
 {
 	char path[64];
 	struct dirent *d;
 	unsigned long ino;
+	unsigned n = 0;
 	DIR *fds;
 	int found = -1, fd;
 
+	if (pid == getpid())
+		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	if (!(fds = opendir(path)))
 		return -1;
 	owner_st.pids_scanned++;
 	while ((d = readdir(fds))) {
+		if (++n % 256 == 0 && owner_now_us() > deadline)
+			break;
 		if (!isdigit((unsigned char)d->d_name[0]) || !(ino = owner_fd_inode(pid, d->d_name)))
 			continue;
 		fd = atoi(d->d_name);
@@ -255,7 +262,7 @@ owner_scan_all(unsigned long inode, uint64_t deadline)
 				return -1;
 			}
 			owner_resume = pid;
-			if (owner_scan_pid(pid, inode) >= 0) {
+			if (owner_scan_pid(pid, inode, deadline) >= 0) {
 				closedir(procs);
 				return pid;
 			}
@@ -285,7 +292,7 @@ owner_find_pid(unsigned long inode)
 		c->inode = 0;
 	}
 	for (i = 0; i < OWNER_HINTS && pid < 0; i++)
-		if (owner_hints[i] > 0 && owner_scan_pid(owner_hints[i], inode) >= 0)
+		if (owner_hints[i] > 0 && owner_scan_pid(owner_hints[i], inode, deadline) >= 0)
 			pid = owner_hints[i];
 	if (pid > 0)
 		owner_st.hint_hits++;
@@ -300,28 +307,25 @@ owner_find_pid(unsigned long inode)
 	return pid;
 }
 
-/* The systemd unit from the cgroup path (v2 "0::", or v1 "name=systemd"):
- * the innermost component named *.service or *.scope. */
-static void
-owner_unit(int pid, char *unit, size_t len)
+/* The systemd unit from /proc/PID/cgroup text (v2 "0::PATH", or v1
+ * "N:name=systemd:PATH"): the innermost path component named *.service or
+ * *.scope. */
+void
+owner_unit_parse(const char *cgroup, char *unit, size_t len)
 {
-	char path[64], line[1024], *cg, *end, *slash;
+	const char *line, *eol, *cg, *end, *slash;
 	size_t n;
-	FILE *f;
 
 	unit[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	if (!(f = fopen(path, "r")))
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
+	for (line = cgroup; *line; line = *eol ? eol + 1 : eol) {
+		eol = line + strcspn(line, "\n");
 		if (strncmp(line, "0::", 3) == 0)
 			cg = line + 3;
-		else if ((cg = strstr(line, ":name=systemd:")))
+		else if ((cg = strstr(line, ":name=systemd:")) && cg < eol)
 			cg += strlen(":name=systemd:");
 		else
 			continue;
-		for (end = cg + strlen(cg); end > cg; end = slash) {
+		for (end = eol; end > cg; end = slash) {
 			slash = end - 1;
 			while (slash > cg && *slash != '/')
 				slash--;
@@ -329,12 +333,27 @@ owner_unit(int pid, char *unit, size_t len)
 			if ((n > 8 && strncmp(end - 8, ".service", 8) == 0) ||
 			    (n > 6 && strncmp(end - 6, ".scope", 6) == 0)) {
 				snprintf(unit, len, "%.*s", (int)n, end - n);
-				fclose(f);
 				return;
 			}
 		}
 	}
+}
+
+static void
+owner_unit(int pid, char *unit, size_t len)
+{
+	char path[64], text[4096];
+	size_t n;
+	FILE *f;
+
+	unit[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if (!(f = fopen(path, "r")))
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
+	text[n] = '\0';
+	owner_unit_parse(text, unit, len);
 }
 
 static void

@@ -38,4 +38,7 @@ int owner_of_listener(const union rt_sockaddr *addr, struct owner *o);
 
 void owner_stats(struct owner_stats *out);
 
+/* The systemd unit named in /proc/PID/cgroup text; "" if none. */
+void owner_unit_parse(const char *cgroup, char *unit, size_t len);
+
 #endif
