@@ -99,6 +99,41 @@ test_sock_diag(void **state)
 	close(lfd);
 }
 
+/* IPv6: a listener on [::1], and a dual-stack one found by its IPv4 address. */
+static void
+test_sock_diag_v6(void **state)
+{
+	union rt_sockaddr a, v4;
+	socklen_t len = sizeof(a);
+	unsigned long inode;
+	unsigned uid;
+	struct stat st;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), off = 0;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.in6.sin6_family = AF_INET6;
+	a.in6.sin6_addr = in6addr_any;
+	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0 ||
+	    bind(fd, &a.sa, sizeof(a.in6)) != 0 || listen(fd, 4) != 0) {
+		if (fd >= 0)
+			close(fd);
+		skip(); /* no IPv6 here */
+	}
+	assert_int_equal(getsockname(fd, &a.sa, &len), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	a.in6.sin6_addr = in6addr_loopback;
+	assert_int_equal(owner_listener(&a, &uid, &inode), 0);
+	assert_int_equal(inode, st.st_ino);
+	memset(&v4, 0, sizeof(v4));
+	v4.in.sin_family = AF_INET;
+	v4.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	v4.in.sin_port = a.in6.sin6_port;
+	assert_int_equal(owner_listener(&v4, &uid, &inode), 0);
+	assert_int_equal(inode, st.st_ino);
+	close(fd);
+}
+
 static void
 test_process(void **state)
 {
@@ -138,6 +173,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unit_parse),
 		cmocka_unit_test(test_sock_diag),
+		cmocka_unit_test(test_sock_diag_v6),
 		cmocka_unit_test(test_process),
 	};
 
