@@ -12,7 +12,7 @@
  *           or: ERR ERRNO-NAME text
  * Access (SO_PEERCRED): root and attlsd's own uid may query any connection
  * and list them (CONNS); another uid only a connection whose local socket
- * (LOCAL -> REMOTE) it owns, else ERR EACCES. 
+ * (LOCAL -> REMOTE) it owns, else ERR EACCES.
  * The numbers are z/OS's: policy status 1-5, connection status 1-3,
  * security type 0-6, protocol 0x0303/0x0304 (attls-reference.md §7.5). */
 #include "config.h"
@@ -512,6 +512,23 @@ control_timeout(uv_timer_t *t)
 	control_client_end(t->data);
 }
 
+/* Who is asking: the uid of the process at the other end of the socket. */
+static void
+control_peer(struct control_client *cl)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	cl->uid = (uid_t)-1; /* unknown: no privilege, owns nothing */
+	cl->privileged = false;
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		cl->uid = cred.uid;
+		cl->privileged = cred.uid == 0 || cred.uid == geteuid();
+	}
+}
+
 static void
 control_on_connection(uv_stream_t *srv, int status)
 {
@@ -527,18 +544,7 @@ control_on_connection(uv_stream_t *srv, int status)
 		control_client_end(cl);
 		return;
 	}
-	{
-		struct ucred cred;
-		socklen_t len = sizeof(cred);
-		uv_os_fd_t fd;
-		if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-			cl->uid = cred.uid;
-			cl->privileged = cred.uid == 0 || cred.uid == geteuid();
-		} else {
-			cl->uid = (uid_t)-1; /* unknown: no privilege, owns nothing */
-		}
-	}
+	control_peer(cl);
 	/* A client that never finishes its line must not hold a slot forever. */
 	uv_timer_start(&cl->timer, control_timeout, CONTROL_CLIENT_MS, 0);
 	uv_read_start((uv_stream_t *)&cl->pipe, control_alloc, control_read);
