@@ -120,6 +120,8 @@ attlsquery_errno(const char *name)
 		return -ENOTCONN;
 	if (strcmp(name, "EINVAL") == 0)
 		return -EINVAL;
+	if (strcmp(name, "EACCES") == 0)
+		return -EACCES;
 	return -EPROTO;
 }
 

@@ -434,22 +434,90 @@ conn_arm_timer(struct conn *c, uint64_t ms)
 		uv_timer_stop(&c->timer);
 }
 
+/* Jobname/Userid: the owner of "the job's" socket. Outbound: the local
+ * client's. Inbound: as on z/OS the job is the server application, so the
+ * owner of the listener of the backend the rule connects to - the rule's
+ * backend, else the original destination of a diverted connection, else the
+ * listener's backend. NULL: no backend known. */
+static const union rt_sockaddr *
+owner_addr(const struct conn *c, size_t rule, unsigned listener)
+{
+	const struct rt_gen *g = c->gen;
+
+	if (g->policy->rules[rule].backend.set)
+		return (const union rt_sockaddr *)&g->rules[rule].backend.ss;
+	if (c->intercepted)
+		return (const union rt_sockaddr *)&c->orig_dst.ss;
+	if (listener < g->policy->nlisteners && g->listen_backends[listener].len)
+		return (const union rt_sockaddr *)&g->listen_backends[listener].ss;
+	return NULL;
+}
+
+/* A Jobname matches the process name or its systemd unit. */
+static bool
+owner_rule_matches(const struct policy_rule *r, struct policy_conn_attrs *a, const struct owner *o)
+{
+	a->userid = o->user;
+	a->jobname = o->job[0] ? o->job : NULL;
+	if (policy_rule_matches(r, a))
+		return true;
+	a->jobname = o->unit[0] ? o->unit : NULL;
+	return a->jobname && policy_rule_matches(r, a);
+}
+
+static void
+owner_keep(struct conn *c, const struct owner *o)
+{
+	snprintf(c->owner_user, sizeof(c->owner_user), "%s", o->user);
+	snprintf(c->owner_job, sizeof(c->owner_job), "%s", o->job);
+	snprintf(c->owner_unit, sizeof(c->owner_unit), "%s", o->unit);
+}
+
+/* With Jobname/Userid rules: the rules in match order (rules[] is sorted),
+ * looking an owner up only for a rule that asks, once per socket. */
 static const struct policy_rule *
-map_connection(struct conn *c)
+map_with_owner(struct conn *c, struct policy_conn_attrs *a, unsigned listener)
+{
+	const struct policy *p = c->gen->policy;
+	const union rt_sockaddr *be = NULL, *done = NULL;
+	struct owner o;
+	bool known = false;
+	size_t i;
+
+	if (c->outbound && owner_of_socket(&c->local, &c->remote, &o) == 0) {
+		owner_keep(c, &o);
+		known = true;
+	}
+	for (i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (!r->jobname && !r->userid) {
+			if (policy_rule_matches(r, a))
+				return r;
+			continue;
+		}
+		if (!c->outbound && (be = owner_addr(c, i, listener)) &&
+		    (!done || memcmp(be, done, sizeof(*be)) != 0)) {
+			done = be;
+			known = owner_of_listener(be, &o) == 0;
+			if (known)
+				owner_keep(c, &o);
+		}
+		if (known && (c->outbound || be) && owner_rule_matches(r, a, &o))
+			return r;
+	}
+	return NULL;
+}
+
+static const struct policy_rule *
+map_connection(struct conn *c, unsigned listener)
 {
 	struct policy_conn_attrs a;
 
 	rt_conn_attrs(&c->local, &c->remote, &a);
 	if (c->outbound)
 		a.direction = POLICY_DIR_OUTBOUND;
-	/* Jobname/Userid: the owner of the local client's socket, looked up only
-	 * when a rule asks (it reads /proc). */
-	if (c->outbound && c->gen->policy->uses_owner &&
-	    owner_lookup(&c->local, &c->remote, c->owner_user, sizeof(c->owner_user),
-			 c->owner_job, sizeof(c->owner_job)) == 0) {
-		a.userid = c->owner_user;
-		a.jobname = c->owner_job[0] ? c->owner_job : NULL;
-	}
+	if (c->gen->policy->uses_owner)
+		return map_with_owner(c, &a, listener);
 	return policy_match(c->gen->policy, &a);
 }
 
@@ -500,7 +568,7 @@ conn_map_and_start(struct conn *c, unsigned listener)
 {
 	const struct policy *p = c->gen->policy;
 
-	c->rule = map_connection(c);
+	c->rule = map_connection(c, listener);
 	ezd_map(c);
 	if (!c->rule && p->settings.no_match == POLICY_NO_MATCH_DENY) {
 		conn_finish(c, CONN_END_DENIED, RC_NO_POLICY_DENIED,
@@ -582,7 +650,7 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 	c->cl.poll.data = c->timer.data = c;
 	c->open_handles = 2;
 	if (w->nconns > c->gen->policy->settings.max_connections) {
-		c->rule = map_connection(c);
+		c->rule = map_connection(c, listener);
 		conn_finish(c, CONN_END_LIMIT, RC_CONN_LIMIT,
 			    "this worker holds settings.max_connections connections");
 		return;

@@ -85,8 +85,9 @@ struct conn {
 
 	uint64_t start_ms, hs_ms, last_ms;
 	union rt_sockaddr local, remote;
-	char owner_job[17];  /* outbound: the local client's process name, "" unknown */
-	char owner_user[33]; /* and its user */
+	char owner_job[17];  /* Jobname: the owning process's name, "" unknown */
+	char owner_user[33]; /* Userid: its socket's user */
+	char owner_unit[64]; /* its systemd unit, "" none (also matched as Jobname) */
 	char userid[33]; /* SAFCheck: the client certificate's user ID ("" none) */
 
 	/* Diagnostics (chello.c, capture.c): the peer's hello and the handshake

@@ -10,6 +10,9 @@
  * Answer:   OK POLICY CONN SECTYPE PROTO CIPHER4 USERID RULE CONNID
  *           then with CERT the peer certificate (PEM), then a line "."
  *           or: ERR ERRNO-NAME text
+ * Access (SO_PEERCRED): root and attlsd's own uid may query any connection
+ * and list them (CONNS); another uid only a connection whose local socket
+ * (LOCAL -> REMOTE) it owns, else ERR EACCES.
  * The numbers are z/OS's: policy status 1-5, connection status 1-3,
  * security type 0-6, protocol 0x0303/0x0304 (attls-reference.md §7.5). */
 #include "config.h"
@@ -34,6 +37,7 @@
 #include "attls/tls.h"
 #include "conn.h"
 #include "control.h"
+#include "owner.h"
 
 #define CONTROL_BUCKETS 4096
 #define CONTROL_LINE_MAX 512
@@ -72,6 +76,8 @@ struct control_client {
 	size_t len;
 	int handles;
 	bool answered;
+	bool privileged; /* root or attlsd's own uid (SO_PEERCRED) */
+	uid_t uid;
 };
 
 static struct control_server control_srv;
@@ -330,9 +336,44 @@ control_conns(void)
 	return buf;
 }
 
+static void
+control_sockaddr(const uint8_t addr[16], uint16_t port, union rt_sockaddr *sa)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memset(sa, 0, sizeof(*sa));
+	if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+		sa->in.sin_family = AF_INET;
+		memcpy(&sa->in.sin_addr, addr + 12, 4);
+		sa->in.sin_port = htons(port);
+	} else {
+		sa->in6.sin6_family = AF_INET6;
+		memcpy(&sa->in6.sin6_addr, addr, 16);
+		sa->in6.sin6_port = htons(port);
+	}
+}
+
+/* TTLS_QUERY_ONLY is for a program's own connection: an unprivileged caller
+ * must own the local socket it names (sock_diag), as on z/OS the ioctl goes
+ * on the caller's own socket. Anything else is EACCES, whether or not attlsd
+ * holds the connection, so that nobody learns about others' connections. */
+static bool
+control_may_query(const struct control_client *cl, const struct control_key *k)
+{
+	union rt_sockaddr l, r;
+	unsigned long inode;
+	unsigned uid;
+
+	if (cl->privileged)
+		return true;
+	control_sockaddr(k->laddr, k->lport, &l);
+	control_sockaddr(k->raddr, k->rport, &r);
+	return owner_socket(&l, &r, &uid, &inode) == 0 && uid == (unsigned)cl->uid;
+}
+
 /* The answer, built under the lock into one malloc'd string. */
 static char *
-control_answer(const char *line)
+control_answer(const struct control_client *cl, const char *line)
 {
 	char cmd[16], l[80], r[80], flag[16], *out = NULL, *pem = NULL;
 	struct control_key k;
@@ -346,13 +387,17 @@ control_answer(const char *line)
 	if (strcmp(line, "POLICY") == 0)
 		return control_policy_show();
 	if (strcmp(line, "CONNS") == 0)
-		return control_conns();
+		return cl->privileged ? control_conns()
+				      : strdup("ERR EACCES the connection list is for root and "
+					       "attlsd's user\n");
 	n = sscanf(line, "%15s %79s %79s %15s", cmd, l, r, flag);
 	if (n < 3 || strcmp(cmd, "QUERY") != 0 || (n == 4 && strcasecmp(flag, "CERT") != 0))
 		return strdup("ERR EINVAL usage: QUERY LOCAL-ADDR:PORT REMOTE-ADDR:PORT [CERT]\n");
 	if (control_parse_endpoint(l, k.laddr, &k.lport) != 0 ||
 	    control_parse_endpoint(r, k.raddr, &k.rport) != 0)
 		return strdup("ERR EINVAL addresses are ADDR:PORT or [ADDR]:PORT\n");
+	if (!control_may_query(cl, &k))
+		return strdup("ERR EACCES the local socket LOCAL REMOTE is not the caller's\n");
 	pthread_mutex_lock(&control_lock);
 	if (!(e = control_find(&k))) {
 		pthread_mutex_unlock(&control_lock);
@@ -455,7 +500,7 @@ control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	cl->line[cl->len] = '\0';
 	if ((nl = strchr(cl->line, '\n'))) {
 		*nl = '\0';
-		control_reply(cl, control_answer(cl->line));
+		control_reply(cl, control_answer(cl, cl->line));
 	} else if (cl->len >= sizeof(cl->line) - 1) {
 		control_reply(cl, strdup("ERR EINVAL request line too long\n"));
 	}
@@ -465,6 +510,23 @@ static void
 control_timeout(uv_timer_t *t)
 {
 	control_client_end(t->data);
+}
+
+/* Who is asking: the uid of the process at the other end of the socket. */
+static void
+control_peer(struct control_client *cl)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	cl->uid = (uid_t)-1; /* unknown: no privilege, owns nothing */
+	cl->privileged = false;
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		cl->uid = cred.uid;
+		cl->privileged = cred.uid == 0 || cred.uid == geteuid();
+	}
 }
 
 static void
@@ -482,6 +544,7 @@ control_on_connection(uv_stream_t *srv, int status)
 		control_client_end(cl);
 		return;
 	}
+	control_peer(cl);
 	/* A client that never finishes its line must not hold a slot forever. */
 	uv_timer_start(&cl->timer, control_timeout, CONTROL_CLIENT_MS, 0);
 	uv_read_start((uv_stream_t *)&cl->pipe, control_alloc, control_read);

@@ -165,70 +165,73 @@ ctl_intercept_route_families(const struct policy *p)
 	return fam;
 }
 
-/* The ip(8) argument vectors of the routing part; 'up' adds, else deletes. */
+/* The policy routing, one step per family and kind: the rule "fwmark
+ * ROUTE_MARK lookup TABLE" and the route "local default dev lo" in TABLE. */
+struct ctl_intercept_step {
+	int family; /* 4 or 6 */
+	bool route; /* false: the ip rule */
+};
+
 static size_t
-ctl_intercept_route_cmds(const struct policy *p, bool up, char cmds[4][10][24])
+ctl_intercept_steps(const struct policy *p, struct ctl_intercept_step steps[4])
 {
 	unsigned fam = ctl_intercept_route_families(p), f;
 	size_t n = 0;
 
 	if (!ctl_intercept_needs_route(p))
 		return 0;
-	for (f = 1; f <= 2; f++) {
-		if (!(fam & f))
-			continue;
-		snprintf(cmds[n][0], 24, "ip");
-		snprintf(cmds[n][1], 24, f == 1 ? "-4" : "-6");
-		snprintf(cmds[n][2], 24, "rule");
-		snprintf(cmds[n][3], 24, up ? "add" : "del");
-		snprintf(cmds[n][4], 24, "fwmark");
-		snprintf(cmds[n][5], 24, "%u", p->settings.intercept_route_mark);
-		snprintf(cmds[n][6], 24, "lookup");
-		snprintf(cmds[n][7], 24, "%u", p->settings.intercept_table);
-		cmds[n++][8][0] = '\0';
-		snprintf(cmds[n][0], 24, "ip");
-		snprintf(cmds[n][1], 24, f == 1 ? "-4" : "-6");
-		snprintf(cmds[n][2], 24, "route");
-		snprintf(cmds[n][3], 24, up ? "replace" : "flush");
-		if (up) {
-			snprintf(cmds[n][4], 24, "local");
-			snprintf(cmds[n][5], 24, f == 1 ? "0.0.0.0/0" : "::/0");
-			snprintf(cmds[n][6], 24, "dev");
-			snprintf(cmds[n][7], 24, "lo");
-			snprintf(cmds[n][8], 24, "table");
-			snprintf(cmds[n][9], 24, "%u", p->settings.intercept_table);
-		} else {
-			snprintf(cmds[n][4], 24, "table");
-			snprintf(cmds[n][5], 24, "%u", p->settings.intercept_table);
-			cmds[n][6][0] = '\0';
+	for (f = 1; f <= 2; f++)
+		if (fam & f) {
+			steps[n++] = (struct ctl_intercept_step){ f == 1 ? 4 : 6, false };
+			steps[n++] = (struct ctl_intercept_step){ f == 1 ? 4 : 6, true };
 		}
-		n++;
-	}
 	return n;
 }
 
+/* ip -F rule|route VERB ...: the argument vector in 'buf'. */
 static void
-ctl_intercept_argv(char cmd[10][24], char *argv[11])
+ctl_intercept_ip(const struct policy *p, const struct ctl_intercept_step *s, const char *verb,
+		 char buf[10][24], char *argv[11])
 {
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; i < 10 && cmd[i][0]; i++)
-		argv[i] = cmd[i];
-	argv[i] = NULL;
+	snprintf(buf[n++], 24, "ip");
+	snprintf(buf[n++], 24, "-%d", s->family);
+	if (!s->route) {
+		snprintf(buf[n++], 24, "rule");
+		snprintf(buf[n++], 24, "%s", verb);
+		snprintf(buf[n++], 24, "fwmark");
+		snprintf(buf[n++], 24, "%u", p->settings.intercept_route_mark);
+		snprintf(buf[n++], 24, "lookup");
+	} else {
+		snprintf(buf[n++], 24, "route");
+		snprintf(buf[n++], 24, "%s", verb);
+		snprintf(buf[n++], 24, "local");
+		snprintf(buf[n++], 24, s->family == 4 ? "0.0.0.0/0" : "::/0");
+		snprintf(buf[n++], 24, "dev");
+		snprintf(buf[n++], 24, "lo");
+		snprintf(buf[n++], 24, "table");
+	}
+	snprintf(buf[n++], 24, "%u", p->settings.intercept_table);
+	for (i = 0; i < n; i++)
+		argv[i] = buf[i];
+	argv[n] = NULL;
 }
 
 static int
-ctl_intercept_run(char *const argv[], bool quiet)
+ctl_intercept_spawn(char *const argv[], int out_fd, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int st, r;
 
 	posix_spawn_file_actions_init(&fa);
-	if (quiet) {
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	else if (quiet)
 		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	}
 	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0) {
@@ -241,11 +244,64 @@ ctl_intercept_run(char *const argv[], bool quiet)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+static int
+ctl_intercept_run(char *const argv[], bool quiet)
+{
+	return ctl_intercept_spawn(argv, -1, quiet);
+}
+
+/* A command's standard output (at most len-1 bytes) in 'buf'. */
+static int
+ctl_intercept_output(char *const argv[], char *buf, size_t len)
+{
+	char path[] = "/tmp/attlsctl-out.XXXXXX";
+	int fd = mkstemp(path), r;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	r = ctl_intercept_spawn(argv, fd, true);
+	if (r == 0 && (n = pread(fd, buf, len - 1, 0)) >= 0)
+		buf[n] = '\0';
+	close(fd);
+	return r;
+}
+
+/* Is the step's rule or route there already (from an earlier "up")? */
+static bool
+ctl_intercept_present(const struct policy *p, const struct ctl_intercept_step *s)
+{
+	char fam[4], table[16], want[64], out[8192];
+	char *rule[] = { "ip", fam, "rule", "show", NULL };
+	char *route[] = { "ip", fam, "route", "show", "table", table, NULL };
+	char *line;
+
+	snprintf(fam, sizeof(fam), "-%d", s->family);
+	snprintf(table, sizeof(table), "%u", p->settings.intercept_table);
+	if (ctl_intercept_output(s->route ? route : rule, out, sizeof(out)) != 0)
+		return false;
+	if (s->route)
+		snprintf(want, sizeof(want), "local default dev lo");
+	else
+		snprintf(want, sizeof(want), "fwmark 0x%x lookup %u", p->settings.intercept_route_mark,
+			 p->settings.intercept_table);
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		char *at = s->route ? (strncmp(line, want, strlen(want)) == 0 ? line : NULL)
+				    : strstr(line, want);
+		if (at && (at[strlen(want)] == ' ' || at[strlen(want)] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 static void
 ctl_intercept_plan(const struct policy *p, FILE *out)
 {
-	char cmds[4][10][24], *argv[11];
-	size_t i, j, n = ctl_intercept_route_cmds(p, true, cmds);
+	struct ctl_intercept_step steps[4];
+	char buf[10][24], *argv[11];
+	size_t i, j, n = ctl_intercept_steps(p, steps);
 
 	fprintf(out, "# nft -f - (attlsctl intercept up applies this atomically)\n");
 	ctl_intercept_ruleset(out, p);
@@ -253,66 +309,119 @@ ctl_intercept_plan(const struct policy *p, FILE *out)
 		fprintf(out, "# policy routing: packets marked %u are delivered locally\n",
 			p->settings.intercept_route_mark);
 	for (i = 0; i < n; i++) {
-		ctl_intercept_argv(cmds[i], argv);
+		ctl_intercept_ip(p, &steps[i], "add", buf, argv);
 		for (j = 0; argv[j]; j++)
 			fprintf(out, "%s%s", j ? " " : "", argv[j]);
 		fprintf(out, "\n");
 	}
 }
 
+/* nft -f of what 'write' prints. */
 static int
-ctl_intercept_up(const struct policy *p)
+ctl_intercept_nft(const struct policy *p, const char *saved)
 {
-	char path[] = "/tmp/attlsctl-intercept.XXXXXX", cmds[4][10][24], *argv[11];
+	char path[] = "/tmp/attlsctl-intercept.XXXXXX";
 	char *nft[] = { "nft", "-f", path, NULL };
-	size_t i, n;
 	FILE *f;
 	int fd, r;
 
 	if ((fd = mkstemp(path)) < 0 || !(f = fdopen(fd, "w"))) {
 		fprintf(stderr, "attlsctl: cannot write a temporary file: %s\n", strerror(errno));
-		return 1;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	ctl_intercept_ruleset(f, p);
-	fclose(f);
-	r = ctl_intercept_run(nft, false);
+	if (saved)
+		fprintf(f, "table inet %s\ndelete table inet %s\n%s", CTL_INTERCEPT_TABLE,
+			CTL_INTERCEPT_TABLE, saved);
+	else
+		ctl_intercept_ruleset(f, p);
+	r = fclose(f) == 0 ? ctl_intercept_run(nft, false) : -1;
 	unlink(path);
-	if (r != 0) {
-		fprintf(stderr, "attlsctl: nft rejected the interception rules; nothing changed\n");
-		return 1;
-	}
-	/* The rule is added once: a rule left by an earlier "up" goes first. */
-	n = ctl_intercept_route_cmds(p, false, cmds);
-	for (i = 0; i < n; i++) {
-		ctl_intercept_argv(cmds[i], argv);
-		while (ctl_intercept_run(argv, true) == 0 && strcmp(argv[2], "rule") == 0)
-			;
-	}
-	n = ctl_intercept_route_cmds(p, true, cmds);
-	for (i = 0; i < n; i++) {
-		ctl_intercept_argv(cmds[i], argv);
-		if (ctl_intercept_run(argv, false) != 0) {
-			fprintf(stderr, "attlsctl: %s %s %s failed\n", argv[0], argv[1], argv[2]);
-			return 1;
-		}
-	}
-	return 0;
+	return r;
 }
 
+static void
+ctl_intercept_drop_table(void)
+{
+	char *list[] = { "nft", "list", "table", "inet", CTL_INTERCEPT_TABLE, NULL };
+	char *del[] = { "nft", "delete", "table", "inet", CTL_INTERCEPT_TABLE, NULL };
+
+	if (ctl_intercept_run(list, true) == 0)
+		(void)ctl_intercept_run(del, false);
+}
+
+/* All or nothing: the nft table is replaced in one transaction; then each
+ * missing ip rule and route is added. If one fails, what this run added is
+ * deleted again and the table put back as it was (or deleted). */
+static int
+ctl_intercept_up(const struct policy *p)
+{
+	char *list[] = { "nft", "list", "table", "inet", CTL_INTERCEPT_TABLE, NULL };
+	struct ctl_intercept_step steps[4];
+	char buf[10][24], *argv[11], *saved = NULL;
+	bool added[4] = { false };
+	size_t i, n = ctl_intercept_steps(p, steps);
+	int code = 0;
+
+	if ((saved = malloc(1u << 20)) && ctl_intercept_output(list, saved, 1u << 20) != 0) {
+		free(saved);
+		saved = NULL; /* no table before */
+	}
+	if (ctl_intercept_nft(p, NULL) != 0) {
+		fprintf(stderr, "attlsctl: nft rejected the interception rules; nothing changed\n");
+		code = 1;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (ctl_intercept_present(p, &steps[i]))
+			continue;
+		ctl_intercept_ip(p, &steps[i], "add", buf, argv);
+		if (ctl_intercept_run(argv, false) != 0) {
+			fprintf(stderr, "attlsctl: %s %s %s add failed (a conflicting %s in table %u?); "
+					"rolling back\n",
+				argv[0], argv[1], argv[2], argv[2], p->settings.intercept_table);
+			code = 1;
+			break;
+		}
+		added[i] = true;
+	}
+	if (!code)
+		goto out;
+	while (i-- > 0) {
+		if (!added[i])
+			continue;
+		ctl_intercept_ip(p, &steps[i], "del", buf, argv);
+		if (ctl_intercept_run(argv, false) != 0)
+			fprintf(stderr, "attlsctl: rollback: %s %s %s del failed\n", argv[0], argv[1],
+				argv[2]);
+	}
+	if (saved ? ctl_intercept_nft(p, saved) != 0 : (ctl_intercept_drop_table(), false))
+		fprintf(stderr, "attlsctl: rollback: the previous nft table could not be restored\n");
+	else
+		fprintf(stderr, "attlsctl: intercept up failed; nothing changed\n");
+out:
+	free(saved);
+	return code;
+}
+
+/* Deletes the table and this policy's ip rules and local routes (only
+ * those: other routes in the table are not attlsctl's). */
 static int
 ctl_intercept_down(const struct policy *p)
 {
 	char *list[] = { "nft", "list", "table", "inet", CTL_INTERCEPT_TABLE, NULL };
 	char *del[] = { "nft", "delete", "table", "inet", CTL_INTERCEPT_TABLE, NULL };
-	char cmds[4][10][24], *argv[11];
-	size_t i, n = ctl_intercept_route_cmds(p, false, cmds);
+	struct ctl_intercept_step steps[4];
+	char buf[10][24], *argv[11];
+	size_t i, n = ctl_intercept_steps(p, steps);
 	int code = 0;
 
 	if (ctl_intercept_run(list, true) == 0 && ctl_intercept_run(del, false) != 0)
 		code = 1;
 	for (i = 0; i < n; i++) {
-		ctl_intercept_argv(cmds[i], argv);
-		while (ctl_intercept_run(argv, true) == 0 && strcmp(argv[2], "rule") == 0)
+		ctl_intercept_ip(p, &steps[i], "del", buf, argv);
+		while (ctl_intercept_run(argv, true) == 0)
 			;
 	}
 	return code;

@@ -101,7 +101,10 @@ ctl_query(int argc, char **argv)
 	r = attls_query_str(sock, argv[optind], argv[optind + 1], flags, &q);
 	if (r != 0) {
 		fprintf(stderr, "attlsctl: query %s %s: %s\n", argv[optind], argv[optind + 1],
-			r == -ENOTCONN ? "attlsd holds no such connection (ENOTCONN)" : strerror(-r));
+			r == -ENOTCONN ? "attlsd holds no such connection (ENOTCONN)"
+			: r == -EACCES ? "not your connection: you do not own the local socket "
+					 "LOCAL -> REMOTE (EACCES)"
+				       : strerror(-r));
 		return r == -ENOTCONN ? 2 : 1;
 	}
 	ctl_query_print(&q);

@@ -7,11 +7,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -447,6 +449,31 @@ setup_signals(struct daemon *d)
 	uv_signal_start(&d->sighup, on_sighup, SIGHUP);
 }
 
+/* systemd Type=notify: READY=1 once every listener is bound and the workers
+ * run, so that ExecStartPost (attlsctl intercept up) diverts nothing to a
+ * port nobody serves yet. libc only: one datagram to $NOTIFY_SOCKET. */
+static void
+daemon_notify(const char *state)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = getenv("NOTIFY_SOCKET");
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || (n = strlen(path)) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, n);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0'; /* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
+		log_warn("NOTIFY_SOCKET %s: %s", path, strerror(errno));
+	close(fd);
+}
+
 int
 daemon_run(const struct daemon_opts *o, struct policy *p)
 {
@@ -489,6 +516,7 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 	log_notice("EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR %s (%u workers, %zu rules, %zu "
 		   "listeners)",
 		   p->settings.jobname, d.nworkers, p->nrules, p->nlisteners);
+	daemon_notify("READY=1");
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	for (i = 0; i < d.nworkers; i++)
 		worker_join(d.workers[i]);

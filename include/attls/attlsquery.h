@@ -64,8 +64,9 @@ struct attls_query {
 
 /* Asks about the connection 'local' -> 'remote' (the application's own
  * address first). 'socket_path' NULL: ATTLS_QUERY_DEFAULT_SOCKET. Returns 0,
- * or -ENOTCONN (attlsd holds no such connection), -ECONNREFUSED/-ENOENT (no
- * attlsd there), -EPROTO (unexpected answer), or another -errno. */
+ * or -ENOTCONN (attlsd holds no such connection), -EACCES (the caller is
+ * not root and does not own the local socket it names), -ECONNREFUSED/-ENOENT
+ * (no attlsd there), -EPROTO (unexpected answer), or another -errno. */
 int attls_query_tuple(const char *socket_path, const struct sockaddr *local,
 		      const struct sockaddr *remote, int flags, struct attls_query *out);
 /* The same for connected socket 'fd' (getsockname/getpeername). */

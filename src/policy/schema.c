@@ -324,11 +324,12 @@ static const struct schema_row rule_rows[] = {
 	    .ref_section = "time_conditions", .pos_off = offsetof(struct policy_rule, time_pos),
 	    .help = "name of a time condition; outside it the rule matches no new connection"),
 	ROW("jobname", "Jobname", ST_STRING, struct policy_rule, jobname,
-	    .help = "outbound: the local client's process name (comm); a trailing * matches "
+	    .help = "the owning process's name (comm) or systemd unit; outbound: of the local "
+		    "client's socket, inbound: of the backend's listener; a trailing * matches "
 		    "any ending"),
 	ROW("userid", "Userid", ST_STRING, struct policy_rule, userid,
-	    .help = "outbound: the user owning the local client's socket; a trailing * matches "
-		    "any ending"),
+	    .help = "the user owning the socket (outbound: the local client's, inbound: the "
+		    "backend's listener); a trailing * matches any ending"),
 	ROW("proxy_protocol", "-", ST_ENUM, struct policy_rule, proxy_protocol,
 	    .enums = enum_proxy_protocol, .def = "Off",
 	    .help = "v2: send the backend a PROXY protocol v2 header first (client address, "

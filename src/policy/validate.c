@@ -376,10 +376,15 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 		return;
 	if (has_owner)
 		p->uses_owner = true;
-	if (has_owner && (r->direction & POLICY_DIR_INBOUND))
-		diag_warning(dl, r->pos, "%s: jobname and userid are known only for intercepted "
-					 "outbound connections; for inbound ones this rule never matches",
-			     owner);
+	/* Inbound, the owner is that of the backend's listening socket, which
+	 * attlsd can see only on its own host. */
+	if (has_owner && (r->direction & POLICY_DIR_INBOUND) && r->backend.set && r->backend.host &&
+	    strncmp(r->backend.host, "127.", 4) != 0 && strcmp(r->backend.host, "::1") != 0 &&
+	    strcmp(r->backend.host, "localhost") != 0)
+		diag_warning(dl, r->pos, "%s: for inbound connections jobname and userid are the "
+					 "owner of the backend's listening socket on this host; if "
+					 "backend %s is on another host this rule never matches",
+			     owner, r->backend.host);
 	if (!(r->set & cond_bits) && !has_owner)
 		diag_error(dl, r->pos, "%s has no condition: give at least one of local_addr, "
 				       "local_port, remote_addr, remote_port, jobname, userid",

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Peers for the interception tests (tests/integration/netns.bash).
 
-  netns.py backend --port P --ready FILE [--query CMD] [--tls-cert CRT --tls-key KEY]
-      Plaintext server on 0.0.0.0:P. Per connection it reads one line and
+  netns.py backend --port P --ready FILE [--bind ADDR] [--query CMD] [--tls-cert CRT --tls-key KEY]
+      Plaintext server on ADDR:P (default 0.0.0.0; "::" takes IPv6 and IPv4). Per connection it reads one line and
       answers "peer=ADDR got=LINE"; with --query it first runs CMD with its own
       connection's LOCAL and REMOTE (addr:port, as it sees them) appended and
       adds "query=<output, ; for newlines>".
@@ -52,9 +52,9 @@ def serve(c, args):
 
 
 def backend(args):
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET6 if ":" in args.bind else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", args.port))
+    s.bind((args.bind, args.port))
     s.listen(64)
     open(args.ready, "w").write("up")
     while True:
@@ -90,6 +90,7 @@ def main():
     b = sub.add_parser("backend")
     b.add_argument("--port", type=int, required=True)
     b.add_argument("--ready", required=True)
+    b.add_argument("--bind", default="0.0.0.0")
     b.add_argument("--query")
     b.add_argument("--tls-cert")
     b.add_argument("--tls-key")

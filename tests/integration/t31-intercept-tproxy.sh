@@ -33,7 +33,7 @@ printf '%s\n' "$plan" | sed 's/^/  plan: /'
 assert_match "plan: tproxy to the listener with the routing mark" \
 	"ip daddr \\{ $NS_SADDR \\} meta l4proto tcp tcp dport 7555 tproxy ip to :15002 meta mark set 16725 accept" "$plan"
 assert_match "plan: established connections by their transparent socket" 'socket transparent 1 meta mark set 16725 accept' "$plan"
-assert_match "plan: the mark's local route" '^ip -4 route replace local 0.0.0.0/0 dev lo table 16724$' "$plan"
+assert_match "plan: the mark's local route" '^ip -4 route add local 0.0.0.0/0 dev lo table 16724$' "$plan"
 assert_match "plan: the routing rule" '^ip -4 rule add fwmark 16725 lookup 16724$' "$plan"
 assert_match "plan: backend replies to a borrowed client address come back" 'ct direction reply ct mark 16725 meta mark set 16725' "$plan"
 

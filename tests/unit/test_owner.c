@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of owner.c: the systemd unit from cgroup text, and sock_diag and
+ * the /proc scan on real sockets - one made here, and one held by a child
+ * process with a known name (the scan never reports attlsd's own process). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "owner.h"
+
+static void
+unit_of(const char *text, const char *want)
+{
+	char unit[64];
+
+	owner_unit_parse(text, unit, sizeof(unit));
+	assert_string_equal(unit, want);
+}
+
+static void
+test_unit_parse(void **state)
+{
+	(void)state;
+	unit_of("0::/system.slice/gateway.service\n", "gateway.service");
+	/* A service's own sub-cgroup: the service, not the leaf. */
+	unit_of("0::/system.slice/gateway.service/payload\n", "gateway.service");
+	unit_of("0::/user.slice/user-0.slice/session-3.scope\n", "session-3.scope");
+	unit_of("12:pids:/x\n1:name=systemd:/system.slice/cron.service\n0::/\n", "cron.service");
+	unit_of("0::/\n", "");
+	unit_of("0::/system.slice/.service\n", "");
+	unit_of("0::/system.slice/gateway.services\n", "");
+	unit_of("4:memory:/a.service\n", ""); /* not the systemd hierarchy */
+	unit_of("", "");
+}
+
+static int
+listener(union rt_sockaddr *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->in.sin_family = AF_INET;
+	a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, &a->sa, sizeof(a->in)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, &a->sa, &len), 0);
+	return fd;
+}
+
+static void
+test_sock_diag(void **state)
+{
+	union rt_sockaddr la, l, r, any;
+	unsigned long inode;
+	unsigned uid;
+	struct stat st;
+	socklen_t len = sizeof(l);
+	int lfd = listener(&la), cfd = socket(AF_INET, SOCK_STREAM, 0), afd;
+
+	(void)state;
+	assert_int_equal(owner_listener(&la, &uid, &inode), 0);
+	assert_int_equal(fstat(lfd, &st), 0);
+	assert_int_equal(uid, getuid());
+	assert_int_equal(inode, st.st_ino);
+	/* A wildcard address finds nothing on a port nobody listens on... */
+	any = la;
+	any.in.sin_port = 0;
+	assert_int_not_equal(owner_listener(&any, &uid, &inode), 0);
+	/* ...and the connected socket by its exact 4-tuple. */
+	assert_int_equal(connect(cfd, &la.sa, sizeof(la.in)), 0);
+	assert_true((afd = accept(lfd, NULL, NULL)) >= 0);
+	assert_int_equal(getsockname(cfd, &l.sa, &len), 0);
+	r = la;
+	assert_int_equal(owner_socket(&l, &r, &uid, &inode), 0);
+	assert_int_equal(fstat(cfd, &st), 0);
+	assert_int_equal(inode, st.st_ino);
+	/* The accepted end is the reverse tuple, a different socket. */
+	assert_int_equal(owner_socket(&r, &l, &uid, &inode), 0);
+	assert_int_equal(fstat(afd, &st), 0);
+	assert_int_equal(inode, st.st_ino);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/* IPv6: a listener on [::1], and a dual-stack one found by its IPv4 address. */
+static void
+test_sock_diag_v6(void **state)
+{
+	union rt_sockaddr a, v4;
+	socklen_t len = sizeof(a);
+	unsigned long inode;
+	unsigned uid;
+	struct stat st;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), off = 0;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.in6.sin6_family = AF_INET6;
+	a.in6.sin6_addr = in6addr_any;
+	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0 ||
+	    bind(fd, &a.sa, sizeof(a.in6)) != 0 || listen(fd, 4) != 0) {
+		if (fd >= 0)
+			close(fd);
+		skip(); /* no IPv6 here */
+	}
+	assert_int_equal(getsockname(fd, &a.sa, &len), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	a.in6.sin6_addr = in6addr_loopback;
+	assert_int_equal(owner_listener(&a, &uid, &inode), 0);
+	assert_int_equal(inode, st.st_ino);
+	memset(&v4, 0, sizeof(v4));
+	v4.in.sin_family = AF_INET;
+	v4.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	v4.in.sin_port = a.in6.sin6_port;
+	assert_int_equal(owner_listener(&v4, &uid, &inode), 0);
+	assert_int_equal(inode, st.st_ino);
+	close(fd);
+}
+
+static void
+test_process(void **state)
+{
+	union rt_sockaddr la;
+	struct owner o;
+	int pfd[2], lfd;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(pfd), 0);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_NAME, "owner-child");
+		lfd = listener(&la);
+		if (write(pfd[1], &la, sizeof(la)) != sizeof(la))
+			_exit(1);
+		pause(); /* holds the listener until killed */
+		_exit(lfd >= 0 ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(read(pfd[0], &la, sizeof(la)), sizeof(la));
+	assert_int_equal(owner_of_listener(&la, &o), 0);
+	assert_int_equal(o.pid, pid);
+	assert_string_equal(o.job, "owner-child");
+	assert_int_equal(o.uid, getuid());
+	/* Again: from the index, the same answer. */
+	assert_int_equal(owner_of_listener(&la, &o), 0);
+	assert_int_equal(o.pid, pid);
+	close(pfd[1]);
+	close(pfd[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unit_parse),
+		cmocka_unit_test(test_sock_diag),
+		cmocka_unit_test(test_sock_diag_v6),
+		cmocka_unit_test(test_process),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
