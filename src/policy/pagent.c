@@ -195,9 +195,7 @@ static const struct pagent_kw pagent_kws[] = {
 	WARN("SSLv2", T_ADV, "attlsd never offers SSL 2.0"),
 	WARN("SSLv3", T_ADV, "attlsd never offers SSL 3.0"),
 	WARN("MiddleBoxCompatMode", T_ADV, "TLS 1.3 middlebox compatibility follows OpenSSL (on)"),
-	WARN("ApplicationControlled", T_ADV,
-	     "the application starts TLS itself (SIOCTTLSCTL); attlsd always starts the "
-	     "handshake, so STARTTLS-style protocols (FTP AUTH TLS) are not supported"),
+	KEY("ApplicationControlled", T_ADV, "application_controlled"),
 	WARN("ResetCipherTimer", T_ADV, "periodic re-keying is not in attlsd yet"),
 	WARN("Renegotiation", T_ADV, pagent_no_reneg),
 	WARN("RenegotiationIndicator", T_ADV, pagent_no_reneg),
