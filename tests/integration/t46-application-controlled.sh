@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# ApplicationControlled (application_controlled: On), the analogue of SIOCTTLSCTL
+# TTLS_INIT_CONNECTION, with a STARTTLS-style line protocol (starttls.py): the
+# application greets in clear, answers "STARTTLS" with "OK go" and asks attlsd
+# to start TLS (`attlsctl init --fd N`, libattlsquery's attls_init_fd) while
+# the client (Python ssl) starts its handshake.
+#   init     INIT right after "OK go": the handshake succeeds; 64 KiB up, 200 KB
+#            down and a line each way after it; query before: policy status 5,
+#            NotSecure; after: Secure; a second INIT: EALREADY
+#   late     INIT 0.5 s after "OK go": the client's hello arrived first and was
+#            held (not relayed to the application), then used
+#   noinit   never INIT: RC 5004 after handshake_timeout, cause "never called INIT"
+#   refused  a rule without application_controlled: INIT is EACCES, TLS as usual
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+ATTLSCTL=${ATTLSCTL:-$(dirname "$ATTLSD")/attlsctl}
+[[ $ATTLSCTL == /* ]] || ATTLSCTL=$PWD/$ATTLSCTL
+
+sock=$T_TMP/attlsd.sock
+declare -A be
+for mode in init late noinit refused; do
+	"$T_PY" "$T_DIR/starttls.py" server --ready "$T_TMP/st.$mode.ready" --attlsctl "$ATTLSCTL" \
+		--socket "$sock" --mode "$mode" >"$T_TMP/st.$mode.log" 2>&1 &
+	t_track $!
+done
+for mode in init late noinit refused; do
+	for ((i = 0; i < 200; i++)); do
+		[[ -s $T_TMP/st.$mode.ready ]] && break
+		sleep 0.05
+	done
+	[[ -s $T_TMP/st.$mode.ready ]] || t_fail "starttls.py server --mode $mode did not start"
+	be[$mode]=$(<"$T_TMP/st.$mode.ready")
+done
+read -r p_init p_late p_noinit p_refused <<<"$(free_ports 4)"
+policy=$(write_policy t46 <<EOF
+settings:
+  control_socket: "$sock"
+keyrings:
+  srv: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
+groups:
+  on: { enabled: On }
+environments:
+  starttls: { handshake_role: Server, keyring: srv, application_controlled: On, handshake_timeout: 2 }
+connections:
+  implicit: { application_controlled: Off }
+rules:
+  st-init: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_init, group: on, environment: starttls, backend: "127.0.0.1:${be[init]}" }
+  st-late: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_late, group: on, environment: starttls, backend: "127.0.0.1:${be[late]}" }
+  st-noinit: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_noinit, group: on, environment: starttls, backend: "127.0.0.1:${be[noinit]}" }
+  implicit: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_refused, group: on, environment: starttls, connection: implicit, backend: "127.0.0.1:${be[refused]}" }
+EOF
+)
+attlsd_start "$policy"
+client() { timeout 60 "$T_PY" "$T_DIR/starttls.py" client --ca "$T_PKI/ca.crt" "$@"; }
+
+for mode in init late; do
+	port=p_$mode
+	out=$(client --port "${!port}")
+	rc=$?
+	printf '%s\n' "$out" | cut -c1-300 | sed "s/^/  $mode: /"
+	assert_eq "$mode: client exit status" 0 "$rc"
+	assert_match "$mode: before INIT the query says ApplicationControlled, NotSecure" \
+		"^greeting=220 ready init=-\|query=rc=0:policy_status=5 \(ApplicationControlled\);conn_status=1 \(NotSecure\);" "$out"
+	assert_match "$mode: \"OK go\" written before INIT came in clear" "^proceed=OK go$" "$out"
+	assert_match "$mode: the client's TLS handshake succeeded" "^tls=TLSv1\.[23]$" "$out"
+	assert_match "$mode: 64 KiB client -> application after the handshake" "^long=LEN 65536$" "$out"
+	assert_match "$mode: 200000 bytes application -> client" "^big=200000$" "$out"
+	assert_match "$mode: a line echoed" "^echo=ECHO hello over tls$" "$out"
+	assert_match "$mode: INIT answered with the status after the switch" \
+		"^status=STATUS init=rc=0:policy_status=5 \(ApplicationControlled\);conn_status=[23] " "$out"
+	assert_match "$mode: after the handshake the query says Secure" \
+		"\|query=rc=0:policy_status=5 \(ApplicationControlled\);conn_status=3 \(Secure\);sec_type=2 .*;protocol=0x030[34] .*rule=st-$mode;" "$out"
+	assert_match "$mode: a second INIT is EALREADY" "\|again=rc=1:.*EALREADY" "$out"
+done
+
+out=$(client --port "$p_refused" --tls-first)
+rc=$?
+printf '%s\n' "$out" | cut -c1-300 | sed 's/^/  refused: /'
+assert_eq "application_controlled Off: TLS from the first byte" 0 "$rc"
+assert_match "application_controlled Off: INIT is EACCES" \
+	"^greeting=220 ready init=rc=1:attlsctl: init: refused \(EACCES\)" "$out"
+assert_match "application_controlled Off: query says Enabled" \
+	"\|query=rc=0:policy_status=4 \(Enabled\);conn_status=3 \(Secure\)" "$out"
+expect_no_error
+
+out=$(client --port "$p_noinit")
+rc=$?
+printf '%s\n' "$out" | sed 's/^/  noinit: /'
+assert_eq "no INIT: the client's handshake fails" 3 "$rc"
+ms=$(sed -n 's/^handshake_ms=//p' <<<"$out")
+((ms >= 1500 && ms <= 10000)) || t_fail "no INIT: the handshake ended after $ms ms; expected about 2000 (handshake_timeout: 2)"
+t_ok "no INIT: the handshake ended after $ms ms (handshake_timeout: 2)"
+expect_rc 5004 "$p_noinit"
+cause=$(grep -m1 'ATL1288I.*RC: 5004' "$ATTLSD_LOG")
+assert_match "no INIT: the cause says the application never called INIT" \
+	"application never called INIT" "$cause"
+attlsd_stop
+t_done
