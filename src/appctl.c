@@ -199,13 +199,17 @@ appctl_conn_step(struct conn *c)
 		conn_update_polls(c);
 		return;
 	}
-	c->app_clear = false;
-	c->hello_held = false;
-	if (conn_start_app_tls(c) != 0)
-		return;
-	control_reg_publish(c);
+	/* Detached first: the handshake may finish inside conn_start_app_tls()
+	 * (relay_start() then must not see an INIT still to carry out). */
 	r = c->init_req;
 	c->init_req = NULL;
+	c->app_clear = false;
+	c->hello_held = false;
+	if (conn_start_app_tls(c) != 0) {
+		appctl_answer(r, ECONNRESET, "the connection ended as TLS started");
+		return;
+	}
+	control_reg_publish(c);
 	appctl_answer(r, 0, NULL);
 }
 
