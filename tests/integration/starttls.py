@@ -19,7 +19,11 @@ After TLS the application keeps speaking clear text on its socket:
 client: the peer. Reads the greeting in clear, says STARTTLS, reads "OK go",
 does TLS (Python ssl), then LONG / BIG / ECHO / STATUS over TLS; prints
 key=value lines. --tls-first: TLS from the first byte (a rule without
-application_controlled)."""
+application_controlled).
+
+tlspeer / appclient: the same protocol under a Client-role rule: the local
+application (appclient) speaks clear text to attlsd and calls INIT after
+"OK go"; the remote server (tlspeer) does TLS itself."""
 import argparse
 import os
 import socket
@@ -146,6 +150,65 @@ def client(a):
     return 0
 
 
+def tlspeer_serve(conn, ctx):
+    with conn:
+        conn.sendall(b"220 remote ready\n")
+        if readline_raw(conn) != "STARTTLS":
+            return
+        conn.sendall(b"OK go\n")
+        t = ctx.wrap_socket(conn, server_side=True)
+        lines = Lines(t)
+        while True:
+            line = lines.readline()
+            if not line:
+                return
+            if line == "VERSION":
+                t.sendall(("VERSION %s\n" % t.version()).encode())
+            elif line.startswith("ECHO "):
+                t.sendall((line + "\n").encode())
+            elif line.startswith("LONG "):
+                t.sendall(("LEN %d\n" % (len(line) - 5)).encode())
+            elif line.startswith("BIG "):
+                t.sendall(b"b" * int(line[4:]) + b"\n")
+
+
+def tlspeer(a):
+    """The remote STARTTLS server of a Client-role rule: it does TLS itself."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.cert, a.key)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    with open(a.ready + ".tmp", "w") as f:
+        f.write(str(ls.getsockname()[1]))
+    os.rename(a.ready + ".tmp", a.ready)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=tlspeer_serve, args=(c, ctx), daemon=True).start()
+
+
+def appclient(a):
+    """The local application of a Client-role rule: clear text only; it asks
+    attlsd to start TLS toward the server once the server said "OK go"."""
+    s = socket.create_connection(("127.0.0.1", a.port), timeout=30)
+    print("greeting=%s" % readline_raw(s))
+    s.sendall(b"STARTTLS\n")
+    print("proceed=%s" % readline_raw(s))
+    print("init=%s" % run([a.attlsctl, "init", "-s", a.socket, "--fd", str(s.fileno())],
+                          (s.fileno(),)))
+    lines = Lines(s)
+    s.sendall(b"VERSION\n")
+    print("version=%s" % lines.readline())
+    s.sendall(b"LONG " + b"a" * 65536 + b"\n")
+    print("long=%s" % lines.readline())
+    s.sendall(b"BIG 200000\n")
+    big = lines.readline()
+    print("big=%d" % (len(big) if big == "b" * len(big) else -1))
+    print("query=%s" % run([a.attlsctl, "query", "-s", a.socket] + tuple_of(s)))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -159,8 +222,17 @@ def main():
     cp.add_argument("--ca", required=True)
     cp.add_argument("--tls-first", action="store_true")
     cp.add_argument("--timeout", type=float, default=30)
+    tp = sub.add_parser("tlspeer")
+    tp.add_argument("--ready", required=True)
+    tp.add_argument("--cert", required=True)
+    tp.add_argument("--key", required=True)
+    ac = sub.add_parser("appclient")
+    ac.add_argument("--port", type=int, required=True)
+    ac.add_argument("--attlsctl", required=True)
+    ac.add_argument("--socket", required=True)
     a = ap.parse_args()
-    return server(a) if a.cmd == "server" else client(a)
+    return {"server": server, "client": client, "tlspeer": tlspeer,
+            "appclient": appclient}[a.cmd](a)
 
 
 if __name__ == "__main__":

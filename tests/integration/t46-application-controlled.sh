@@ -12,6 +12,8 @@
 #            held (not relayed to the application), then used
 #   noinit   never INIT: RC 5004 after handshake_timeout, cause "never called INIT"
 #   refused  a rule without application_controlled: INIT is EACCES, TLS as usual
+#   Client role: the local application speaks clear text to attlsd and calls INIT
+#            after the remote server's "OK go"; attlsd does TLS to that server
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 ATTLSCTL=${ATTLSCTL:-$(dirname "$ATTLSD")/attlsctl}
@@ -32,7 +34,16 @@ for mode in init late noinit refused; do
 	[[ -s $T_TMP/st.$mode.ready ]] || t_fail "starttls.py server --mode $mode did not start"
 	be[$mode]=$(<"$T_TMP/st.$mode.ready")
 done
-read -r p_init p_late p_noinit p_refused <<<"$(free_ports 4)"
+"$T_PY" "$T_DIR/starttls.py" tlspeer --ready "$T_TMP/st.tlspeer.ready" --cert "$T_PKI/server.crt" \
+	--key "$T_PKI/server.key" >"$T_TMP/st.tlspeer.log" 2>&1 &
+t_track $!
+for ((i = 0; i < 200; i++)); do
+	[[ -s $T_TMP/st.tlspeer.ready ]] && break
+	sleep 0.05
+done
+[[ -s $T_TMP/st.tlspeer.ready ]] || t_fail "starttls.py tlspeer did not start"
+be[tlspeer]=$(<"$T_TMP/st.tlspeer.ready")
+read -r p_init p_late p_noinit p_refused p_client <<<"$(free_ports 5)"
 policy=$(write_policy t46 <<EOF
 settings:
   control_socket: "$sock"
@@ -42,6 +53,7 @@ groups:
   on: { enabled: On }
 environments:
   starttls: { handshake_role: Server, keyring: srv, application_controlled: On, handshake_timeout: 2 }
+  starttls-client: { handshake_role: Client, keyring: srv, application_controlled: On }
 connections:
   implicit: { application_controlled: Off }
 rules:
@@ -49,6 +61,7 @@ rules:
   st-late: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_late, group: on, environment: starttls, backend: "127.0.0.1:${be[late]}" }
   st-noinit: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_noinit, group: on, environment: starttls, backend: "127.0.0.1:${be[noinit]}" }
   implicit: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_refused, group: on, environment: starttls, connection: implicit, backend: "127.0.0.1:${be[refused]}" }
+  st-client: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_client, group: on, environment: starttls-client, backend: "127.0.0.1:${be[tlspeer]}" }
 EOF
 )
 attlsd_start "$policy"
@@ -82,6 +95,22 @@ assert_match "application_controlled Off: INIT is EACCES" \
 	"^greeting=220 ready init=rc=1:attlsctl: init: refused \(EACCES\)" "$out"
 assert_match "application_controlled Off: query says Enabled" \
 	"\|query=rc=0:policy_status=4 \(Enabled\);conn_status=3 \(Secure\)" "$out"
+expect_no_error
+
+out=$(timeout 60 "$T_PY" "$T_DIR/starttls.py" appclient --port "$p_client" --attlsctl "$ATTLSCTL" --socket "$sock")
+rc=$?
+printf '%s\n' "$out" | cut -c1-300 | sed 's/^/  client role: /'
+assert_eq "Client role: application exit status" 0 "$rc"
+assert_match "Client role: the server's greeting and go-ahead in clear" \
+	"^greeting=220 remote ready$" "$out"
+assert_match "Client role: \"OK go\" in clear" "^proceed=OK go$" "$out"
+assert_match "Client role: INIT answered (Client, handshake started)" \
+	"^init=rc=0:policy_status=5 \(ApplicationControlled\);conn_status=[23] .*;sec_type=1 \(Client\)" "$out"
+assert_match "Client role: the server speaks TLS with attlsd" "^version=VERSION TLSv1\.[23]$" "$out"
+assert_match "Client role: 64 KiB application -> server" "^long=LEN 65536$" "$out"
+assert_match "Client role: 200000 bytes server -> application" "^big=200000$" "$out"
+assert_match "Client role: query says Secure" \
+	"^query=rc=0:policy_status=5 \(ApplicationControlled\);conn_status=3 \(Secure\);sec_type=1 \(Client\)" "$out"
 expect_no_error
 
 out=$(client --port "$p_noinit")
