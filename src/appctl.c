@@ -235,7 +235,7 @@ appctl_conn_hold(struct conn *c, struct side *s)
 	if (c->hello_held)
 		return true;
 	n = recv(s->fd, b, sizeof(b), MSG_PEEK);
-	if (n < 1 || b[0] != 0x16 || (n == 2 && b[1] != 0x03))
+	if (n < 1 || !appctl_tls_handshake_start(b, (size_t)n))
 		return false;
 	c->hello_held = true;
 	log_debug("conn %08X: the peer started TLS before the application's INIT; held",

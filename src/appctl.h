@@ -40,6 +40,15 @@ void appctl_worker_init(struct worker *w);
 void appctl_worker_run(struct worker *w);
 void appctl_worker_close(struct worker *w);
 
+/* The first bytes 'b' (n of them, n >= 1) of a read could start a TLS
+ * handshake record: 0x16, then major version 3. A text protocol never sends
+ * 0x16 (SYN) at the start of a line. */
+static inline bool
+appctl_tls_handshake_start(const unsigned char *b, size_t n)
+{
+	return n >= 1 && b[0] == 0x16 && (n == 1 || b[1] == 0x03);
+}
+
 /* Connection (conn.c, relay.c). While INIT is being carried out, every event
  * of the connection goes here. */
 void appctl_conn_step(struct conn *c);

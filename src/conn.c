@@ -200,7 +200,7 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 		(void)SSL_shutdown(c->tls->ssl);
 	}
 	if (end == CONN_END_HANDSHAKE_TIMEOUT || end == CONN_END_CLEAR_TEXT)
-		set_reset_on_close(c->tls ? c->tls->fd : c->cl.fd);
+		set_reset_on_close(c->tls ? c->tls->fd : conn_app_peer(c)->fd);
 	if (end == CONN_END_CLIENT_RESET)
 		set_reset_on_close(c->be.fd);
 	if (end == CONN_END_BACKEND_RESET || (end == CONN_END_HANDSHAKE_FAILED && c->tls == &c->be))
