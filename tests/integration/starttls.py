@@ -93,6 +93,9 @@ def serve(conn, a):
                     time.sleep(0.5)
                 if a.mode in ("init", "late"):
                     state["init"] = init()
+                    # For a client that must act only after INIT returned.
+                    with open(a.ready + ".init", "a") as f:
+                        f.write(state["init"] + "\n")
             elif line == "STATUS":
                 again = init()
                 conn.sendall(("STATUS init=%s|query=%s|again=%s\n"
@@ -129,6 +132,19 @@ def client(a):
     print("greeting=%s" % readline_raw(s))
     s.sendall(b"STARTTLS\n")
     print("proceed=%s" % readline_raw(s))
+    if a.clear_after:
+        # Clear text where attlsd, after INIT, waits for a TLS hello (RC 5003):
+        # sent once the application says INIT returned (file a.clear_after).
+        for _ in range(600):
+            if os.path.exists(a.clear_after):
+                break
+            time.sleep(0.05)
+        try:
+            s.sendall(b"HELLO in clear\n")
+            print("after=%r" % s.recv(100))
+        except OSError as e:
+            print("after=%s" % e)
+        return 4
     t0 = time.monotonic()
     try:
         s = ctx.wrap_socket(s, server_hostname="localhost")
@@ -222,6 +238,7 @@ def main():
     cp.add_argument("--ca", required=True)
     cp.add_argument("--tls-first", action="store_true")
     cp.add_argument("--timeout", type=float, default=30)
+    cp.add_argument("--clear-after", metavar="FILE")
     tp = sub.add_parser("tlspeer")
     tp.add_argument("--ready", required=True)
     tp.add_argument("--cert", required=True)

@@ -11,6 +11,7 @@
 #   late     INIT 0.5 s after "OK go": the client's hello arrived first and was
 #            held (not relayed to the application), then used
 #   noinit   never INIT: RC 5004 after handshake_timeout, cause "never called INIT"
+#   clear text from the peer after INIT: RC 5003, as z/OS
 #   refused  a rule without application_controlled: INIT is EACCES, TLS as usual
 #   Client role: the local application speaks clear text to attlsd and calls INIT
 #            after the remote server's "OK go"; attlsd does TLS to that server
@@ -112,6 +113,14 @@ assert_match "Client role: 200000 bytes server -> application" "^big=200000$" "$
 assert_match "Client role: query says Secure" \
 	"^query=rc=0:policy_status=5 \(ApplicationControlled\);conn_status=3 \(Secure\);sec_type=1 \(Client\)" "$out"
 expect_no_error
+
+# As on z/OS, clear text from the peer after INIT is RC 5003 (the client sends
+# a line once the application's INIT returned).
+rm -f "$T_TMP/st.init.ready.init"
+out=$(client --port "$p_init" --clear-after "$T_TMP/st.init.ready.init")
+printf '%s\n' "$out" | sed 's/^/  clear after INIT: /'
+assert_match "clear text after INIT: the connection is closed" "^after=(b''|.*reset)" "$out"
+expect_rc 5003 "$p_init"
 
 out=$(client --port "$p_noinit")
 rc=$?
