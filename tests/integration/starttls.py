@@ -8,7 +8,7 @@ starts TLS through attlsd (`attlsctl init --fd N`: the command inherits the
 socket) - unless --mode says otherwise:
   init     INIT right after "OK go" (the client's hello usually races it)
   late     INIT 0.5 s after "OK go" (the client's hello is surely first)
-  noinit   never INIT
+  noinit   never INIT (but user nobody tries: EACCES, written to READY.nobody)
   refused  INIT at accept, before anything (the rule has it Off: EACCES)
 After TLS the application keeps speaking clear text on its socket:
   STATUS   -> "STATUS init=...|query=...|again=..." (again: a second INIT)
@@ -91,6 +91,17 @@ def serve(conn, a):
                 conn.sendall(b"OK go\n")
                 if a.mode == "late":
                     time.sleep(0.5)
+                if a.mode == "noinit":
+                    # Another user may not start TLS on our connection.
+                    # The raw answer, so that it shows which check refused.
+                    raw = ("import socket,sys; s=socket.socket(socket.AF_UNIX); "
+                           "s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()); "
+                           "print(s.recv(400).decode().strip())")
+                    other = run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                 "--clear-groups", sys.executable, "-c", raw, a.socket,
+                                 "INIT %s %s\n" % tuple(tuple_of(conn))])
+                    with open(a.ready + ".nobody", "w") as f:
+                        f.write(other + "\n")
                 if a.mode in ("init", "late"):
                     state["init"] = init()
                     # For a client that must act only after INIT returned.

@@ -10,13 +10,15 @@
 #            NotSecure; after: Secure; a second INIT: EALREADY
 #   late     INIT 0.5 s after "OK go": the client's hello arrived first and was
 #            held (not relayed to the application), then used
-#   noinit   never INIT: RC 5004 after handshake_timeout, cause "never called INIT"
+#   noinit   never INIT: RC 5004 after handshake_timeout, cause "never called INIT";
+#            user nobody's INIT on that connection: EACCES (the SO_PEERCRED rule)
 #   clear text from the peer after INIT: RC 5003, as z/OS
 #   refused  a rule without application_controlled: INIT is EACCES, TLS as usual
 #   Client role: the local application speaks clear text to attlsd and calls INIT
 #            after the remote server's "OK go"; attlsd does TLS to that server
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+need_tool setpriv
 ATTLSCTL=${ATTLSCTL:-$(dirname "$ATTLSD")/attlsctl}
 [[ $ATTLSCTL == /* ]] || ATTLSCTL=$PWD/$ATTLSCTL
 
@@ -65,7 +67,11 @@ rules:
   st-client: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_client, group: on, environment: starttls-client, backend: "127.0.0.1:${be[tlspeer]}" }
 EOF
 )
+chmod 0711 "$T_TMP"
 attlsd_start "$policy"
+# Everyone may connect to the control socket here, so that the per-connection
+# SO_PEERCRED check (as for QUERY) is what refuses user nobody's INIT.
+chmod 0666 "$sock"
 client() { timeout 60 "$T_PY" "$T_DIR/starttls.py" client --ca "$T_PKI/ca.crt" "$@"; }
 
 for mode in init late; do
@@ -130,6 +136,9 @@ ms=$(sed -n 's/^handshake_ms=//p' <<<"$out")
 ((ms >= 1500 && ms <= 10000)) || t_fail "no INIT: the handshake ended after $ms ms; expected about 2000 (handshake_timeout: 2)"
 t_ok "no INIT: the handshake ended after $ms ms (handshake_timeout: 2)"
 expect_rc 5004 "$p_noinit"
+assert_match "INIT by another user (nobody) on root's connection: EACCES" \
+	"^rc=0:ERR EACCES the local socket LOCAL REMOTE is not the caller's" \
+	"$(cat "$T_TMP/st.noinit.ready.nobody" 2>/dev/null)"
 cause=$(grep -m1 'ATL1288I.*RC: 5004' "$ATTLSD_LOG")
 assert_match "no INIT: the cause says the application never called INIT" \
 	"application never called INIT" "$cause"
