@@ -205,7 +205,10 @@ static const struct pagent_kw pagent_kws[] = {
 	KW("ServerCertificateLabel", T_ADV, PAGENT_MANY, A_WARN, 0, NULL,
 	   "attlsd presents the keyring's one certificate: put the certificate you want into "
 	   "the keyring's certificate file"),
-	WARN("SecondaryMap", T_ADV, "secondary (FTP data) connection mapping is not in attlsd"),
+	WARN("SecondaryMap", T_ADV, "secondary (FTP data) connection mapping is not in attlsd: "
+				    "it cannot yet tell that a data connection belongs to the "
+				    "process of its control connection; give the data ports (20, "
+				    "the passive range) their own rule"),
 	WARN("TruncatedHMAC", T_ADV, "RFC 6066 truncated HMAC is not supported by OpenSSL"),
 	WARN("CertValidationMode", T_ADV, "attlsd validates certificates per RFC 5280 (OpenSSL)"),
 	WARN("ClientMaxSSLFragment", T_ADV, "RFC 6066 max_fragment_length is not in attlsd yet"),
