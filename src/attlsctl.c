@@ -35,7 +35,8 @@ attlsctl_usage(FILE *out)
 		"                        [--cert CLIENT.pem]\n"
 		"       attlsctl intercept plan|up|down POLICY\n"
 		"       attlsctl keyring check POLICY [--days N]\n"
-		"       attlsctl query [-s SOCKET] [--cert] LOCAL-ADDR:PORT REMOTE-ADDR:PORT\n\n"
+		"       attlsctl query [-s SOCKET] [--cert] LOCAL-ADDR:PORT REMOTE-ADDR:PORT\n"
+		"       attlsctl init [-s SOCKET] (--fd N | LOCAL-ADDR:PORT REMOTE-ADDR:PORT)\n\n"
 		"import pagent: writes the attls YAML policy equivalent to z/OS Policy Agent\n"
 		"TTLS files.\n"
 		"filter export --nft: the policy's IP filters as an nftables ruleset.\n"
@@ -48,7 +49,9 @@ attlsctl_usage(FILE *out)
 		"1 findings, 2 cannot load.\n"
 		"query: asks attlsd about a connection as the local application sees it\n"
 		"(its own address, then its peer's): policy and connection status, protocol,\n"
-		"cipher, user ID, and with --cert the peer certificate.\n\n"
+		"cipher, user ID, and with --cert the peer certificate.\n"
+		"init: starts TLS on an application_controlled connection (TTLS_INIT_CONNECTION);\n"
+		"--fd: the connected socket N this process inherited.\n\n"
 		"Options of import pagent:\n"
 		"  --backend RULE=HOST:PORT   plaintext server of an inbound rule (repeatable)\n"
 		"  --backend-port-offset N    backend = 127.0.0.1:(LocalPort + N) for the others\n"
@@ -239,6 +242,8 @@ main(int argc, char **argv)
 		return ctl_query_show(argc - 1, argv + 1, "CONNS\n");
 	if (argc >= 2 && strcmp(argv[1], "query") == 0)
 		return ctl_query(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+		return ctl_query_init(argc - 1, argv + 1);
 	if (argc < 3 || strcmp(argv[1], "import") != 0 || strcmp(argv[2], "pagent") != 0) {
 		attlsctl_usage(stderr);
 		return 1;

@@ -11,9 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "attls/attlsquery.h"
 
@@ -122,6 +126,10 @@ attlsquery_errno(const char *name)
 		return -EINVAL;
 	if (strcmp(name, "EACCES") == 0)
 		return -EACCES;
+	if (strcmp(name, "EALREADY") == 0)
+		return -EALREADY;
+	if (strcmp(name, "ECONNRESET") == 0)
+		return -ECONNRESET;
 	return -EPROTO;
 }
 
@@ -156,9 +164,10 @@ attlsquery_parse(char *ans, int flags, struct attls_query *q)
 	return 0;
 }
 
-int
-attls_query_str(const char *socket_path, const char *local, const char *remote, int flags,
-		struct attls_query *out)
+/* QUERY or INIT: one request, the same answer. */
+static int
+attlsquery_request(const char *socket_path, const char *verb, const char *local,
+		   const char *remote, int flags, struct attls_query *out)
 {
 	char req[256], *ans = NULL;
 	int fd, r;
@@ -167,7 +176,7 @@ attls_query_str(const char *socket_path, const char *local, const char *remote, 
 	if (strlen(local) > 100 || strlen(remote) > 100 || strpbrk(local, " \n") ||
 	    strpbrk(remote, " \n"))
 		return -EINVAL;
-	snprintf(req, sizeof(req), "QUERY %s %s%s\n", local, remote,
+	snprintf(req, sizeof(req), "%s %s %s%s\n", verb, local, remote,
 		 flags & ATTLS_QUERY_CERT ? " CERT" : "");
 	if ((fd = attlsquery_connect(socket_path ? socket_path : ATTLS_QUERY_DEFAULT_SOCKET)) < 0)
 		return fd;
@@ -179,6 +188,77 @@ attls_query_str(const char *socket_path, const char *local, const char *remote, 
 	if (r != 0)
 		attls_query_free(out);
 	return r;
+}
+
+int
+attls_query_str(const char *socket_path, const char *local, const char *remote, int flags,
+		struct attls_query *out)
+{
+	return attlsquery_request(socket_path, "QUERY", local, remote, flags, out);
+}
+
+int
+attls_init_str(const char *socket_path, const char *local, const char *remote,
+	       struct attls_query *out)
+{
+	struct attls_query q;
+	int r = attlsquery_request(socket_path, "INIT", local, remote, 0, out ? out : &q);
+
+	if (!out)
+		attls_query_free(&q);
+	return r;
+}
+
+int
+attls_init_tuple(const char *socket_path, const struct sockaddr *local,
+		 const struct sockaddr *remote, struct attls_query *out)
+{
+	char l[80], r[80];
+	int e;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if ((e = attlsquery_format(local, l, sizeof(l))) != 0 ||
+	    (e = attlsquery_format(remote, r, sizeof(r))) != 0)
+		return e;
+	return attls_init_str(socket_path, l, r, out);
+}
+
+/* Every byte written before INIT must reach attlsd before INIT does: the
+ * socket's send queue (SIOCOUTQ: unsent and unacknowledged bytes) empties
+ * only once attlsd's kernel has them, and attlsd reads its socket empty
+ * before it starts TLS. */
+static int
+attlsquery_wait_sent(int fd)
+{
+	struct timespec pause = { 0, 1000000 };
+	int queued, i;
+
+	for (i = 0; i < ATTLSQUERY_TIMEOUT_MS; i++) {
+		if (ioctl(fd, SIOCOUTQ, &queued) != 0)
+			return -errno;
+		if (queued == 0)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int
+attls_init_fd(const char *socket_path, int fd, struct attls_query *out)
+{
+	struct sockaddr_storage l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+	int e;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) != 0 ||
+	    getpeername(fd, (struct sockaddr *)&r, &rl) != 0)
+		return -errno;
+	if ((e = attlsquery_wait_sent(fd)) != 0)
+		return e;
+	return attls_init_tuple(socket_path, (struct sockaddr *)&l, (struct sockaddr *)&r, out);
 }
 
 int

@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 
+#include "appctl.h"
 #include "attls/log.h"
 #include "attls/rc.h"
 #include "conn.h"
@@ -186,6 +187,7 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 		return;
 	c->end = end;
 	c->end_rc = rc;
+	appctl_conn_end(c);
 	cause = ezd_diag_capture(c, rc, cause, withcap, sizeof(withcap));
 	if (rc)
 		ezd_error(c, rc, end_event(end), cause);
@@ -198,7 +200,7 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 		(void)SSL_shutdown(c->tls->ssl);
 	}
 	if (end == CONN_END_HANDSHAKE_TIMEOUT || end == CONN_END_CLEAR_TEXT)
-		set_reset_on_close(c->tls ? c->tls->fd : c->cl.fd);
+		set_reset_on_close(c->tls ? c->tls->fd : conn_app_peer(c)->fd);
 	if (end == CONN_END_CLIENT_RESET)
 		set_reset_on_close(c->be.fd);
 	if (end == CONN_END_BACKEND_RESET || (end == CONN_END_HANDSHAKE_FAILED && c->tls == &c->be))
@@ -257,8 +259,9 @@ handshake_step(struct conn *c)
 			return;
 		}
 		c->hs_ms = uv_now(&c->w->loop);
-		/* Client role: the local application may ask again, now secure. */
-		if (c->tls == &c->be)
+		/* Client role and application_controlled: the application may ask
+		 * again, now secure. */
+		if (c->tls == &c->be || c->be.fd >= 0)
 			control_reg_publish(c);
 		ezd_diag_established(c);
 		/* The diagnostics are only for failed handshakes; give the memory back. */
@@ -266,8 +269,9 @@ handshake_step(struct conn *c)
 		free(c->diag);
 		c->diag = NULL;
 		c->tls->read_wants_write = false;
-		/* Server roles connect the backend now; Client role already has it. */
-		if (c->tls == &c->cl)
+		/* Server roles connect the backend now; Client role already has it,
+		 * and so has an application-controlled connection. */
+		if (c->tls == &c->cl && c->be.fd < 0)
 			upstream_connect(c);
 		else
 			relay_start(c);
@@ -390,14 +394,14 @@ on_timer(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 	uint64_t now = uv_now(&c->w->loop), idle;
-	char cause[160];
+	char cause[320];
 	unsigned hto = c->rule ? c->rule->eff.handshake_timeout : 0;
 
 	switch (c->state) {
 	case CONN_ACCEPTED:
 		snprintf(cause, sizeof(cause), "no TLS record arrived within handshake_timeout "
-					       "(%us) of the connection",
-			 hto);
+					       "(%us) of the %s",
+			 hto, c->be.fd >= 0 ? "application's INIT" : "connection");
 		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_START_TIMEOUT, cause);
 		break;
 	case CONN_HANDSHAKING:
@@ -413,6 +417,19 @@ on_timer(uv_timer_t *t)
 		conn_finish(c, CONN_END_BACKEND_FAILED, RC_BACKEND_TIMEOUT, cause);
 		break;
 	case CONN_RELAYING:
+		if (c->hello_held) {
+			snprintf(cause, sizeof(cause), "the peer started a TLS handshake, but the "
+						       "application never called INIT "
+						       "(application_controlled On) within "
+						       "handshake_timeout (%us): it must call "
+						       "attls_init_fd() or attlsctl init right "
+						       "after its go-ahead reply (\"234\", "
+						       "\"220 Ready to start TLS\")",
+				 hto);
+			conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_START_TIMEOUT,
+				    cause);
+			break;
+		}
 		idle = (uint64_t)c->gen->policy->settings.idle_timeout * 1000;
 		if (now - c->last_ms >= idle)
 			conn_finish(c, CONN_END_IDLE_TIMEOUT, 0, NULL);
@@ -563,6 +580,24 @@ conn_start_client_tls(struct conn *c)
 	handshake_step(c);
 }
 
+int
+conn_start_app_tls(struct conn *c)
+{
+	if (c->rule->eff.role == POLICY_ROLE_CLIENT) {
+		conn_start_client_tls(c);
+		return c->state == CONN_CLOSING ? -1 : 0;
+	}
+	/* As after accept: the peer's first bytes must be a TLS record (else
+	 * RC 5003, as z/OS says for clear text after INIT), within handshake_timeout. */
+	conn_set_state(c, CONN_ACCEPTED);
+	if (start_tls(c) != 0) {
+		ERR_clear_error();
+		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "cannot create the TLS session");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 conn_map_and_start(struct conn *c, unsigned listener)
 {
@@ -584,9 +619,12 @@ conn_map_and_start(struct conn *c, unsigned listener)
 	else
 		c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
 				     : &c->gen->listen_backends[listener];
-	if (!c->rule || !c->rule->eff.enabled || c->rule->eff.role == POLICY_ROLE_CLIENT) {
+	if (!c->rule || !c->rule->eff.enabled || c->rule->eff.role == POLICY_ROLE_CLIENT ||
+	    c->rule->eff.app_controlled) {
 		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text; Client role:
-		 * the backend is connected first and TLS starts on it. */
+		 * the backend is connected first and TLS starts on it;
+		 * ApplicationControlled: clear text until the application's INIT. */
+		c->app_clear = c->rule && c->rule->eff.enabled && c->rule->eff.app_controlled;
 		upstream_connect(c);
 		return;
 	}

@@ -104,7 +104,20 @@ struct conn {
 	bool intercepted, outbound;
 	struct rt_addr orig_dst;
 	struct query_entry *qe; /* entry in the query registry (query_reg.c), or NULL */
+
+	/* ApplicationControlled (appctl.c): clear text until the application's
+	 * INIT; the peer's early hello is held unread; INIT being carried out. */
+	bool app_clear, hello_held;
+	struct appctl_req *init_req;
 };
+
+/* The side that speaks TLS once it starts: the backend for HandshakeRole
+ * Client, else the accepted client. */
+static inline struct side *
+conn_app_peer(struct conn *c)
+{
+	return c->rule && c->rule->eff.role == POLICY_ROLE_CLIENT ? &c->be : &c->cl;
+}
 
 /* conn.c */
 /* Takes 'fd', accepted from 'peer' at 'local' on policy listener 'listener'. */
@@ -121,6 +134,9 @@ const char *conn_end_name(enum conn_end e);
 
 /* Starts the TLS client handshake on the backend side (HandshakeRole Client). */
 void conn_start_client_tls(struct conn *c);
+/* ApplicationControlled: INIT was carried out; TLS starts now in the rule's
+ * role. 0, or -1 when the connection ended. */
+int conn_start_app_tls(struct conn *c);
 
 /* upstream.c */
 void upstream_connect(struct conn *c);
@@ -135,5 +151,9 @@ void relay_on_side(struct conn *c, struct side *s, int events);
 void relay_side_reset(struct conn *c, struct side *s);
 /* Poll events a side needs while relaying. */
 int relay_events(const struct conn *c, const struct side *s);
+/* Moves what 'app' has sent so far to the other side, in clear: 1 when 'app'
+ * said EAGAIN (or EOF) and the other side took every byte, 0 to wait for
+ * events, -1 when the connection ended. */
+int relay_drain(struct conn *c, struct side *app);
 
 #endif

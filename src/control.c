@@ -13,6 +13,9 @@
  * Access (SO_PEERCRED): root and attlsd's own uid may query any connection
  * and list them (CONNS); another uid only a connection whose local socket
  * (LOCAL -> REMOTE) it owns, else ERR EACCES.
+ * INIT LOCAL REMOTE (TTLS_INIT_CONNECTION, same access rule): the connection
+ * starts TLS (appctl.c); answered like QUERY once it has, or ERR EACCES
+ * (application_controlled Off), EALREADY, ENOTCONN, ECONNRESET.
  * The numbers are z/OS's: policy status 1-5, connection status 1-3,
  * security type 0-6, protocol 0x0303/0x0304 (attls-reference.md §7.5). */
 #include "config.h"
@@ -33,6 +36,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "appctl.h"
 #include "attls/log.h"
 #include "attls/tls.h"
 #include "conn.h"
@@ -57,6 +61,7 @@ struct query_entry {
 	char userid[33];
 	char rule[64];
 	X509 *peer;
+	struct worker *w; /* the connection's owner, for INIT */
 };
 
 static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -78,6 +83,7 @@ struct control_client {
 	bool answered;
 	bool privileged; /* root or attlsd's own uid (SO_PEERCRED) */
 	uid_t uid;
+	struct appctl_req *init; /* INIT at a worker, not answered yet */
 };
 
 static struct control_server control_srv;
@@ -165,8 +171,9 @@ control_snapshot(struct conn *c, struct query_entry *e)
 	SSL *ssl = c->tls ? c->tls->ssl : NULL;
 
 	e->connid = c->id;
-	e->policy_status = !c->rule ? 2 : !c->rule->eff.enabled ? 3 : 4;
-	e->conn_status = !c->rule || !c->rule->eff.enabled ? 1 : c->hs_ms ? 3 : 2;
+	e->w = c->w;
+	e->policy_status = !c->rule ? 2 : !c->rule->eff.enabled ? 3 : c->rule->eff.app_controlled ? 5 : 4;
+	e->conn_status = !c->rule || !c->rule->eff.enabled || c->app_clear ? 1 : c->hs_ms ? 3 : 2;
 	e->sec_type = control_sec_type(c->rule);
 	snprintf(e->rule, sizeof(e->rule), "%s", c->rule ? c->rule->name : "-");
 	snprintf(e->userid, sizeof(e->userid), "%s", c->userid[0] ? c->userid : "-");
@@ -434,6 +441,11 @@ control_client_closed(uv_handle_t *h)
 static void
 control_client_end(struct control_client *cl)
 {
+	/* Its INIT may still be at a worker: the answer will find nobody. */
+	if (cl->init) {
+		cl->init->client = NULL;
+		cl->init = NULL;
+	}
 	if (!uv_is_closing((uv_handle_t *)&cl->pipe))
 		uv_close((uv_handle_t *)&cl->pipe, control_client_closed);
 	if (!uv_is_closing((uv_handle_t *)&cl->timer))
@@ -474,6 +486,98 @@ control_reply(struct control_client *cl, char *text)
 	}
 }
 
+static char *
+control_err(int err, const char *text)
+{
+	char *out;
+
+	if (asprintf(&out, "ERR %s %s\n",
+		     err == EACCES	 ? "EACCES"
+		     : err == EALREADY	 ? "EALREADY"
+		     : err == ECONNRESET ? "ECONNRESET"
+		     : err == EINVAL	 ? "EINVAL"
+					 : "ENOTCONN",
+		     text) < 0)
+		return NULL;
+	return out;
+}
+
+/* A worker carried INIT out (or could not): the answer is QUERY's, now. */
+static void
+control_init_answered(struct appctl_req *r)
+{
+	struct control_client *cl = r->client;
+	char line[CONTROL_LINE_MAX];
+
+	cl->init = NULL;
+	if (r->err) {
+		control_reply(cl, control_err(r->err, r->text));
+		return;
+	}
+	snprintf(line, sizeof(line), "QUERY %s", r->tuple);
+	control_reply(cl, control_answer(cl, line));
+}
+
+/* INIT LOCAL REMOTE: the registry names the worker that owns the connection;
+ * the request goes there and is answered from control_init_answered(). */
+static void
+control_init(struct control_client *cl, const char *line)
+{
+	char l[80], r[80], extra[2];
+	struct appctl_req *req;
+	struct query_entry *e;
+	struct control_key k;
+	int err = 0;
+	const char *why = NULL;
+
+	memset(&k, 0, sizeof(k));
+	cl->answered = true;
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	if (sscanf(line, "INIT %79s %79s %1s", l, r, extra) != 2 ||
+	    control_parse_endpoint(l, k.laddr, &k.lport) != 0 ||
+	    control_parse_endpoint(r, k.raddr, &k.rport) != 0) {
+		control_reply(cl, control_err(EINVAL, "usage: INIT LOCAL-ADDR:PORT REMOTE-ADDR:PORT"));
+		return;
+	}
+	if (!control_may_query(cl, &k)) {
+		control_reply(cl, control_err(EACCES, "the local socket LOCAL REMOTE is not the "
+						      "caller's"));
+		return;
+	}
+	if (!(req = calloc(1, sizeof(*req)))) {
+		control_client_end(cl);
+		return;
+	}
+	pthread_mutex_lock(&control_lock);
+	if (!(e = control_find(&k))) {
+		err = ENOTCONN;
+		why = "attlsd holds no connection with this 4-tuple";
+	} else if (e->policy_status != 5) {
+		err = EACCES;
+		why = "the connection's policy does not have application_controlled On (z/OS "
+		      "JrConnDeniedPolicy)";
+	} else if (e->conn_status != 1) {
+		err = EALREADY;
+		why = "TLS has already started on this connection (z/OS JrAlreadyActive)";
+	} else {
+		req->w = e->w;
+		req->connid = e->connid;
+	}
+	pthread_mutex_unlock(&control_lock);
+	snprintf(req->tuple, sizeof(req->tuple), "%s %s", l, r);
+	req->client = cl;
+	cl->init = req;
+	if (!err && appctl_submit(req) != 0) {
+		err = ENOTCONN;
+		why = "attlsd is stopping";
+	}
+	if (err) {
+		cl->init = NULL;
+		free(req);
+		control_reply(cl, control_err(err, why));
+	}
+}
+
 static void
 control_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -500,7 +604,10 @@ control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	cl->line[cl->len] = '\0';
 	if ((nl = strchr(cl->line, '\n'))) {
 		*nl = '\0';
-		control_reply(cl, control_answer(cl, cl->line));
+		if (strncmp(cl->line, "INIT ", 5) == 0)
+			control_init(cl, cl->line);
+		else
+			control_reply(cl, control_answer(cl, cl->line));
 	} else if (cl->len >= sizeof(cl->line) - 1) {
 		control_reply(cl, strdup("ERR EINVAL request line too long\n"));
 	}
@@ -593,6 +700,7 @@ control_start(uv_loop_t *loop, const struct policy *p)
 	}
 	/* Like TTLS_QUERY_ONLY, a query needs no privilege beyond the group. */
 	(void)chmod(path, 0660);
+	appctl_start(loop, control_init_answered);
 	atomic_store(&control_active, true);
 	log_info("control socket %s: queries served", path);
 }
@@ -610,6 +718,7 @@ control_stop(void)
 		return;
 	control_srv.open = false;
 	atomic_store(&control_active, false);
+	appctl_stop();
 	uv_close((uv_handle_t *)&control_srv.pipe, control_closed);
 	if (control_srv.path[0])
 		(void)unlink(control_srv.path);

@@ -8,6 +8,8 @@
 int ctl_intercept(int argc, char **argv);
 /* attlsctl query ... (argv[0] is "query"). */
 int ctl_query(int argc, char **argv);
+/* attlsctl init ... (argv[0] is "init"). */
+int ctl_query_init(int argc, char **argv);
 /* attlsctl policy show / connections: REQ is "POLICY\n" or "CONNS\n". */
 int ctl_query_show(int argc, char **argv, const char *req);
 

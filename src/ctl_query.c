@@ -117,3 +117,51 @@ usage:
 		ATTLS_QUERY_DEFAULT_SOCKET);
 	return 1;
 }
+
+/* attlsctl init: for an application that runs a command rather than link the
+ * library; with --fd the command inherits the application's socket, and
+ * attls_init_fd() waits until what the application wrote has left it. */
+int
+ctl_query_init(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "fd", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	struct attls_query q;
+	int ch, fd = -1, r;
+	char *end;
+
+	while ((ch = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
+		if (ch == 's')
+			sock = optarg;
+		else if (ch == 'f' && (fd = (int)strtol(optarg, &end, 10)) >= 0 && !*end)
+			continue;
+		else
+			goto usage;
+	}
+	if (fd >= 0 ? argc != optind : argc - optind != 2)
+		goto usage;
+	r = fd >= 0 ? attls_init_fd(sock, fd, &q)
+		    : attls_init_str(sock, argv[optind], argv[optind + 1], &q);
+	if (r != 0) {
+		fprintf(stderr, "attlsctl: init: %s\n",
+			r == -ENOTCONN	   ? "attlsd holds no such connection (ENOTCONN)"
+			: r == -EACCES	   ? "refused (EACCES): the connection's policy does not have "
+					     "application_controlled On, or the local socket is not "
+					     "yours"
+			: r == -EALREADY   ? "TLS has already started on this connection (EALREADY)"
+			: r == -ECONNRESET ? "the connection ended before TLS started (ECONNRESET)"
+					   : strerror(-r));
+		return r == -ENOTCONN ? 2 : 1;
+	}
+	ctl_query_print(&q);
+	attls_query_free(&q);
+	return 0;
+usage:
+	fprintf(stderr, "usage: attlsctl init [-s SOCKET] (--fd N | LOCAL-ADDR:PORT "
+			"REMOTE-ADDR:PORT)\n");
+	return 1;
+}

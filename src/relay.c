@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 
+#include "appctl.h"
 #include "attls/rc.h"
 #include "conn.h"
 #include "ezd.h"
@@ -194,12 +195,23 @@ int
 relay_events(const struct conn *c, const struct side *s)
 {
 	const struct side *o = s == &c->cl ? &c->be : &c->cl;
+	const struct side *peer = conn_app_peer((struct conn *)c);
 	int ev = 0;
 
+	/* INIT being carried out: only the application's bytes move, to the peer;
+	 * the peer's writability also resumes a drain that stopped after its burst. */
+	if (c->init_req) {
+		if (s == peer)
+			return UV_WRITABLE;
+		return o->out.len || s->eof ? 0 : UV_READABLE;
+	}
 	if ((!s->eof && !o->out.len) || s->write_wants_read)
 		ev |= UV_READABLE;
 	if (s->out.len || s->read_wants_write || (o->eof && !s->shut))
 		ev |= UV_WRITABLE;
+	/* The peer's early hello stays in its socket until INIT. */
+	if (c->hello_held && s == peer)
+		ev &= ~UV_READABLE;
 	return ev;
 }
 
@@ -231,6 +243,8 @@ pump(struct conn *c, struct side *from)
 		/* Decrypted bytes buffered inside OpenSSL raise no poll event: drain them
 		 * even past the burst limit. */
 		if (i >= RELAY_BURST && !(from->ssl && SSL_has_pending(from->ssl)))
+			break;
+		if (c->app_clear && appctl_conn_hold(c, from))
 			break;
 		n = side_read(c, from, buf, WORKER_SCRATCH);
 		if (n == IO_FAILED)
@@ -271,10 +285,54 @@ flush(struct conn *c, struct side *s)
 		pending_clear(p);
 }
 
+int
+relay_drain(struct conn *c, struct side *app)
+{
+	struct side *peer = other(c, app);
+	char *buf = c->w->scratch;
+	ssize_t n, k;
+	int i;
+
+	for (i = 0; i < RELAY_BURST; i++) {
+		if (peer->out.len) {
+			flush(c, peer);
+			if (c->state == CONN_CLOSING)
+				return -1;
+			if (peer->out.len)
+				return 0;
+		}
+		if (app->eof)
+			return 1;
+		n = side_read(c, app, buf, WORKER_SCRATCH);
+		if (n == IO_FAILED)
+			return -1;
+		if (n == IO_AGAIN)
+			return 1;
+		if (n == 0) {
+			app->eof = true;
+			return 1;
+		}
+		app->bytes_in += (uint64_t)n;
+		if ((k = side_write(c, peer, buf, (size_t)n)) == IO_FAILED)
+			return -1;
+		if (k < n && pending_store(&peer->out, buf + k, (size_t)(n - k)) != 0) {
+			conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "out of memory");
+			return -1;
+		}
+	}
+	/* A busy application: go on with the next event, as pump() does. */
+	return 0;
+}
+
 void
 relay_on_side(struct conn *c, struct side *s, int events)
 {
 	struct side *o = other(c, s);
+
+	if (c->init_req) {
+		appctl_conn_step(c);
+		return;
+	}
 
 	if (events & UV_WRITABLE) {
 		if (s->out.len)
@@ -304,6 +362,11 @@ relay_start(struct conn *c)
 	conn_set_state(c, CONN_RELAYING);
 	conn_touch(c);
 	conn_arm_timer(c, (uint64_t)idle * 1000);
+	/* INIT came while the backend was still connecting. */
+	if (c->init_req) {
+		appctl_conn_step(c);
+		return;
+	}
 	/* Application data may already sit decrypted inside OpenSSL, on either side. */
 	pump(c, &c->cl);
 	if (c->state == CONN_RELAYING && c->be.ssl && SSL_has_pending(c->be.ssl))

@@ -103,7 +103,8 @@ upstream_on_connected(struct conn *c)
 		connect_failed(c, err);
 		return;
 	}
-	if (c->rule && c->rule->eff.enabled && c->rule->eff.role == POLICY_ROLE_CLIENT) {
+	if (c->rule && c->rule->eff.enabled && c->rule->eff.role == POLICY_ROLE_CLIENT &&
+	    !c->app_clear) {
 		conn_start_client_tls(c);
 		return;
 	}

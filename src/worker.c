@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "appctl.h"
 #include "attls/log.h"
 #include "conn.h"
 #include "intercept.h"
@@ -163,8 +164,11 @@ stop_listening(struct worker *w)
 static void
 maybe_exit(struct worker *w)
 {
-	if (w->stopping && w->nconns == 0 && !uv_is_closing((uv_handle_t *)&w->wake))
+	if (w->stopping && w->nconns == 0 && !uv_is_closing((uv_handle_t *)&w->wake)) {
+		/* Nothing can wake us for an INIT any more: answer what is queued. */
+		appctl_worker_close(w);
 		uv_close((uv_handle_t *)&w->wake, on_closed_noop);
+	}
 }
 
 void
@@ -279,6 +283,7 @@ on_wake(uv_async_t *a)
 
 	if (r)
 		apply_reload(w, r);
+	appctl_worker_run(w);
 
 	if (cmd == WORKER_CMD_NONE)
 		return;
@@ -321,6 +326,7 @@ worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct 
 		free(w);
 		return -1;
 	}
+	appctl_worker_init(w);
 	uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->retry);
@@ -375,5 +381,6 @@ worker_free(struct worker *w)
 			close(w->listeners[i].fd);
 	free(w->listeners);
 	rt_gen_unref(w->gen);
+	uv_mutex_destroy(&w->appctl_lock);
 	free(w);
 }

@@ -48,6 +48,10 @@ struct worker {
 	_Atomic(struct worker_reload *) reload; /* pending reload, taken by the worker */
 	void (*on_done)(struct worker *w); /* called on the worker thread as it exits */
 	bool stopping;
+	/* INIT requests for this worker's connections (appctl.c). */
+	uv_mutex_t appctl_lock;
+	struct appctl_req *appctl_q, **appctl_tail;
+	bool appctl_closed;
 	char scratch[WORKER_SCRATCH];
 };
 

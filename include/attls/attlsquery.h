@@ -22,7 +22,7 @@ enum {
 	ATTLS_POL_NO_POLICY = 2,   /* no rule matched: clear text (fail open) */
 	ATTLS_POL_NOT_ENABLED = 3, /* the rule's group has TTLSEnabled Off */
 	ATTLS_POL_ENABLED = 4,
-	ATTLS_POL_APPLCNTRL = 5,   /* ApplicationControlled (not used by attlsd) */
+	ATTLS_POL_APPLCNTRL = 5,   /* the rule has application_controlled On */
 };
 
 /* TTLSi_Stat_Conn */
@@ -74,6 +74,27 @@ int attls_query_fd(const char *socket_path, int fd, int flags, struct attls_quer
 /* The same with "addr:port" / "[v6addr]:port" strings. */
 int attls_query_str(const char *socket_path, const char *local, const char *remote, int flags,
 		    struct attls_query *out);
+/* TTLS_INIT_CONNECTION for a connection whose rule has application_controlled
+ * On (ApplicationControlled): until now attlsd relayed clear text both ways;
+ * it sends on in clear every byte the application wrote before this call,
+ * then starts the TLS handshake with the peer in the rule's role, and only
+ * then answers. Bytes the application writes after a 0 return go out
+ * encrypted, and bytes it reads after the handshake came in encrypted; keep
+ * reading and writing clear text on the socket as before. Returns 0 ('out',
+ * if not NULL: the status, policy_status ATTLS_POL_APPLCNTRL, conn_status
+ * ATTLS_CONN_HS_INPROGRESS or later), or -EACCES (the policy has
+ * application_controlled Off - z/OS JrConnDeniedPolicy - or the caller does
+ * not own the local socket), -EALREADY (INIT was already received: z/OS
+ * JrAlreadyActive), -ENOTCONN, -ECONNRESET (the connection ended first), or
+ * another -errno. A handshake that fails later resets the connection, as on
+ * z/OS. attls_init_fd() first waits (up to 5 s) until the socket's send queue
+ * is empty, so that attlsd has every byte written before the call; with
+ * _tuple and _str that is the caller's business. */
+int attls_init_fd(const char *socket_path, int fd, struct attls_query *out);
+int attls_init_tuple(const char *socket_path, const struct sockaddr *local,
+		     const struct sockaddr *remote, struct attls_query *out);
+int attls_init_str(const char *socket_path, const char *local, const char *remote,
+		   struct attls_query *out);
 /* Frees what a query allocated (the certificate); 'q' itself is the caller's. */
 void attls_query_free(struct attls_query *q);
 /* Sends one request line ("POLICY\n", "CONNS\n") to attlsd's control socket

@@ -220,6 +220,7 @@ struct policy_tls_parms {
 	int client_auth;            /* enum policy_client_auth */
 	bool tls1_0, tls1_1, tls1_2, tls1_3;
 	unsigned handshake_timeout; /* seconds */
+	bool app_controlled;        /* ApplicationControlled */
 	unsigned trace;
 	char *ciphers;    /* name in 'ciphers' */
 	char *signatures; /* name in 'signatures' */
@@ -258,6 +259,7 @@ struct policy_effective {
 	int client_auth;
 	unsigned protocols; /* POLICY_PROTO_* */
 	unsigned handshake_timeout;
+	bool app_controlled; /* TLS starts when the application asks (INIT) */
 	unsigned trace;
 	const char *ciphers_name, *signatures_name;
 	const char *host_ref, *sni; /* Client role */

@@ -80,6 +80,8 @@ dump_effective(FILE *out, const struct policy_rule *r)
 	line(out, 4, "protocols:", buf);
 	snprintf(buf, sizeof(buf), "%u", r->eff.handshake_timeout);
 	line(out, 4, "handshake_timeout:", buf);
+	if (r->eff.app_controlled)
+		line(out, 4, "application_controlled:", "On");
 	snprintf(buf, sizeof(buf), "%u", r->eff.trace);
 	line(out, 4, "trace:", buf);
 	if (r->eff.capture == POLICY_CAPTURE_FAILURES || r->eff.capture == POLICY_CAPTURE_ALL) {

@@ -196,9 +196,7 @@ static const struct pagent_kw pagent_kws[] = {
 	WARN("SSLv2", T_ADV, "attlsd never offers SSL 2.0"),
 	WARN("SSLv3", T_ADV, "attlsd never offers SSL 3.0"),
 	WARN("MiddleBoxCompatMode", T_ADV, "TLS 1.3 middlebox compatibility follows OpenSSL (on)"),
-	WARN("ApplicationControlled", T_ADV,
-	     "the application starts TLS itself (SIOCTTLSCTL); attlsd always starts the "
-	     "handshake, so STARTTLS-style protocols (FTP AUTH TLS) are not supported"),
+	KEY("ApplicationControlled", T_ADV, "application_controlled"),
 	WARN("ResetCipherTimer", T_ADV, "periodic re-keying is not in attlsd yet"),
 	WARN("Renegotiation", T_ADV, pagent_no_reneg),
 	WARN("RenegotiationIndicator", T_ADV, pagent_no_reneg),
@@ -208,7 +206,10 @@ static const struct pagent_kw pagent_kws[] = {
 	KW("ServerCertificateLabel", T_ADV, PAGENT_MANY, A_WARN, 0, NULL,
 	   "attlsd presents the keyring's one certificate: put the certificate you want into "
 	   "the keyring's certificate file"),
-	WARN("SecondaryMap", T_ADV, "secondary (FTP data) connection mapping is not in attlsd"),
+	WARN("SecondaryMap", T_ADV, "secondary (FTP data) connection mapping is not in attlsd: "
+				    "it cannot yet tell that a data connection belongs to the "
+				    "process of its control connection; give the data ports (20, "
+				    "the passive range) their own rule"),
 	WARN("TruncatedHMAC", T_ADV, "RFC 6066 truncated HMAC is not supported by OpenSSL"),
 	WARN("CertValidationMode", T_ADV, "attlsd validates certificates per RFC 5280 (OpenSSL)"),
 	WARN("ClientMaxSSLFragment", T_ADV, "RFC 6066 max_fragment_length is not in attlsd yet"),

@@ -222,6 +222,11 @@ const struct schema_row schema_tls_parms[] = {
 	ROW("handshake_timeout", "HandshakeTimeout", ST_UINT, struct policy_tls_parms,
 	    handshake_timeout, .min = 1, .max = 600, .def = "10", .flags = SF_PARMS,
 	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake"),
+	ROW("application_controlled", "ApplicationControlled", ST_BOOL, struct policy_tls_parms,
+	    app_controlled, .enums = enum_bool, .def = "Off", .flags = SF_PARMS,
+	    .help = "On: clear text both ways until the application asks attlsd to start TLS "
+		    "(attlsctl init, attls_init_fd(); SIOCTTLSCTL TTLS_INIT_CONNECTION), for "
+		    "STARTTLS-style protocols"),
 	ROW("trace", "Trace", ST_UINT, struct policy_tls_parms, trace, .min = 0, .max = 255,
 	    .flags = SF_PARMS, .help = "message bitmask; overrides the group's"),
 	ROW("host_reference_id_dns", "HostReferenceIdDNS", ST_STRING, struct policy_tls_parms,

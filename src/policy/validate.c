@@ -224,6 +224,7 @@ resolve_effective(struct policy_rule *r)
 	r->eff.role = t.role;
 	r->eff.client_auth = t.client_auth;
 	r->eff.handshake_timeout = t.handshake_timeout;
+	r->eff.app_controlled = t.app_controlled;
 	r->eff.ciphers_name = t.ciphers;
 	r->eff.host_ref = t.host_ref;
 	r->eff.sni = t.sni;

@@ -301,10 +301,11 @@ test_unsupported_parameters_warn(void **state)
 				  "    ApplicationControlled On\n    SecondaryMap On\n  }\n}\n"),
 			 0);
 	assert_int_equal(f->dl.errors, 0);
-	assert_int_equal(f->dl.warnings, 6);
+	/* ApplicationControlled is a key now (application_controlled): no warning. */
+	assert_int_equal(f->dl.warnings, 5);
 	assert_non_null(strstr(f->dl.items[0].text, "FIPS140 is z/OS-only"));
 	assert_non_null(strstr(f->dl.items[3].text, "unknown parameter \"Frobnicate\""));
-	assert_int_equal(f->dl.items[5].pos.line, 14);
+	assert_int_equal(f->dl.items[4].pos.line, 14);
 }
 
 static void
@@ -391,6 +392,28 @@ test_is_pagent(void **state)
 	assert_false(pagent_is_pagent("p", "# TTLSRule\nrules: {}\n", 21));
 }
 
+/* ApplicationControlled lands in application_controlled, environment and
+ * connection alike, with no warning. */
+static void
+test_application_controlled_maps(void **state)
+{
+	struct fx *f = *state;
+	const struct ynode *v;
+
+	assert_int_equal(parse(f, "TTLSEnvironmentAction e\n{\n  TTLSEnvironmentAdvancedParms\n"
+				  "  {\n    ApplicationControlled On\n  }\n}\n"
+				  "TTLSConnectionAction c\n{\n  TTLSConnectionAdvancedParms\n"
+				  "  {\n    ApplicationControlled Off\n  }\n}\n"),
+			 0);
+	assert_int_equal(f->dl.warnings, 0);
+	v = ytree_get(ytree_get(ytree_get(f->root, "environments"), "e"), "application_controlled");
+	assert_non_null(v);
+	assert_string_equal(v->value, "On");
+	v = ytree_get(ytree_get(ytree_get(f->root, "connections"), "c"), "application_controlled");
+	assert_non_null(v);
+	assert_string_equal(v->value, "Off");
+}
+
 static void
 test_yemit_round_trip(void **state)
 {
@@ -457,6 +480,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
 		cmocka_unit_test(test_is_pagent),
+		cmocka_unit_test_setup_teardown(test_application_controlled_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yemit_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_parse_pagent, setup, teardown),
 	};
