@@ -251,7 +251,8 @@ handshake_step(struct conn *c)
 	if (r == 1) {
 		ezd_flow(c, 0, "Call", fn, SSL_get_version(c->tls->ssl));
 		/* SAFCheck: a validated certificate must also map to a user ID. */
-		if ((r = tls_identity_check(c->tls->ssl, c->rule, c->userid, sizeof(c->userid),
+		if ((r = tls_peer_check(c->tls->ssl, c->rule, cause, sizeof(cause))) != 0 ||
+		    (r = tls_identity_check(c->tls->ssl, c->rule, c->userid, sizeof(c->userid),
 					    cause, sizeof(cause))) != 0) {
 			conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
 			return;

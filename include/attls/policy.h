@@ -156,6 +156,41 @@ struct policy_labels {
 	size_t n;
 };
 
+/* ServerHandshakeSNI and ServerHandshakeSNIMatch. */
+enum policy_sni {
+	POLICY_SNI_OFF = 1,      /* the server ignores the client's server name */
+	POLICY_SNI_REQUIRED = 2, /* a client without SNI is refused */
+	POLICY_SNI_OPTIONAL = 3,
+};
+
+enum policy_sni_match {
+	POLICY_SNI_MATCH_OPTIONAL = 1, /* an unlisted name gets the usual certificate */
+	POLICY_SNI_MATCH_REQUIRED = 2, /* an unlisted name is refused */
+};
+
+/* ServerHandshakeSNIList: server name -> certificate label. */
+struct policy_sni_entry {
+	char *name;  /* compared without regard to case */
+	char *label; /* in the environment's keyring */
+};
+
+struct policy_sni_map {
+	struct policy_sni_entry *v;
+	size_t n;
+};
+
+/* PeerMinCertVersion. */
+enum policy_cert_version {
+	POLICY_CERT_VERSION_ANY = 1,
+	POLICY_CERT_VERSION_3 = 3,
+};
+
+/* Peer key-size floors in bits (PeerMin*KeySize); 0: only OpenSSL's security level. */
+struct policy_peer_min {
+	unsigned rsa, ecc, dsa, dh;
+	int cert_version; /* enum policy_cert_version */
+};
+
 enum policy_reneg {
 	POLICY_RENEG_DEFAULT = 1, /* as System SSL's default: the server refuses it */
 	POLICY_RENEG_DISABLED = 2,
@@ -205,6 +240,11 @@ struct policy_tls_parms {
 	char *identity_map;  /* name in 'identity_maps' (SAFCheck) */
 	int capture;         /* enum policy_capture */
 	bool key_log;        /* NSS key log next to the capture (warned at load) */
+	int sni_server;      /* enum policy_sni: ServerHandshakeSNI */
+	int sni_match;       /* enum policy_sni_match: ServerHandshakeSNIMatch */
+	struct policy_sni_map sni_list; /* ServerHandshakeSNIList */
+	unsigned peer_min_rsa, peer_min_ecc, peer_min_dsa, peer_min_dh;
+	int peer_min_cert_version; /* enum policy_cert_version */
 };
 
 struct policy_env {
@@ -244,6 +284,10 @@ struct policy_effective {
 	const struct policy_identity_map *identity_map; /* SAFCheck */
 	int capture;  /* enum policy_capture */
 	bool key_log; /* write the connection's TLS secrets (NSS key log format) */
+	int sni_server;                    /* enum policy_sni (server roles) */
+	int sni_match;                     /* enum policy_sni_match */
+	struct policy_sni_map sni_list;    /* owned by the environment or connection */
+	struct policy_peer_min peer_min;   /* checked on the peer's certificates */
 };
 
 struct policy_rule {

@@ -48,6 +48,56 @@ dump_labels(FILE *out, const struct policy_rule *r)
 	}
 }
 
+/* A parameter of the environment/connection rows, when it is not its default. */
+static void
+dump_parm(FILE *out, const struct policy_tls_parms *t, const char *key)
+{
+	const struct schema_row *row = schema_row_find(schema_tls_parms, schema_ntls_parms, key);
+	struct policy_tls_parms def;
+	char buf[512], dbuf[512];
+
+	memset(&def, 0, sizeof(def));
+	(void)schema_set_default(row, &def);
+	schema_format(row, t, buf, sizeof(buf));
+	schema_format(row, &def, dbuf, sizeof(dbuf));
+	schema_free_field(row, &def);
+	if (strcmp(buf, dbuf) != 0) {
+		snprintf(dbuf, sizeof(dbuf), "%s:", key);
+		line(out, 4, dbuf, buf);
+	}
+}
+
+/* The advanced parameters added after the first release: printed only when set
+ * to something else than their default, so older dumps stay as they were. */
+static void
+dump_advanced(FILE *out, const struct policy_rule *r)
+{
+	static const char *const keys[] = {
+		"server_handshake_sni", "server_handshake_sni_match", "server_handshake_sni_list",
+		"peer_min_rsa_key_size", "peer_min_ecc_key_size", "peer_min_dsa_key_size",
+		"peer_min_dh_key_size", "peer_min_cert_version",
+	};
+	struct policy_tls_parms t;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	if (r->eff.role != POLICY_ROLE_CLIENT) {
+		t.sni_server = r->eff.sni_server;
+		t.sni_match = r->eff.sni_match;
+		t.sni_list = r->eff.sni_list;
+	} else {
+		t.sni_server = POLICY_SNI_OFF;
+		t.sni_match = POLICY_SNI_MATCH_OPTIONAL;
+	}
+	t.peer_min_rsa = r->eff.peer_min.rsa;
+	t.peer_min_ecc = r->eff.peer_min.ecc;
+	t.peer_min_dsa = r->eff.peer_min.dsa;
+	t.peer_min_dh = r->eff.peer_min.dh;
+	t.peer_min_cert_version = r->eff.peer_min.cert_version;
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		dump_parm(out, &t, keys[i]);
+}
+
 static void
 dump_effective(FILE *out, const struct policy_rule *r)
 {
@@ -72,6 +122,7 @@ dump_effective(FILE *out, const struct policy_rule *r)
 				: "(host_reference_id_dns, else the backend's host name)");
 		line(out, 4, "server_identity_check:", r->eff.identity_check ? "On" : "Off");
 	}
+	dump_advanced(out, r);
 	snprintf(buf, sizeof(buf), "%s%s%s%s",
 		 r->eff.protocols & POLICY_PROTO_TLS1_0 ? "TLSv1.0 " : "",
 		 r->eff.protocols & POLICY_PROTO_TLS1_1 ? "TLSv1.1 " : "",

@@ -45,6 +45,25 @@ static const struct schema_enum enum_reneg[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_sni[] = {
+	{ "Off", POLICY_SNI_OFF },
+	{ "Required", POLICY_SNI_REQUIRED },
+	{ "Optional", POLICY_SNI_OPTIONAL },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_sni_match[] = {
+	{ "Optional", POLICY_SNI_MATCH_OPTIONAL },
+	{ "Required", POLICY_SNI_MATCH_REQUIRED },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_cert_version[] = {
+	{ "Any", POLICY_CERT_VERSION_ANY },
+	{ "3", POLICY_CERT_VERSION_3 },
+	{ NULL, 0 },
+};
+
 static const struct schema_enum enum_direction[] = {
 	{ "Inbound", POLICY_DIR_INBOUND },
 	{ "Outbound", POLICY_DIR_OUTBOUND },
@@ -267,6 +286,44 @@ const struct schema_row schema_tls_parms[] = {
 	    .enums = enum_bool, .def = "Off", .flags = SF_PARMS,
 	    .help = "with capture: also the TLS secrets (NSS key log) next to the pcap, so "
 		    "Wireshark can decrypt it; test only, warned at load"),
+	ROW("server_handshake_sni", "ServerHandshakeSNI", ST_ENUM, struct policy_tls_parms,
+	    sni_server, .enums = enum_sni, .def = "Off", .flags = SF_PARMS,
+	    .help = "server roles: Optional or Required presents the certificate that "
+		    "server_handshake_sni_list names for the client's server name (SNI); "
+		    "Required refuses a client that sends none (RC 412); Off ignores SNI"),
+	ROW("server_handshake_sni_match", "ServerHandshakeSNIMatch", ST_ENUM,
+	    struct policy_tls_parms, sni_match, .enums = enum_sni_match, .def = "Optional",
+	    .flags = SF_PARMS,
+	    .help = "with server_handshake_sni: Required refuses a server name that "
+		    "server_handshake_sni_list does not hold (RC 510, alert unrecognized_name); "
+		    "Optional presents the usual certificate for it"),
+	ROW("server_handshake_sni_list", "ServerHandshakeSNIList", ST_SNIMAP,
+	    struct policy_tls_parms, sni_list, .flags = SF_PARMS,
+	    .help = "map of server name to certificate label of the keyring, up to 64 names; "
+		    "names are compared without regard to case, \"*.example.com\" matches one "
+		    "leftmost label"),
+	ROW("peer_min_rsa_key_size", "PeerMinRsaKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_rsa, .min = 0, .max = 16384, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer certificate (leaf or intermediate the peer sends) with a "
+		    "smaller RSA key is refused (RC 404); 0: OpenSSL's security level only "
+		    "(Debian 12: 2048)"),
+	ROW("peer_min_ecc_key_size", "PeerMinECCKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_ecc, .min = 0, .max = 571, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer certificate with a smaller EC key is refused (RC 404); 0: "
+		    "OpenSSL's security level only (Debian 12: 224)"),
+	ROW("peer_min_dsa_key_size", "PeerMinDsaKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_dsa, .min = 0, .max = 16384, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer certificate with a smaller DSA key is refused (RC 404); 0: "
+		    "OpenSSL's security level only (Debian 12: 2048)"),
+	ROW("peer_min_dh_key_size", "PeerMinDHKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_dh, .min = 0, .max = 16384, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer whose ephemeral finite-field DH key (DHE suites, ffdhe "
+		    "groups) or certificate DH key is smaller is refused (RC 404) once the "
+		    "handshake is done; 0: OpenSSL's security level only (Debian 12: 2048)"),
+	ROW("peer_min_cert_version", "PeerMinCertVersion", ST_ENUM, struct policy_tls_parms,
+	    peer_min_cert_version, .enums = enum_cert_version, .def = "Any", .flags = SF_PARMS,
+	    .help = "3: an X.509 v1 or v2 certificate sent by the peer is refused (RC 404); "
+		    "Any accepts them (OpenSSL still refuses a v1 intermediate CA)"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 
@@ -494,6 +551,7 @@ schema_type_name(const struct schema_row *row)
 		[ST_SIGALGS] = "signature scheme list", [ST_GROUPS] = "group list",
 		[ST_TIME] = "time", [ST_CERTS] = "label map", [ST_LABELS] = "label list",
 		[ST_IDFILTERS] = "filter list", [ST_IDCERTS] = "fingerprint list",
+		[ST_SNIMAP] = "name map",
 	};
 	return names[row->type];
 }
@@ -998,6 +1056,81 @@ set_labels(const struct ynode *node, struct policy_labels *l, char *err, size_t 
 	return NULL;
 }
 
+#define SNI_MAX 64
+
+static void
+sni_map_free(struct policy_sni_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].name);
+		free(m->v[i].label);
+	}
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+/* A DNS name as clients send it in SNI, or "*." and one. */
+static bool
+sni_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (strncmp(s, "*.", 2) == 0)
+		s += 2;
+	if (len == 0 || len > 253 || !*s || *s == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-._", *s))
+			return false;
+	return true;
+}
+
+/* {server name: label, ...}: ServerHandshakeSNIList. */
+static const char *
+set_sni_map(const struct ynode *node, struct policy_sni_map *m, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	sni_map_free(m);
+	if (node->type != YNODE_MAP)
+		return "must be a map of server name to certificate label";
+	if (node->n / 2 > SNI_MAX) {
+		snprintf(err, errlen, "has more than %d names", SNI_MAX);
+		return err;
+	}
+	if (!(m->v = calloc(node->n / 2 + 1, sizeof(*m->v))))
+		return "out of memory";
+	for (i = 0; i + 1 < node->n; i += 2) {
+		const struct ynode *k = node->items[i], *v = node->items[i + 1];
+
+		if (k->type != YNODE_SCALAR || !sni_name_ok(k->value)) {
+			snprintf(err, errlen, "has \"%s\", which is not a server name (a DNS name, "
+					      "or *. and one)",
+				 k->type == YNODE_SCALAR ? k->value : "?");
+			return err;
+		}
+		if (v->type != YNODE_SCALAR || !*v->value || strlen(v->value) > POLICY_LABEL_MAX) {
+			snprintf(err, errlen, "maps \"%s\" to something that is not a label of 1 to "
+					      "%d characters",
+				 k->value, POLICY_LABEL_MAX);
+			return err;
+		}
+		for (j = 0; j < m->n; j++)
+			if (strcasecmp(m->v[j].name, k->value) == 0) {
+				snprintf(err, errlen, "has server name \"%s\" twice", k->value);
+				return err;
+			}
+		if (!(m->v[m->n].name = strdup(k->value)) ||
+		    !(m->v[m->n].label = strdup(v->value)))
+			return "out of memory";
+		m->n++;
+	}
+	return NULL;
+}
+
 const char *
 schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
 	   const struct ynode *node, char *err, size_t errlen)
@@ -1009,6 +1142,8 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		return set_certs(ctx, node, field, err, errlen);
 	if (row->type == ST_LABELS)
 		return set_labels(node, field, err, errlen);
+	if (row->type == ST_SNIMAP)
+		return set_sni_map(node, field, err, errlen);
 	if (row->type == ST_IDFILTERS)
 		return identity_set_filters(node, field, err, errlen);
 	if (row->type == ST_IDCERTS)
@@ -1135,6 +1270,17 @@ format_certs(const struct policy_certs *cs, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "", cs->v[i].label);
 }
 
+void
+schema_format_sni(const struct policy_sni_map *m, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	snprintf(buf, len, "-");
+	for (i = 0; i < m->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? " " : "", m->v[i].name,
+					m->v[i].label);
+}
+
 static void
 format_labels(const struct policy_labels *l, char *buf, size_t len)
 {
@@ -1209,6 +1355,9 @@ schema_format(const struct schema_row *row, const void *base, char *buf, size_t 
 	case ST_IDCERTS:
 		snprintf(buf, len, "%zu", ((const struct policy_id_certs *)field)->n);
 		break;
+	case ST_SNIMAP:
+		schema_format_sni(field, buf, len);
+		break;
 	}
 }
 
@@ -1258,6 +1407,9 @@ schema_free_field(const struct schema_row *row, void *base)
 		break;
 	case ST_IDCERTS:
 		identity_certs_free(field);
+		break;
+	case ST_SNIMAP:
+		sni_map_free(field);
 		break;
 	default:
 		break;

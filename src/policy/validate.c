@@ -190,6 +190,7 @@ copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
 		    : row->type == ST_UINT					 ? sizeof(unsigned)
 		    : row->type == ST_REF || row->type == ST_STRING ? sizeof(char *)
 		    : row->type == ST_LABELS			 ? sizeof(struct policy_labels)
+		    : row->type == ST_SNIMAP			 ? sizeof(struct policy_sni_map)
 								 : sizeof(int);
 
 	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
@@ -235,6 +236,11 @@ resolve_effective(struct policy_rule *r)
 	r->eff.identity_map_name = t.identity_map;
 	r->eff.capture = t.capture;
 	r->eff.key_log = t.key_log;
+	r->eff.sni_server = t.sni_server;
+	r->eff.sni_match = t.sni_match;
+	r->eff.sni_list = t.sni_list;
+	r->eff.peer_min = (struct policy_peer_min){ t.peer_min_rsa, t.peer_min_ecc, t.peer_min_dsa,
+						    t.peer_min_dh, t.peer_min_cert_version };
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
 			   (t.tls1_1 ? POLICY_PROTO_TLS1_1 : 0) |
 			   (t.tls1_2 ? POLICY_PROTO_TLS1_2 : 0) | (t.tls1_3 ? POLICY_PROTO_TLS1_3 : 0);
@@ -280,6 +286,40 @@ resolve_labels(const struct policy_rule *r, struct diag_list *dl)
 		diag_error(dl, r->env->pos, "rule \"%s\": keyring \"%s\" has no default "
 					    "certificate; name one with certificate_label",
 			   r->name, r->env->keyring->name);
+}
+
+/* ServerHandshakeSNI*: the labels exist; settings that cannot act are said. */
+static void
+resolve_sni(const struct policy_rule *r, struct diag_list *dl)
+{
+	size_t i;
+
+	if (!r->env || !r->env->keyring || !r->eff.enabled)
+		return;
+	if (r->eff.role == POLICY_ROLE_CLIENT) {
+		if (r->eff.sni_server != POLICY_SNI_OFF || r->eff.sni_list.n)
+			diag_warning(dl, r->env->pos, "rule \"%s\" is a Client role: "
+						      "server_handshake_sni* is ignored (the Client "
+						      "role sends client_handshake_sni_list)",
+				     r->name);
+		return;
+	}
+	for (i = 0; i < r->eff.sni_list.n; i++)
+		check_label(r, r->eff.sni_list.v[i].label, dl);
+	if (r->eff.sni_server == POLICY_SNI_OFF && r->eff.sni_list.n)
+		diag_warning(dl, r->env->pos, "rule \"%s\" has a server_handshake_sni_list but "
+					      "server_handshake_sni Off: the list is not used",
+			     r->name);
+	else if (r->eff.sni_server == POLICY_SNI_OFF &&
+		 r->eff.sni_match == POLICY_SNI_MATCH_REQUIRED)
+		diag_warning(dl, r->env->pos, "rule \"%s\": server_handshake_sni_match Required "
+					      "has no effect while server_handshake_sni is Off",
+			     r->name);
+	else if (r->eff.sni_server != POLICY_SNI_OFF && !r->eff.sni_list.n &&
+		 r->eff.sni_match == POLICY_SNI_MATCH_REQUIRED)
+		diag_error(dl, r->env->pos, "rule \"%s\": server_handshake_sni_match Required with "
+					    "an empty server_handshake_sni_list refuses every client",
+			   r->name);
 }
 
 /* SAFCheck needs a map to turn certificates into user IDs. */
@@ -400,6 +440,7 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	resolve_effective(r);
 	resolve_parm_sets(p, r, dl);
 	resolve_labels(r, dl);
+	resolve_sni(r, dl);
 	resolve_identity(p, r, dl);
 	/* The server's name usually comes from "backend"; a diverted connection has
 	 * only an address, which says nothing about who the server should be. */
