@@ -10,7 +10,8 @@
 #   - a connection action lowering the RSA floor wins over the environment;
 #   - Client role against openssl s_server: the server's RSA-2048 certificate
 #     under a 4096 floor -> 404; a DHE suite with the server's 2048-bit group
-#     under peer_min_dh_key_size 3072 -> 404, with 2048 -> served.
+#     under peer_min_dh_key_size 3072 -> 404, with 2048 -> served; a server with
+#     an RSA-1024 key, below OpenSSL's security level -> 404 too.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_tool curl
@@ -44,7 +45,7 @@ mkdir -p "$docroot"
 echo "peer-min page $$ $RANDOM" >"$docroot/index.html"
 start_http_backend "$docroot"
 
-read -r p_rsa p_ecc p_v3 p_any p_conn p_crsa p_dh3 p_dh2 s_port p_dsa <<<"$(free_ports 10)"
+read -r p_rsa p_ecc p_v3 p_any p_conn p_crsa p_dh3 p_dh2 s_port p_dsa p_weak s_weak <<<"$(free_ports 12)"
 policy=$(write_policy t51 <<EOF
 keyrings:
   srv: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
@@ -73,6 +74,7 @@ rules:
   conn: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_conn, group: grp-on, environment: env-rsa, connection: rsa2048, backend: "127.0.0.1:$HTTP_PORT" }
   crsa: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_crsa, group: grp-on, environment: env-crsa, backend: "127.0.0.1:$s_port" }
   dh3:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_dh3, group: grp-on, environment: env-dh3, backend: "127.0.0.1:$s_port" }
+  weak: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_weak, group: grp-on, environment: env-dh2, backend: "127.0.0.1:$s_weak" }
   dh2:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_dh2, group: grp-on, environment: env-dh2, backend: "127.0.0.1:$s_port" }
 EOF
 )
@@ -155,6 +157,16 @@ assert_no_match "Client role, DHE with a 2048-bit group, peer_min_dh_key_size 30
 expect_rc 404 "$p_dh3"
 grep -Eq "RC:  404 .*ephemeral DH key has 2048 bits, fewer than the rule's peer_min_dh_key_size 3072" "$ATTLSD_LOG" ||
 	t_fail "DH: the cause line does not give the DH key size"
+# A server with an RSA-1024 key: OpenSSL's security level refuses it before any
+# peer_min_* does, and that is reported as 404 as well.
+openssl s_server -accept "127.0.0.1:$s_weak" -cert "$T_PKI/weak-server.crt" -key "$T_PKI/weak-server.key" \
+	-cipher 'DEFAULT:@SECLEVEL=0' -www -quiet >"$T_TMP/s_server_weak.log" 2>&1 &
+t_track $!
+wait_tcp 127.0.0.1 "$s_weak" 10 || t_fail "openssl s_server (weak key) did not start"
+log_mark
+out=$(plain_get "$p_weak")
+assert_no_match "Client role, server with an RSA-1024 key: no reply" 'Cipher' "$out"
+expect_rc 404 "$p_weak"
 out=$(plain_get "$p_dh2")
 assert_match "Client role, DHE, peer_min_dh_key_size 2048: served with DHE" 'DHE-RSA-AES128-GCM-SHA256' "$out"
 expect_no_error
