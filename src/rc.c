@@ -46,9 +46,11 @@ static const struct rc_info rc_tab[] = {
 	  "data was altered in transit (a middlebox?) or the peer's TLS stack is broken" },
 	{ RC_UNSUPPORTED, "GSK_ERROR_UNSUPPORTED",
 	  "no TLS protocol version in common with the peer, or the peer does not use a TLS "
-	  "function the policy requires (server_handshake_sni Required: no server name sent)",
-	  "turn on a version the peer offers (tls_v1_2 / tls_v1_3) or upgrade the peer; for "
-	  "SNI, have the client send the server name (connect by name, s_client -servername)" },
+	  "function the policy requires (server name, extended master secret, "
+	  "max_fragment_length: the cause line says which)",
+	  "turn on a version the peer offers (tls_v1_2 / tls_v1_3) or upgrade the peer; for a "
+	  "required function, configure the peer to use it (SNI: connect by name, s_client "
+	  "-servername) or relax the rule's setting" },
 	{ RC_BAD_CERT_SIG, "GSK_ERROR_BAD_CERT_SIG",
 	  "a certificate signature is not valid",
 	  "the certificate was not signed by the key of its issuer; reissue it" },

@@ -633,12 +633,39 @@ verify_policy(int ok, X509_STORE_CTX *x)
 	return tls_diag_verify(ok, x);
 }
 
+/* Agreements only the finished handshake shows: EMS (Client role; servers
+ * refuse at the hello) and the max_fragment_length answer. */
+static int
+peer_agreed(SSL *ssl, const struct policy_rule *r, char *cause, size_t len)
+{
+	bool tls12 = SSL_version(ssl) <= TLS1_2_VERSION;
+
+	if (r->eff.ems == POLICY_EMS_REQUIRED && tls12 && SSL_get_extms_support(ssl) != 1) {
+		snprintf(cause, len, "the peer negotiated TLS 1.2 without the extended master "
+				     "secret (RFC 7627), which %s_extended_master_secret Required "
+				     "demands",
+			 r->eff.role == POLICY_ROLE_CLIENT ? "client" : "server");
+		return RC_UNSUPPORTED;
+	}
+	if (r->eff.role == POLICY_ROLE_CLIENT && r->eff.max_frag == POLICY_TRI_REQUIRED &&
+	    SSL_SESSION_get_max_fragment_length(SSL_get0_session(ssl)) ==
+		    TLSEXT_max_fragment_length_DISABLED) {
+		snprintf(cause, len, "the server did not agree to max_fragment_length %d (RFC "
+				     "6066), which client_max_fragment Required demands",
+			 r->eff.max_frag_len);
+		return RC_UNSUPPORTED;
+	}
+	return 0;
+}
+
 int
 tls_peer_check(SSL *ssl, const struct policy_rule *r, char *cause, size_t len)
 {
 	EVP_PKEY *pk = NULL;
-	int bits;
+	int bits, rc;
 
+	if ((rc = peer_agreed(ssl, r, cause, len)) != 0)
+		return rc;
 	if (!r->eff.peer_min.dh || SSL_get_peer_tmp_key(ssl, &pk) != 1)
 		return 0;
 	bits = EVP_PKEY_get_base_id(pk) == EVP_PKEY_DH || EVP_PKEY_get_base_id(pk) == EVP_PKEY_DHX
@@ -781,6 +808,42 @@ sni_on_hello(SSL *ssl, const struct policy_rule *r, int *al)
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+/* True when the hello offers TLS 1.3 and the rule allows it: OpenSSL then picks
+ * TLS 1.3, whose key schedule always has what EMS gives TLS 1.2. */
+static bool
+hello_gets_tls13(SSL *ssl, const struct policy_rule *r)
+{
+	const unsigned char *p;
+	size_t len, i;
+
+	if (!(r->eff.protocols & POLICY_PROTO_TLS1_3) ||
+	    SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len) != 1 ||
+	    len < 1 || (size_t)p[0] + 1 > len)
+		return false;
+	for (i = 1; i + 1 < (size_t)p[0] + 1; i += 2)
+		if (p[i] == 0x03 && p[i + 1] == 0x04)
+			return true;
+	return false;
+}
+
+/* server_extended_master_secret Required: a TLS 1.2 hello without the
+ * extension is refused before anything is agreed. */
+static int
+ems_on_hello(SSL *ssl, const struct policy_rule *r, int *al)
+{
+	const unsigned char *p;
+	size_t len;
+
+	if (r->eff.ems != POLICY_EMS_REQUIRED || hello_gets_tls13(ssl, r) ||
+	    SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_extended_master_secret, &p, &len) == 1)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	tls_diag_refuse(ssl, RC_UNSUPPORTED,
+			"the client offers TLS 1.2 without the extended master secret extension "
+			"(RFC 7627), which server_extended_master_secret Required demands");
+	*al = SSL_AD_HANDSHAKE_FAILURE;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
 /* Every ClientHello passes here; one after a finished handshake is a client's
  * renegotiation, refused with alert no_renegotiation unless the rule allows it. */
 static int
@@ -790,8 +853,10 @@ on_client_hello(SSL *ssl, int *al, void *arg)
 	unsigned char fin[EVP_MAX_MD_SIZE];
 
 	chello_capture(ssl);
-	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0)
-		return sni_on_hello(ssl, r, al);
+	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0) {
+		int ret = ems_on_hello(ssl, r, al);
+		return ret == SSL_CLIENT_HELLO_SUCCESS ? sni_on_hello(ssl, r, al) : ret;
+	}
 	if (r->eff.renegotiation == POLICY_RENEG_ALL ||
 	    (r->eff.renegotiation == POLICY_RENEG_ABBREVIATED && offers_resumption(ssl)))
 		return SSL_CLIENT_HELLO_SUCCESS;
@@ -875,6 +940,34 @@ tls_set_identity(SSL *ssl, const char *id)
 	return SSL_set1_host(ssl, id) == 1 ? 0 : -1;
 }
 
+/* MiddleBoxCompatMode, ExtendedMasterSecret Off, CertValidationMode,
+ * ClientMaxSSLFragment; the Required checks are in ems_on_hello/peer_agreed. */
+static int
+set_advanced(SSL_CTX *ctx, const struct policy_rule *r, char *err, size_t errlen)
+{
+	uint8_t mfl;
+
+	if (r->eff.middlebox_compat)
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	else
+		SSL_CTX_clear_options(ctx, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	if (r->eff.ems == POLICY_EMS_OFF)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_EXTENDED_MASTER_SECRET);
+	if (r->eff.cert_validation != POLICY_CV_ANY)
+		X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_X509_STRICT);
+	if (r->eff.role != POLICY_ROLE_CLIENT || r->eff.max_frag == POLICY_TRI_OFF)
+		return 0;
+	mfl = r->eff.max_frag_len == 512    ? TLSEXT_max_fragment_length_512
+	      : r->eff.max_frag_len == 1024 ? TLSEXT_max_fragment_length_1024
+	      : r->eff.max_frag_len == 2048 ? TLSEXT_max_fragment_length_2048
+					    : TLSEXT_max_fragment_length_4096;
+	if (SSL_CTX_set_tlsext_max_fragment_length(ctx, mfl) != 1) {
+		last_ssl_error(err, errlen, "client_max_fragment_length");
+		return ATTLS_ETLS;
+	}
+	return 0;
+}
+
 int
 tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size_t errlen)
 {
@@ -896,6 +989,8 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	set_renegotiation(ctx, r);
+	if ((ret = set_advanced(ctx, r, err, errlen)) != 0)
+		goto fail;
 	if (r->eff.key_log)
 		SSL_CTX_set_keylog_callback(ctx, capture_keylog_cb);
 	/* Idle connections give their read and write buffers back. */

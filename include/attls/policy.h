@@ -191,6 +191,28 @@ struct policy_peer_min {
 	int cert_version; /* enum policy_cert_version */
 };
 
+/* Client/ServerExtendedMasterSecret (RFC 7627). */
+enum policy_ems {
+	POLICY_EMS_ON = 1,       /* offered / accepted, not required */
+	POLICY_EMS_OFF = 2,      /* neither offered nor accepted */
+	POLICY_EMS_REQUIRED = 3, /* a TLS 1.2 peer without it is refused (TLS 1.3 always has it) */
+};
+
+/* CertValidationMode: OpenSSL has one profile (RFC 5280), lenient or strict. */
+enum policy_cert_validation {
+	POLICY_CV_ANY = 1,     /* OpenSSL's default checks */
+	POLICY_CV_RFC2459 = 2, /* these three: X509_V_FLAG_X509_STRICT */
+	POLICY_CV_RFC3280 = 3,
+	POLICY_CV_RFC5280 = 4,
+};
+
+/* TruncatedHMAC, ClientMaxSSLFragment: Off, Optional, Required. */
+enum policy_tri {
+	POLICY_TRI_OFF = 1,
+	POLICY_TRI_OPTIONAL = 2,
+	POLICY_TRI_REQUIRED = 3,
+};
+
 enum policy_reneg {
 	POLICY_RENEG_DEFAULT = 1, /* as System SSL's default: the server refuses it */
 	POLICY_RENEG_DISABLED = 2,
@@ -245,6 +267,12 @@ struct policy_tls_parms {
 	struct policy_sni_map sni_list; /* ServerHandshakeSNIList */
 	unsigned peer_min_rsa, peer_min_ecc, peer_min_dsa, peer_min_dh;
 	int peer_min_cert_version; /* enum policy_cert_version */
+	bool middlebox_compat;     /* MiddleBoxCompatMode */
+	int ems_client, ems_server; /* enum policy_ems */
+	int cert_validation;       /* enum policy_cert_validation */
+	int truncated_hmac;        /* enum policy_tri: Off only works */
+	int max_frag;              /* enum policy_tri: ClientMaxSSLFragment */
+	int max_frag_len;          /* 512, 1024, 2048, 4096 */
 };
 
 struct policy_env {
@@ -288,6 +316,12 @@ struct policy_effective {
 	int sni_match;                     /* enum policy_sni_match */
 	struct policy_sni_map sni_list;    /* owned by the environment or connection */
 	struct policy_peer_min peer_min;   /* checked on the peer's certificates */
+	bool middlebox_compat;             /* TLS 1.3 middlebox compatibility */
+	int ems;                           /* enum policy_ems of the rule's role */
+	int cert_validation;               /* enum policy_cert_validation */
+	int max_frag;                      /* enum policy_tri (Client role) */
+	int max_frag_len;                  /* bytes */
+	int truncated_hmac;                /* enum policy_tri (checked at load) */
 };
 
 struct policy_rule {

@@ -75,7 +75,10 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 	static const char *const keys[] = {
 		"server_handshake_sni", "server_handshake_sni_match", "server_handshake_sni_list",
 		"peer_min_rsa_key_size", "peer_min_ecc_key_size", "peer_min_dsa_key_size",
-		"peer_min_dh_key_size", "peer_min_cert_version",
+		"peer_min_dh_key_size", "peer_min_cert_version", "middlebox_compat",
+		"client_extended_master_secret", "server_extended_master_secret",
+		"cert_validation_mode", "truncated_hmac", "client_max_fragment",
+		"client_max_fragment_length",
 	};
 	struct policy_tls_parms t;
 	size_t i;
@@ -94,6 +97,13 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 	t.peer_min_dsa = r->eff.peer_min.dsa;
 	t.peer_min_dh = r->eff.peer_min.dh;
 	t.peer_min_cert_version = r->eff.peer_min.cert_version;
+	t.middlebox_compat = r->eff.middlebox_compat;
+	t.ems_client = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.ems : POLICY_EMS_ON;
+	t.ems_server = r->eff.role != POLICY_ROLE_CLIENT ? r->eff.ems : POLICY_EMS_ON;
+	t.cert_validation = r->eff.cert_validation;
+	t.truncated_hmac = r->eff.truncated_hmac;
+	t.max_frag = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.max_frag : POLICY_TRI_OFF;
+	t.max_frag_len = r->eff.max_frag == POLICY_TRI_OFF ? 4096 : r->eff.max_frag_len;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		dump_parm(out, &t, keys[i]);
 }

@@ -64,6 +64,32 @@ static const struct schema_enum enum_cert_version[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_ems[] = {
+	{ "On", POLICY_EMS_ON },
+	{ "Off", POLICY_EMS_OFF },
+	{ "Required", POLICY_EMS_REQUIRED },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_cert_validation[] = {
+	{ "Any", POLICY_CV_ANY },
+	{ "RFC2459", POLICY_CV_RFC2459 },
+	{ "RFC3280", POLICY_CV_RFC3280 },
+	{ "RFC5280", POLICY_CV_RFC5280 },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_tri[] = {
+	{ "Off", POLICY_TRI_OFF },
+	{ "Optional", POLICY_TRI_OPTIONAL },
+	{ "Required", POLICY_TRI_REQUIRED },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_frag_len[] = {
+	{ "512", 512 }, { "1024", 1024 }, { "2048", 2048 }, { "4096", 4096 }, { NULL, 0 },
+};
+
 static const struct schema_enum enum_direction[] = {
 	{ "Inbound", POLICY_DIR_INBOUND },
 	{ "Outbound", POLICY_DIR_OUTBOUND },
@@ -324,6 +350,37 @@ const struct schema_row schema_tls_parms[] = {
 	    peer_min_cert_version, .enums = enum_cert_version, .def = "Any", .flags = SF_PARMS,
 	    .help = "3: an X.509 v1 or v2 certificate sent by the peer is refused (RC 404); "
 		    "Any accepts them (OpenSSL still refuses a v1 intermediate CA)"),
+	ROW("middlebox_compat", "MiddleBoxCompatMode", ST_BOOL, struct policy_tls_parms,
+	    middlebox_compat, .enums = enum_bool, .def = "On", .flags = SF_PARMS,
+	    .help = "TLS 1.3 middlebox compatibility (RFC 8446 D.4): a session ID and "
+		    "ChangeCipherSpec records that make the handshake look like TLS 1.2 to "
+		    "middleboxes; Off sends neither (z/OS default: Off)"),
+	ROW("client_extended_master_secret", "ClientExtendedMasterSecret", ST_ENUM,
+	    struct policy_tls_parms, ems_client, .enums = enum_ems, .def = "On", .flags = SF_PARMS,
+	    .help = "Client role, TLS 1.2 (RFC 7627): On offers it, Off does not, Required "
+		    "refuses a server that does not use it (RC 412); TLS 1.3 always has it"),
+	ROW("server_extended_master_secret", "ServerExtendedMasterSecret", ST_ENUM,
+	    struct policy_tls_parms, ems_server, .enums = enum_ems, .def = "On", .flags = SF_PARMS,
+	    .help = "server roles, TLS 1.2 (RFC 7627): On accepts it, Off ignores it, Required "
+		    "refuses a client that does not offer it (RC 412); TLS 1.3 always has it"),
+	ROW("cert_validation_mode", "CertValidationMode", ST_ENUM, struct policy_tls_parms,
+	    cert_validation, .enums = enum_cert_validation, .def = "Any", .flags = SF_PARMS,
+	    .help = "Any: OpenSSL's usual checks; RFC5280: also OpenSSL's strict RFC 5280 "
+		    "checks (X509_V_FLAG_X509_STRICT: key identifiers, CA key usage, ...); "
+		    "RFC3280 and RFC2459 are checked as RFC5280 (warned at load: OpenSSL has "
+		    "no older profile)"),
+	ROW("truncated_hmac", "TruncatedHMAC", ST_ENUM, struct policy_tls_parms, truncated_hmac,
+	    .enums = enum_tri, .def = "Off", .flags = SF_PARMS,
+	    .help = "RFC 6066 truncated HMAC, which OpenSSL does not implement: Off; Optional "
+		    "is warned at load and never negotiated; Required is a load error"),
+	ROW("client_max_fragment", "ClientMaxSSLFragment", ST_ENUM, struct policy_tls_parms,
+	    max_frag, .enums = enum_tri, .def = "Off", .flags = SF_PARMS,
+	    .help = "Client role (RFC 6066 max_fragment_length): Optional and Required ask the "
+		    "server for records of at most client_max_fragment_length bytes; Required "
+		    "refuses a server that does not agree (RC 412)"),
+	ROW("client_max_fragment_length", "ClientMaxSSLFragmentLength", ST_ENUM,
+	    struct policy_tls_parms, max_frag_len, .enums = enum_frag_len, .def = "4096",
+	    .flags = SF_PARMS, .help = "with client_max_fragment: 512, 1024, 2048 or 4096 bytes"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 

@@ -239,6 +239,12 @@ resolve_effective(struct policy_rule *r)
 	r->eff.sni_server = t.sni_server;
 	r->eff.sni_match = t.sni_match;
 	r->eff.sni_list = t.sni_list;
+	r->eff.middlebox_compat = t.middlebox_compat;
+	r->eff.ems = t.role == POLICY_ROLE_CLIENT ? t.ems_client : t.ems_server;
+	r->eff.cert_validation = t.cert_validation;
+	r->eff.max_frag = t.max_frag;
+	r->eff.max_frag_len = t.max_frag_len;
+	r->eff.truncated_hmac = t.truncated_hmac;
 	r->eff.peer_min = (struct policy_peer_min){ t.peer_min_rsa, t.peer_min_ecc, t.peer_min_dsa,
 						    t.peer_min_dh, t.peer_min_cert_version };
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
@@ -320,6 +326,33 @@ resolve_sni(const struct policy_rule *r, struct diag_list *dl)
 		diag_error(dl, r->env->pos, "rule \"%s\": server_handshake_sni_match Required with "
 					    "an empty server_handshake_sni_list refuses every client",
 			   r->name);
+}
+
+/* Parameters OpenSSL can honour only partly: said at load, never silently. */
+static void
+resolve_limits(const struct policy_rule *r, const char *owner, struct diag_list *dl)
+{
+	struct diag_pos pos = r->env ? r->env->pos : r->pos;
+
+	if (!r->env || !r->eff.enabled)
+		return;
+	if (r->eff.truncated_hmac == POLICY_TRI_REQUIRED)
+		diag_error(dl, pos, "%s: truncated_hmac Required cannot be met: OpenSSL does not "
+				    "implement RFC 6066 truncated HMAC; use Off",
+			   owner);
+	else if (r->eff.truncated_hmac == POLICY_TRI_OPTIONAL)
+		diag_warning(dl, pos, "%s: truncated_hmac Optional is never negotiated: OpenSSL "
+				      "does not implement RFC 6066 truncated HMAC",
+			     owner);
+	if (r->eff.cert_validation == POLICY_CV_RFC2459 ||
+	    r->eff.cert_validation == POLICY_CV_RFC3280)
+		diag_warning(dl, pos, "%s: cert_validation_mode %s is checked as RFC5280 (OpenSSL's "
+				      "strict mode); OpenSSL has no RFC 2459/3280 profile",
+			     owner, r->eff.cert_validation == POLICY_CV_RFC2459 ? "RFC2459" : "RFC3280");
+	if (r->eff.max_frag != POLICY_TRI_OFF && r->eff.role != POLICY_ROLE_CLIENT)
+		diag_warning(dl, pos, "%s is a server role: client_max_fragment is ignored (a "
+				      "server answers the client's request, which OpenSSL always does)",
+			     owner);
 }
 
 /* SAFCheck needs a map to turn certificates into user IDs. */
@@ -441,6 +474,7 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	resolve_parm_sets(p, r, dl);
 	resolve_labels(r, dl);
 	resolve_sni(r, dl);
+	resolve_limits(r, owner, dl);
 	resolve_identity(p, r, dl);
 	/* The server's name usually comes from "backend"; a diverted connection has
 	 * only an address, which says nothing about who the server should be. */
