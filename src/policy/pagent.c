@@ -199,7 +199,7 @@ static const struct pagent_kw pagent_kws[] = {
 	KEY("ClientAuthType", T_ADV, "client_auth_type"),
 	WARN("SSLv2", T_ADV, "attlsd never offers SSL 2.0"),
 	WARN("SSLv3", T_ADV, "attlsd never offers SSL 3.0"),
-	WARN("MiddleBoxCompatMode", T_ADV, "TLS 1.3 middlebox compatibility follows OpenSSL (on)"),
+	KEY("MiddleBoxCompatMode", T_ADV, "middlebox_compat"),
 	WARN("ApplicationControlled", T_ADV,
 	     "the application starts TLS itself (SIOCTTLSCTL); attlsd always starts the "
 	     "handshake, so STARTTLS-style protocols (FTP AUTH TLS) are not supported"),
@@ -210,12 +210,12 @@ static const struct pagent_kw pagent_kws[] = {
 	KEY("CertificateLabel", T_ADV, "certificate_label"),
 	LIST("ServerCertificateLabel", T_ADV, "server_certificate_labels"),
 	WARN("SecondaryMap", T_ADV, "secondary (FTP data) connection mapping is not in attlsd"),
-	WARN("TruncatedHMAC", T_ADV, "RFC 6066 truncated HMAC is not supported by OpenSSL"),
-	WARN("CertValidationMode", T_ADV, "attlsd validates certificates per RFC 5280 (OpenSSL)"),
-	WARN("ClientMaxSSLFragment", T_ADV, "RFC 6066 max_fragment_length is not in attlsd yet"),
-	WARN("ClientMaxSSLFragmentLength", T_ADV, "RFC 6066 max_fragment_length is not in "
-						  "attlsd yet"),
-	WARN("ServerMaxSSLFragment", T_ADV, "RFC 6066 max_fragment_length is not in attlsd yet"),
+	KEY("TruncatedHMAC", T_ADV, "truncated_hmac"),
+	KEY("CertValidationMode", T_ADV, "cert_validation_mode"),
+	KEY("ClientMaxSSLFragment", T_ADV, "client_max_fragment"),
+	KEY("ClientMaxSSLFragmentLength", T_ADV, "client_max_fragment_length"),
+	WARN("ServerMaxSSLFragment", T_ADV, "OpenSSL as a server always grants a client's RFC 6066 "
+					    "max_fragment_length request and cannot require one"),
 	WARN("ClientHandshakeSNI", T_ADV, pagent_sni),
 	WARN("ClientHandshakeSNIMatch", T_ADV, pagent_sni),
 	KEY("ClientHandshakeSNIList", T_ADV, "client_handshake_sni_list"),
@@ -231,10 +231,8 @@ static const struct pagent_kw pagent_kws[] = {
 	KEY("PeerMinDsaKeySize", T_ADV, "peer_min_dsa_key_size"),
 	KEY("PeerMinECCKeySize", T_ADV, "peer_min_ecc_key_size"),
 	KEY("PeerMinRsaKeySize", T_ADV, "peer_min_rsa_key_size"),
-	WARN("ClientExtendedMasterSecret", T_ADV, "OpenSSL always negotiates extended master "
-						  "secret"),
-	WARN("ServerExtendedMasterSecret", T_ADV, "OpenSSL always negotiates extended master "
-						  "secret"),
+	KEY("ClientExtendedMasterSecret", T_ADV, "client_extended_master_secret"),
+	KEY("ServerExtendedMasterSecret", T_ADV, "server_extended_master_secret"),
 	KEY("HostReferenceIdDNS", T_ADV, "host_reference_id_dns"),
 	WARN("HostReferenceIdCN", T_ADV, "attlsd checks host_reference_id_dns against the DNS "
 					 "SANs (the CN only when there are none)"),
