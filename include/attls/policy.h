@@ -273,6 +273,7 @@ struct policy_tls_parms {
 	int truncated_hmac;        /* enum policy_tri: Off only works */
 	int max_frag;              /* enum policy_tri: ClientMaxSSLFragment */
 	int max_frag_len;          /* 512, 1024, 2048, 4096 */
+	unsigned reset_cipher_timer; /* ResetCipherTimer, minutes; 0 never */
 };
 
 struct policy_env {
@@ -322,6 +323,7 @@ struct policy_effective {
 	int max_frag;                      /* enum policy_tri (Client role) */
 	int max_frag_len;                  /* bytes */
 	int truncated_hmac;                /* enum policy_tri (checked at load) */
+	unsigned reset_cipher_timer;       /* minutes between TLS 1.3 key updates; 0 never */
 };
 
 struct policy_rule {

@@ -78,7 +78,7 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 		"peer_min_dh_key_size", "peer_min_cert_version", "middlebox_compat",
 		"client_extended_master_secret", "server_extended_master_secret",
 		"cert_validation_mode", "truncated_hmac", "client_max_fragment",
-		"client_max_fragment_length",
+		"client_max_fragment_length", "reset_cipher_timer",
 	};
 	struct policy_tls_parms t;
 	size_t i;
@@ -104,6 +104,7 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 	t.truncated_hmac = r->eff.truncated_hmac;
 	t.max_frag = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.max_frag : POLICY_TRI_OFF;
 	t.max_frag_len = r->eff.max_frag == POLICY_TRI_OFF ? 4096 : r->eff.max_frag_len;
+	t.reset_cipher_timer = r->eff.reset_cipher_timer;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		dump_parm(out, &t, keys[i]);
 }

@@ -203,7 +203,7 @@ static const struct pagent_kw pagent_kws[] = {
 	WARN("ApplicationControlled", T_ADV,
 	     "the application starts TLS itself (SIOCTTLSCTL); attlsd always starts the "
 	     "handshake, so STARTTLS-style protocols (FTP AUTH TLS) are not supported"),
-	WARN("ResetCipherTimer", T_ADV, "periodic re-keying is not in attlsd yet"),
+	KEY("ResetCipherTimer", T_ADV, "reset_cipher_timer"),
 	KEY("Renegotiation", T_ADV, "renegotiation"),
 	WARN("RenegotiationIndicator", T_ADV, pagent_no_reneg),
 	WARN("RenegotiationCertCheck", T_ADV, pagent_no_reneg),

@@ -381,6 +381,12 @@ const struct schema_row schema_tls_parms[] = {
 	ROW("client_max_fragment_length", "ClientMaxSSLFragmentLength", ST_ENUM,
 	    struct policy_tls_parms, max_frag_len, .enums = enum_frag_len, .def = "4096",
 	    .flags = SF_PARMS, .help = "with client_max_fragment: 512, 1024, 2048 or 4096 bytes"),
+	ROW("reset_cipher_timer", "ResetCipherTimer", ST_UINT, struct policy_tls_parms,
+	    reset_cipher_timer, .min = 0, .max = 1440, .def = "0", .flags = SF_PARMS,
+	    .help = "minutes: a TLS 1.3 connection updates its keys this often (KeyUpdate, "
+		    "asking the peer to update its own too), sent at once or with the next "
+		    "data; TLS 1.2 connections are not re-keyed (that needs renegotiation, "
+		    "which attlsd does not start; warned at load); 0: never"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 

@@ -245,6 +245,7 @@ resolve_effective(struct policy_rule *r)
 	r->eff.max_frag = t.max_frag;
 	r->eff.max_frag_len = t.max_frag_len;
 	r->eff.truncated_hmac = t.truncated_hmac;
+	r->eff.reset_cipher_timer = t.reset_cipher_timer;
 	r->eff.peer_min = (struct policy_peer_min){ t.peer_min_rsa, t.peer_min_ecc, t.peer_min_dsa,
 						    t.peer_min_dh, t.peer_min_cert_version };
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
@@ -349,6 +350,11 @@ resolve_limits(const struct policy_rule *r, const char *owner, struct diag_list 
 		diag_warning(dl, pos, "%s: cert_validation_mode %s is checked as RFC5280 (OpenSSL's "
 				      "strict mode); OpenSSL has no RFC 2459/3280 profile",
 			     owner, r->eff.cert_validation == POLICY_CV_RFC2459 ? "RFC2459" : "RFC3280");
+	if (r->eff.reset_cipher_timer && (r->eff.protocols & ~POLICY_PROTO_TLS1_3))
+		diag_warning(dl, pos, "%s: reset_cipher_timer re-keys TLS 1.3 connections only; "
+				      "TLS 1.2 ones keep their keys (re-keying them needs "
+				      "renegotiation, which attlsd does not start)",
+			     owner);
 	if (r->eff.max_frag != POLICY_TRI_OFF && r->eff.role != POLICY_ROLE_CLIENT)
 		diag_warning(dl, pos, "%s is a server role: client_max_fragment is ignored (a "
 				      "server answers the client's request, which OpenSSL always does)",
