@@ -356,6 +356,18 @@ peer_agreed(SSL *ssl, const struct policy_rule *r, char *cause, size_t len)
 			 r->eff.max_frag_len);
 		return RC_UNSUPPORTED;
 	}
+	/* The client keeps the name in the session only when the server's hello
+	 * acknowledged it (an empty server_name extension, RFC 6066 3). */
+	if (r->eff.role == POLICY_ROLE_CLIENT &&
+	    r->eff.sni_client_match == POLICY_SNI_MATCH_REQUIRED &&
+	    !SSL_SESSION_get0_hostname(SSL_get0_session(ssl))) {
+		snprintf(cause, len, "the server did not acknowledge the server name %s we sent, "
+				     "which client_handshake_sni_match Required demands",
+			 SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)
+				 ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)
+				 : "(none)");
+		return RC_UNSUPPORTED;
+	}
 	return 0;
 }
 

@@ -274,6 +274,8 @@ struct policy_tls_parms {
 	int max_frag;              /* enum policy_tri: ClientMaxSSLFragment */
 	int max_frag_len;          /* 512, 1024, 2048, 4096 */
 	unsigned reset_cipher_timer; /* ResetCipherTimer, minutes; 0 never */
+	int sni_client;            /* enum policy_sni: ClientHandshakeSNI */
+	int sni_client_match;      /* enum policy_sni_match: ClientHandshakeSNIMatch */
 };
 
 struct policy_env {
@@ -324,6 +326,8 @@ struct policy_effective {
 	int max_frag_len;                  /* bytes */
 	int truncated_hmac;                /* enum policy_tri (checked at load) */
 	unsigned reset_cipher_timer;       /* minutes between TLS 1.3 key updates; 0 never */
+	int sni_client;                    /* enum policy_sni (Client role) */
+	int sni_client_match;              /* enum policy_sni_match (Client role) */
 };
 
 struct policy_rule {

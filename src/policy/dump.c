@@ -78,7 +78,8 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 		"peer_min_dh_key_size", "peer_min_cert_version", "middlebox_compat",
 		"client_extended_master_secret", "server_extended_master_secret",
 		"cert_validation_mode", "truncated_hmac", "client_max_fragment",
-		"client_max_fragment_length", "reset_cipher_timer",
+		"client_max_fragment_length", "reset_cipher_timer", "client_handshake_sni",
+		"client_handshake_sni_match",
 	};
 	struct policy_tls_parms t;
 	size_t i;
@@ -105,6 +106,9 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 	t.max_frag = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.max_frag : POLICY_TRI_OFF;
 	t.max_frag_len = r->eff.max_frag == POLICY_TRI_OFF ? 4096 : r->eff.max_frag_len;
 	t.reset_cipher_timer = r->eff.reset_cipher_timer;
+	t.sni_client = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.sni_client : POLICY_SNI_OPTIONAL;
+	t.sni_client_match = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.sni_client_match
+							      : POLICY_SNI_MATCH_OPTIONAL;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		dump_parm(out, &t, keys[i]);
 }

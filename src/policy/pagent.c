@@ -127,9 +127,6 @@ struct pagent_kw {
 static const char pagent_no_reneg[] = "attlsd allows renegotiation only as RFC 5746 secure "
 				      "renegotiation (renegotiation: All or Abbreviated), "
 				      "without a certificate check";
-static const char pagent_sni[] = "the Client role always sends a server name "
-				 "(client_handshake_sni_list, else host_reference_id_dns or the "
-				 "backend's host) and does not check the server's answer to it";
 static const char pagent_revoc[] = "give the keyring a crl file (PEM CRLs) for revocation "
 				   "checking and an ocsp_response file for stapling";
 static const char pagent_instance[] = "forces a new instance on a z/OS policy refresh; attlsd "
@@ -216,8 +213,8 @@ static const struct pagent_kw pagent_kws[] = {
 	KEY("ClientMaxSSLFragmentLength", T_ADV, "client_max_fragment_length"),
 	WARN("ServerMaxSSLFragment", T_ADV, "OpenSSL as a server always grants a client's RFC 6066 "
 					    "max_fragment_length request and cannot require one"),
-	WARN("ClientHandshakeSNI", T_ADV, pagent_sni),
-	WARN("ClientHandshakeSNIMatch", T_ADV, pagent_sni),
+	KEY("ClientHandshakeSNI", T_ADV, "client_handshake_sni"),
+	KEY("ClientHandshakeSNIMatch", T_ADV, "client_handshake_sni_match"),
 	KEY("ClientHandshakeSNIList", T_ADV, "client_handshake_sni_list"),
 	KEY("ServerHandshakeSNI", T_ADV, "server_handshake_sni"),
 	KEY("ServerHandshakeSNIMatch", T_ADV, "server_handshake_sni_match"),

@@ -387,6 +387,17 @@ const struct schema_row schema_tls_parms[] = {
 		    "asking the peer to update its own too), sent at once or with the next "
 		    "data; TLS 1.2 connections are not re-keyed (that needs renegotiation, "
 		    "which attlsd does not start; warned at load); 0: never"),
+	ROW("client_handshake_sni", "ClientHandshakeSNI", ST_ENUM, struct policy_tls_parms,
+	    sni_client, .enums = enum_sni, .def = "Optional", .flags = SF_PARMS,
+	    .help = "Client role: Optional sends the server name when there is one "
+		    "(client_handshake_sni_list, host_reference_id_dns or the backend's host "
+		    "name; an address is never sent), Required makes a missing name a load "
+		    "error, Off sends none (z/OS default: Off)"),
+	ROW("client_handshake_sni_match", "ClientHandshakeSNIMatch", ST_ENUM,
+	    struct policy_tls_parms, sni_client_match, .enums = enum_sni_match, .def = "Optional",
+	    .flags = SF_PARMS,
+	    .help = "Client role: Required refuses a server that does not acknowledge the "
+		    "server name sent (RC 412); Optional does not look"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 

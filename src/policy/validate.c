@@ -246,6 +246,8 @@ resolve_effective(struct policy_rule *r)
 	r->eff.max_frag_len = t.max_frag_len;
 	r->eff.truncated_hmac = t.truncated_hmac;
 	r->eff.reset_cipher_timer = t.reset_cipher_timer;
+	r->eff.sni_client = t.sni_client;
+	r->eff.sni_client_match = t.sni_client_match;
 	r->eff.peer_min = (struct policy_peer_min){ t.peer_min_rsa, t.peer_min_ecc, t.peer_min_dsa,
 						    t.peer_min_dh, t.peer_min_cert_version };
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
@@ -327,6 +329,45 @@ resolve_sni(const struct policy_rule *r, struct diag_list *dl)
 		diag_error(dl, r->env->pos, "rule \"%s\": server_handshake_sni_match Required with "
 					    "an empty server_handshake_sni_list refuses every client",
 			   r->name);
+}
+
+/* A DNS name, not an address: only those are sent as SNI (RFC 6066 3). */
+static bool
+is_sni_name(const char *s)
+{
+	struct policy_addr_range r;
+
+	return s && *s && policy_addr_parse(s, &r) != 0;
+}
+
+/* ClientHandshakeSNI / ClientHandshakeSNIMatch of a Client role. */
+static void
+resolve_client_sni(const struct policy_rule *r, const char *owner, struct diag_list *dl)
+{
+	struct diag_pos pos = r->env ? r->env->pos : r->pos;
+	bool named = is_sni_name(r->eff.sni) || is_sni_name(r->eff.host_ref) ||
+		     (!r->eff.host_ref && is_sni_name(r->backend.host));
+
+	if (!r->env || !r->eff.enabled)
+		return;
+	if (r->eff.role != POLICY_ROLE_CLIENT) {
+		if (r->eff.sni_client != POLICY_SNI_OPTIONAL ||
+		    r->eff.sni_client_match != POLICY_SNI_MATCH_OPTIONAL)
+			diag_warning(dl, pos, "%s is a server role: client_handshake_sni and "
+					      "client_handshake_sni_match are ignored",
+				     owner);
+		return;
+	}
+	if (r->eff.sni_client == POLICY_SNI_REQUIRED && !named)
+		diag_error(dl, pos, "%s: client_handshake_sni Required, but there is no server name "
+				    "to send (the backend is an address): give "
+				    "client_handshake_sni_list or host_reference_id_dns",
+			   owner);
+	if (r->eff.sni_client_match == POLICY_SNI_MATCH_REQUIRED &&
+	    (r->eff.sni_client == POLICY_SNI_OFF || !named))
+		diag_error(dl, pos, "%s: client_handshake_sni_match Required, but no server name is "
+				    "sent, so no server could acknowledge one",
+			   owner);
 }
 
 /* Parameters OpenSSL can honour only partly: said at load, never silently. */
@@ -481,6 +522,7 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	resolve_labels(r, dl);
 	resolve_sni(r, dl);
 	resolve_limits(r, owner, dl);
+	resolve_client_sni(r, owner, dl);
 	resolve_identity(p, r, dl);
 	/* The server's name usually comes from "backend"; a diverted connection has
 	 * only an address, which says nothing about who the server should be. */

@@ -13,6 +13,9 @@
 #     RC 412; Off: the ClientHello carries none (s_server -trace);
 #   - ClientMaxSSLFragment Optional/Required with length 512: the ClientHello asks
 #     for it and s_server agrees (s_server -trace); Off: not asked;
+#   - ClientHandshakeSNI Off: no server_name sent; ClientHandshakeSNIMatch
+#     Required: a server that does not acknowledge the name -> RC 412, one that
+#     does (s_server -servername) -> served;
 #   - CertValidationMode RFC5280: a client certificate without key identifiers
 #     -> RC 8 (OpenSSL's strict checks); Any accepts it; a certificate with them
 #     passes RFC5280.
@@ -71,7 +74,8 @@ for ((i = 0; i < 100; i++)); do [[ -s $pf ]] && break; sleep 0.05; done
 [[ -s $pf ]] || t_fail "the no-EMS server did not start"
 noems=$(<"$pf")
 
-read -r p_mbon p_mboff p_emsreq p_emsoff p_cmbon p_cmboff p_cemsreq p_cemson p_cemsoff p_mfl p_mflreq p_mfloff p_cv p_cvany s_port <<<"$(free_ports 15)"
+read -r p_mbon p_mboff p_emsreq p_emsoff p_cmbon p_cmboff p_cemsreq p_cemson p_cemsoff p_mfl p_mflreq p_mfloff p_cv p_cvany s_port \
+	p_snioff p_noack p_ack s_ack <<<"$(free_ports 19)"
 policy=$(write_policy t52 <<EOF
 keyrings:
   srv: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
@@ -89,6 +93,8 @@ environments:
   c-ems-off: { handshake_role: Client, keyring: cli, host_reference_id_dns: localhost, client_extended_master_secret: Off }
   c-mfl:     { handshake_role: Client, keyring: cli, host_reference_id_dns: localhost, client_max_fragment: Optional, client_max_fragment_length: 512 }
   c-mfl-req: { handshake_role: Client, keyring: cli, host_reference_id_dns: localhost, client_max_fragment: Required, client_max_fragment_length: 512 }
+  c-sni-off: { handshake_role: Client, keyring: cli, host_reference_id_dns: localhost, client_handshake_sni: Off }
+  c-sni-match: { handshake_role: Client, keyring: cli, host_reference_id_dns: localhost, client_handshake_sni: Required, client_handshake_sni_match: Required }
   cv-5280: { handshake_role: ServerWithClientAuth, keyring: srv, cert_validation_mode: RFC5280 }
   cv-any:  { handshake_role: ServerWithClientAuth, keyring: srv }
 rules:
@@ -104,6 +110,9 @@ rules:
   mfl:     { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_mfl, group: grp-on, environment: c-mfl, backend: "localhost:$s_port" }
   mflreq:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_mflreq, group: grp-on, environment: c-mfl-req, backend: "localhost:$s_port" }
   mfloff:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_mfloff, group: grp-on, environment: c-mb-on, backend: "localhost:$s_port" }
+  snioff:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_snioff, group: grp-on, environment: c-sni-off, backend: "localhost:$s_port" }
+  noack:   { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_noack, group: grp-on, environment: c-sni-match, backend: "localhost:$s_port" }
+  ack:     { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_ack, group: grp-on, environment: c-sni-match, backend: "localhost:$s_ack" }
   cv:      { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_cv, group: grp-on, environment: cv-5280, backend: "127.0.0.1:$HTTP_PORT" }
   cvany:   { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_cvany, group: grp-on, environment: cv-any, backend: "127.0.0.1:$HTTP_PORT" }
 EOF
@@ -223,6 +232,26 @@ assert_eq "Client role, client_max_fragment Optional 512: asked in the ClientHel
 via "$p_mflreq"
 assert_eq "Client role, client_max_fragment Required 512, s_server agrees: served" 2 \
 	"$(grep -c 'max_fragment_length := 2^9 (512 bytes)' <<<"$SEG")"
+via "$p_snioff"
+assert_no_match "Client role, client_handshake_sni Off: no server_name in the ClientHello" 'server_name' "$HELLO"
+via "$p_mfloff"
+assert_match "Client role, default (Optional): server_name localhost sent" 'server_name' "$HELLO"
+expect_no_error
+
+# ClientHandshakeSNIMatch Required: the s_server above has no -servername, so
+# it does not acknowledge the name; a second one acknowledges "localhost".
+out=$(plain_get "$p_noack")
+assert_no_match "Client role, client_handshake_sni_match Required, server ignores SNI: no reply" 'Ciphers supported' "$out"
+expect_rc 412 "$p_noack"
+grep -q 'RC:  412 .*the server did not acknowledge the server name localhost we sent, which client_handshake_sni_match Required demands' "$ATTLSD_LOG" ||
+	t_fail "SNI match: the cause line does not say why"
+openssl s_server -accept "127.0.0.1:$s_ack" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" \
+	-servername localhost -cert2 "$T_PKI/server.crt" -key2 "$T_PKI/server.key" -www \
+	>"$T_TMP/s_server_ack.log" 2>&1 &
+t_track $!
+wait_tcp 127.0.0.1 "$s_ack" 10 || t_fail "openssl s_server (SNI) did not start"
+log_mark
+assert_match "Client role, client_handshake_sni_match Required, server acknowledges: served" 'Ciphers supported' "$(plain_get "$p_ack")"
 expect_no_error
 
 out=$(plain_get "$p_cemsreq")
