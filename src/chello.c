@@ -695,6 +695,9 @@ chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d
 {
 	const struct chello *h = &w->hello;
 
+	/* A policy check's refusal (SNI, peer key size) carries its own evidence. */
+	if (d && d->policy_rc)
+		rc = 0;
 	switch (rc) {
 	case 402:
 	case 510:

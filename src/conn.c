@@ -253,7 +253,8 @@ handshake_step(struct conn *c)
 	if (r == 1) {
 		ezd_flow(c, 0, "Call", fn, SSL_get_version(c->tls->ssl));
 		/* SAFCheck: a validated certificate must also map to a user ID. */
-		if ((r = tls_identity_check(c->tls->ssl, c->rule, c->userid, sizeof(c->userid),
+		if ((r = tls_peer_check(c->tls->ssl, c->rule, cause, sizeof(cause))) != 0 ||
+		    (r = tls_identity_check(c->tls->ssl, c->rule, c->userid, sizeof(c->userid),
 					    cause, sizeof(cause))) != 0) {
 			conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
 			return;
@@ -389,6 +390,53 @@ on_poll(uv_poll_t *h, int status, int events)
 	}
 }
 
+/* ResetCipherTimer: a TLS 1.3 KeyUpdate that asks the peer to update too.
+ * OpenSSL cannot start one while a record of data is half written, so then it
+ * is tried again a second later. If the socket is full the rest of it goes
+ * out when the socket is writable again (through SSL_read, which finishes it);
+ * a failure ends nothing here, the next read or write reports it. */
+static void
+rekey(struct conn *c, uint64_t now)
+{
+	struct side *s = c->tls;
+	int r;
+
+	if (s->out.len || s->shut || s->read_wants_write || s->write_wants_read) {
+		c->rekey_ms = now + 1000;
+		return;
+	}
+	c->rekey_ms = now + (uint64_t)c->rule->eff.reset_cipher_timer * 60000;
+	ERR_clear_error();
+	if (SSL_key_update(s->ssl, SSL_KEY_UPDATE_REQUESTED) != 1) {
+		ERR_clear_error();
+		return;
+	}
+	r = SSL_do_handshake(s->ssl);
+	if (r != 1 && SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE)
+		s->read_wants_write = true;
+	ERR_clear_error();
+	if (log_enabled(LOG_DEBUG))
+		log_debug("conn %08X: TLS 1.3 key update (reset_cipher_timer %u min)", c->id,
+			  c->rule->eff.reset_cipher_timer);
+	conn_update_polls(c);
+}
+
+void
+conn_arm_relay_timer(struct conn *c)
+{
+	uint64_t now = uv_now(&c->w->loop), idle, next = 0;
+
+	if (!c->rekey_ms && c->tls && c->rule && c->rule->eff.reset_cipher_timer &&
+	    SSL_version(c->tls->ssl) == TLS1_3_VERSION)
+		c->rekey_ms = now + (uint64_t)c->rule->eff.reset_cipher_timer * 60000;
+	idle = (uint64_t)c->gen->policy->settings.idle_timeout * 1000;
+	if (idle)
+		next = c->last_ms + idle > now ? c->last_ms + idle - now : 1;
+	if (c->rekey_ms && (!next || c->rekey_ms - now < next))
+		next = c->rekey_ms > now ? c->rekey_ms - now : 1;
+	conn_arm_timer(c, next);
+}
+
 static void
 on_timer(uv_timer_t *t)
 {
@@ -430,11 +478,13 @@ on_timer(uv_timer_t *t)
 				    cause);
 			break;
 		}
+		if (c->rekey_ms && now >= c->rekey_ms)
+			rekey(c, now);
 		idle = (uint64_t)c->gen->policy->settings.idle_timeout * 1000;
-		if (now - c->last_ms >= idle)
+		if (idle && now - c->last_ms >= idle)
 			conn_finish(c, CONN_END_IDLE_TIMEOUT, 0, NULL);
-		else
-			uv_timer_start(&c->timer, on_timer, idle - (now - c->last_ms), 0);
+		else if (c->state == CONN_RELAYING)
+			conn_arm_relay_timer(c);
 		break;
 	default:
 		break;

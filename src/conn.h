@@ -84,6 +84,7 @@ struct conn {
 	struct tls_diag *diag; /* only while handshaking */
 
 	uint64_t start_ms, hs_ms, last_ms;
+	uint64_t rekey_ms; /* ResetCipherTimer: next TLS 1.3 key update (loop ms), 0 none */
 	union rt_sockaddr local, remote;
 	char owner_job[17];  /* Jobname: the owning process's name, "" unknown */
 	char owner_user[33]; /* Userid: its socket's user */
@@ -125,6 +126,8 @@ void conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 		 const union rt_sockaddr *local, unsigned listener);
 /* Runs the state's timer for 'ms' (0 stops it). */
 void conn_arm_timer(struct conn *c, uint64_t ms);
+/* Relaying: arms the timer for the idle timeout and the next key update. */
+void conn_arm_relay_timer(struct conn *c);
 void conn_set_state(struct conn *c, enum conn_state s);
 /* Ends the connection: logs the reason, closes handles; freed later. */
 void conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause);

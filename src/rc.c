@@ -24,6 +24,12 @@ static const struct rc_info rc_tab[] = {
 	  "an ECDSA certificate or suites, an RSA key cannot serve ECDSA suites" },
 	{ RC_NO_CERTIFICATE, "GSK_ERROR_NO_CERTIFICATE",
 	  "no certificate was received from the peer", "configure the peer to send one" },
+	{ RC_BAD_CERTIFICATE, "GSK_ERROR_BAD_CERTIFICATE",
+	  "the peer's certificate or key is not acceptable to the policy: a key is smaller than "
+	  "peer_min_*_key_size (or OpenSSL's security level), or a certificate is not X.509 "
+	  "v3 while peer_min_cert_version is 3",
+	  "give the peer a certificate (or DH group) with a larger key, or a v3 certificate "
+	  "(the cause line names which and its size), or lower the rule's minimum" },
 	{ RC_UNSUPPORTED_CERT_TYPE, "GSK_ERROR_UNSUPPORTED_CERTIFICATE_TYPE",
 	  "a certificate's key type cannot be used this way",
 	  "server_certificate_labels may name one certificate per key type (one RSA, one "
@@ -39,8 +45,12 @@ static const struct rc_info rc_tab[] = {
 	  "a record failed its integrity check",
 	  "data was altered in transit (a middlebox?) or the peer's TLS stack is broken" },
 	{ RC_UNSUPPORTED, "GSK_ERROR_UNSUPPORTED",
-	  "no TLS protocol version in common with the peer",
-	  "turn on a version the peer offers (tls_v1_2 / tls_v1_3) or upgrade the peer" },
+	  "no TLS protocol version in common with the peer, or the peer does not use a TLS "
+	  "function the policy requires (server name, extended master secret, "
+	  "max_fragment_length: the cause line says which)",
+	  "turn on a version the peer offers (tls_v1_2 / tls_v1_3) or upgrade the peer; for a "
+	  "required function, configure the peer to use it (SNI: connect by name, s_client "
+	  "-servername) or relax the rule's setting" },
 	{ RC_BAD_CERT_SIG, "GSK_ERROR_BAD_CERT_SIG",
 	  "a certificate signature is not valid",
 	  "the certificate was not signed by the key of its issuer; reissue it" },
@@ -74,9 +84,11 @@ static const struct rc_info rc_tab[] = {
 	  "certificates) or reissue the certificate with an allowed one" },
 	{ RC_NO_KEY_LABEL_MATCH, "GSK_ERR_NO_KEY_LABEL_LIST_MATCH",
 	  "no certificate of server_certificate_labels fits the client's signature "
-	  "algorithms and cipher suites",
+	  "algorithms and cipher suites, or server_handshake_sni_list has no label for the "
+	  "server name the client asked for (server_handshake_sni_match Required)",
 	  "add a label whose key type the client accepts (an ECDSA certificate for an "
-	  "ECDSA-only client), or widen the client's list" },
+	  "ECDSA-only client), or widen the client's list; for SNI, add the name the cause "
+	  "line gives to server_handshake_sni_list" },
 	{ RC_CLIENT_CERT_MISSING, "TTLS_CLIENT_CERT_REQUIRED",
 	  "client_auth_type Required or SAFCheck, but the client sent no certificate",
 	  "configure the client to send its certificate (curl --cert/--key, s_client -cert/-key), "

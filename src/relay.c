@@ -357,11 +357,9 @@ relay_on_side(struct conn *c, struct side *s, int events)
 void
 relay_start(struct conn *c)
 {
-	unsigned idle = c->gen->policy->settings.idle_timeout;
-
 	conn_set_state(c, CONN_RELAYING);
 	conn_touch(c);
-	conn_arm_timer(c, (uint64_t)idle * 1000);
+	conn_arm_relay_timer(c);
 	/* INIT came while the backend was still connecting. */
 	if (c->init_req) {
 		appctl_conn_step(c);

@@ -106,6 +106,8 @@ client_names(const struct policy_rule *rl, struct rt_rule *rr)
 	if (rl->eff.identity_check)
 		snprintf(rr->identity, sizeof(rr->identity), "%s",
 			 rl->eff.host_ref ? rl->eff.host_ref : host);
+	if (rl->eff.sni_client == POLICY_SNI_OFF)
+		return; /* ClientHandshakeSNI Off: no server name is sent */
 	if (rl->eff.sni)
 		snprintf(rr->sni, sizeof(rr->sni), "%s", rl->eff.sni);
 	else if (rl->eff.host_ref && !is_ip_literal(rl->eff.host_ref))

@@ -21,6 +21,7 @@
 #include "attls/tlsnames.h"
 #include "capture.h"
 #include "chello.h"
+#include "tls_adv.h"
 
 /* Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. */
 #define TLS12_DEFAULT_CIPHERS                                                              \
@@ -233,7 +234,8 @@ load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size
 	const struct policy_keyring *k = r->env->keyring;
 	int ret;
 
-	if ((ret = load_certs(ctx, r, rc, err, len)) != 0)
+	if ((ret = load_certs(ctx, r, rc, err, len)) != 0 ||
+	    (ret = tls_adv_load_sni(ctx, r, rc, err, len)) != 0)
 		return ret;
 	if (k->crl && (ret = load_crls(ctx, k->crl, rc, err, len)) != 0)
 		return ret;
@@ -449,11 +451,19 @@ verify_policy(int ok, X509_STORE_CTX *x)
 	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
 	const struct policy_rule *r = ssl ? tls_ctx_rule(SSL_get_SSL_CTX(ssl)) : NULL;
 	X509 *cert = X509_STORE_CTX_get_current_cert(x);
-	char why[128];
+	int depth = X509_STORE_CTX_get_error_depth(x);
+	char why[400];
 
 	if (r && cert && cert_sig_refused(r, cert, why, sizeof(why))) {
 		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
 		tls_diag_note(ssl, why);
+		ok = 0;
+	}
+	/* Only what the peer sent: our own trust anchors are the admin's choice. */
+	if (ok && r && cert && depth < X509_STORE_CTX_get_num_untrusted(x) &&
+	    tls_adv_peer_min_refused(r, cert, depth, why, sizeof(why))) {
+		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+		tls_diag_refuse(ssl, RC_BAD_CERTIFICATE, why);
 		ok = 0;
 	}
 	return tls_diag_verify(ok, x);
@@ -502,8 +512,9 @@ on_client_hello(SSL *ssl, int *al, void *arg)
 	unsigned char fin[EVP_MAX_MD_SIZE];
 
 	chello_capture(ssl);
-	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0 ||
-	    r->eff.renegotiation == POLICY_RENEG_ALL ||
+	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0)
+		return tls_adv_on_hello(ssl, r, al);
+	if (r->eff.renegotiation == POLICY_RENEG_ALL ||
 	    (r->eff.renegotiation == POLICY_RENEG_ABBREVIATED && offers_resumption(ssl)))
 		return SSL_CLIENT_HELLO_SUCCESS;
 	SSL_set_ex_data(ssl, reneg_index, &reneg_index);
@@ -607,6 +618,8 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	set_renegotiation(ctx, r);
+	if ((ret = tls_adv_set(ctx, r, err, errlen)) != 0)
+		goto fail;
 	if (r->eff.key_log)
 		SSL_CTX_set_keylog_callback(ctx, capture_keylog_cb);
 	/* Idle connections give their read and write buffers back. */

@@ -39,8 +39,8 @@ on_info(const SSL *ssl, int where, int ret)
 	}
 }
 
-static void
-name_of(X509_NAME *n, char *buf, size_t len)
+void
+tls_name(X509_NAME *n, char *buf, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	int k;
@@ -63,6 +63,17 @@ tls_diag_note(SSL *ssl, const char *detail)
 		snprintf(d->detail, sizeof(d->detail), "%s", detail);
 }
 
+void
+tls_diag_refuse(SSL *ssl, int rc, const char *cause)
+{
+	struct tls_diag *d = diag_index >= 0 ? SSL_get_ex_data(ssl, diag_index) : NULL;
+
+	if (d && !d->policy_rc) {
+		d->policy_rc = rc;
+		snprintf(d->policy_cause, sizeof(d->policy_cause), "%s", cause);
+	}
+}
+
 int
 tls_diag_verify(int ok, X509_STORE_CTX *x)
 {
@@ -76,8 +87,8 @@ tls_diag_verify(int ok, X509_STORE_CTX *x)
 	d->verify_depth = X509_STORE_CTX_get_error_depth(x);
 	if (cert) {
 		BIO *b;
-		name_of(X509_get_subject_name(cert), d->subject, sizeof(d->subject));
-		name_of(X509_get_issuer_name(cert), d->issuer, sizeof(d->issuer));
+		tls_name(X509_get_subject_name(cert), d->subject, sizeof(d->subject));
+		tls_name(X509_get_issuer_name(cert), d->issuer, sizeof(d->issuer));
 		if ((b = BIO_new(BIO_s_mem())) != NULL) {
 			int k;
 			ASN1_TIME_print(b, X509_get0_notAfter(cert));
@@ -159,6 +170,9 @@ verify_rc(int v)
 		return RC_KEY_USAGE;
 	case X509_V_ERR_APPLICATION_VERIFICATION: /* only our signature-scheme check */
 		return RC_SIGALG_NOT_IN_LIST;
+	case X509_V_ERR_EE_KEY_TOO_SMALL: /* the security level's peer_min_*_key_size */
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+		return RC_BAD_CERTIFICATE;
 	}
 	return RC_CERT_VALIDATION;
 }
@@ -244,6 +258,10 @@ tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
 	lib[0] = '\0';
 	if (e)
 		ERR_error_string_n(e, lib, sizeof(lib));
+	if (d->policy_rc) {
+		snprintf(cause, len, "%s", d->policy_cause);
+		return d->policy_rc;
+	}
 	if (tls_reneg_refused(ssl)) {
 		snprintf(cause, len, "the client tried to renegotiate (TLS 1.2), which the rule's "
 				     "renegotiation setting does not allow; we sent alert no "

@@ -183,6 +183,63 @@ struct policy_labels {
 	size_t n;
 };
 
+/* ServerHandshakeSNI and ServerHandshakeSNIMatch. */
+enum policy_sni {
+	POLICY_SNI_OFF = 1,      /* the server ignores the client's server name */
+	POLICY_SNI_REQUIRED = 2, /* a client without SNI is refused */
+	POLICY_SNI_OPTIONAL = 3,
+};
+
+enum policy_sni_match {
+	POLICY_SNI_MATCH_OPTIONAL = 1, /* an unlisted name gets the usual certificate */
+	POLICY_SNI_MATCH_REQUIRED = 2, /* an unlisted name is refused */
+};
+
+/* ServerHandshakeSNIList: server name -> certificate label. */
+struct policy_sni_entry {
+	char *name;  /* compared without regard to case */
+	char *label; /* in the environment's keyring */
+};
+
+struct policy_sni_map {
+	struct policy_sni_entry *v;
+	size_t n;
+};
+
+/* PeerMinCertVersion. */
+enum policy_cert_version {
+	POLICY_CERT_VERSION_ANY = 1,
+	POLICY_CERT_VERSION_3 = 3,
+};
+
+/* Peer key-size floors in bits (PeerMin*KeySize); 0: only OpenSSL's security level. */
+struct policy_peer_min {
+	unsigned rsa, ecc, dsa, dh;
+	int cert_version; /* enum policy_cert_version */
+};
+
+/* Client/ServerExtendedMasterSecret (RFC 7627). */
+enum policy_ems {
+	POLICY_EMS_ON = 1,       /* offered / accepted, not required */
+	POLICY_EMS_OFF = 2,      /* neither offered nor accepted */
+	POLICY_EMS_REQUIRED = 3, /* a TLS 1.2 peer without it is refused (TLS 1.3 always has it) */
+};
+
+/* CertValidationMode: OpenSSL has one profile (RFC 5280), lenient or strict. */
+enum policy_cert_validation {
+	POLICY_CV_ANY = 1,     /* OpenSSL's default checks */
+	POLICY_CV_RFC2459 = 2, /* these three: X509_V_FLAG_X509_STRICT */
+	POLICY_CV_RFC3280 = 3,
+	POLICY_CV_RFC5280 = 4,
+};
+
+/* TruncatedHMAC, ClientMaxSSLFragment: Off, Optional, Required. */
+enum policy_tri {
+	POLICY_TRI_OFF = 1,
+	POLICY_TRI_OPTIONAL = 2,
+	POLICY_TRI_REQUIRED = 3,
+};
+
 enum policy_reneg {
 	POLICY_RENEG_DEFAULT = 1, /* as System SSL's default: the server refuses it */
 	POLICY_RENEG_DISABLED = 2,
@@ -233,6 +290,20 @@ struct policy_tls_parms {
 	char *identity_map;  /* name in 'identity_maps' (SAFCheck) */
 	int capture;         /* enum policy_capture */
 	bool key_log;        /* NSS key log next to the capture (warned at load) */
+	int sni_server;      /* enum policy_sni: ServerHandshakeSNI */
+	int sni_match;       /* enum policy_sni_match: ServerHandshakeSNIMatch */
+	struct policy_sni_map sni_list; /* ServerHandshakeSNIList */
+	unsigned peer_min_rsa, peer_min_ecc, peer_min_dsa, peer_min_dh;
+	int peer_min_cert_version; /* enum policy_cert_version */
+	bool middlebox_compat;     /* MiddleBoxCompatMode */
+	int ems_client, ems_server; /* enum policy_ems */
+	int cert_validation;       /* enum policy_cert_validation */
+	int truncated_hmac;        /* enum policy_tri: Off only works */
+	int max_frag;              /* enum policy_tri: ClientMaxSSLFragment */
+	int max_frag_len;          /* 512, 1024, 2048, 4096 */
+	unsigned reset_cipher_timer; /* ResetCipherTimer, minutes; 0 never */
+	int sni_client;            /* enum policy_sni: ClientHandshakeSNI */
+	int sni_client_match;      /* enum policy_sni_match: ClientHandshakeSNIMatch */
 };
 
 struct policy_env {
@@ -273,6 +344,19 @@ struct policy_effective {
 	const struct policy_identity_map *identity_map; /* SAFCheck */
 	int capture;  /* enum policy_capture */
 	bool key_log; /* write the connection's TLS secrets (NSS key log format) */
+	int sni_server;                    /* enum policy_sni (server roles) */
+	int sni_match;                     /* enum policy_sni_match */
+	struct policy_sni_map sni_list;    /* owned by the environment or connection */
+	struct policy_peer_min peer_min;   /* checked on the peer's certificates */
+	bool middlebox_compat;             /* TLS 1.3 middlebox compatibility */
+	int ems;                           /* enum policy_ems of the rule's role */
+	int cert_validation;               /* enum policy_cert_validation */
+	int max_frag;                      /* enum policy_tri (Client role) */
+	int max_frag_len;                  /* bytes */
+	int truncated_hmac;                /* enum policy_tri (checked at load) */
+	unsigned reset_cipher_timer;       /* minutes between TLS 1.3 key updates; 0 never */
+	int sni_client;                    /* enum policy_sni (Client role) */
+	int sni_client_match;              /* enum policy_sni_match (Client role) */
 };
 
 struct policy_rule {

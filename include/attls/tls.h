@@ -33,6 +33,10 @@ int tls_identity_check(SSL *ssl, const struct policy_rule *r, char *user, size_t
  * rule's identity map only, no role check. */
 int tls_identity_check_cert(X509 *cert, const struct policy_rule *r, char *user, size_t ulen,
 			    char *cause, size_t clen);
+/* After a successful handshake: the policy checks that need the whole handshake
+ * (peer_min_dh_key_size on the peer's ephemeral key). Returns 0 or the RC to end
+ * with, the evidence in 'cause'. */
+int tls_peer_check(SSL *ssl, const struct policy_rule *r, char *cause, size_t len);
 /* The return code for an X509_V_ERR_* verification result. */
 int tls_verify_rc(int x509_err);
 
@@ -50,6 +54,8 @@ struct tls_diag {
 	char issuer[160];
 	char not_after[32];
 	char detail[128];   /* what a policy check found (signature scheme refused) */
+	int policy_rc;      /* a policy check refused the peer with this RC, 0 none */
+	char policy_cause[320];
 };
 
 void tls_diag_init(struct tls_diag *d);
@@ -62,6 +68,11 @@ void tls_diag_detach(SSL *ssl);
 int tls_diag_verify(int ok, X509_STORE_CTX *x);
 /* Records why a policy check failed the certificate being verified. */
 void tls_diag_note(SSL *ssl, const char *detail);
+/* Records that a policy check (SNI, peer key sizes) refused the peer with 'rc';
+ * the first refusal wins and tls_err_classify() reports it with 'cause'. */
+void tls_diag_refuse(SSL *ssl, int rc, const char *cause);
+/* An X.509 name as RFC 2253 text ("CN=a,O=b"). */
+void tls_name(X509_NAME *n, char *buf, size_t len);
 
 /* Classifies a failed SSL_do_handshake/SSL_read/SSL_write. 'ssl_err' is the
  * SSL_get_error() value, 'sys_errno' errno at the time, 'e' the first queued

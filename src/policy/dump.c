@@ -48,6 +48,71 @@ dump_labels(FILE *out, const struct policy_rule *r)
 	}
 }
 
+/* A parameter of the environment/connection rows, when it is not its default. */
+static void
+dump_parm(FILE *out, const struct policy_tls_parms *t, const char *key)
+{
+	const struct schema_row *row = schema_row_find(schema_tls_parms, schema_ntls_parms, key);
+	struct policy_tls_parms def;
+	char buf[512], dbuf[512];
+
+	memset(&def, 0, sizeof(def));
+	(void)schema_set_default(row, &def);
+	schema_format(row, t, buf, sizeof(buf));
+	schema_format(row, &def, dbuf, sizeof(dbuf));
+	schema_free_field(row, &def);
+	if (strcmp(buf, dbuf) != 0) {
+		snprintf(dbuf, sizeof(dbuf), "%s:", key);
+		line(out, 4, dbuf, buf);
+	}
+}
+
+/* The advanced parameters added after the first release: printed only when set
+ * to something else than their default, so older dumps stay as they were. */
+static void
+dump_advanced(FILE *out, const struct policy_rule *r)
+{
+	static const char *const keys[] = {
+		"server_handshake_sni", "server_handshake_sni_match", "server_handshake_sni_list",
+		"peer_min_rsa_key_size", "peer_min_ecc_key_size", "peer_min_dsa_key_size",
+		"peer_min_dh_key_size", "peer_min_cert_version", "middlebox_compat",
+		"client_extended_master_secret", "server_extended_master_secret",
+		"cert_validation_mode", "truncated_hmac", "client_max_fragment",
+		"client_max_fragment_length", "reset_cipher_timer", "client_handshake_sni",
+		"client_handshake_sni_match",
+	};
+	struct policy_tls_parms t;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	if (r->eff.role != POLICY_ROLE_CLIENT) {
+		t.sni_server = r->eff.sni_server;
+		t.sni_match = r->eff.sni_match;
+		t.sni_list = r->eff.sni_list;
+	} else {
+		t.sni_server = POLICY_SNI_OFF;
+		t.sni_match = POLICY_SNI_MATCH_OPTIONAL;
+	}
+	t.peer_min_rsa = r->eff.peer_min.rsa;
+	t.peer_min_ecc = r->eff.peer_min.ecc;
+	t.peer_min_dsa = r->eff.peer_min.dsa;
+	t.peer_min_dh = r->eff.peer_min.dh;
+	t.peer_min_cert_version = r->eff.peer_min.cert_version;
+	t.middlebox_compat = r->eff.middlebox_compat;
+	t.ems_client = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.ems : POLICY_EMS_ON;
+	t.ems_server = r->eff.role != POLICY_ROLE_CLIENT ? r->eff.ems : POLICY_EMS_ON;
+	t.cert_validation = r->eff.cert_validation;
+	t.truncated_hmac = r->eff.truncated_hmac;
+	t.max_frag = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.max_frag : POLICY_TRI_OFF;
+	t.max_frag_len = r->eff.max_frag == POLICY_TRI_OFF ? 4096 : r->eff.max_frag_len;
+	t.reset_cipher_timer = r->eff.reset_cipher_timer;
+	t.sni_client = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.sni_client : POLICY_SNI_OPTIONAL;
+	t.sni_client_match = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.sni_client_match
+							      : POLICY_SNI_MATCH_OPTIONAL;
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		dump_parm(out, &t, keys[i]);
+}
+
 static void
 dump_effective(FILE *out, const struct policy_rule *r)
 {
@@ -72,6 +137,7 @@ dump_effective(FILE *out, const struct policy_rule *r)
 				: "(host_reference_id_dns, else the backend's host name)");
 		line(out, 4, "server_identity_check:", r->eff.identity_check ? "On" : "Off");
 	}
+	dump_advanced(out, r);
 	snprintf(buf, sizeof(buf), "%s%s%s%s",
 		 r->eff.protocols & POLICY_PROTO_TLS1_0 ? "TLSv1.0 " : "",
 		 r->eff.protocols & POLICY_PROTO_TLS1_1 ? "TLSv1.1 " : "",

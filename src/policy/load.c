@@ -105,14 +105,14 @@ static void
 unknown_key(struct diag_list *dl, const struct schema_section *sec, const struct ynode *k,
 	    const char *where)
 {
-	const char *cands[64];
+	const char *cands[96];
 	size_t n = 0, i;
 	const char *s;
 
-	for (i = 0; i < sec->nrows && n < 62; i++)
+	for (i = 0; i < sec->nrows && n < 94; i++)
 		cands[n++] = sec->rows[i].key;
 	if (sec->parms_off >= 0)
-		for (i = 0; i < schema_ntls_parms && n < 62; i++)
+		for (i = 0; i < schema_ntls_parms && n < 94; i++)
 			cands[n++] = schema_tls_parms[i].key;
 	cands[n] = NULL;
 	s = diag_suggest(k->value, cands);

@@ -107,6 +107,7 @@ enum pagent_act {
 	A_SYSLOG,  /* TTLSGroupAdvancedParms SyslogFacility -> settings */
 	A_EXPAND,  /* read while expanding an address or port reference */
 	A_OWNER,   /* Jobname, Userid -> key, with a warning where Linux differs */
+	A_SNILIST, /* ServerHandshakeSNIList label/servername ... -> map servername: label */
 };
 
 struct pagent_kw {
@@ -126,10 +127,11 @@ struct pagent_kw {
 #define ZOS(k, w, note) KW(k, w, 1, A_ZOS, 0, NULL, note)
 #define SUB(k, w, t, key) KW(k, w, 1, A_SUB, t, key, NULL), KW(k "Ref", w, 1, A_REF, t, key, NULL)
 
-static const char pagent_no_reneg[] = "attlsd always refuses renegotiation";
-static const char pagent_sni[] = "SNI is not in attlsd yet; use one rule (listener) per certificate";
-static const char pagent_revoc[] = "attlsd does not check revocation yet";
-static const char pagent_peer_min[] = "minimum peer key sizes follow OpenSSL's security level";
+static const char pagent_no_reneg[] = "attlsd allows renegotiation only as RFC 5746 secure "
+				      "renegotiation (renegotiation: All or Abbreviated), "
+				      "without a certificate check";
+static const char pagent_revoc[] = "give the keyring a crl file (PEM CRLs) for revocation "
+				   "checking and an ocsp_response file for stapling";
 static const char pagent_instance[] = "forces a new instance on a z/OS policy refresh; attlsd "
 				      "re-reads keys and certificates on every reload (SIGHUP)";
 
@@ -195,52 +197,49 @@ static const struct pagent_kw pagent_kws[] = {
 	KEY("ClientAuthType", T_ADV, "client_auth_type"),
 	WARN("SSLv2", T_ADV, "attlsd never offers SSL 2.0"),
 	WARN("SSLv3", T_ADV, "attlsd never offers SSL 3.0"),
-	WARN("MiddleBoxCompatMode", T_ADV, "TLS 1.3 middlebox compatibility follows OpenSSL (on)"),
+	KEY("MiddleBoxCompatMode", T_ADV, "middlebox_compat"),
 	KEY("ApplicationControlled", T_ADV, "application_controlled"),
-	WARN("ResetCipherTimer", T_ADV, "periodic re-keying is not in attlsd yet"),
-	WARN("Renegotiation", T_ADV, pagent_no_reneg),
+	KEY("ResetCipherTimer", T_ADV, "reset_cipher_timer"),
+	KEY("Renegotiation", T_ADV, "renegotiation"),
 	WARN("RenegotiationIndicator", T_ADV, pagent_no_reneg),
 	WARN("RenegotiationCertCheck", T_ADV, pagent_no_reneg),
-	WARN("CertificateLabel", T_ADV, "attlsd presents the keyring's one certificate: put "
-					"the labelled certificate into the keyring's certificate file"),
-	KW("ServerCertificateLabel", T_ADV, PAGENT_MANY, A_WARN, 0, NULL,
-	   "attlsd presents the keyring's one certificate: put the certificate you want into "
-	   "the keyring's certificate file"),
+	KEY("CertificateLabel", T_ADV, "certificate_label"),
+	LIST("ServerCertificateLabel", T_ADV, "server_certificate_labels"),
 	WARN("SecondaryMap", T_ADV, "secondary (FTP data) connection mapping is not in attlsd: "
 				    "it cannot yet tell that a data connection belongs to the "
 				    "process of its control connection; give the data ports (20, "
 				    "the passive range) their own rule"),
-	WARN("TruncatedHMAC", T_ADV, "RFC 6066 truncated HMAC is not supported by OpenSSL"),
-	WARN("CertValidationMode", T_ADV, "attlsd validates certificates per RFC 5280 (OpenSSL)"),
-	WARN("ClientMaxSSLFragment", T_ADV, "RFC 6066 max_fragment_length is not in attlsd yet"),
-	WARN("ClientMaxSSLFragmentLength", T_ADV, "RFC 6066 max_fragment_length is not in "
-						  "attlsd yet"),
-	WARN("ServerMaxSSLFragment", T_ADV, "RFC 6066 max_fragment_length is not in attlsd yet"),
-	WARN("ClientHandshakeSNI", T_ADV, pagent_sni),
-	WARN("ClientHandshakeSNIMatch", T_ADV, pagent_sni),
+	KEY("TruncatedHMAC", T_ADV, "truncated_hmac"),
+	KEY("CertValidationMode", T_ADV, "cert_validation_mode"),
+	KEY("ClientMaxSSLFragment", T_ADV, "client_max_fragment"),
+	KEY("ClientMaxSSLFragmentLength", T_ADV, "client_max_fragment_length"),
+	WARN("ServerMaxSSLFragment", T_ADV, "OpenSSL as a server always grants a client's RFC 6066 "
+					    "max_fragment_length request and cannot require one"),
+	KEY("ClientHandshakeSNI", T_ADV, "client_handshake_sni"),
+	KEY("ClientHandshakeSNIMatch", T_ADV, "client_handshake_sni_match"),
 	KEY("ClientHandshakeSNIList", T_ADV, "client_handshake_sni_list"),
-	WARN("ServerHandshakeSNI", T_ADV, pagent_sni),
-	WARN("ServerHandshakeSNIMatch", T_ADV, pagent_sni),
-	KW("ServerHandshakeSNIList", T_ADV, PAGENT_MANY, A_WARN, 0, NULL, pagent_sni),
+	KEY("ServerHandshakeSNI", T_ADV, "server_handshake_sni"),
+	KEY("ServerHandshakeSNIMatch", T_ADV, "server_handshake_sni_match"),
+	KW("ServerHandshakeSNIList", T_ADV, PAGENT_MANY, A_SNILIST, 0, "server_handshake_sni_list",
+	   NULL),
 	WARN("3DesKeyCheck", T_ADV, "attlsd never offers 3DES"),
 	WARN("ClientEDHGroupSize", T_ADV, "DH group sizes follow OpenSSL (2048 bits or more)"),
 	WARN("ServerEDHGroupSize", T_ADV, "DH group sizes follow OpenSSL (2048 bits or more)"),
-	WARN("PeerMinCertVersion", T_ADV, "OpenSSL accepts X.509 v3 peer certificates"),
-	WARN("PeerMinDHKeySize", T_ADV, pagent_peer_min),
-	WARN("PeerMinDsaKeySize", T_ADV, pagent_peer_min),
-	WARN("PeerMinECCKeySize", T_ADV, pagent_peer_min),
-	WARN("PeerMinRsaKeySize", T_ADV, pagent_peer_min),
-	WARN("ClientExtendedMasterSecret", T_ADV, "OpenSSL always negotiates extended master "
-						  "secret"),
-	WARN("ServerExtendedMasterSecret", T_ADV, "OpenSSL always negotiates extended master "
-						  "secret"),
+	KEY("PeerMinCertVersion", T_ADV, "peer_min_cert_version"),
+	KEY("PeerMinDHKeySize", T_ADV, "peer_min_dh_key_size"),
+	KEY("PeerMinDsaKeySize", T_ADV, "peer_min_dsa_key_size"),
+	KEY("PeerMinECCKeySize", T_ADV, "peer_min_ecc_key_size"),
+	KEY("PeerMinRsaKeySize", T_ADV, "peer_min_rsa_key_size"),
+	KEY("ClientExtendedMasterSecret", T_ADV, "client_extended_master_secret"),
+	KEY("ServerExtendedMasterSecret", T_ADV, "server_extended_master_secret"),
 	KEY("HostReferenceIdDNS", T_ADV, "host_reference_id_dns"),
 	WARN("HostReferenceIdCN", T_ADV, "attlsd checks host_reference_id_dns against the DNS "
 					 "SANs (the CN only when there are none)"),
 	WARN("HostRefWildcardValidation", T_ADV, "attlsd accepts a wildcard only as a whole "
 						 "leftmost label"),
 	WARN("ServerScsv", T_ADV, "OpenSSL always handles TLS_FALLBACK_SCSV"),
-	WARN("OcspServerStapling", T_ADV, "OCSP stapling is not in attlsd yet"),
+	WARN("OcspServerStapling", T_ADV, "attlsd staples the keyring's ocsp_response file (a "
+					  "DER OCSP response you fetch); it does not fetch one"),
 	KW("V2CipherSuites", T_CIPHER, PAGENT_MANY, A_WARN, 0, NULL, "attlsd never offers SSL 2.0"),
 	LIST("V3CipherSuites", T_CIPHER, "v3_cipher_suites"),
 	LIST("V3CipherSuites4Char", T_CIPHER, "v3_cipher_suites_4char"),
@@ -1157,10 +1156,28 @@ pagent_keyring_placeholder(struct pconv *c, const struct pnode *k, struct ynode 
 		     ring, kind, var);
 }
 
+/* A copy of a keyring map subtree, every position the Keyring line's. */
+static struct ynode *
+yn_clone(struct pconv *c, const struct ynode *n, struct diag_pos pos)
+{
+	struct ynode *copy;
+	size_t i;
+
+	if (n->type == YNODE_SCALAR)
+		return yn_scalar(c, n->value, pos);
+	if (!(copy = yn_new(c, n->type, pos)))
+		return NULL;
+	for (i = 0; i < n->n; i++)
+		if (!yn_push(c, copy, yn_clone(c, n->items[i], pos)))
+			break;
+	return copy;
+}
+
 static void
 pagent_keyring(struct pconv *c, const struct pnode *k, struct ynode *m)
 {
-	static const char *const keys[3] = { "certificate", "key", "trusted_ca" };
+	static const char *const keys[5] = { "certificate", "key", "trusted_ca", "crl",
+					     "ocsp_response" };
 	const struct ynode *e = c->o ? ytree_get(c->o->keyring_map, k->v[0]) : NULL;
 	const struct ynode *v;
 	size_t i;
@@ -1169,9 +1186,13 @@ pagent_keyring(struct pconv *c, const struct pnode *k, struct ynode *m)
 		pagent_keyring_placeholder(c, k, m);
 		return;
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if ((v = ytree_get(e, keys[i])) && v->type == YNODE_SCALAR)
 			yn_put_str(c, m, keys[i], k->pos, v->value, k->vpos[0]);
+	/* Labelled certificates, for CertificateLabel, ServerCertificateLabel and
+	 * ServerHandshakeSNIList: the labels of the SAF ring. */
+	if ((v = ytree_get(e, "certificates")) && v->type == YNODE_MAP)
+		(void)yn_put(c, m, "certificates", k->pos, yn_clone(c, v, k->vpos[0]));
 }
 
 static void
@@ -1204,6 +1225,34 @@ pagent_list(struct pconv *c, const struct pnode *k, const char *key, struct ynod
 	}
 	for (i = 0; i < k->nv; i++)
 		(void)yn_push(c, seq, yn_scalar(c, k->v[i], k->vpos[i]));
+}
+
+/* ServerHandshakeSNIList label/servername ...: a map servername -> label; lines
+ * are concatenated like the other lists. */
+static void
+pagent_sni_list(struct pconv *c, const struct pnode *k, const char *key, struct ynode *m)
+{
+	struct ynode *map = ytree_get(m, key);
+	char label[PAGENT_NAME_MAX + 1];
+	const char *slash;
+	size_t i;
+
+	if (!map) {
+		if (!yn_put(c, m, key, k->pos, yn_new(c, YNODE_MAP, k->pos)))
+			return;
+		map = m->items[m->n - 1];
+	}
+	for (i = 0; i < k->nv && !c->r; i++) {
+		slash = strchr(k->v[i], '/');
+		if (!slash || slash == k->v[i] || !slash[1] ||
+		    (size_t)(slash - k->v[i]) > PAGENT_NAME_MAX) {
+			diag_error(c->dl, k->vpos[i], "%s value \"%s\" is not label/servername", k->kw,
+				   k->v[i]);
+			continue;
+		}
+		snprintf(label, sizeof(label), "%.*s", (int)(slash - k->v[i]), k->v[i]);
+		(void)yn_put(c, map, slash + 1, k->vpos[i], yn_scalar(c, label, k->vpos[i]));
+	}
 }
 
 static void
@@ -1280,6 +1329,9 @@ pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct
 		break;
 	case A_LIST:
 		pagent_list(c, k, kw->key, m);
+		break;
+	case A_SNILIST:
+		pagent_sni_list(c, k, kw->key, m);
 		break;
 	case A_WARN:
 		diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is ignored: %s",

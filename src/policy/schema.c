@@ -46,6 +46,51 @@ static const struct schema_enum enum_reneg[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_sni[] = {
+	{ "Off", POLICY_SNI_OFF },
+	{ "Required", POLICY_SNI_REQUIRED },
+	{ "Optional", POLICY_SNI_OPTIONAL },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_sni_match[] = {
+	{ "Optional", POLICY_SNI_MATCH_OPTIONAL },
+	{ "Required", POLICY_SNI_MATCH_REQUIRED },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_cert_version[] = {
+	{ "Any", POLICY_CERT_VERSION_ANY },
+	{ "3", POLICY_CERT_VERSION_3 },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_ems[] = {
+	{ "On", POLICY_EMS_ON },
+	{ "Off", POLICY_EMS_OFF },
+	{ "Required", POLICY_EMS_REQUIRED },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_cert_validation[] = {
+	{ "Any", POLICY_CV_ANY },
+	{ "RFC2459", POLICY_CV_RFC2459 },
+	{ "RFC3280", POLICY_CV_RFC3280 },
+	{ "RFC5280", POLICY_CV_RFC5280 },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_tri[] = {
+	{ "Off", POLICY_TRI_OFF },
+	{ "Optional", POLICY_TRI_OPTIONAL },
+	{ "Required", POLICY_TRI_REQUIRED },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum enum_frag_len[] = {
+	{ "512", 512 }, { "1024", 1024 }, { "2048", 2048 }, { "4096", 4096 }, { NULL, 0 },
+};
+
 static const struct schema_enum enum_direction[] = {
 	{ "Inbound", POLICY_DIR_INBOUND },
 	{ "Outbound", POLICY_DIR_OUTBOUND },
@@ -273,8 +318,96 @@ const struct schema_row schema_tls_parms[] = {
 	    .enums = enum_bool, .def = "Off", .flags = SF_PARMS,
 	    .help = "with capture: also the TLS secrets (NSS key log) next to the pcap, so "
 		    "Wireshark can decrypt it; test only, warned at load"),
+	ROW("server_handshake_sni", "ServerHandshakeSNI", ST_ENUM, struct policy_tls_parms,
+	    sni_server, .enums = enum_sni, .def = "Off", .flags = SF_PARMS,
+	    .help = "server roles: Optional or Required presents the certificate that "
+		    "server_handshake_sni_list names for the client's server name (SNI); "
+		    "Required refuses a client that sends none (RC 412); Off ignores SNI"),
+	ROW("server_handshake_sni_match", "ServerHandshakeSNIMatch", ST_ENUM,
+	    struct policy_tls_parms, sni_match, .enums = enum_sni_match, .def = "Optional",
+	    .flags = SF_PARMS,
+	    .help = "with server_handshake_sni: Required refuses a server name that "
+		    "server_handshake_sni_list does not hold (RC 510, alert unrecognized_name); "
+		    "Optional presents the usual certificate for it"),
+	ROW("server_handshake_sni_list", "ServerHandshakeSNIList", ST_SNIMAP,
+	    struct policy_tls_parms, sni_list, .flags = SF_PARMS,
+	    .help = "map of server name to certificate label of the keyring, up to 64 names; "
+		    "names are compared without regard to case, \"*.example.com\" matches one "
+		    "leftmost label"),
+	ROW("peer_min_rsa_key_size", "PeerMinRsaKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_rsa, .min = 0, .max = 16384, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer certificate (leaf or intermediate the peer sends) with a "
+		    "smaller RSA key is refused (RC 404); 0: OpenSSL's security level only "
+		    "(Debian 12: 2048)"),
+	ROW("peer_min_ecc_key_size", "PeerMinECCKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_ecc, .min = 0, .max = 571, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer certificate with a smaller EC key is refused (RC 404); 0: "
+		    "OpenSSL's security level only (Debian 12: 224)"),
+	ROW("peer_min_dsa_key_size", "PeerMinDsaKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_dsa, .min = 0, .max = 16384, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer certificate with a smaller DSA key is refused (RC 404); 0: "
+		    "OpenSSL's security level only (Debian 12: 2048)"),
+	ROW("peer_min_dh_key_size", "PeerMinDHKeySize", ST_UINT, struct policy_tls_parms,
+	    peer_min_dh, .min = 0, .max = 16384, .def = "0", .flags = SF_PARMS,
+	    .help = "bits: a peer whose ephemeral finite-field DH key (DHE suites, ffdhe "
+		    "groups) or certificate DH key is smaller is refused (RC 404) once the "
+		    "handshake is done; 0: OpenSSL's security level only (Debian 12: 2048)"),
+	ROW("peer_min_cert_version", "PeerMinCertVersion", ST_ENUM, struct policy_tls_parms,
+	    peer_min_cert_version, .enums = enum_cert_version, .def = "Any", .flags = SF_PARMS,
+	    .help = "3: an X.509 v1 or v2 certificate sent by the peer is refused (RC 404); "
+		    "Any accepts them (OpenSSL still refuses a v1 intermediate CA)"),
+	ROW("middlebox_compat", "MiddleBoxCompatMode", ST_BOOL, struct policy_tls_parms,
+	    middlebox_compat, .enums = enum_bool, .def = "On", .flags = SF_PARMS,
+	    .help = "TLS 1.3 middlebox compatibility (RFC 8446 D.4): a session ID and "
+		    "ChangeCipherSpec records that make the handshake look like TLS 1.2 to "
+		    "middleboxes; Off sends neither (z/OS default: Off)"),
+	ROW("client_extended_master_secret", "ClientExtendedMasterSecret", ST_ENUM,
+	    struct policy_tls_parms, ems_client, .enums = enum_ems, .def = "On", .flags = SF_PARMS,
+	    .help = "Client role, TLS 1.2 (RFC 7627): On offers it, Off does not, Required "
+		    "refuses a server that does not use it (RC 412); TLS 1.3 always has it"),
+	ROW("server_extended_master_secret", "ServerExtendedMasterSecret", ST_ENUM,
+	    struct policy_tls_parms, ems_server, .enums = enum_ems, .def = "On", .flags = SF_PARMS,
+	    .help = "server roles, TLS 1.2 (RFC 7627): On accepts it, Off ignores it, Required "
+		    "refuses a client that does not offer it (RC 412); TLS 1.3 always has it"),
+	ROW("cert_validation_mode", "CertValidationMode", ST_ENUM, struct policy_tls_parms,
+	    cert_validation, .enums = enum_cert_validation, .def = "Any", .flags = SF_PARMS,
+	    .help = "Any: OpenSSL's usual checks; RFC5280: also OpenSSL's strict RFC 5280 "
+		    "checks (X509_V_FLAG_X509_STRICT: key identifiers, CA key usage, ...); "
+		    "RFC3280 and RFC2459 are checked as RFC5280 (warned at load: OpenSSL has "
+		    "no older profile)"),
+	ROW("truncated_hmac", "TruncatedHMAC", ST_ENUM, struct policy_tls_parms, truncated_hmac,
+	    .enums = enum_tri, .def = "Off", .flags = SF_PARMS,
+	    .help = "RFC 6066 truncated HMAC, which OpenSSL does not implement: Off; Optional "
+		    "is warned at load and never negotiated; Required is a load error"),
+	ROW("client_max_fragment", "ClientMaxSSLFragment", ST_ENUM, struct policy_tls_parms,
+	    max_frag, .enums = enum_tri, .def = "Off", .flags = SF_PARMS,
+	    .help = "Client role (RFC 6066 max_fragment_length): Optional and Required ask the "
+		    "server for records of at most client_max_fragment_length bytes; Required "
+		    "refuses a server that does not agree (RC 412)"),
+	ROW("client_max_fragment_length", "ClientMaxSSLFragmentLength", ST_ENUM,
+	    struct policy_tls_parms, max_frag_len, .enums = enum_frag_len, .def = "4096",
+	    .flags = SF_PARMS, .help = "with client_max_fragment: 512, 1024, 2048 or 4096 bytes"),
+	ROW("reset_cipher_timer", "ResetCipherTimer", ST_UINT, struct policy_tls_parms,
+	    reset_cipher_timer, .min = 0, .max = 1440, .def = "0", .flags = SF_PARMS,
+	    .help = "minutes: a TLS 1.3 connection updates its keys this often (KeyUpdate, "
+		    "asking the peer to update its own too), sent at once or with the next "
+		    "data; TLS 1.2 connections are not re-keyed (that needs renegotiation, "
+		    "which attlsd does not start; warned at load); 0: never"),
+	ROW("client_handshake_sni", "ClientHandshakeSNI", ST_ENUM, struct policy_tls_parms,
+	    sni_client, .enums = enum_sni, .def = "Optional", .flags = SF_PARMS,
+	    .help = "Client role: Optional sends the server name when there is one "
+		    "(client_handshake_sni_list, host_reference_id_dns or the backend's host "
+		    "name; an address is never sent), Required makes a missing name a load "
+		    "error, Off sends none (z/OS default: Off)"),
+	ROW("client_handshake_sni_match", "ClientHandshakeSNIMatch", ST_ENUM,
+	    struct policy_tls_parms, sni_client_match, .enums = enum_sni_match, .def = "Optional",
+	    .flags = SF_PARMS,
+	    .help = "Client role: Required refuses a server that does not acknowledge the "
+		    "server name sent (RC 412); Optional does not look"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
+/* load.c records which keys an entry sets in a uint64_t bit mask. */
+_Static_assert(ARRAY_SIZE(schema_tls_parms) <= 64, "too many TLS parameter keys for the set mask");
 
 static const struct schema_row env_rows[] = {
 	ROW("keyring", "TTLSKeyringParmsRef", ST_REF, struct policy_env, keyring_name,
@@ -513,6 +646,7 @@ schema_type_name(const struct schema_row *row)
 		[ST_SIGALGS] = "signature scheme list", [ST_GROUPS] = "group list",
 		[ST_TIME] = "time", [ST_CERTS] = "label map", [ST_LABELS] = "label list",
 		[ST_IDFILTERS] = "filter list", [ST_IDCERTS] = "fingerprint list",
+		[ST_SNIMAP] = "name map",
 	};
 	return names[row->type];
 }
@@ -987,6 +1121,81 @@ set_labels(const struct ynode *node, struct policy_labels *l, char *err, size_t 
 	return NULL;
 }
 
+#define SNI_MAX 64
+
+static void
+sni_map_free(struct policy_sni_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].name);
+		free(m->v[i].label);
+	}
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+/* A DNS name as clients send it in SNI, or "*." and one. */
+static bool
+sni_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (strncmp(s, "*.", 2) == 0)
+		s += 2;
+	if (len == 0 || len > 253 || !*s || *s == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-._", *s))
+			return false;
+	return true;
+}
+
+/* {server name: label, ...}: ServerHandshakeSNIList. */
+static const char *
+set_sni_map(const struct ynode *node, struct policy_sni_map *m, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	sni_map_free(m);
+	if (node->type != YNODE_MAP)
+		return "must be a map of server name to certificate label";
+	if (node->n / 2 > SNI_MAX) {
+		snprintf(err, errlen, "has more than %d names", SNI_MAX);
+		return err;
+	}
+	if (!(m->v = calloc(node->n / 2 + 1, sizeof(*m->v))))
+		return "out of memory";
+	for (i = 0; i + 1 < node->n; i += 2) {
+		const struct ynode *k = node->items[i], *v = node->items[i + 1];
+
+		if (k->type != YNODE_SCALAR || !sni_name_ok(k->value)) {
+			snprintf(err, errlen, "has \"%s\", which is not a server name (a DNS name, "
+					      "or *. and one)",
+				 k->type == YNODE_SCALAR ? k->value : "?");
+			return err;
+		}
+		if (v->type != YNODE_SCALAR || !*v->value || strlen(v->value) > POLICY_LABEL_MAX) {
+			snprintf(err, errlen, "maps \"%s\" to something that is not a label of 1 to "
+					      "%d characters",
+				 k->value, POLICY_LABEL_MAX);
+			return err;
+		}
+		for (j = 0; j < m->n; j++)
+			if (strcasecmp(m->v[j].name, k->value) == 0) {
+				snprintf(err, errlen, "has server name \"%s\" twice", k->value);
+				return err;
+			}
+		if (!(m->v[m->n].name = strdup(k->value)) ||
+		    !(m->v[m->n].label = strdup(v->value)))
+			return "out of memory";
+		m->n++;
+	}
+	return NULL;
+}
+
 const char *
 schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
 	   const struct ynode *node, char *err, size_t errlen)
@@ -998,6 +1207,8 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		return set_certs(ctx, node, field, err, errlen);
 	if (row->type == ST_LABELS)
 		return set_labels(node, field, err, errlen);
+	if (row->type == ST_SNIMAP)
+		return set_sni_map(node, field, err, errlen);
 	if (row->type == ST_IDFILTERS)
 		return identity_set_filters(node, field, err, errlen);
 	if (row->type == ST_IDCERTS)
@@ -1130,6 +1341,17 @@ format_certs(const struct policy_certs *cs, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "", cs->v[i].label);
 }
 
+void
+schema_format_sni(const struct policy_sni_map *m, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	snprintf(buf, len, "-");
+	for (i = 0; i < m->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? " " : "", m->v[i].name,
+					m->v[i].label);
+}
+
 static void
 format_labels(const struct policy_labels *l, char *buf, size_t len)
 {
@@ -1197,6 +1419,9 @@ schema_format(const struct schema_row *row, const void *base, char *buf, size_t 
 	case ST_IDCERTS:
 		snprintf(buf, len, "%zu", ((const struct policy_id_certs *)field)->n);
 		break;
+	case ST_SNIMAP:
+		schema_format_sni(field, buf, len);
+		break;
 	}
 }
 
@@ -1251,6 +1476,9 @@ schema_free_field(const struct schema_row *row, void *base)
 		break;
 	case ST_IDCERTS:
 		identity_certs_free(field);
+		break;
+	case ST_SNIMAP:
+		sni_map_free(field);
 		break;
 	default:
 		break;

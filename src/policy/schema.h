@@ -30,6 +30,7 @@ enum schema_type {
 	ST_LABELS,   /* struct policy_labels: one label or a list of up to 8 */
 	ST_IDFILTERS, /* struct policy_id_filters: [{subject, issuer, user}] */
 	ST_IDCERTS,  /* struct policy_id_certs: [{sha256, user}] */
+	ST_SNIMAP,   /* struct policy_sni_map: server name -> certificate label */
 };
 
 struct schema_enum {
@@ -91,6 +92,8 @@ int schema_set_default(const struct schema_row *row, void *base);
 void schema_format(const struct schema_row *row, const void *base, char *buf, size_t len);
 /* Formats a code list as AT-TLS writes it ("C02F 1301", "0023 0029"). */
 void schema_format_codes(enum schema_type t, const struct policy_codes *c, char *buf, size_t len);
+/* Formats a server name map as "name=label name=label". */
+void schema_format_sni(const struct policy_sni_map *m, char *buf, size_t len);
 /* Frees what a field owns. */
 void schema_free_field(const struct schema_row *row, void *base);
 /* Case-insensitive enum lookup; -1 when absent. */

@@ -190,6 +190,7 @@ copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
 		    : row->type == ST_UINT					 ? sizeof(unsigned)
 		    : row->type == ST_REF || row->type == ST_STRING ? sizeof(char *)
 		    : row->type == ST_LABELS			 ? sizeof(struct policy_labels)
+		    : row->type == ST_SNIMAP			 ? sizeof(struct policy_sni_map)
 								 : sizeof(int);
 
 	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
@@ -236,6 +237,20 @@ resolve_effective(struct policy_rule *r)
 	r->eff.identity_map_name = t.identity_map;
 	r->eff.capture = t.capture;
 	r->eff.key_log = t.key_log;
+	r->eff.sni_server = t.sni_server;
+	r->eff.sni_match = t.sni_match;
+	r->eff.sni_list = t.sni_list;
+	r->eff.middlebox_compat = t.middlebox_compat;
+	r->eff.ems = t.role == POLICY_ROLE_CLIENT ? t.ems_client : t.ems_server;
+	r->eff.cert_validation = t.cert_validation;
+	r->eff.max_frag = t.max_frag;
+	r->eff.max_frag_len = t.max_frag_len;
+	r->eff.truncated_hmac = t.truncated_hmac;
+	r->eff.reset_cipher_timer = t.reset_cipher_timer;
+	r->eff.sni_client = t.sni_client;
+	r->eff.sni_client_match = t.sni_client_match;
+	r->eff.peer_min = (struct policy_peer_min){ t.peer_min_rsa, t.peer_min_ecc, t.peer_min_dsa,
+						    t.peer_min_dh, t.peer_min_cert_version };
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |
 			   (t.tls1_1 ? POLICY_PROTO_TLS1_1 : 0) |
 			   (t.tls1_2 ? POLICY_PROTO_TLS1_2 : 0) | (t.tls1_3 ? POLICY_PROTO_TLS1_3 : 0);
@@ -281,6 +296,111 @@ resolve_labels(const struct policy_rule *r, struct diag_list *dl)
 		diag_error(dl, r->env->pos, "rule \"%s\": keyring \"%s\" has no default "
 					    "certificate; name one with certificate_label",
 			   r->name, r->env->keyring->name);
+}
+
+/* ServerHandshakeSNI*: the labels exist; settings that cannot act are said. */
+static void
+resolve_sni(const struct policy_rule *r, struct diag_list *dl)
+{
+	size_t i;
+
+	if (!r->env || !r->env->keyring || !r->eff.enabled)
+		return;
+	if (r->eff.role == POLICY_ROLE_CLIENT) {
+		if (r->eff.sni_server != POLICY_SNI_OFF || r->eff.sni_list.n)
+			diag_warning(dl, r->env->pos, "rule \"%s\" is a Client role: "
+						      "server_handshake_sni* is ignored (the Client "
+						      "role sends client_handshake_sni_list)",
+				     r->name);
+		return;
+	}
+	for (i = 0; i < r->eff.sni_list.n; i++)
+		check_label(r, r->eff.sni_list.v[i].label, dl);
+	if (r->eff.sni_server == POLICY_SNI_OFF && r->eff.sni_list.n)
+		diag_warning(dl, r->env->pos, "rule \"%s\" has a server_handshake_sni_list but "
+					      "server_handshake_sni Off: the list is not used",
+			     r->name);
+	else if (r->eff.sni_server == POLICY_SNI_OFF &&
+		 r->eff.sni_match == POLICY_SNI_MATCH_REQUIRED)
+		diag_warning(dl, r->env->pos, "rule \"%s\": server_handshake_sni_match Required "
+					      "has no effect while server_handshake_sni is Off",
+			     r->name);
+	else if (r->eff.sni_server != POLICY_SNI_OFF && !r->eff.sni_list.n &&
+		 r->eff.sni_match == POLICY_SNI_MATCH_REQUIRED)
+		diag_error(dl, r->env->pos, "rule \"%s\": server_handshake_sni_match Required with "
+					    "an empty server_handshake_sni_list refuses every client",
+			   r->name);
+}
+
+/* A DNS name, not an address: only those are sent as SNI (RFC 6066 3). */
+static bool
+is_sni_name(const char *s)
+{
+	struct policy_addr_range r;
+
+	return s && *s && policy_addr_parse(s, &r) != 0;
+}
+
+/* ClientHandshakeSNI / ClientHandshakeSNIMatch of a Client role. */
+static void
+resolve_client_sni(const struct policy_rule *r, const char *owner, struct diag_list *dl)
+{
+	struct diag_pos pos = r->env ? r->env->pos : r->pos;
+	bool named = is_sni_name(r->eff.sni) || is_sni_name(r->eff.host_ref) ||
+		     (!r->eff.host_ref && is_sni_name(r->backend.host));
+
+	if (!r->env || !r->eff.enabled)
+		return;
+	if (r->eff.role != POLICY_ROLE_CLIENT) {
+		if (r->eff.sni_client != POLICY_SNI_OPTIONAL ||
+		    r->eff.sni_client_match != POLICY_SNI_MATCH_OPTIONAL)
+			diag_warning(dl, pos, "%s is a server role: client_handshake_sni and "
+					      "client_handshake_sni_match are ignored",
+				     owner);
+		return;
+	}
+	if (r->eff.sni_client == POLICY_SNI_REQUIRED && !named)
+		diag_error(dl, pos, "%s: client_handshake_sni Required, but there is no server name "
+				    "to send (the backend is an address): give "
+				    "client_handshake_sni_list or host_reference_id_dns",
+			   owner);
+	if (r->eff.sni_client_match == POLICY_SNI_MATCH_REQUIRED &&
+	    (r->eff.sni_client == POLICY_SNI_OFF || !named))
+		diag_error(dl, pos, "%s: client_handshake_sni_match Required, but no server name is "
+				    "sent, so no server could acknowledge one",
+			   owner);
+}
+
+/* Parameters OpenSSL can honour only partly: said at load, never silently. */
+static void
+resolve_limits(const struct policy_rule *r, const char *owner, struct diag_list *dl)
+{
+	struct diag_pos pos = r->env ? r->env->pos : r->pos;
+
+	if (!r->env || !r->eff.enabled)
+		return;
+	if (r->eff.truncated_hmac == POLICY_TRI_REQUIRED)
+		diag_error(dl, pos, "%s: truncated_hmac Required cannot be met: OpenSSL does not "
+				    "implement RFC 6066 truncated HMAC; use Off",
+			   owner);
+	else if (r->eff.truncated_hmac == POLICY_TRI_OPTIONAL)
+		diag_warning(dl, pos, "%s: truncated_hmac Optional is never negotiated: OpenSSL "
+				      "does not implement RFC 6066 truncated HMAC",
+			     owner);
+	if (r->eff.cert_validation == POLICY_CV_RFC2459 ||
+	    r->eff.cert_validation == POLICY_CV_RFC3280)
+		diag_warning(dl, pos, "%s: cert_validation_mode %s is checked as RFC5280 (OpenSSL's "
+				      "strict mode); OpenSSL has no RFC 2459/3280 profile",
+			     owner, r->eff.cert_validation == POLICY_CV_RFC2459 ? "RFC2459" : "RFC3280");
+	if (r->eff.reset_cipher_timer && (r->eff.protocols & ~POLICY_PROTO_TLS1_3))
+		diag_warning(dl, pos, "%s: reset_cipher_timer re-keys TLS 1.3 connections only; "
+				      "TLS 1.2 ones keep their keys (re-keying them needs "
+				      "renegotiation, which attlsd does not start)",
+			     owner);
+	if (r->eff.max_frag != POLICY_TRI_OFF && r->eff.role != POLICY_ROLE_CLIENT)
+		diag_warning(dl, pos, "%s is a server role: client_max_fragment is ignored (a "
+				      "server answers the client's request, which OpenSSL always does)",
+			     owner);
 }
 
 /* SAFCheck needs a map to turn certificates into user IDs. */
@@ -406,6 +526,9 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	resolve_effective(r);
 	resolve_parm_sets(p, r, dl);
 	resolve_labels(r, dl);
+	resolve_sni(r, dl);
+	resolve_limits(r, owner, dl);
+	resolve_client_sni(r, owner, dl);
 	resolve_identity(p, r, dl);
 	/* The server's name usually comes from "backend"; a diverted connection has
 	 * only an address, which says nothing about who the server should be. */
