@@ -173,6 +173,10 @@ alert_rc(int a)
 		return RC_NO_CIPHERS;
 	case TLS1_AD_PROTOCOL_VERSION:
 		return RC_UNSUPPORTED;
+	case SSL3_AD_CERTIFICATE_EXPIRED:
+		/* The peer found a certificate of ours out of date: System SSL's
+		 * 401 covers the partner's and our own (the cause line names ours). */
+		return RC_BAD_DATE;
 	case SSL3_AD_CLOSE_NOTIFY:
 		return RC_SOCKET_CLOSED;
 	}
