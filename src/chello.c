@@ -246,6 +246,9 @@ on_msg(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl
 		w->nsent++;
 		if (sig)
 			w->sig_sent = sig;
+		/* Client role: what we offered, for when the server refuses it. */
+		if (b[0] == SSL3_MT_CLIENT_HELLO && !w->sent.seen)
+			(void)chello_parse_body(b + 4, len - 4, &w->sent);
 		return;
 	}
 	w->last_recv = b[0];
@@ -778,12 +781,42 @@ evidence_our_cert(const struct chello_watch *w, SSL *ssl, const struct tls_diag 
 		cat(out, len, "; the peer asked for %s", w->hello.sni);
 }
 
+/* Client role, the server refused our ClientHello with an alert before any
+ * message of its own: all there is to show is what we offered, against the
+ * rule's lists, so the server's admin can compare with its configuration. */
+static void
+evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, char *out,
+		   size_t len)
+{
+	const struct chello *h = &w->sent;
+	uint16_t v[CHELLO_MAX_VERSIONS];
+
+	cat(out, len, "; we offered (our ClientHello) ");
+	cat_versions(out, len, v, offered_versions(h, v));
+	cat(out, len, " with suites ");
+	cat_codes(out, len, h->ciphers, h->nciphers, h->total_ciphers);
+	cat(out, len, ", signature algorithms ");
+	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
+	cat(out, len, " and groups ");
+	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
+	if (r && r->eff.signatures && r->eff.signatures->sigalgs.n)
+		cat(out, len, " (signature algorithms from signature_pairs of %s)",
+		    r->eff.signatures->name);
+	cat(out, len, "; the server sent nothing before its alert, so what it offers is in "
+		      "its own configuration");
+}
+
 void
 chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d,
 		const struct policy_rule *r, int rc, char *cause, size_t len)
 {
 	const struct chello *h = &w->hello;
 
+	if (!SSL_is_server(ssl) && w->sent.seen && w->last_recv < 0 && d && d->alert_recv >= 0 &&
+	    (rc == 402 || rc == 467 || rc == 412)) {
+		evidence_our_hello(w, r, cause, len);
+		return;
+	}
 	switch (rc) {
 	case 402:
 	case 510:

@@ -39,6 +39,7 @@ struct chello {
  * types each way (-1 none), for "after which message" in cause lines. */
 struct chello_watch {
 	struct chello hello;
+	struct chello sent; /* Client role: the ClientHello we sent */
 	int last_recv, last_sent;
 	unsigned nrecv, nsent;
 	uint16_t sig_sent; /* the SignatureScheme we signed the handshake with, 0 none */
