@@ -22,6 +22,7 @@
 #include "attls/tls.h"
 #include "chello.h"
 #include "ctl_triage.h"
+#include "keyring_lint.h"
 #include "triage_replay.h"
 
 #define TRIAGE_FLOWS 1024
@@ -47,6 +48,7 @@ struct triage {
 	struct triage_flow flows[TRIAGE_FLOWS];
 	size_t nflows;
 	unsigned hellos, failing;
+	bool *keyring_seen; /* per keyring: a rule of the capture uses it */
 };
 
 /* Offset of the IP header for a link type, or -1 (unsupported or not IP). */
@@ -255,6 +257,8 @@ triage_report(struct triage *t, const struct triage_flow *f)
 		return;
 	}
 	printf("  rule: %s (priority %u)\n", r->name, r->priority);
+	if (r->env && r->env->keyring && t->keyring_seen)
+		t->keyring_seen[r->env->keyring - t->p->keyrings] = true;
 	if (!r->eff.enabled || r->eff.role == POLICY_ROLE_CLIENT) {
 		printf("  verdict: no TLS server here (%s): the hello is relayed to the backend\n",
 		       !r->eff.enabled ? "the rule's group is not enabled" : "the rule is Client role");
@@ -362,6 +366,39 @@ triage_packet(struct triage *t, int link, const struct pcap_pkthdr *hdr, const u
 	}
 }
 
+/* keyring lint, for the keyrings the capture's rules use: what a client may
+ * refuse that a replayed hello cannot show (a chain without its CA, expiry
+ * ahead, key usage). */
+static void
+triage_on_lint(const char *line, void *arg)
+{
+	struct triage *t = arg;
+	size_t i, n;
+
+	for (i = 0; i < t->p->nkeyrings; i++) {
+		n = strlen(t->p->keyrings[i].name);
+		if (t->keyring_seen[i] && strncmp(line, "keyring \"", 9) == 0 &&
+		    strncmp(line + 9, t->p->keyrings[i].name, n) == 0 && line[9 + n] == '"') {
+			printf("  %s\n", line);
+			return;
+		}
+	}
+}
+
+static void
+triage_lint(struct triage *t)
+{
+	struct keyring_lint_opts o = { KEYRING_LINT_DAYS, 0 };
+	size_t i;
+
+	for (i = 0; i < t->p->nkeyrings && !t->keyring_seen[i]; i++)
+		;
+	if (i == t->p->nkeyrings)
+		return;
+	printf("keyring lint (today), for the keyrings of the rules above:\n");
+	(void)keyring_lint(t->p, &o, triage_on_lint, t);
+}
+
 static int
 triage_run(const char *pcap, const char *path)
 {
@@ -388,13 +425,15 @@ triage_run(const char *pcap, const char *path)
 		goto out;
 	t->p = p;
 	link = pcap_datalink(pc);
-	if (triage_replay_new(p, &t->replay) != 0)
+	if (triage_replay_new(p, &t->replay) != 0 ||
+	    !(t->keyring_seen = calloc(p->nkeyrings + 1, sizeof(bool))))
 		goto out;
 	while (pcap_next_ex(pc, &hdr, &pkt) == 1)
 		triage_packet(t, link, hdr, pkt);
 	for (i = 0; i < t->nflows; i++)
 		if (t->flows[i].len[0])
 			triage_report(t, &t->flows[i]);
+	triage_lint(t);
 	printf("%u ClientHello(s), %u would fail\n", t->hellos, t->failing);
 	r = t->failing ? 1 : 0;
 out:
@@ -404,6 +443,7 @@ out:
 			free(t->flows[i].buf[1]);
 		}
 		triage_replay_free(t->replay);
+		free(t->keyring_seen);
 	}
 	free(t);
 	if (pc)

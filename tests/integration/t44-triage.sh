@@ -137,6 +137,10 @@ assert_match "good: rule all matched" "rule: all \(priority 100\)" "$out"
 assert_match "good: verdict names what would be negotiated" \
 	'verdict: passes: TLSv1\.3 with 13.. TLS_[A-Z0-9_]+, group [a-zA-Z0-9]+, signature 08.. rsa_pss_rsae_sha[0-9]+, certificate "/O=attls/CN=localhost" \(RSA-2048 key' "$out"
 assert_match "good: the capture shows the ServerHello" "capture: the server sent ServerHello TLSv1\.3 13" "$out"
+assert_match "good: a keyring lint section" '^keyring lint \(today\), for the keyrings of the rules above:$' "$out"
+assert_match "good: lint of the rule's keyring (a note: no trusted_ca, leaf only)" \
+	'^  keyring "ring1" \(.*\): note: certificate "/O=attls/CN=localhost"' "$out"
+assert_no_match "good: no lint of keyrings no rule of the capture uses" 'keyring "ring-exp"' "$out"
 out=$(triage "$c402" 1)
 assert_match "402: verdict" "verdict: fails with RC 402: .*the peer offered TLSv1\.2 with suites 002F AES128-SHA.*no suite in common" "$out"
 assert_match "402: the server sent the alert" "capture: the server sent alert handshake failure \(fatal\)" "$out"
@@ -157,6 +161,7 @@ assert_match "HelloRetryRequest: the capture shows it" "capture: the server sent
 out=$(triage "$c401" 1)
 assert_match "401: verdict" "verdict: fails with RC 401: the certificate \"/O=attls/CN=localhost\" we present expired on 2020-01-02" "$out"
 assert_match "401: the client sent the alert" "the client sent alert certificate expired \(fatal\)" "$out"
+assert_match "401: keyring lint says it too" '^  keyring "ring-exp" .*: RC 401: certificate "/O=attls/CN=localhost" in .*/expired-server.crt expired on 2020-01-02' "$out"
 out=$(triage "$c406" 1)
 assert_match "406 (SNI): verdict" "verdict: fails with RC 406: the client asked for SNI wrong\.example, but certificate \"/O=attls/CN=localhost\" we present names DNS:localhost" "$out"
 assert_match "406 (SNI): the client sent the alert (before its handshake keys: in clear)" \
