@@ -246,6 +246,7 @@ reason_rc(int reason)
 		return RC_BAD_MAC;
 	case SSL_R_UNEXPECTED_MESSAGE:
 	case SSL_R_UNEXPECTED_RECORD:
+	case SSL_R_BAD_RECORD_TYPE: /* e.g. a clear-text record after TLS 1.3 keys */
 		return RC_BAD_PEER;
 	case SSL_R_NO_RENEGOTIATION:
 		return RC_RENEG_NOT_ALLOWED;

@@ -6,6 +6,9 @@
 #   5104 a client that starts the handshake (part of a ClientHello) and stalls
 #   440  a client certificate whose extendedKeyUsage is serverAuth only
 #   413  a client certificate whose signature was altered
+#   410  a ClientHello whose session-id length runs past its end
+#   415  a ChangeCipherSpec before the ClientHello; a second ClientHello in
+#        clear after the server's TLS 1.3 flight (OpenSSL: bad record type)
 #   5106 a second connection to a worker already at settings.max_connections
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
@@ -64,6 +67,51 @@ expect_rc 413 "$p_auth"
 assert_match "413: the cause names the certificate and the signature failure" \
 	'RC:  413 .*Cause: peer certificate .*CN=attls-client.* failed verification at depth 0: certificate signature failure' \
 	"$(cause_of 413)"
+# raw MODE: a TLS client of Python's, its bytes sent by hand and altered.
+raw() {
+	timeout 15 "$T_PY" - "$p_srv" "$1" <<'EOF' || true
+import socket, ssl, sys
+def hello():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
+    s = ctx.wrap_bio(i, o, server_hostname="localhost")
+    try:
+        s.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return bytearray(o.read())
+h = hello()
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+if sys.argv[2] == "badlen":
+    h[9 + 2 + 32] = 0xFF  # legacy_session_id length
+    c.sendall(h)
+elif sys.argv[2] == "ccs-first":
+    c.sendall(bytes([0x14, 3, 3, 0, 1, 1]) + h)
+elif sys.argv[2] == "hello-twice":
+    c.sendall(h)
+    c.recv(1)  # the server's flight has begun: its keys are in use
+    c.sendall(hello())
+try:
+    while c.recv(4096):
+        pass
+except OSError:
+    pass
+EOF
+}
+raw badlen
+expect_rc 410 "$p_srv"
+assert_match "410: the library's reason and our alert" \
+	"RC:  410 .*Cause: error:[0-9A-F]+:SSL routines::length mismatch; we sent alert decode error" "$(cause_of 410)"
+raw ccs-first
+expect_rc 415 "$p_srv"
+assert_match "415 (ChangeCipherSpec first)" \
+	"RC:  415 .*Cause: error:[0-9A-F]+:SSL routines::unexpected message; we sent alert unexpected_message" "$(cause_of 415)"
+raw hello-twice
+expect_rc 415 "$p_srv"
+assert_match "415 (a clear-text hello among TLS 1.3 records)" \
+	"RC:  415 .*Cause: error:[0-9A-F]+:SSL routines::bad record type; we sent alert unexpected_message" "$(cause_of 415)"
 attlsd_stop
 
 # 5106: one worker, one connection at most; the second is refused and logged.
