@@ -9,13 +9,15 @@
 #   410  a ClientHello whose session-id length runs past its end
 #   415  a ChangeCipherSpec before the ClientHello; a second ClientHello in
 #        clear after the server's TLS 1.3 flight (OpenSSL: bad record type)
+#   8    a client certificate issued by a certificate that is not a CA
+#   5103 a backend address TCP cannot connect to (broadcast: ENETUNREACH)
 #   5106 a second connection to a worker already at settings.max_connections
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_tool openssl
 
 start_backend echo
-read -r p_srv p_auth <<<"$(free_ports 2)"
+read -r p_srv p_auth p_bcast <<<"$(free_ports 3)"
 policy=$(write_policy t47 <<EOF
 keyrings:
   ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
@@ -27,6 +29,7 @@ environments:
 rules:
   srv: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_srv, group: g, environment: srv, backend: "127.0.0.1:$BACKEND_PORT" }
   auth: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_auth, group: g, environment: auth, backend: "127.0.0.1:$BACKEND_PORT" }
+  bcast: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_bcast, group: g, environment: srv, backend: "255.255.255.255:80" }
 EOF
 )
 attlsd_start "$policy"
@@ -67,6 +70,24 @@ expect_rc 413 "$p_auth"
 assert_match "413: the cause names the certificate and the signature failure" \
 	'RC:  413 .*Cause: peer certificate .*CN=attls-client.* failed verification at depth 0: certificate signature failure' \
 	"$(cause_of 413)"
+# 8: a client certificate signed with the server's (CA:FALSE) key, sent with
+# that certificate as its intermediate.
+openssl req -new -key "$T_PKI/client.key" -subj "/O=attls/CN=attls-leaf-signed" -out "$T_TMP/ls.csr" 2>/dev/null
+openssl x509 -req -in "$T_TMP/ls.csr" -CA "$T_PKI/server.crt" -CAkey "$T_PKI/server.key" -set_serial 7 \
+	-days 2 -out "$T_TMP/leafsigned.crt" 2>/dev/null || t_fail "cannot make the leaf-signed certificate"
+timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_TMP/leafsigned.crt" -cert_chain "$T_PKI/server.crt" \
+	-key "$T_PKI/client.key" -CAfile "$T_PKI/ca.crt" </dev/null >/dev/null 2>&1
+expect_rc 8 "$p_auth"
+assert_match "8: the cause names the certificate that is no CA" \
+	'RC:    8 .*Cause: peer certificate CN=localhost,O=attls \(issuer CN=attls Test CA,O=attls, .*\) failed verification at depth 1: invalid CA certificate; we sent alert unknown CA' \
+	"$(cause_of 8)"
+
+# 5103: the handshake succeeds, the backend connect fails with ENETUNREACH.
+tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p_bcast" text:x recv >/dev/null 2>&1 || true
+expect_rc 5103 "$p_bcast"
+assert_match "5103: the cause gives the backend and the system error" \
+	"RC: 5103 .*Cause: connecting to backend 255\.255\.255\.255\.\.80: Network is unreachable" "$(cause_of 5103)"
+
 # raw MODE: a TLS client of Python's, its bytes sent by hand and altered.
 raw() {
 	timeout 15 "$T_PY" - "$p_srv" "$1" <<'EOF' || true
