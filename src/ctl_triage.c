@@ -215,10 +215,14 @@ triage_reply(const struct triage_flow *f, size_t hello_len, char *out, size_t le
 	if (!f->len[1])
 		triage_cat(out, len, "; no reply from the server in the capture");
 	triage_records(f, 0, hello_len, out, len);
+	if (f->len[1] && !strstr(out, "the server sent"))
+		triage_cat(out, len, "; the server sent %zu bytes that are no whole TLS record",
+			   f->len[1]);
 	if (f->closed >= 0)
 		triage_cat(out, len, "; %s %s first", f->closed ? "the server" : "the client",
 			   f->rst ? "reset the connection (RST)" : "closed (FIN)");
-	memmove(out, out + 2, strlen(out + 2) + 1); /* the leading "; " */
+	if (strncmp(out, "; ", 2) == 0)
+		memmove(out, out + 2, strlen(out + 2) + 1);
 }
 
 static void
@@ -228,6 +232,7 @@ triage_report(struct triage *t, const struct triage_flow *f)
 	const struct policy_rule *r;
 	struct chello h;
 	char cl[64], sv[64], sum[1024], why[4096], reply[1024];
+	bool at_client;
 	size_t hl;
 	int rc;
 
@@ -265,7 +270,8 @@ triage_report(struct triage *t, const struct triage_flow *f)
 		printf("  capture: %s\n", reply);
 		return;
 	}
-	rc = triage_replay_judge(t->replay, r, f->buf[0], f->len[0], f->ts, why, sizeof(why));
+	rc = triage_replay_judge(t->replay, r, f->buf[0], f->len[0], f->ts, why, sizeof(why),
+				 &at_client);
 	if (rc) {
 		printf("  verdict: fails with RC %d: %s\n", rc, why);
 		t->failing++;
@@ -275,9 +281,15 @@ triage_report(struct triage *t, const struct triage_flow *f)
 	printf("  capture: %s\n", reply);
 	/* A capture that contradicts the verdict was taken under another policy,
 	 * other certificates, or by a server that is not attlsd. */
-	if (rc && strstr(reply, "the server sent ServerHello") && !strstr(reply, "alert"))
+	if (rc && !at_client && strstr(reply, "the server sent ServerHello") &&
+	    !strstr(reply, "the server sent alert"))
 		printf("  note: the server in the capture answered with a ServerHello: it did not "
 		       "run this policy (or these certificates)\n");
+	if (rc && at_client && strstr(reply, "the client sent ") &&
+	    strstr(reply, " encrypted record") && !strstr(reply, "the client sent alert") &&
+	    !strstr(reply, "the size of an alert"))
+		printf("  note: the client in the capture went on past our certificate without an "
+		       "alert: it did not check it, or the server presented another one\n");
 	if (!rc && strstr(reply, "the server sent alert"))
 		printf("  note: the server in the capture refused this hello: it did not run this "
 		       "policy (or these certificates)\n");

@@ -286,7 +286,7 @@ feed(BIO *rb, const uint8_t *up, size_t len, size_t *off)
 
 int
 triage_replay_judge(struct triage_replay *t, const struct policy_rule *r, const uint8_t *up,
-		    size_t len, time_t ts, char *out, size_t olen)
+		    size_t len, time_t ts, char *out, size_t olen, bool *at_client)
 {
 	struct chello_watch w;
 	struct tls_diag d;
@@ -299,6 +299,7 @@ triage_replay_judge(struct triage_replay *t, const struct policy_rule *r, const 
 	int rc, ret, e;
 
 	out[0] = '\0';
+	*at_client = false;
 	if (!(ctx = replay_ctx(t, r, &rc, &err))) {
 		add(out, olen, "attlsd cannot build the rule's TLS context: %s", err);
 		return rc > 0 ? rc : RC_INTERNAL;
@@ -335,8 +336,10 @@ triage_replay_judge(struct triage_replay *t, const struct policy_rule *r, const 
 		}
 	}
 	if (e == SSL_ERROR_WANT_READ) {
-		if ((rc = check_presented(ssl, r, &w.hello, ts, out, olen)) != 0)
+		if ((rc = check_presented(ssl, r, &w.hello, ts, out, olen)) != 0) {
+			*at_client = true;
 			goto out;
+		}
 		add_negotiated(ssl, &w, out, olen);
 		if (hrr)
 			add(out, olen, ", after a HelloRetryRequest");

@@ -7,6 +7,7 @@
 #ifndef ATTLS_TRIAGE_REPLAY_H
 #define ATTLS_TRIAGE_REPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -22,8 +23,9 @@ void triage_replay_free(struct triage_replay *t);
  * HelloRetryRequest its second hello too) against rule 'r' as of time 'ts'
  * (certificate dates). Returns 0 when the handshake would pass the server's
  * first flight, else the RC attlsd would log; 'out' says why, or what would be
- * negotiated. */
+ * negotiated. '*at_client': the failure is the client's refusal of what the
+ * server sends (our certificate), after a ServerHello. */
 int triage_replay_judge(struct triage_replay *t, const struct policy_rule *r, const uint8_t *up,
-			size_t len, time_t ts, char *out, size_t olen);
+			size_t len, time_t ts, char *out, size_t olen, bool *at_client);
 
 #endif

@@ -173,7 +173,20 @@ sed 's/env-all: { handshake_role: Server, keyring: ring1,/env-all: { handshake_r
 	"$policy" >"$T_TMP/other.yaml"
 out=$("$ATTLSCTL" triage --pcap "$c_good" --policy "$T_TMP/other.yaml" 2>&1)
 assert_match "another policy: the verdict changes" "verdict: fails with RC 401" "$out"
-assert_match "another policy: the capture disagrees" "note: the server in the capture answered with a ServerHello" "$out"
+assert_match "another policy: the capture disagrees" "note: the client in the capture went on past our certificate without an alert" "$out"
+sed 's/env-all: { handshake_role: Server, keyring: ring1,/env-all: { handshake_role: Server, keyring: ring1, tls_v1_3: Off,/' \
+	"$policy" >"$T_TMP/other12.yaml"
+out=$("$ATTLSCTL" triage --pcap "$c_hrr" --policy "$T_TMP/other12.yaml" 2>&1)
+assert_match "another policy (TLS 1.3 off on rule all only): rule sig still passes" "verdict: passes" "$out"
+out=$("$ATTLSCTL" triage --pcap "$c467k" --policy "$T_TMP/other12.yaml" 2>&1)
+assert_match "another policy (TLS 1.3 off): the TLS 1.3-only client now fails with 412" "verdict: fails with RC 412" "$out"
+out=$("$ATTLSCTL" triage --pcap "$c_good" --policy "$T_TMP/other12.yaml" 2>&1)
+assert_match "another policy (TLS 1.3 off): the good client would get TLS 1.2" "verdict: passes: TLSv1\.2" "$out"
+sed 's/env-all: { handshake_role: Server, keyring: ring1,/env-all: { handshake_role: Server, keyring: ring1, tls_v1_2: Off, tls_v1_3: Off, tls_v1_1: On,/' \
+	"$policy" >"$T_TMP/other11.yaml"
+out=$("$ATTLSCTL" triage --pcap "$c_good" --policy "$T_TMP/other11.yaml" 2>&1)
+assert_match "another policy (TLS 1.1 only): the server refuses" "verdict: fails with RC" "$out"
+assert_match "another policy (TLS 1.1 only): the capture's ServerHello contradicts it" "note: the server in the capture answered with a ServerHello" "$out"
 
 if [[ -n $dump ]]; then
 	# --immediate-mode: otherwise libpcap hands packets over per ring block
