@@ -11,6 +11,8 @@
 #   s_client -sigalgs ecdsa_secp256r1_sha256  -> 467, our key is RSA
 #   s_client -tls1_2 -sigalgs rsa_pkcs1_sha256, signature_pairs PSS only -> 467
 #   s_client -groups X25519, server_key_share_groups P-256 only -> 402, no common group
+#   s_client -tls1_2 -curves X25519, server_kex_ecurves P-256 only -> 402
+#   Python ssl, TLS 1.2, only ECDHE-ECDSA suites, RSA certificate -> 402, key type
 #   s_client -groups X25519:P-256 (same rule) -> passes after a HelloRetryRequest
 #   s_client -tls1_2 -verify_return_error, expired certificate -> 401; the client sent alert certificate expired
 #   s_client -tls1_3 -verify_hostname wrong.example            -> 406; the client sent alert bad certificate
@@ -104,6 +106,13 @@ newcap c467p
 sclient "$p_sig" -tls1_3 -groups X25519
 expect_rc 402 "$p_sig"
 newcap c402g
+sclient "$p_sig" -tls1_2 -curves X25519
+expect_rc 402 "$p_sig"
+newcap c402c
+tlsclient --ca "$T_PKI/ca.crt" --tls 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256 --timeout 10 "127.0.0.1:$p_all" text:x >"$T_TMP/py402" 2>&1 &&
+	t_fail "Python ssl with an ECDSA-only suite got through to an RSA certificate"
+expect_rc 402 "$p_all"
+newcap c402py
 timeout 10 openssl s_client -connect "127.0.0.1:$p_sig" -tls1_3 -groups X25519:P-256 </dev/null >"$T_TMP/hrr.out" 2>&1
 grep -q '^New, TLSv1.3' "$T_TMP/hrr.out" || { cat "$T_TMP/hrr.out"; t_fail "s_client -groups X25519:P-256 did not connect"; }
 newcap c_hrr
@@ -155,6 +164,12 @@ out=$(triage "$c467p" 1)
 assert_match "467 (signature_pairs): verdict" "rule: sig .*verdict: fails with RC 467: .*offered signature algorithms 0401; rule sig allows 0804" "$(tr '\n' ' ' <<<"$out")"
 out=$(triage "$c402g" 1)
 assert_match "402 (groups): verdict" "verdict: fails with RC 402: .*no key-exchange group in common: the peer offered groups 001D, rule sig allows 0017" "$out"
+out=$(triage "$c402c" 1)
+assert_match "402 (TLS 1.2 curves): verdict" "verdict: fails with RC 402: .*no key-exchange group in common: the peer offered groups 001D, rule sig allows 0017" "$out"
+out=$(triage "$c402py" 1)
+assert_match "402 (Python ssl, ECDSA suite, RSA key): verdict" \
+	"verdict: fails with RC 402: .*C02B is allowed by both but needs an ECDSA certificate and ours is RSA" "$out"
+assert_match "402 (Python ssl): the server sent the alert" "capture: the server sent alert handshake failure" "$out"
 out=$(triage "$c_hrr" 0)
 assert_match "HelloRetryRequest: verdict" "verdict: passes: TLSv1\.3 .*group (secp256r1|prime256v1|P-256).*after a HelloRetryRequest" "$out"
 assert_match "HelloRetryRequest: the capture shows it" "capture: the server sent HelloRetryRequest \(TLSv1\.3\), then the server sent ServerHello TLSv1\.3" "$out"
@@ -195,7 +210,7 @@ if [[ -n $dump ]]; then
 	kill -INT "$tpid" 2>/dev/null
 	wait "$tpid" 2>/dev/null
 	out=$(triage "$dump" 1)
-	assert_match "tcpdump file: 9 hellos, 7 failing" "^9 ClientHello\(s\), 7 would fail$" "$out"
+	assert_match "tcpdump file: 11 hellos, 9 failing" "^11 ClientHello\(s\), 9 would fail$" "$out"
 	for want in "RC 402: .*no suite in common" "RC 412" "RC 467: .*rule all allows" "RC 467: .*rule sig allows" \
 		"RC 401" "RC 406: the client asked for SNI"; do
 		assert_match "tcpdump file: $want" "verdict: fails with $want" "$out"
