@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "attls/compiler.h"
 #include "chello.h"
@@ -206,19 +207,48 @@ watch_index_init(void)
 	watch_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
+/* The SignatureScheme of a CertificateVerify or a TLS 1.2 (EC)DHE
+ * ServerKeyExchange we write, so a cause line or triage can name it. */
+static uint16_t
+sent_sigalg(const uint8_t *b, size_t len, int version)
+{
+	struct rd r = { b + 4, len - 4, 0, false };
+
+	if (b[0] == SSL3_MT_CERTIFICATE_VERIFY && version >= TLS1_2_VERSION)
+		return (uint16_t)rd_u16(&r);
+	if (b[0] != SSL3_MT_SERVER_KEY_EXCHANGE || version != TLS1_2_VERSION)
+		return 0;
+	if (rd_u8(&r) == 3) { /* named_curve ECDHE: curve, point */
+		(void)rd_u16(&r);
+		(void)rd_sub(&r, rd_u8(&r));
+	} else { /* DHE: p, g, Ys */
+		r.off = 0;
+		(void)rd_sub(&r, rd_u16(&r));
+		(void)rd_sub(&r, rd_u16(&r));
+		(void)rd_sub(&r, rd_u16(&r));
+	}
+	return r.bad ? 0 : (uint16_t)rd_u16(&r);
+}
+
 static void
 on_msg(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl, void *arg)
 {
 	struct chello_watch *w = SSL_get_ex_data(ssl, watch_index);
 	const uint8_t *b = buf;
 
-	(void)version;
+	(void)version; /* the record's; the negotiated one is SSL_version() */
 	(void)arg;
 	if (!w || type != SSL3_RT_HANDSHAKE || len < 4)
 		return;
 	if (write_p) {
+		uint16_t sig = sent_sigalg(b, len, SSL_version(ssl));
 		w->last_sent = b[0];
 		w->nsent++;
+		if (sig)
+			w->sig_sent = sig;
+		/* Client role: what we offered, for when the server refuses it. */
+		if (b[0] == SSL3_MT_CLIENT_HELLO && !w->sent.seen)
+			(void)chello_parse_body(b + 4, len - 4, &w->sent);
 		return;
 	}
 	w->last_recv = b[0];
@@ -473,36 +503,6 @@ common_suites(const struct chello *h, const uint16_t *allow, size_t na, unsigned
 	return n;
 }
 
-int
-chello_judge(const struct chello *h, const struct policy_rule *r, char *why, size_t len)
-{
-	unsigned protos = r->eff.protocols, common = common_protos(h, protos);
-	uint16_t v[CHELLO_MAX_VERSIONS], both[CHELLO_MAX_CIPHERS];
-	const uint16_t *allow;
-	size_t na = rule_suites(r, &allow);
-
-	why[0] = '\0';
-	if (!common) {
-		cat(why, len, "the client offers ");
-		cat_versions(why, len, v, offered_versions(h, v));
-		cat(why, len, "; the rule allows ");
-		cat_protos(why, len, protos);
-		return 412;
-	}
-	if (!common_suites(h, allow, na, common, both, ARRAY_SIZE(both))) {
-		cat(why, len, "no suite in common: the client offers ");
-		cat_codes(why, len, h->ciphers, h->nciphers, h->total_ciphers);
-		cat(why, len, "; the rule allows ");
-		cat_codes(why, len, allow, na, na);
-		return 402;
-	}
-	cat(why, len, "versions ");
-	cat_protos(why, len, common);
-	cat(why, len, ", suites in common ");
-	cat_codes(why, len, both, common_suites(h, allow, na, common, both, 4), 0);
-	return 0;
-}
-
 static SSL *name_ssl;
 static pthread_once_t name_once = PTHREAD_ONCE_INIT;
 
@@ -583,6 +583,44 @@ cat_key_mismatch(char *out, size_t len, SSL *ssl, const uint16_t *both, size_t n
 	}
 }
 
+/* The groups the rule allows for the server's key exchange, from its
+ * signature parameters; n == 0: OpenSSL's defaults. */
+static const struct policy_codes *
+rule_groups(const struct policy_rule *r, bool tls13)
+{
+	const struct policy_sig_parms *sg = r->eff.signatures;
+
+	if (!sg)
+		return NULL;
+	if (tls13 && sg->server_key_shares.n)
+		return &sg->server_key_shares;
+	if (!tls13 && sg->server_kex_ecurves.n)
+		return &sg->server_kex_ecurves;
+	return sg->server_key_shares.n ? &sg->server_key_shares : &sg->server_kex_ecurves;
+}
+
+/* Suites in common but no key-exchange group: says so with both lists.
+ * Returns true when that is the case. */
+static bool
+evidence_groups(const struct chello *h, const struct policy_rule *r, char *out, size_t len)
+{
+	const struct policy_codes *g = rule_groups(r, common_protos(h, r->eff.protocols) &
+							      POLICY_PROTO_TLS1_3);
+	size_t i, j;
+
+	if (!g || !g->n || !h->ngroups)
+		return false;
+	for (i = 0; i < h->ngroups; i++)
+		for (j = 0; j < g->n; j++)
+			if (h->groups[i] == g->v[j])
+				return false;
+	cat(out, len, "; no key-exchange group in common: the peer offered groups ");
+	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
+	cat(out, len, ", rule %s allows ", r->name);
+	cat_codes(out, len, g->v, g->n, g->n);
+	return true;
+}
+
 static void
 evidence_suites(const struct chello *h, SSL *ssl, const struct policy_rule *r, char *out,
 		size_t len)
@@ -608,7 +646,7 @@ evidence_suites(const struct chello *h, SSL *ssl, const struct policy_rule *r, c
 			   ARRAY_SIZE(both));
 	if (!nb)
 		cat(out, len, "; no suite in common");
-	else
+	else if (!evidence_groups(h, r, out, len))
 		cat_key_mismatch(out, len, ssl, both, nb);
 }
 
@@ -689,6 +727,85 @@ evidence_close(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d,
 		cat(out, len, "; no alert either way: look at the peer's log");
 }
 
+/* The peer refused a certificate we sent (alert certificate expired, bad
+ * certificate, unknown CA...): which one, its dates and names, and the SNI
+ * the peer asked for, so the fix does not need the peer's log. */
+static void
+evidence_our_cert(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d, char *out,
+		  size_t len)
+{
+	X509 *x = SSL_get_certificate(ssl);
+	GENERAL_NAMES *gens;
+	char subj[256], na[32];
+	BIO *b;
+	int i, n = 0, k;
+
+	if (!x || !d || w->last_sent < 0)
+		return;
+	switch (d->alert_recv) {
+	case SSL3_AD_BAD_CERTIFICATE:
+	case SSL3_AD_UNSUPPORTED_CERTIFICATE:
+	case SSL3_AD_CERTIFICATE_EXPIRED:
+	case SSL3_AD_CERTIFICATE_UNKNOWN:
+	case TLS1_AD_UNKNOWN_CA:
+		break;
+	default:
+		return;
+	}
+	if (!X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj)))
+		snprintf(subj, sizeof(subj), "?");
+	na[0] = '\0';
+	if ((b = BIO_new(BIO_s_mem())) != NULL) {
+		ASN1_TIME_print(b, X509_get0_notAfter(x));
+		k = BIO_read(b, na, (int)sizeof(na) - 1);
+		na[k > 0 ? k : 0] = '\0';
+		BIO_free(b);
+	}
+	cat(out, len, "; we presented certificate \"%s\" (issuer ", subj);
+	if (!X509_NAME_oneline(X509_get_issuer_name(x), subj, sizeof(subj)))
+		snprintf(subj, sizeof(subj), "?");
+	cat(out, len, "\"%s\", notAfter %s%s, names ", subj, na[0] ? na : "?",
+	    X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ? ": expired" : "");
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type == GEN_DNS)
+			cat(out, len, "%sDNS:%.60s", n++ ? "," : "",
+			    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+	}
+	GENERAL_NAMES_free(gens);
+	if (!n)
+		cat(out, len, "no DNS name");
+	cat(out, len, ")");
+	if (w->hello.sni[0])
+		cat(out, len, "; the peer asked for %s", w->hello.sni);
+}
+
+/* Client role, the server refused our ClientHello with an alert before any
+ * message of its own: all there is to show is what we offered, against the
+ * rule's lists, so the server's admin can compare with its configuration. */
+static void
+evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, char *out,
+		   size_t len)
+{
+	const struct chello *h = &w->sent;
+	uint16_t v[CHELLO_MAX_VERSIONS];
+
+	cat(out, len, "; we offered (our ClientHello) ");
+	cat_versions(out, len, v, offered_versions(h, v));
+	cat(out, len, " with suites ");
+	cat_codes(out, len, h->ciphers, h->nciphers, h->total_ciphers);
+	cat(out, len, ", signature algorithms ");
+	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
+	cat(out, len, " and groups ");
+	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
+	if (r && r->eff.signatures && r->eff.signatures->sigalgs.n)
+		cat(out, len, " (signature algorithms from signature_pairs of %s)",
+		    r->eff.signatures->name);
+	cat(out, len, "; the server sent nothing before its alert, so what it offers is in "
+		      "its own configuration");
+}
+
 void
 chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d,
 		const struct policy_rule *r, int rc, char *cause, size_t len)
@@ -698,6 +815,11 @@ chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d
 	/* A policy check's refusal (SNI, peer key size) carries its own evidence. */
 	if (d && d->policy_rc)
 		rc = 0;
+	if (!SSL_is_server(ssl) && w->sent.seen && w->last_recv < 0 && d && d->alert_recv >= 0 &&
+	    (rc == 402 || rc == 467 || rc == 412)) {
+		evidence_our_hello(w, r, cause, len);
+		return;
+	}
 	switch (rc) {
 	case 402:
 	case 510:
@@ -715,6 +837,10 @@ chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d
 	case 406:
 	case 420:
 		evidence_close(w, ssl, d, cause, len);
+		evidence_our_cert(w, ssl, d, cause, len);
+		break;
+	case 401:
+		evidence_our_cert(w, ssl, d, cause, len);
 		break;
 	}
 	/* Which side sent an alert is always stated (406/420 above say it their way). */

@@ -39,8 +39,10 @@ struct chello {
  * types each way (-1 none), for "after which message" in cause lines. */
 struct chello_watch {
 	struct chello hello;
+	struct chello sent; /* Client role: the ClientHello we sent */
 	int last_recv, last_sent;
 	unsigned nrecv, nsent;
+	uint16_t sig_sent; /* the SignatureScheme we signed the handshake with, 0 none */
 };
 
 /* Parses a ClientHello handshake body (after the 4-byte handshake header).
@@ -65,11 +67,9 @@ const char *chello_version_name(uint16_t v, char buf[8]);
 void chello_summary(const struct chello *h, char *out, size_t len);
 /* Appends to 'cause' the evidence for 'rc' from the hello the peer offered
  * (versions and suites against the rule's for 402/412, signature algorithms for
- * 467, which side closed after which message for 406/420). */
+ * 467, which side closed after which message for 406/420, and the certificate
+ * we presented when the peer refused it with an alert, 401/406). */
 void chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d,
 		     const struct policy_rule *r, int rc, char *cause, size_t len);
-/* Why a hello would fail against a rule by versions and suites alone (offline
- * triage): 0 when it would pass, else the RC with the reason in 'why'. */
-int chello_judge(const struct chello *h, const struct policy_rule *r, char *why, size_t len);
 
 #endif

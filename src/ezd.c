@@ -67,6 +67,7 @@ struct ezd_agg {
 	int rc;
 	char net[INET6_ADDRSTRLEN + 4];
 	uint64_t start;  /* seconds, monotonic */
+	unsigned window; /* its length, from the settings when it opened */
 	unsigned count;  /* errors in this window */
 	uint32_t first_id, last_id; /* of the ones not logged */
 };
@@ -120,21 +121,30 @@ agg_report(struct ezd_agg *a, uint64_t now)
 	a->first_id = a->last_id = 0;
 }
 
-/* Under agg_lock: reports and frees every window that is over. */
+/* Under agg_lock: reports and frees every window that is over (all: every
+ * window, at shutdown). */
 static void
-agg_sweep(uint64_t now, unsigned window)
+agg_sweep(uint64_t now, bool all)
 {
 	size_t i;
 
 	for (i = 0; i < EZD_AGG_SLOTS; i++)
-		if (agg_tab[i].count && now - agg_tab[i].start >= window) {
+		if (agg_tab[i].count && (all || now - agg_tab[i].start >= agg_tab[i].window)) {
 			agg_report(&agg_tab[i], now);
 			agg_tab[i].count = 0;
 		}
 }
 
+void
+ezd_agg_flush(bool all)
+{
+	pthread_mutex_lock(&agg_lock);
+	agg_sweep(mono_s(), all);
+	pthread_mutex_unlock(&agg_lock);
+}
+
 static struct ezd_agg *
-agg_slot(const char *rule, int rc, const char *net, uint64_t now)
+agg_slot(const char *rule, int rc, const char *net, uint64_t now, unsigned window)
 {
 	struct ezd_agg *old = &agg_tab[0];
 	size_t i;
@@ -154,6 +164,7 @@ agg_slot(const char *rule, int rc, const char *net, uint64_t now)
 	snprintf(old->net, sizeof(old->net), "%s", net);
 	old->rc = rc;
 	old->start = now;
+	old->window = window;
 	return old;
 }
 
@@ -172,8 +183,8 @@ agg_admit(const struct conn *c, int rc)
 		return true;
 	agg_net(&c->remote, net, sizeof(net));
 	pthread_mutex_lock(&agg_lock);
-	agg_sweep(now, s->error_aggregation_window);
-	a = agg_slot(rule, rc, net, now);
+	agg_sweep(now, false);
+	a = agg_slot(rule, rc, net, now, s->error_aggregation_window);
 	ok = ++a->count <= s->error_aggregation;
 	if (a->count == s->error_aggregation + 1)
 		log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in "

@@ -4,6 +4,7 @@
 #ifndef ATTLS_EZD_H
 #define ATTLS_EZD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conn;
@@ -11,6 +12,10 @@ struct conn;
 /* Logs the failure of 'c' per its Trace bits: EZD1287I (1), EZD1286I (2), then
  * the ATL1288I cause line with the same CONNID. */
 void ezd_error(const struct conn *c, int rc, const char *event, const char *cause);
+/* Writes the ATL1290I count line of every aggregation window that is over
+ * (all: of every window, at shutdown). Each worker calls it from a timer so
+ * the count appears when the window ends, not only when a later error comes. */
+void ezd_agg_flush(bool all);
 /* EZD1281I mapping line, when Trace has bit 4. */
 void ezd_map(const struct conn *c);
 /* ATL1289I one line per connection at close, with the end reason by name;

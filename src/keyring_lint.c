@@ -87,6 +87,23 @@ static void ATTLS_PRINTF(3, 4)
 	kl->cb(line, kl->arg);
 }
 
+/* Informational: worth knowing, but nothing a handshake fails on by itself;
+ * not counted as a finding. */
+static void ATTLS_PRINTF(2, 3)
+        keyring_lint_note(struct keyring_lint *kl, const char *fmt, ...)
+{
+	char msg[2048], line[2400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "keyring \"%s\" (%s:%u): note: %s", kl->k->name,
+	         kl->p->path ? kl->p->path : "?", kl->k->pos.line, msg);
+	if (!keyring_lint_seen(kl, line))
+		kl->cb(line, kl->arg);
+}
+
 static const char *
 keyring_lint_subject(const X509 *x, char *buf, size_t len)
 {
@@ -294,6 +311,24 @@ keyring_lint_chain_failed(struct keyring_lint *kl, const struct keyring_lint_cer
 		cur = leaf;
 	keyring_lint_subject(cur, at, sizeof(at));
 	keyring_lint_issuer(cur, iss, sizeof(iss));
+	if ((err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	     err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) &&
+	    !kl->k->trusted_ca && X509_STORE_CTX_get0_chain(ctx) &&
+	    sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) == sk_X509_num(c->chain)) {
+		/* Every certificate of the file links up and only the top one's
+		 * issuer is absent: what a server usually sends, the root being
+		 * the client's to hold. Not a handshake failure of ours. */
+		keyring_lint_note(
+		        kl,
+		        "certificate \"%s\" (%s) is sent with %d certificate%s, up to \"%s\", "
+		        "whose issuer \"%s\" is not in the keyring (it has no trusted_ca): "
+		        "peers must hold that CA themselves (usual for a root), else they "
+		        "refuse the certificate with alert unknown CA; if it is an "
+		        "intermediate CA, append it to %s",
+		        subj, c->pc->certificate, sk_X509_num(c->chain),
+		        sk_X509_num(c->chain) == 1 ? "" : "s", at, iss, c->pc->certificate);
+		return;
+	}
 	if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
 	    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) {
 		keyring_lint_report(
@@ -562,21 +597,18 @@ keyring_lint_auth_nid(EVP_PKEY *pk)
 
 /* A server key serves a suite if the suite is TLS 1.3 (any key type) or a TLS
  * 1.2 suite of the key's authentication, with that protocol version enabled. */
-static void
-keyring_lint_ciphers(struct keyring_lint *kl, const struct policy_rule *r,
-                     const struct keyring_lint_cert *c, X509 *leaf)
+static bool
+keyring_lint_ciphers_fit(struct keyring_lint *kl, const struct policy_rule *r, EVP_PKEY *pk)
 {
 	const struct policy_cipher_parms *cp = r->eff.ciphers;
-	EVP_PKEY *pk = X509_get0_pubkey(leaf);
 	unsigned protos = r->eff.protocols;
 	int auth = pk ? keyring_lint_auth_nid(pk) : 0;
 	const SSL_CIPHER *sc;
-	char subj[256], kd[64];
 	unsigned char b[2];
 	size_t i;
 
 	if (!cp || !auth) /* attlsd's default suites serve RSA and ECDSA keys */
-		return;
+		return true;
 	for (i = 0; i < cp->suites.n; i++) {
 		b[0] = (unsigned char)(cp->suites.v[i] >> 8);
 		b[1] = (unsigned char)cp->suites.v[i];
@@ -585,16 +617,31 @@ keyring_lint_ciphers(struct keyring_lint *kl, const struct policy_rule *r,
 		if (b[0] == 0x13 ? (protos & POLICY_PROTO_TLS1_3) != 0
 		                 : (protos & ~POLICY_PROTO_TLS1_3) &&
 		                           SSL_CIPHER_get_auth_nid(sc) == auth)
-			return;
+			return true;
 	}
+	return false;
+}
+
+/* One certificate (certificate_label, or the default): System SSL's 434, the
+ * certificate's key does not suit the cipher suites (reference 4.2). */
+static void
+keyring_lint_ciphers(struct keyring_lint *kl, const struct policy_rule *r,
+                     const struct keyring_lint_cert *c, X509 *leaf)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(leaf);
+	int auth = pk ? keyring_lint_auth_nid(pk) : 0;
+	char subj[256], kd[64];
+
+	if (keyring_lint_ciphers_fit(kl, r, pk))
+		return;
 	keyring_lint_report(
-	        kl, RC_NO_KEY_LABEL_MATCH,
+	        kl, RC_CERT_KEY_INCOMPATIBLE,
 	        "certificate \"%s\" (%s) that rule \"%s\" presents has an %s key, but no "
 	        "suite of cipher set \"%s\" can use it with the rule's protocols; add "
 	        "%s suites (or TLS 1.3 suites with TLS 1.3 on), or present a certificate "
 	        "of a key type the set serves",
 	        keyring_lint_subject(leaf, subj, sizeof(subj)), c->pc->certificate, r->name,
-	        keyring_lint_keydesc(pk, kd, sizeof(kd)), cp->name,
+	        keyring_lint_keydesc(pk, kd, sizeof(kd)), r->eff.ciphers->name,
 	        auth == NID_auth_rsa     ? "ECDHE_RSA"
 	        : auth == NID_auth_ecdsa ? "ECDHE_ECDSA"
 	                                 : "DHE_DSS");
@@ -646,45 +693,96 @@ keyring_lint_sig_fits(uint16_t code, EVP_PKEY *pk, unsigned protos)
 	}
 }
 
-/* signature_pairs limit what we sign the handshake with, in every role. */
+static bool
+keyring_lint_sigalgs_fit(const struct policy_rule *r, EVP_PKEY *pk)
+{
+	const struct policy_sig_parms *sg = r->eff.signatures;
+	size_t i;
+
+	if (!sg || !sg->sigalgs.n || !pk)
+		return true;
+	for (i = 0; i < sg->sigalgs.n; i++)
+		if (keyring_lint_sig_fits(sg->sigalgs.v[i], pk, r->eff.protocols))
+			return true;
+	return false;
+}
+
+/* signature_pairs limit what we sign the handshake with, in every role; with
+ * one certificate the handshake fails with 467 (no scheme of the pairs list). */
 static void
 keyring_lint_sigalgs(struct keyring_lint *kl, const struct policy_rule *r,
                      const struct keyring_lint_cert *c, X509 *leaf)
 {
-	const struct policy_sig_parms *sg = r->eff.signatures;
 	EVP_PKEY *pk = X509_get0_pubkey(leaf);
 	char subj[256], kd[64];
-	size_t i;
 
-	if (!sg || !sg->sigalgs.n || !pk)
+	if (keyring_lint_sigalgs_fit(r, pk))
 		return;
-	for (i = 0; i < sg->sigalgs.n; i++)
-		if (keyring_lint_sig_fits(sg->sigalgs.v[i], pk, r->eff.protocols))
-			return;
 	keyring_lint_report(
-	        kl, RC_NO_KEY_LABEL_MATCH,
+	        kl, RC_SIGALG_NOT_IN_LIST,
 	        "certificate \"%s\" (%s) that rule \"%s\" presents has an %s key, but "
 	        "signature_pairs of \"%s\" lists no scheme that key can sign with (for "
 	        "the rule's protocols); add one (e.g. %s) or present a certificate of a "
 	        "listed key type",
 	        keyring_lint_subject(leaf, subj, sizeof(subj)), c->pc->certificate, r->name,
-	        keyring_lint_keydesc(pk, kd, sizeof(kd)), sg->name,
+	        keyring_lint_keydesc(pk, kd, sizeof(kd)), r->eff.signatures->name,
 	        keyring_lint_auth_nid(pk) == NID_auth_ecdsa ? "ecdsa_secp256r1_sha256"
 	                                                    : "rsa_pss_rsae_sha256");
 }
 
+/* server_certificate_labels: OpenSSL picks the label whose key suits the
+ * client, so only a list where no label's key suits the cipher set or the
+ * signature pairs fails, with System SSL's 510 (reference 4.2). */
+static void
+keyring_lint_label_list(struct keyring_lint *kl, const struct policy_rule *r,
+                        const struct keyring_lint_cert *const *lc, size_t n)
+{
+	bool ciphers = false, sigs = false;
+	char labels[512] = "";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		EVP_PKEY *pk = X509_get0_pubkey(sk_X509_value(lc[i]->chain, 0));
+		char kd[64];
+
+		ciphers |= keyring_lint_ciphers_fit(kl, r, pk);
+		sigs |= keyring_lint_sigalgs_fit(r, pk);
+		snprintf(labels + strlen(labels), sizeof(labels) - strlen(labels), "%s\"%s\" (%s)",
+		         i ? ", " : "", lc[i]->pc->label, keyring_lint_keydesc(pk, kd, sizeof(kd)));
+	}
+	if (!n)
+		return;
+	if (!ciphers)
+		keyring_lint_report(kl, RC_NO_KEY_LABEL_MATCH,
+		                    "none of the server_certificate_labels of rule \"%s\", %s, has "
+		                    "a key type that a suite of cipher set \"%s\" can use with the "
+		                    "rule's protocols; add a label of a key type the set serves, "
+		                    "or suites for these keys",
+		                    r->name, labels, r->eff.ciphers->name);
+	if (!sigs)
+		keyring_lint_report(kl, RC_NO_KEY_LABEL_MATCH,
+		                    "none of the server_certificate_labels of rule \"%s\", %s, has "
+		                    "a key that a scheme of signature_pairs \"%s\" can sign with; "
+		                    "add a label of a listed key type, or schemes for these keys",
+		                    r->name, labels, r->eff.signatures->name);
+}
+
+/* 'list': one of several server_certificate_labels, whose key types are
+ * judged together (keyring_lint_label_list). */
 static void
 keyring_lint_presented(struct keyring_lint *kl, const struct policy_rule *r,
-                       const struct keyring_lint_cert *c)
+                       const struct keyring_lint_cert *c, bool list)
 {
 	X509 *leaf = sk_X509_value(c->chain, 0);
 
 	keyring_lint_usage(kl, r, c, leaf);
-	keyring_lint_sigalgs(kl, r, c, leaf);
+	if (!list)
+		keyring_lint_sigalgs(kl, r, c, leaf);
 	if (r->eff.role == POLICY_ROLE_CLIENT)
 		return;
 	keyring_lint_san(kl, r, c, leaf);
-	keyring_lint_ciphers(kl, r, c, leaf);
+	if (!list)
+		keyring_lint_ciphers(kl, r, c, leaf);
 }
 
 /* The labels a rule presents, as load_certs() in tls_ctx.c chooses them. */
@@ -693,9 +791,11 @@ keyring_lint_rule(struct keyring_lint *kl, const struct policy_rule *r,
                   const struct keyring_lint_cert *lc, size_t n)
 {
 	const char *want[POLICY_SERVER_LABELS];
-	size_t nw = 0, i, j;
+	const struct keyring_lint_cert *got[POLICY_SERVER_LABELS];
+	size_t nw = 0, ng = 0, i, j;
+	bool list = r->eff.role != POLICY_ROLE_CLIENT && r->eff.server_labels.n;
 
-	if (r->eff.role != POLICY_ROLE_CLIENT && r->eff.server_labels.n) {
+	if (list) {
 		for (nw = 0; nw < r->eff.server_labels.n; nw++)
 			want[nw] = r->eff.server_labels.v[nw];
 	} else {
@@ -703,8 +803,13 @@ keyring_lint_rule(struct keyring_lint *kl, const struct policy_rule *r,
 	}
 	for (i = 0; i < nw; i++)
 		for (j = 0; j < n; j++)
-			if (lc[j].chain && strcmp(lc[j].pc->label, want[i]) == 0)
-				keyring_lint_presented(kl, r, &lc[j]);
+			if (lc[j].chain && strcmp(lc[j].pc->label, want[i]) == 0) {
+				keyring_lint_presented(kl, r, &lc[j], list);
+				if (ng < POLICY_SERVER_LABELS)
+					got[ng++] = &lc[j];
+			}
+	if (list)
+		keyring_lint_label_list(kl, r, got, ng);
 }
 
 static void
@@ -773,7 +878,10 @@ static void
 keyring_lint_warn(const char *line, void *arg)
 {
 	(void)arg;
-	log_warn("warning: %s", line);
+	if (strstr(line, "): note: "))
+		log_notice("%s", line);
+	else
+		log_warn("warning: %s", line);
 }
 
 void

@@ -18,12 +18,13 @@ struct keyring_lint_opts {
 	time_t now;    /* 0: the current time */
 };
 
-/* Receives one finding, without a newline. */
+/* Receives one finding ("...: RC NNN: ...") or note ("...: note: ..."),
+ * without a newline. */
 typedef void (*keyring_lint_cb)(const char *line, void *arg);
 
-/* Checks every keyring of 'p' and calls 'cb' once per finding (identical
- * findings from several rules are reported once). Returns the number of
- * findings, or ATTLS_EIO when a file could not be read or parsed (that too is
+/* Checks every keyring of 'p' and calls 'cb' once per finding or note
+ * (identical ones from several rules are reported once). Returns the number of
+ * findings (notes not counted), or ATTLS_EIO when a file could not be read or parsed (that too is
  * reported through 'cb'), or ATTLS_ENOMEM. */
 int keyring_lint(const struct policy *p, const struct keyring_lint_opts *o, keyring_lint_cb cb,
                  void *arg);

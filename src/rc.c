@@ -72,6 +72,12 @@ static const struct rc_info rc_tab[] = {
 	  "the peer tried to renegotiate, which the policy does not allow",
 	  "renegotiation is refused by default: stop the peer from renegotiating, or set "
 	  "renegotiation: All" },
+	{ RC_CERT_KEY_INCOMPATIBLE, "CERT_KEY_INCOMPATIBLE",
+	  "the certificate's key type suits none of the allowed cipher suites (reported by "
+	  "keyring lint; a handshake that meets it logs 402)",
+	  "an RSA key needs ECDHE_RSA suites, an ECDSA key ECDHE_ECDSA suites (or TLS 1.3 "
+	  "suites with TLS 1.3 on): add suites for the key, or present a certificate of a key "
+	  "type the cipher set serves" },
 	{ RC_UNKNOWN_CA, "GSK_ERR_UNKNOWN_CA",
 	  "the issuer of the peer's certificate is not a trusted CA",
 	  "add the issuing CA (the issuer in the cause line) to the keyring's trusted_ca" },

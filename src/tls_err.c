@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,10 +188,37 @@ alert_rc(int a)
 		return RC_NO_CIPHERS;
 	case TLS1_AD_PROTOCOL_VERSION:
 		return RC_UNSUPPORTED;
+	case SSL3_AD_CERTIFICATE_EXPIRED:
+		/* The peer found a certificate of ours out of date: System SSL's
+		 * 401 covers the partner's and our own (the cause line names ours). */
+		return RC_BAD_DATE;
 	case SSL3_AD_CLOSE_NOTIFY:
 		return RC_SOCKET_CLOSED;
 	}
 	return RC_IO_ERROR;
+}
+
+/* Client role: the server answered our ClientHello with handshake_failure
+ * before any message of its own. The alert does not say what it found
+ * missing; when the rule narrows only signature_pairs (suites and groups left
+ * at their defaults), the signature algorithms are what the server could not
+ * use: 467, said as an inference in the cause line. Otherwise 402. */
+static int
+client_refused_rc(SSL *ssl, int alert, bool *inferred)
+{
+	const struct policy_rule *r = tls_ctx_rule(SSL_get_SSL_CTX(ssl));
+	const struct policy_sig_parms *sg = r ? r->eff.signatures : NULL;
+
+	*inferred = false;
+	if (SSL_is_server(ssl) || !r || alert != SSL3_AD_HANDSHAKE_FAILURE ||
+	    SSL_get_state(ssl) != TLS_ST_CW_CLNT_HELLO)
+		return alert_rc(alert);
+	if (sg && sg->sigalgs.n && !(r->eff.ciphers && r->eff.ciphers->suites.n) &&
+	    !sg->client_key_shares.n && !sg->client_ecurves.n) {
+		*inferred = true;
+		return RC_SIGALG_NOT_IN_LIST;
+	}
+	return alert_rc(alert);
 }
 
 /* ServerCertificateLabel: with a label list in force, "nothing fits the client"
@@ -232,6 +260,7 @@ reason_rc(int reason)
 		return RC_BAD_MAC;
 	case SSL_R_UNEXPECTED_MESSAGE:
 	case SSL_R_UNEXPECTED_RECORD:
+	case SSL_R_BAD_RECORD_TYPE: /* e.g. a clear-text record after TLS 1.3 keys */
 		return RC_BAD_PEER;
 	case SSL_R_NO_RENEGOTIATION:
 		return RC_RENEG_NOT_ALLOWED;
@@ -284,10 +313,21 @@ tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
 		return rc;
 	}
 	if (d->alert_recv >= 0 && d->alert_recv != SSL3_AD_CLOSE_NOTIFY) {
-		rc = alert_rc(d->alert_recv);
-		snprintf(cause, len, "the peer sent alert %s: the peer refused the handshake; its "
-				     "own log says why",
-			 tls_alert_name(d->alert_recv));
+		bool inferred;
+
+		rc = client_refused_rc(ssl, d->alert_recv, &inferred);
+		if (inferred)
+			snprintf(cause, len, "the peer (the server) sent alert %s in reply to our "
+					     "ClientHello: it refused the handshake; the rule narrows "
+					     "only the signature algorithms we offer (signature_pairs "
+					     "of %s), so none of them suits the server's key (an "
+					     "inference: the alert does not say; its own log does)",
+				 tls_alert_name(d->alert_recv),
+				 tls_ctx_rule(SSL_get_SSL_CTX(ssl))->eff.signatures->name);
+		else
+			snprintf(cause, len, "the peer sent alert %s: the peer refused the "
+					     "handshake; its own log says why",
+				 tls_alert_name(d->alert_recv));
 		return rc;
 	}
 	/* An alert the peer sent after our side of the handshake was done (TLS 1.3:

@@ -12,6 +12,7 @@
 #include "appctl.h"
 #include "attls/log.h"
 #include "conn.h"
+#include "ezd.h"
 #include "intercept.h"
 #include "ipfilter.h"
 #include "worker.h"
@@ -159,6 +160,10 @@ stop_listening(struct worker *w)
 	}
 	if (!uv_is_closing((uv_handle_t *)&w->retry))
 		uv_close((uv_handle_t *)&w->retry, on_closed_noop);
+	if (!uv_is_closing((uv_handle_t *)&w->agg)) {
+		uv_close((uv_handle_t *)&w->agg, on_closed_noop);
+		ezd_agg_flush(true); /* counts still pending are not lost at exit */
+	}
 }
 
 static void
@@ -300,6 +305,17 @@ on_wake(uv_async_t *a)
 	maybe_exit(w);
 }
 
+/* Aggregation windows are whole seconds; a tick a second puts the count line
+ * at most a second after its window ends. */
+#define AGG_TICK_MS 1000
+
+static void
+on_agg_tick(uv_timer_t *t)
+{
+	(void)t;
+	ezd_agg_flush(false);
+}
+
 static void
 worker_main(void *arg)
 {
@@ -331,6 +347,8 @@ worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct 
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->retry);
 	w->retry.data = w;
+	uv_timer_init(&w->loop, &w->agg);
+	uv_timer_start(&w->agg, on_agg_tick, AGG_TICK_MS, AGG_TICK_MS);
 	init_listeners(w, fds, nfds);
 	listeners_pause(w, false);
 	*out = w;

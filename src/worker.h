@@ -39,6 +39,7 @@ struct worker {
 	uv_thread_t thread;
 	uv_async_t wake;        /* the daemon asks us to stop or finish */
 	uv_timer_t retry;       /* accept retry after EMFILE */
+	uv_timer_t agg;         /* flushes error aggregation counts (ezd.c) */
 	struct rt_gen *gen;     /* generation new connections map with */
 	struct worker_listener *listeners;
 	size_t nlisteners;

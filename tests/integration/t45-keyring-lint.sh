@@ -35,6 +35,7 @@ assert_match "--days 4000 reports the certificate as expiring" \
 	'^keyring "clean" \(.*t45-clean.yaml:2\): RC 401: certificate "/O=attls/CN=localhost" in .*/server.crt expires in [0-9]+ days, notAfter 20[0-9-]+ ' "$out"
 
 # ---- one keyring per problem
+cat "$T_PKI/server.crt" "$T_PKI/rsa-ca.crt" >"$T_TMP/gap.pem" # a root that is not the leaf's issuer
 bad=$(write_policy t45-bad <<EOF
 keyrings:
   soon: $(ring soon-server)
@@ -43,7 +44,13 @@ keyrings:
   twins: $(ring server server twin-cas.pem)
   mismatch: $(ring server client)
   nochain: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
+  gap: { certificate: "$T_TMP/gap.pem", key: "$T_PKI/server.key" }
   ecdsa: $(ring server-ecdsa)
+  labelled:
+    trusted_ca: "$T_PKI/ca.crt"
+    certificates:
+      rsa: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
+      ecdsa: { certificate: "$T_PKI/server-ecdsa.crt", key: "$T_PKI/server-ecdsa.key" }
   expired: $(ring expired-server)
   clean2: $(ring server)
 groups:
@@ -58,12 +65,16 @@ environments:
   e-san: { handshake_role: Server, keyring: clean2 } # on an address its SAN lacks
   e-ciphers: { handshake_role: Server, keyring: ecdsa, ciphers: rsa-only, tls_v1_3: Off }
   e-sigs: { handshake_role: Client, keyring: ecdsa, certificate_label: default, signatures: rsa-pairs }
+  e-list-ec: { handshake_role: Server, keyring: labelled, server_certificate_labels: [ecdsa], ciphers: rsa-only, tls_v1_3: Off }
+  e-list-both: { handshake_role: Server, keyring: labelled, server_certificate_labels: [rsa, ecdsa], ciphers: rsa-only, tls_v1_3: Off }
 rules:
   r-soon: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: 7452, group: on, environment: e-soon, backend: "127.0.0.1:17452" }
   r-noauth: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: 7453, group: on, environment: e-noauth, backend: "127.0.0.1:17453" }
   r-san: { priority: 1, direction: Inbound, local_addr: 127.0.0.2, local_port: 7454, group: on, environment: e-san, backend: "127.0.0.1:17454" }
   r-ciphers: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: 7455, group: on, environment: e-ciphers, backend: "127.0.0.1:17455" }
   r-sigs: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: 7456, group: on, environment: e-sigs, backend: "127.0.0.1:17456" }
+  r-list-ec: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: 7459, group: on, environment: e-list-ec, backend: "127.0.0.1:17459" }
+  r-list-both: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: 7460, group: on, environment: e-list-both, backend: "127.0.0.1:17460" }
 EOF
 )
 out=$(check "$bad")
@@ -81,16 +92,26 @@ assert_match "same-named CAs in trusted_ca" \
 	'^keyring "twins" .*: RC 413: trusted_ca .*/twin-cas.pem holds two CA certificates named "/O=attls/CN=attls Twin CA" with different keys' "$out"
 assert_match "the twins' bundle lacks the real issuer: 435" \
 	'^keyring "twins" .*: RC 435: the chain of certificate "/O=attls/CN=localhost" .* issuer "/O=attls/CN=attls Test CA"' "$out"
-assert_match "no trusted_ca and no chain: 435" \
-	'^keyring "nochain" .*: RC 435: .*neither in .*/server.crt nor in trusted_ca \(no trusted_ca\)' "$out"
+# A server certificate sent without its root is the usual case (clients hold
+# the root): a note, not a 435 finding, and it does not count for the status.
+assert_match "no trusted_ca, the leaf alone: a note that peers must hold the issuer" \
+	'^keyring "nochain" .*: note: certificate "/O=attls/CN=localhost" \(.*/server.crt\) is sent with 1 certificate, up to "/O=attls/CN=localhost", whose issuer "/O=attls/CN=attls Test CA" is not in the keyring \(it has no trusted_ca\): peers must hold that CA themselves' "$out"
+assert_no_match "no trusted_ca, the leaf alone: no 435" '^keyring "nochain" .*RC 435' "$out"
+assert_match "a chain file whose certificates do not link up: 435" \
+	'^keyring "gap" .*: RC 435: the chain of certificate "/O=attls/CN=localhost" \(.*/gap.pem\) is incomplete: the issuer "/O=attls/CN=attls Test CA"' "$out"
 assert_match "a key of another certificate: 428" \
 	'^keyring "mismatch" .*: RC 428: the private key .*/client.key does not match certificate "/O=attls/CN=localhost"' "$out"
 assert_match "the listen address missing from the SAN names it" \
 	'^keyring "clean2" .*: RC 5107: .* rule "r-san" presents has no subjectAltName IP:127.0.0.2' "$out"
-assert_match "an ECDSA key with RSA-only suites" \
-	'^keyring "ecdsa" .*: RC 510: .* rule "r-ciphers" presents has an ECDSA prime256v1 key, but no suite of cipher set "rsa-only"' "$out"
-assert_match "an ECDSA key with RSA-only signature pairs" \
-	'^keyring "ecdsa" .*: RC 510: .* rule "r-sigs" presents has an ECDSA prime256v1 key, but signature_pairs of "rsa-pairs"' "$out"
+# Reference 4.2: one certificate whose key suits no suite is 434; a label list
+# none of whose keys suits is 510; a key no signature pair can sign with, 467.
+assert_match "an ECDSA key with RSA-only suites: 434" \
+	'^keyring "ecdsa" .*: RC 434: .* rule "r-ciphers" presents has an ECDSA prime256v1 key, but no suite of cipher set "rsa-only"' "$out"
+assert_match "an ECDSA key with RSA-only signature pairs: 467" \
+	'^keyring "ecdsa" .*: RC 467: .* rule "r-sigs" presents has an ECDSA prime256v1 key, but signature_pairs of "rsa-pairs"' "$out"
+assert_match "a label list whose only key is ECDSA, RSA-only suites: 510" \
+	'^keyring "labelled" .*: RC 510: none of the server_certificate_labels of rule "r-list-ec", "ecdsa" \(ECDSA prime256v1\), has a key type that a suite of cipher set "rsa-only" can use' "$out"
+assert_no_match "a label list with an RSA label serves RSA-only suites" 'r-list-both' "$out"
 assert_no_match "the clean certificate on its own address is not reported" 'r-soon.*5107|keyring "noauth" .*5107' "$out"
 n=$(grep -c '^keyring ' <<<"$out")
 assert_eq "one line per finding, no duplicates" "$n" "$(grep '^keyring ' <<<"$out" | sort -u | wc -l)"

@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR
+# Return codes no other test provoked with a real peer, each asserted on its
+# EZD1286I line and ATL1288I cause line:
+#   5104 a client that starts the handshake (part of a ClientHello) and stalls
+#   440  a client certificate whose extendedKeyUsage is serverAuth only
+#   413  a client certificate whose signature was altered
+#   410  a ClientHello whose session-id length runs past its end
+#   415  a ChangeCipherSpec before the ClientHello; a second ClientHello in
+#        clear after the server's TLS 1.3 flight (OpenSSL: bad record type)
+#   8    a client certificate issued by a certificate that is not a CA
+#   5103 a backend address TCP cannot connect to (broadcast: ENETUNREACH)
+#   5106 a second connection to a worker already at settings.max_connections
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+need_tool openssl
+
+start_backend echo
+read -r p_srv p_auth p_bcast <<<"$(free_ports 3)"
+policy=$(write_policy t47 <<EOF
+keyrings:
+  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
+groups:
+  g: { enabled: On }
+environments:
+  srv: { handshake_role: Server, keyring: ring, handshake_timeout: 1 }
+  auth: { handshake_role: ServerWithClientAuth, keyring: ring }
+rules:
+  srv: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_srv, group: g, environment: srv, backend: "127.0.0.1:$BACKEND_PORT" }
+  auth: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_auth, group: g, environment: auth, backend: "127.0.0.1:$BACKEND_PORT" }
+  bcast: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_bcast, group: g, environment: srv, backend: "255.255.255.255:80" }
+EOF
+)
+attlsd_start "$policy"
+
+# cause_of RC: the last ATL1288I line with that RC.
+cause_of() { grep "ATL1288I.* RC: $(printf '%4s' "$1") " "$ATTLSD_LOG" | tail -n 1; }
+
+# 5104: 40 bytes of a ClientHello, then silence (the start timer is satisfied,
+# the completion timer is not).
+t0=$(date +%s%N)
+tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" hello:40 sleep:4 >/dev/null 2>&1 || true
+expect_rc 5104 "$p_srv"
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_match "5104: the cause names the timer" \
+	"RC: 5104 the handshake started but did not finish within handshake_timeout\. Cause: the handshake started but did not complete within handshake_timeout \(1s\)" "$(cause_of 5104)"
+((ms < 4500)) || t_fail "5104 came only after the client gave up ($ms ms)"
+
+# 440: a certificate for servers presented as a client certificate.
+timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" \
+	-CAfile "$T_PKI/ca.crt" </dev/null >/dev/null 2>&1
+expect_rc 440 "$p_auth"
+assert_match "440: the cause names the certificate and the failed purpose" \
+	'RC:  440 .*Cause: peer certificate CN=localhost,O=attls \(issuer CN=attls Test CA,O=attls, notAfter .*\) failed verification at depth 0: unsuitable certificate purpose; we sent alert unsupported certificate' \
+	"$(cause_of 440)"
+
+# 413: the client certificate with one byte of its signature changed.
+openssl x509 -in "$T_PKI/client.crt" -outform DER -out "$T_TMP/client.der"
+"$T_PY" - "$T_TMP/client.der" <<'EOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[-3] ^= 0x01  # inside the signature value, which ends the certificate
+open(sys.argv[1], "wb").write(b)
+EOF
+openssl x509 -inform DER -in "$T_TMP/client.der" -out "$T_TMP/badsig.crt"
+timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_TMP/badsig.crt" -key "$T_PKI/client.key" \
+	-CAfile "$T_PKI/ca.crt" </dev/null >/dev/null 2>&1
+expect_rc 413 "$p_auth"
+assert_match "413: the cause names the certificate and the signature failure" \
+	'RC:  413 .*Cause: peer certificate .*CN=attls-client.* failed verification at depth 0: certificate signature failure' \
+	"$(cause_of 413)"
+# 8: a client certificate signed with the server's (CA:FALSE) key, sent with
+# that certificate as its intermediate.
+openssl req -new -key "$T_PKI/client.key" -subj "/O=attls/CN=attls-leaf-signed" -out "$T_TMP/ls.csr" 2>/dev/null
+openssl x509 -req -in "$T_TMP/ls.csr" -CA "$T_PKI/server.crt" -CAkey "$T_PKI/server.key" -set_serial 7 \
+	-days 2 -out "$T_TMP/leafsigned.crt" 2>/dev/null || t_fail "cannot make the leaf-signed certificate"
+timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_TMP/leafsigned.crt" -cert_chain "$T_PKI/server.crt" \
+	-key "$T_PKI/client.key" -CAfile "$T_PKI/ca.crt" </dev/null >/dev/null 2>&1
+expect_rc 8 "$p_auth"
+assert_match "8: the cause names the certificate that is no CA" \
+	'RC:    8 .*Cause: peer certificate CN=localhost,O=attls \(issuer CN=attls Test CA,O=attls, .*\) failed verification at depth 1: invalid CA certificate; we sent alert unknown CA' \
+	"$(cause_of 8)"
+
+# 5103: the handshake succeeds, the backend connect fails with ENETUNREACH.
+tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p_bcast" text:x recv >/dev/null 2>&1 || true
+expect_rc 5103 "$p_bcast"
+assert_match "5103: the cause gives the backend and the system error" \
+	"RC: 5103 .*Cause: connecting to backend 255\.255\.255\.255\.\.80: Network is unreachable" "$(cause_of 5103)"
+
+# raw MODE: a TLS client of Python's, its bytes sent by hand and altered.
+raw() {
+	timeout 15 "$T_PY" - "$p_srv" "$1" <<'EOF' || true
+import socket, ssl, sys
+def hello():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
+    s = ctx.wrap_bio(i, o, server_hostname="localhost")
+    try:
+        s.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return bytearray(o.read())
+h = hello()
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+if sys.argv[2] == "badlen":
+    h[9 + 2 + 32] = 0xFF  # legacy_session_id length
+    c.sendall(h)
+elif sys.argv[2] == "ccs-first":
+    c.sendall(bytes([0x14, 3, 3, 0, 1, 1]) + h)
+elif sys.argv[2] == "hello-twice":
+    c.sendall(h)
+    c.recv(1)  # the server's flight has begun: its keys are in use
+    c.sendall(hello())
+try:
+    while c.recv(4096):
+        pass
+except OSError:
+    pass
+EOF
+}
+raw badlen
+expect_rc 410 "$p_srv"
+assert_match "410: the library's reason and our alert" \
+	"RC:  410 .*Cause: error:[0-9A-F]+:SSL routines::length mismatch; we sent alert decode error" "$(cause_of 410)"
+raw ccs-first
+expect_rc 415 "$p_srv"
+assert_match "415 (ChangeCipherSpec first)" \
+	"RC:  415 .*Cause: error:[0-9A-F]+:SSL routines::unexpected message; we sent alert unexpected_message" "$(cause_of 415)"
+raw hello-twice
+expect_rc 415 "$p_srv"
+assert_match "415 (a clear-text hello among TLS 1.3 records)" \
+	"RC:  415 .*Cause: error:[0-9A-F]+:SSL routines::bad record type; we sent alert unexpected_message" "$(cause_of 415)"
+attlsd_stop
+
+# 5106: one worker, one connection at most; the second is refused and logged.
+read -r p_lim <<<"$(free_ports 1)"
+policy=$(write_policy t47-limit <<EOF
+settings:
+  workers: 1
+  max_connections: 1
+keyrings:
+  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
+groups:
+  g: { enabled: On }
+environments:
+  srv: { handshake_role: Server, keyring: ring }
+rules:
+  lim: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_lim, group: g, environment: srv, backend: "127.0.0.1:$BACKEND_PORT" }
+EOF
+)
+attlsd_start "$policy"
+tlsclient_bg "$T_TMP/held" --ca "$T_PKI/ca.crt" --timeout 20 "127.0.0.1:$p_lim" text:held sleep:6
+wait_report "$T_TMP/held" '^handshake=ok' 10 >/dev/null || { cat "$T_TMP/held"; t_fail "the first connection did not get through"; }
+tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p_lim" text:second >"$T_TMP/second" 2>&1 &&
+	t_fail "a second connection got through with max_connections: 1"
+expect_rc 5106 "$p_lim"
+assert_match "5106: the cause names the setting" \
+	"RC: 5106 .*Cause: this worker holds settings\.max_connections connections" "$(cause_of 5106)"
+t_kill "$BG_PID"
+attlsd_stop
+t_done
