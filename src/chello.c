@@ -727,6 +727,25 @@ evidence_close(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d,
 		cat(out, len, "; no alert either way: look at the peer's log");
 }
 
+/* 5104: where the handshake stood when the completion timer fired, and whose
+ * move it was, so the analyst knows which side's log to read. */
+static void
+evidence_stall(const struct chello_watch *w, SSL *ssl, char *out, size_t len)
+{
+	if (w->last_recv < 0)
+		cat(out, len, "; no complete handshake message arrived from the peer (it sent part "
+			      "of one and stopped)");
+	else
+		cat(out, len, "; it stalled after we had received %s and sent %s (OpenSSL state: "
+			      "%s)",
+		    msg_name(w->last_recv), msg_name(w->last_sent), SSL_state_string_long(ssl));
+	if (SSL_want_write(ssl))
+		cat(out, len, "; we were waiting to send: the peer stopped reading");
+	else
+		cat(out, len, "; it was the peer's move: a slow or stuck peer, or a middlebox "
+			      "dropping its packets (the peer's log, or a capture, shows which)");
+}
+
 /* The peer refused a certificate we sent (alert certificate expired, bad
  * certificate, unknown CA...): which one, its dates and names, and the SNI
  * the peer asked for, so the fix does not need the peer's log. */
@@ -841,6 +860,9 @@ chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d
 		break;
 	case 401:
 		evidence_our_cert(w, ssl, d, cause, len);
+		break;
+	case 5104:
+		evidence_stall(w, ssl, cause, len);
 		break;
 	}
 	/* Which side sent an alert is always stated (406/420 above say it their way). */

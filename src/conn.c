@@ -442,7 +442,7 @@ on_timer(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 	uint64_t now = uv_now(&c->w->loop), idle;
-	char cause[320];
+	char cause[768];
 	unsigned hto = c->rule ? c->rule->eff.handshake_timeout : 0;
 
 	switch (c->state) {
@@ -456,6 +456,7 @@ on_timer(uv_timer_t *t)
 		snprintf(cause, sizeof(cause), "the handshake started but did not complete within "
 					       "handshake_timeout (%us)",
 			 hto);
+		ezd_diag_evidence(c, RC_HANDSHAKE_TIMEOUT, cause, sizeof(cause));
 		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_TIMEOUT, cause);
 		break;
 	case CONN_CONNECTING:

@@ -46,6 +46,15 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 assert_match "5104: the cause names the timer" \
 	"RC: 5104 the handshake started but did not finish within handshake_timeout\. Cause: the handshake started but did not complete within handshake_timeout \(1s\)" "$(cause_of 5104)"
 ((ms < 4500)) || t_fail "5104 came only after the client gave up ($ms ms)"
+assert_match "5104: the cause says no whole message came and whose move it was" \
+	"no complete handshake message arrived from the peer .*it was the peer's move" "$(cause_of 5104)"
+# 5104 after a whole ClientHello: we answered (ServerHello...) and the client
+# went silent; the cause names the last message each way.
+log_mark
+tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" hello sleep:4 >/dev/null 2>&1 || true
+expect_rc 5104 "$p_srv"
+assert_match "5104: the cause names the messages exchanged before the stall" \
+	"it stalled after we had received ClientHello and sent [A-Za-z]+ .*it was the peer's move" "$(cause_of 5104)"
 
 # 440: a certificate for servers presented as a client certificate.
 timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" \
