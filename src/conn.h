@@ -139,6 +139,10 @@ int conn_map_start(struct conn *c, unsigned listener);
 /* Maps without waiting for a lookup (a rule that needs one counts as not
  * matching): only for the log line of a connection refused anyway. */
 const struct policy_rule *conn_map_now(struct conn *c, unsigned listener);
+/* Would 'r' match the connection 'a' of a socket owned by 'user' if its
+ * Jobname matched? Only then is the process worth a search. Pure. */
+bool conn_map_needs_process(const struct policy_rule *r, const struct policy_conn_attrs *a,
+			    const char *user);
 /* The mapping deadline passed (CONN_MAPPING timer). */
 void conn_map_timeout(struct conn *c);
 /* The connection ends: stop its lookup soon (the reference stays until the

@@ -88,14 +88,18 @@ owner_rule_matches(const struct policy_rule *r, struct policy_conn_attrs *a, con
 	return a->jobname && policy_rule_matches(r, a);
 }
 
-/* Would 'r' match if its Jobname did? Only then is its process worth a
- * search: the pattern matches itself, so every other condition decides. */
-static bool
-rule_needs_process(const struct policy_rule *r, struct policy_conn_attrs *a, const struct owner *o)
+bool
+conn_map_needs_process(const struct policy_rule *r, const struct policy_conn_attrs *a,
+		       const char *user)
 {
-	a->userid = o->user;
-	a->jobname = r->jobname;
-	return policy_rule_matches(r, a);
+	struct policy_conn_attrs t = *a;
+
+	if (!r->jobname)
+		return false;
+	/* The pattern matches itself, so every other condition decides. */
+	t.userid = user;
+	t.jobname = r->jobname;
+	return policy_rule_matches(r, &t);
 }
 
 static void
@@ -151,7 +155,7 @@ map_rules(struct conn *c, unsigned listener, struct map_state *st,
 		if (!st->known)
 			continue;
 		if (r->jobname && !st->have_proc) {
-			if (!rule_needs_process(r, &a, &st->o))
+			if (!conn_map_needs_process(r, &a, st->o.user))
 				continue;
 			if ((pid = owner_known(st->inode)) < 0)
 				return 0;
