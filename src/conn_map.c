@@ -225,9 +225,13 @@ lookup_failed(struct conn *c, struct conn_lookup *lk, int r)
 	case -ETIMEDOUT:
 		if (lk->s.passes)
 			snprintf(why, sizeof(why), "within handshake_timeout (%us) no process visible "
-						   "to attlsd held it (%u passes over /proc, %u "
-						   "processes read)",
+						   "to attlsd held it (%u complete passes over /proc, "
+						   "%u processes read)",
 				 hto, lk->s.passes, lk->s.scanned);
+		else if (lk->s.scanned)
+			snprintf(why, sizeof(why), "a pass over /proc did not finish within "
+						   "handshake_timeout (%us) (%u processes read)",
+				 hto, lk->s.scanned);
 		else
 			snprintf(why, sizeof(why), "the lookup waited in the threadpool for all of "
 						   "handshake_timeout (%us)",
@@ -258,6 +262,9 @@ on_lookup_done(uv_work_t *req, int status)
 
 	c->lookup = NULL;
 	if (c->state == CONN_CLOSING) {
+		if (log_enabled(LOG_DEBUG))
+			log_debug("conn %08X: owner lookup given back after the connection ended (%s)",
+				  c->id, r == 0 ? "found" : strerror(-r));
 		lookup_free(c, lk);
 		return;
 	}

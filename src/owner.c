@@ -332,6 +332,7 @@ owner_search_run(struct owner_search *s)
 {
 	int hints[OWNER_HINTS], pid = -1, r;
 	unsigned i, pause = OWNER_RETRY_MS;
+	uint64_t t;
 
 	s->pid = 0;
 	if ((pid = owner_known(s->inode)) > 0)
@@ -348,7 +349,7 @@ owner_search_run(struct owner_search *s)
 			goto found;
 		}
 	for (;;) {
-		s->passes++;
+		t = owner_now_us();
 		if ((r = owner_pass(s)) > 0) {
 			pid = r;
 			pthread_mutex_lock(&owner_lock);
@@ -356,8 +357,9 @@ owner_search_run(struct owner_search *s)
 			pthread_mutex_unlock(&owner_lock);
 			goto found;
 		}
-		if (r < 0 && r != -ENOENT)
+		if (r < 0)
 			goto fail;
+		s->passes++;
 		/* Processes attlsd may not look into: another pass sees no more. */
 		if (s->denied) {
 			r = -EACCES;
@@ -369,7 +371,10 @@ owner_search_run(struct owner_search *s)
 			r = owner_search_end(s);
 			goto fail;
 		}
-		owner_pause(s, pause);
+		/* At least twice what the pass cost: a socket nobody ever takes
+		 * keeps a threadpool thread at most a third busy. */
+		t = (owner_now_us() - t) / 500;
+		owner_pause(s, pause > t ? pause : (unsigned)t);
 		pause = pause * 2 > OWNER_RETRY_MAX_MS ? OWNER_RETRY_MAX_MS : pause * 2;
 	}
 found:
