@@ -14,7 +14,7 @@
  *
  * A connection that ends while its search runs (peer reset, shutdown, the
  * deadline) keeps one reference (conn_ref) until the threadpool hands the
- * request back; the threadpool touches only the request's owner_search. */
+ * request back; the threadpool touches only the request's search and result. */
 #include "config.h"
 
 #include <errno.h>
@@ -47,8 +47,12 @@ struct map_state {
 struct conn_lookup {
 	uv_work_t work;
 	struct conn *c;            /* used on the loop only */
-	struct owner_search s;     /* the only part the threadpool touches */
-	int r;                     /* owner_search_run(), written by the threadpool */
+	/* The only part the threadpool touches; the loop reads it back in
+	 * on_lookup_done(), after the threadpool is done with it. */
+	struct owner_search s;
+	int r;                     /* owner_search_run() */
+	unsigned uid;              /* in: the socket's */
+	struct owner o;            /* out: the holder's names (user, comm, unit) */
 	struct map_state st;
 	unsigned listener;
 	const struct policy_rule *rule; /* the rule that needs the process */
@@ -207,6 +211,10 @@ on_lookup_work(uv_work_t *req)
 	struct conn_lookup *lk = container_of(req, struct conn_lookup, work);
 
 	lk->r = owner_search_run(&lk->s);
+	/* The user name may come from NSS (LDAP...), the names from /proc: here,
+	 * not on the loop. */
+	if (lk->r == 0)
+		owner_describe(lk->uid, lk->s.pid, &lk->o);
 }
 
 static void
@@ -221,6 +229,11 @@ lookup_failed(struct conn *c, struct conn_lookup *lk, int r)
 		snprintf(why, sizeof(why), "attlsd may not read /proc/PID/fd of %u processes "
 					   "(EACCES) and none it could read holds the socket",
 			 lk->s.denied);
+		break;
+	case -EINPROGRESS: /* the timer: the search still runs, its counters are its own */
+		snprintf(why, sizeof(why), "the lookup did not return within handshake_timeout "
+					   "(%us) (a busy threadpool?)",
+			 hto);
 		break;
 	case -ETIMEDOUT:
 		if (lk->s.passes)
@@ -280,7 +293,7 @@ on_lookup_done(uv_work_t *req, int status)
 		return;
 	}
 	st = lk->st;
-	owner_describe(st.o.uid, lk->s.pid, &st.o);
+	st.o = lk->o;
 	owner_keep(c, &st.o);
 	st.have_proc = true;
 	lookup_free(c, lk); /* c lives on: its handles are open */
@@ -315,6 +328,7 @@ map_resume(struct conn *c, unsigned listener, struct map_state *st)
 	lk->start_ms = uv_now(&c->w->loop);
 	ms = (uint64_t)map_timeout_s(lk->rule) * 1000;
 	lk->s.inode = st->inode;
+	lk->uid = st->o.uid;
 	lk->s.deadline_us = owner_now_us() + ms * 1000;
 	atomic_init(&lk->s.cancel, false);
 	if (uv_queue_work(&c->w->loop, &lk->work, on_lookup_work, on_lookup_done) != 0) {
@@ -358,7 +372,7 @@ conn_map_timeout(struct conn *c)
 	if (!lk) /* cannot happen: CONN_MAPPING has a lookup */
 		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "mapping without a lookup");
 	else
-		lookup_failed(c, lk, -ETIMEDOUT);
+		lookup_failed(c, lk, -EINPROGRESS);
 }
 
 void
