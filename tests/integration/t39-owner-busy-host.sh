@@ -18,7 +18,10 @@
 #   cancelled and given back later; ASan builds check the memory).
 # - A listener nobody ever takes: at handshake_timeout RC 5108 with a cause
 #   line, and no fallthrough to the rule below.
+# - SIGTERM with a lookup in flight: shutdown_timeout ends the connection,
+#   the lookup is cancelled, attlsd exits 0.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# shellcheck disable=SC2034 # read by lib.sh
 T_LIMIT=180
 . "$(dirname "$0")/lib.sh"
 
@@ -100,6 +103,8 @@ pgrep -x t39-gateway >/dev/null || t_fail "no process named t39-gateway (the fre
 
 read -r p_fresh p_gate p_plain p_never p_rst <<<"$(free_ports 5)"
 policy=$(write_policy t39 <<EOF
+settings:
+  shutdown_timeout: 1
 keyrings:
   srv: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
 groups:
@@ -197,5 +202,17 @@ grep -qE "EZD1281I .*LOCAL: 127\.0\.0\.1\.\.$p_never .*RULE: never-fallback" "$A
 	t_fail "the connection fell through to never-fallback"
 t_ok "no fallthrough to never-fallback"
 
+# 5. Shutdown while a lookup runs: shutdown_timeout (1 s) ends the waiting
+# connection, its lookup is cancelled, and attlsd exits 0 (attlsd_stop).
+tlsclient_bg "$T_TMP/stop.out" --raw "127.0.0.1:$p_rst" hello sleep:30
+for ((i = 0; i < 200; i++)); do
+	log_since_mark | grep -qE "conn [0-9A-F]+: accepted -> mapping" && break
+	sleep 0.05
+done
+log_since_mark | grep -qE "conn [0-9A-F]+: accepted -> mapping" || t_fail "the last connection is not in the mapping state"
 attlsd_stop
+log_since_mark | grep -qE "ATL1289I TTLS Close .*END: shutdown " || t_fail "the waiting connection did not end with END: shutdown"
+wait_report "$ATTLSD_LOG" "owner lookup given back after the connection ended \(Operation canceled\)" 1 >/dev/null ||
+	t_fail "the lookup of the connection ended by the shutdown was not given back"
+t_ok "shutdown with a lookup in flight: connection ended, lookup cancelled, exit 0"
 t_done
