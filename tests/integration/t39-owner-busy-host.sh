@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
 # Jobname rules on a busy host: the owning process is looked up off the
 # worker's loop (CONN_MAPPING, libuv's threadpool), completely, and a lookup
 # that cannot finish ends the connection with RC 5108 instead of mapping it
@@ -34,6 +35,7 @@ ln -s "$py" "$T_TMP/t39-held"
 
 # A busy host: 1500 processes with a listener and 4 connected sockets each.
 mkfifo "$T_TMP/hold.in"
+# shellcheck disable=SC2034 # held open: the holder runs until it closes
 exec {hold_in}<>"$T_TMP/hold.in"
 "$probe" hold 1500 4 <"$T_TMP/hold.in" >"$T_TMP/hold.out" 2>&1 &
 t_track $!
@@ -43,7 +45,8 @@ for ((i = 0; i < 1200; i++)); do
 	sleep 0.05
 done
 grep -q '^ready 1500$' "$T_TMP/hold.out" || { cat "$T_TMP/hold.out"; t_fail "owner_probe hold did not start 1500 processes"; }
-t_ok "1500 processes hold sockets ($(ls -d /proc/[0-9]* | wc -l) processes on the host)"
+procs=(/proc/[0-9]*)
+t_ok "1500 processes hold sockets (${#procs[@]} processes on the host)"
 
 # held.py: a listener passed over a unix socket and closed, so that no
 # process holds it, until a line arrives on the FIFO; then it takes the
