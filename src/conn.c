@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Connection lifecycle: accept, policy mapping, the TLS handshake with its two
- * timers, the single state setter, the single exit (conn_finish) and the free
- * in the last close callback. */
+/* Connection lifecycle: accept, acting on the policy mapping (conn_map.c), the
+ * TLS handshake with its two timers, the single state setter, the single exit
+ * (conn_finish) and the free in the last close callback. */
 #include "config.h"
 
 #include <ctype.h>
@@ -21,7 +21,6 @@
 #include "conn.h"
 #include "control.h"
 #include "ezd.h"
-#include "owner.h"
 #include "worker.h"
 
 static const char *const end_names[] = {
@@ -39,10 +38,12 @@ static const char *const end_names[] = {
 	[CONN_END_DENIED] = "denied",
 	[CONN_END_LIMIT] = "limit",
 	[CONN_END_INTERNAL] = "internal_error",
+	[CONN_END_OWNER_UNKNOWN] = "owner_unknown",
 };
 
 static const char *const state_names[] = {
-	[CONN_ACCEPTED] = "accepted",     [CONN_HANDSHAKING] = "handshaking",
+	[CONN_ACCEPTED] = "accepted",     [CONN_MAPPING] = "mapping",
+	[CONN_HANDSHAKING] = "handshaking",
 	[CONN_CONNECTING] = "connecting", [CONN_RELAYING] = "relaying",
 	[CONN_CLOSING] = "closing",
 };
@@ -93,6 +94,11 @@ conn_update_polls(struct conn *c)
 	case CONN_ACCEPTED:
 		cw = UV_READABLE;
 		break;
+	case CONN_MAPPING:
+		/* Nothing is read meanwhile (a ClientHello waits in the kernel);
+		 * only a reset from the peer ends the connection early. */
+		cw = UV_DISCONNECT;
+		break;
 	case CONN_HANDSHAKING:
 		if (c->tls == &c->cl)
 			cw = c->cl.read_wants_write ? UV_WRITABLE : UV_READABLE;
@@ -140,13 +146,23 @@ conn_free(struct conn *c)
 	worker_conn_gone(w);
 }
 
+void
+conn_ref(struct conn *c)
+{
+	c->open_handles++;
+}
+
+void
+conn_unref(struct conn *c)
+{
+	if (--c->open_handles == 0)
+		conn_free(c);
+}
+
 static void
 on_handle_closed(uv_handle_t *h)
 {
-	struct conn *c = h->data;
-
-	if (--c->open_handles == 0)
-		conn_free(c);
+	conn_unref(h->data);
 }
 
 static const char *
@@ -162,6 +178,7 @@ end_event(enum conn_end end)
 	case CONN_END_TLS_ERROR:
 		return "Data Decryption";
 	case CONN_END_DENIED:
+	case CONN_END_OWNER_UNKNOWN:
 		return "Policy Mapping";
 	default:
 		return "Connection Init";
@@ -206,6 +223,8 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 	if (end == CONN_END_BACKEND_RESET || (end == CONN_END_HANDSHAKE_FAILED && c->tls == &c->be))
 		set_reset_on_close(c->cl.fd);
 	ERR_clear_error();
+	if (c->lookup)
+		conn_map_stop(c);
 	ezd_close(c);
 	ezd_diag_release(c);
 	conn_set_state(c, CONN_CLOSING);
@@ -356,8 +375,9 @@ poll_error(struct conn *c, struct side *sd)
 		return;
 	}
 	err = socket_error(sd->fd);
-	snprintf(cause, sizeof(cause), "the peer reset the connection (%s) during the handshake",
-		 strerror(err));
+	snprintf(cause, sizeof(cause), "the peer reset the connection (%s) %s", strerror(err),
+		 c->state == CONN_MAPPING ? "while attlsd looked up the owning process"
+					  : "during the handshake");
 	conn_finish(c, CONN_END_HANDSHAKE_FAILED,
 		    err == ECONNRESET || err == EPIPE ? RC_IO_ERROR : RC_SOCKET_CLOSED, cause);
 }
@@ -375,6 +395,11 @@ on_poll(uv_poll_t *h, int status, int events)
 	switch (c->state) {
 	case CONN_ACCEPTED:
 		first_bytes(c);
+		break;
+	case CONN_MAPPING:
+		/* A FIN (an outbound client may send its request and half-close at
+		 * once) is for later; stop watching until the mapping is done. */
+		poll_set(&c->cl.poll, &c->cl.ev, 0, on_poll);
 		break;
 	case CONN_HANDSHAKING:
 		handshake_step(c);
@@ -452,6 +477,9 @@ on_timer(uv_timer_t *t)
 			 hto, c->be.fd >= 0 ? "application's INIT" : "connection");
 		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_START_TIMEOUT, cause);
 		break;
+	case CONN_MAPPING:
+		conn_map_timeout(c);
+		break;
 	case CONN_HANDSHAKING:
 		snprintf(cause, sizeof(cause), "the handshake started but did not complete within "
 					       "handshake_timeout (%us)",
@@ -500,93 +528,6 @@ conn_arm_timer(struct conn *c, uint64_t ms)
 		uv_timer_start(&c->timer, on_timer, ms, 0);
 	else
 		uv_timer_stop(&c->timer);
-}
-
-/* Jobname/Userid: the owner of "the job's" socket. Outbound: the local
- * client's. Inbound: as on z/OS the job is the server application, so the
- * owner of the listener of the backend the rule connects to - the rule's
- * backend, else the original destination of a diverted connection, else the
- * listener's backend. NULL: no backend known. */
-static const union rt_sockaddr *
-owner_addr(const struct conn *c, size_t rule, unsigned listener)
-{
-	const struct rt_gen *g = c->gen;
-
-	if (g->policy->rules[rule].backend.set)
-		return (const union rt_sockaddr *)&g->rules[rule].backend.ss;
-	if (c->intercepted)
-		return (const union rt_sockaddr *)&c->orig_dst.ss;
-	if (listener < g->policy->nlisteners && g->listen_backends[listener].len)
-		return (const union rt_sockaddr *)&g->listen_backends[listener].ss;
-	return NULL;
-}
-
-/* A Jobname matches the process name or its systemd unit. */
-static bool
-owner_rule_matches(const struct policy_rule *r, struct policy_conn_attrs *a, const struct owner *o)
-{
-	a->userid = o->user;
-	a->jobname = o->job[0] ? o->job : NULL;
-	if (policy_rule_matches(r, a))
-		return true;
-	a->jobname = o->unit[0] ? o->unit : NULL;
-	return a->jobname && policy_rule_matches(r, a);
-}
-
-static void
-owner_keep(struct conn *c, const struct owner *o)
-{
-	snprintf(c->owner_user, sizeof(c->owner_user), "%s", o->user);
-	snprintf(c->owner_job, sizeof(c->owner_job), "%s", o->job);
-	snprintf(c->owner_unit, sizeof(c->owner_unit), "%s", o->unit);
-}
-
-/* With Jobname/Userid rules: the rules in match order (rules[] is sorted),
- * looking an owner up only for a rule that asks, once per socket. */
-static const struct policy_rule *
-map_with_owner(struct conn *c, struct policy_conn_attrs *a, unsigned listener)
-{
-	const struct policy *p = c->gen->policy;
-	const union rt_sockaddr *be = NULL, *done = NULL;
-	struct owner o;
-	bool known = false;
-	size_t i;
-
-	if (c->outbound && owner_of_socket(&c->local, &c->remote, &o) == 0) {
-		owner_keep(c, &o);
-		known = true;
-	}
-	for (i = 0; i < p->nrules; i++) {
-		const struct policy_rule *r = &p->rules[i];
-		if (!r->jobname && !r->userid) {
-			if (policy_rule_matches(r, a))
-				return r;
-			continue;
-		}
-		if (!c->outbound && (be = owner_addr(c, i, listener)) &&
-		    (!done || memcmp(be, done, sizeof(*be)) != 0)) {
-			done = be;
-			known = owner_of_listener(be, &o) == 0;
-			if (known)
-				owner_keep(c, &o);
-		}
-		if (known && (c->outbound || be) && owner_rule_matches(r, a, &o))
-			return r;
-	}
-	return NULL;
-}
-
-static const struct policy_rule *
-map_connection(struct conn *c, unsigned listener)
-{
-	struct policy_conn_attrs a;
-
-	rt_conn_attrs(&c->local, &c->remote, &a);
-	if (c->outbound)
-		a.direction = POLICY_DIR_OUTBOUND;
-	if (c->gen->policy->uses_owner)
-		return map_with_owner(c, &a, listener);
-	return policy_match(c->gen->policy, &a);
 }
 
 static int
@@ -649,12 +590,11 @@ conn_start_app_tls(struct conn *c)
 	return 0;
 }
 
-static void
-conn_map_and_start(struct conn *c, unsigned listener)
+void
+conn_mapped(struct conn *c, unsigned listener)
 {
 	const struct policy *p = c->gen->policy;
 
-	c->rule = map_connection(c, listener);
 	ezd_map(c);
 	if (!c->rule && p->settings.no_match == POLICY_NO_MATCH_DENY) {
 		conn_finish(c, CONN_END_DENIED, RC_NO_POLICY_DENIED,
@@ -739,10 +679,11 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 	c->cl.poll.data = c->timer.data = c;
 	c->open_handles = 2;
 	if (w->nconns > c->gen->policy->settings.max_connections) {
-		c->rule = map_connection(c, listener);
+		c->rule = conn_map_now(c, listener);
 		conn_finish(c, CONN_END_LIMIT, RC_CONN_LIMIT,
 			    "this worker holds settings.max_connections connections");
 		return;
 	}
-	conn_map_and_start(c, listener);
+	if (conn_map_start(c, listener) == 0)
+		conn_mapped(c, listener);
 }

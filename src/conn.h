@@ -18,9 +18,11 @@ struct worker;
 struct chello_watch;
 struct capture;
 struct query_entry;
+struct conn_lookup;
 
 enum conn_state {
 	CONN_ACCEPTED,    /* accepted; waiting for the peer's first bytes */
+	CONN_MAPPING,     /* waiting for the owner of a socket (conn_map.c); no I/O */
 	CONN_HANDSHAKING, /* TLS handshake in progress */
 	CONN_CONNECTING,  /* handshake done (or clear text); connecting to the backend */
 	CONN_RELAYING,    /* both sides open (or half-closed), bytes flow */
@@ -42,6 +44,7 @@ enum conn_end {
 	CONN_END_DENIED,
 	CONN_END_LIMIT,
 	CONN_END_INTERNAL,
+	CONN_END_OWNER_UNKNOWN,     /* a Jobname rule's owner could not be determined */
 };
 
 /* Bytes that one side accepted but the other could not take yet. */
@@ -80,7 +83,8 @@ struct conn {
 	struct side cl, be;   /* the accepted client, the backend */
 	struct side *tls;     /* the side that speaks TLS, or NULL */
 	uv_timer_t timer;
-	unsigned open_handles;
+	unsigned open_handles; /* handles not yet closed, plus one per lookup in flight */
+	struct conn_lookup *lookup; /* owner lookup in libuv's threadpool, or NULL */
 	struct tls_diag *diag; /* only while handshaking */
 
 	uint64_t start_ms, hs_ms, last_ms;
@@ -140,6 +144,29 @@ void conn_start_client_tls(struct conn *c);
 /* ApplicationControlled: INIT was carried out; TLS starts now in the rule's
  * role. 0, or -1 when the connection ended. */
 int conn_start_app_tls(struct conn *c);
+/* Holds the connection until the matching conn_unref() (the last frees it). */
+void conn_ref(struct conn *c);
+void conn_unref(struct conn *c);
+/* Mapping is done (c->rule set, or NULL): act on it. */
+void conn_mapped(struct conn *c, unsigned listener);
+
+/* conn_map.c */
+/* Maps the connection: 0 with c->rule set; 1 when the owner of a socket must
+ * be looked up first (state CONN_MAPPING, conn_mapped() follows) or when
+ * the connection already ended. */
+int conn_map_start(struct conn *c, unsigned listener);
+/* Maps without waiting for a lookup (a rule that needs one counts as not
+ * matching): only for the log line of a connection refused anyway. */
+const struct policy_rule *conn_map_now(struct conn *c, unsigned listener);
+/* Would 'r' match the connection 'a' of a socket owned by 'user' if its
+ * Jobname matched? Only then is the process worth a search. Pure. */
+bool conn_map_needs_process(const struct policy_rule *r, const struct policy_conn_attrs *a,
+			    const char *user);
+/* The mapping deadline passed (CONN_MAPPING timer). */
+void conn_map_timeout(struct conn *c);
+/* The connection ends: stop its lookup soon (the reference stays until the
+ * threadpool gives the request back). */
+void conn_map_stop(struct conn *c);
 
 /* upstream.c */
 void upstream_connect(struct conn *c);

@@ -8,13 +8,23 @@
  * "a packet to ADDR:PORT" returns the listening socket that would take it,
  * wildcard listeners included.
  *
- * The process: the holder of "socket:[inode]" among /proc/PID/fd. That scan
- * runs on a worker's loop, so it is bounded: a per-thread index of every
- * socket descriptor seen so far (inode -> pid, fd) answers a known socket
- * with one readlink(); the processes that owned recent sockets are tried
- * next; then all processes, resuming where the last scan stopped, for at
- * most OWNER_SCAN_MS. A process not found in time leaves the job name
- * unknown for this connection (a Jobname rule does not match it). */
+ * The process: the holder of "socket:[inode]" among /proc/PID/fd. On a host
+ * with thousands of processes that scan takes a few hundred milliseconds, so
+ * it never runs on a worker's loop: the loop asks the index (owner_known(),
+ * one readlink()) and otherwise hands the socket to owner_search_run() in
+ * libuv's threadpool (conn_map.c). A search completes: it passes over all
+ * processes (recent owners first) until it finds the holder, looks again
+ * while no process holds it (a socket in flight over a unix socket), and
+ * stops only at its deadline, when cancelled, or when processes it may not
+ * read could be the holder. It never answers "found, name unknown".
+ *
+ * Every socket descriptor a scan passes is remembered in one index shared by
+ * all threads, so that what a threadpool search learned answers the next
+ * connection on any worker's loop at once. A mutex guards the index, the
+ * hints and the counters; it is held only to copy a slot in or out, never
+ * across a system call, so a loop waits at most for another thread's slot
+ * copy. Everything else of a search (its position, deadline, counters) is
+ * the caller's struct owner_search. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -38,26 +48,22 @@
 
 #include "owner.h"
 
-#define OWNER_INDEX 8192 /* socket inodes remembered per thread (power of 2) */
-#define OWNER_HINTS 8     /* recent owning processes tried first */
-#define OWNER_SCAN_MS 20
+#define OWNER_INDEX 32768 /* socket inodes remembered (power of 2; 512 KiB) */
+#define OWNER_HINTS 8       /* recent owning processes tried first */
+#define OWNER_RETRY_MS 20   /* first pause before looking again; doubles */
+#define OWNER_RETRY_MAX_MS 250
+#define OWNER_TOOL_TIMEOUT_S 10 /* owner_of_socket/owner_of_listener */
 
-/* Every socket descriptor a scan passes is remembered, so a scan that ran
- * out of time still pays off, and the next lookup resumes after the last
- * process it covered instead of starting over. */
 struct owner_cached {
 	unsigned long inode;
 	int pid, fd;
 };
 
-/* Allocated on a thread's first lookup, freed when the thread ends (a static
- * __thread array would take its 200 KB from every thread's stack). */
-static pthread_key_t owner_key;
-static pthread_once_t owner_once = PTHREAD_ONCE_INIT;
-static __thread int owner_hints[OWNER_HINTS];
-static __thread unsigned owner_hint_next;
-static __thread int owner_resume; /* the scan continues after this pid */
-static __thread struct owner_stats owner_st;
+static pthread_mutex_t owner_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct owner_cached owner_index[OWNER_INDEX];
+static int owner_hints[OWNER_HINTS];
+static unsigned owner_hint_next;
+static struct owner_stats owner_st;
 
 /* ------------------------------------------------------------ sock_diag */
 
@@ -154,7 +160,7 @@ owner_listener(const union rt_sockaddr *addr, unsigned *uid, unsigned long *inod
 
 /* ------------------------------------------------------------ processes */
 
-static uint64_t
+uint64_t
 owner_now_us(void)
 {
 	struct timespec ts;
@@ -163,30 +169,19 @@ owner_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void
-owner_key_init(void)
-{
-	(void)pthread_key_create(&owner_key, free);
-}
-
-/* The slot for 'inode' in this thread's index; a scratch slot if there is
- * no memory for the index (the lookup then just remembers nothing). */
+/* The caller holds owner_lock. */
 static struct owner_cached *
 owner_slot(unsigned long inode)
 {
-	static __thread struct owner_cached scratch;
-	struct owner_cached *index;
+	return &owner_index[(inode * 2654435761u) & (OWNER_INDEX - 1)];
+}
 
-	pthread_once(&owner_once, owner_key_init);
-	if (!(index = pthread_getspecific(owner_key))) {
-		if (!(index = calloc(OWNER_INDEX, sizeof(*index))) ||
-		    pthread_setspecific(owner_key, index) != 0) {
-			free(index);
-			scratch.inode = 0;
-			return &scratch;
-		}
-	}
-	return &index[(inode * 2654435761u) & (OWNER_INDEX - 1)];
+static void
+owner_remember(unsigned long inode, int pid, int fd)
+{
+	pthread_mutex_lock(&owner_lock);
+	*owner_slot(inode) = (struct owner_cached){ .inode = inode, .pid = pid, .fd = fd };
+	pthread_mutex_unlock(&owner_lock);
 }
 
 /* readlink of /proc/PID/fd/FD: its socket inode, or 0. */
@@ -204,12 +199,48 @@ owner_fd_inode(int pid, const char *fd)
 	return strtoul(link + 8, NULL, 10);
 }
 
-/* Scans the descriptors of 'pid', remembering its sockets; returns the fd
- * that is 'inode', or -1. attlsd's own descriptors (thousands of
- * connections) never own the socket asked about; a process with more
- * descriptors than the time allows is left half-read. */
+int
+owner_known(unsigned long inode)
+{
+	struct owner_cached c;
+	char fdname[16];
+	bool ok;
+
+	pthread_mutex_lock(&owner_lock);
+	c = *owner_slot(inode);
+	pthread_mutex_unlock(&owner_lock);
+	if (c.inode != inode || !inode)
+		return -ENOENT;
+	snprintf(fdname, sizeof(fdname), "%d", c.fd);
+	ok = owner_fd_inode(c.pid, fdname) == inode;
+	pthread_mutex_lock(&owner_lock);
+	if (ok)
+		owner_st.cache_hits++;
+	/* The process closed it (or is gone): forget it, unless another thread
+	 * already put something else in the slot. */
+	else if (owner_slot(inode)->inode == inode && owner_slot(inode)->pid == c.pid)
+		owner_slot(inode)->inode = 0;
+	pthread_mutex_unlock(&owner_lock);
+	return ok ? c.pid : -ENOENT;
+}
+
+static bool
+owner_search_over(struct owner_search *s)
+{
+	return atomic_load(&s->cancel) || owner_now_us() > s->deadline_us;
+}
+
 static int
-owner_scan_pid(int pid, unsigned long inode, uint64_t deadline)
+owner_search_end(struct owner_search *s)
+{
+	return atomic_load(&s->cancel) ? -ECANCELED : -ETIMEDOUT;
+}
+
+/* Scans the descriptors of 'pid', remembering its sockets; returns the fd
+ * that is the searched inode, or -1. attlsd's own descriptors (thousands of
+ * connections) never own the socket asked about. */
+static int
+owner_scan_pid(struct owner_search *s, int pid)
 {
 	char path[64];
 	struct dirent *d;
@@ -221,90 +252,142 @@ owner_scan_pid(int pid, unsigned long inode, uint64_t deadline)
 	if (pid == getpid())
 		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	if (!(fds = opendir(path)))
+	if (!(fds = opendir(path))) {
+		if (errno == EACCES || errno == EPERM)
+			s->denied++;
 		return -1;
-	owner_st.pids_scanned++;
+	}
+	s->scanned++;
 	while ((d = readdir(fds))) {
-		if (++n % 256 == 0 && owner_now_us() > deadline)
+		if (++n % 256 == 0 && owner_search_over(s))
 			break;
 		if (!isdigit((unsigned char)d->d_name[0]) || !(ino = owner_fd_inode(pid, d->d_name)))
 			continue;
 		fd = atoi(d->d_name);
-		*owner_slot(ino) = (struct owner_cached){ .inode = ino, .pid = pid, .fd = fd };
-		if (ino == inode)
+		owner_remember(ino, pid, fd);
+		if (ino == s->inode)
 			found = fd;
 	}
 	closedir(fds);
 	return found;
 }
 
-/* All processes from where the last scan stopped, wrapping once, until the
- * socket turns up or the time is up. */
+/* One pass over every process: its pid, 0 if no process holds the socket, or
+ * a negative error. Another search that finds the same socket first (many
+ * connections to one new backend) ends this one too, through the index. */
 static int
-owner_scan_all(unsigned long inode, uint64_t deadline)
+owner_pass(struct owner_search *s)
 {
 	struct dirent *p;
 	DIR *procs;
-	int pass, pid, start = owner_resume;
+	int pid;
 
-	for (pass = 0; pass < 2; pass++) {
-		if (!(procs = opendir("/proc")))
-			return -1;
-		while ((p = readdir(procs))) {
-			if (!isdigit((unsigned char)p->d_name[0]))
-				continue;
-			pid = atoi(p->d_name);
-			if (pass == 0 ? pid <= start : pid > start)
-				continue;
-			if (owner_now_us() > deadline) {
-				owner_st.timeouts++;
-				closedir(procs);
-				return -1;
-			}
-			owner_resume = pid;
-			if (owner_scan_pid(pid, inode, deadline) >= 0) {
-				closedir(procs);
-				return pid;
-			}
+	if (!(procs = opendir("/proc")))
+		return -errno;
+	while ((p = readdir(procs))) {
+		if (!isdigit((unsigned char)p->d_name[0]))
+			continue;
+		if (owner_search_over(s)) {
+			closedir(procs);
+			return owner_search_end(s);
 		}
-		closedir(procs);
-		if (pass == 0)
-			owner_resume = 0;
+		if ((pid = owner_known(s->inode)) > 0 ||
+		    owner_scan_pid(s, pid = atoi(p->d_name)) >= 0) {
+			closedir(procs);
+			return pid;
+		}
 	}
-	return -1;
+	closedir(procs);
+	return 0;
 }
 
-static int
-owner_find_pid(unsigned long inode)
+/* Sleeps 'ms' (less if the search ends sooner), checking the cancel flag. */
+static void
+owner_pause(struct owner_search *s, unsigned ms)
 {
-	struct owner_cached *c = owner_slot(inode);
-	uint64_t deadline = owner_now_us() + OWNER_SCAN_MS * 1000u;
-	char fdname[16];
-	unsigned i;
-	int pid = -1;
+	uint64_t until = owner_now_us() + (uint64_t)ms * 1000u;
+	struct timespec slice = { 0, 5 * 1000000L };
 
-	if (c->inode == inode) {
-		snprintf(fdname, sizeof(fdname), "%d", c->fd);
-		if (owner_fd_inode(c->pid, fdname) == inode) {
-			owner_st.cache_hits++;
-			return c->pid;
-		}
-		c->inode = 0;
-	}
-	for (i = 0; i < OWNER_HINTS && pid < 0; i++)
-		if (owner_hints[i] > 0 && owner_scan_pid(owner_hints[i], inode, deadline) >= 0)
-			pid = owner_hints[i];
-	if (pid > 0)
-		owner_st.hint_hits++;
-	else if ((pid = owner_scan_all(inode, deadline)) > 0)
-		owner_st.full_scans++;
-	if (pid <= 0)
-		return -1;
+	if (until > s->deadline_us)
+		until = s->deadline_us;
+	while (!atomic_load(&s->cancel) && owner_now_us() < until)
+		nanosleep(&slice, NULL);
+}
+
+static void
+owner_hint(int pid)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&owner_lock);
 	for (i = 0; i < OWNER_HINTS && owner_hints[i] != pid; i++)
 		;
 	if (i == OWNER_HINTS)
 		owner_hints[owner_hint_next++ % OWNER_HINTS] = pid;
-	return pid;
+	pthread_mutex_unlock(&owner_lock);
+}
+
+int
+owner_search_run(struct owner_search *s)
+{
+	int hints[OWNER_HINTS], pid = -1, r;
+	unsigned i, pause = OWNER_RETRY_MS;
+	uint64_t t;
+
+	s->pid = 0;
+	if ((pid = owner_known(s->inode)) > 0)
+		goto found;
+	pthread_mutex_lock(&owner_lock);
+	memcpy(hints, owner_hints, sizeof(hints));
+	pthread_mutex_unlock(&owner_lock);
+	for (i = 0; i < OWNER_HINTS; i++)
+		if (hints[i] > 0 && owner_scan_pid(s, hints[i]) >= 0) {
+			pid = hints[i];
+			pthread_mutex_lock(&owner_lock);
+			owner_st.hint_hits++;
+			pthread_mutex_unlock(&owner_lock);
+			goto found;
+		}
+	for (;;) {
+		t = owner_now_us();
+		if ((r = owner_pass(s)) > 0) {
+			pid = r;
+			pthread_mutex_lock(&owner_lock);
+			owner_st.full_scans++;
+			pthread_mutex_unlock(&owner_lock);
+			goto found;
+		}
+		if (r < 0)
+			goto fail;
+		s->passes++;
+		/* Processes attlsd may not look into: another pass sees no more. */
+		if (s->denied) {
+			r = -EACCES;
+			goto fail;
+		}
+		/* No process holds it right now: it is in flight (passed over a
+		 * unix socket) or its holder is between fork and exec; look again. */
+		if (owner_search_over(s)) {
+			r = owner_search_end(s);
+			goto fail;
+		}
+		/* At least twice what the pass cost: a socket nobody ever takes
+		 * keeps a threadpool thread at most a third busy. */
+		t = (owner_now_us() - t) / 500;
+		owner_pause(s, pause > t ? pause : (unsigned)t);
+		pause = pause * 2 > OWNER_RETRY_MAX_MS ? OWNER_RETRY_MAX_MS : pause * 2;
+	}
+found:
+	s->pid = pid;
+	owner_hint(pid);
+	r = 0;
+fail:
+	pthread_mutex_lock(&owner_lock);
+	owner_st.pids_scanned += s->scanned;
+	if (r == -ETIMEDOUT)
+		owner_st.timeouts++;
+	pthread_mutex_unlock(&owner_lock);
+	return r;
 }
 
 /* The systemd unit from /proc/PID/cgroup text (v2 "0::PATH", or v1
@@ -371,8 +454,8 @@ owner_comm(int pid, char *job, size_t len)
 	fclose(f);
 }
 
-static int
-owner_fill(unsigned uid, unsigned long inode, struct owner *o)
+void
+owner_describe(unsigned uid, int pid, struct owner *o)
 {
 	struct passwd pw, *res = NULL;
 	char buf[1024];
@@ -383,10 +466,21 @@ owner_fill(unsigned uid, unsigned long inode, struct owner *o)
 		snprintf(o->user, sizeof(o->user), "%s", res->pw_name);
 	else
 		snprintf(o->user, sizeof(o->user), "%u", uid);
-	if (inode && (o->pid = owner_find_pid(inode)) > 0) {
-		owner_comm(o->pid, o->job, sizeof(o->job));
-		owner_unit(o->pid, o->unit, sizeof(o->unit));
+	if ((o->pid = pid > 0 ? pid : 0)) {
+		owner_comm(pid, o->job, sizeof(o->job));
+		owner_unit(pid, o->unit, sizeof(o->unit));
 	}
+}
+
+/* The blocking lookups, for tools and tests. */
+static int
+owner_fill(unsigned uid, unsigned long inode, struct owner *o)
+{
+	struct owner_search s = { .inode = inode };
+
+	s.deadline_us = owner_now_us() + OWNER_TOOL_TIMEOUT_S * 1000000u;
+	atomic_init(&s.cancel, false);
+	owner_describe(uid, inode && owner_search_run(&s) == 0 ? s.pid : 0, o);
 	return 0;
 }
 
@@ -415,5 +509,7 @@ owner_of_listener(const union rt_sockaddr *addr, struct owner *o)
 void
 owner_stats(struct owner_stats *out)
 {
+	pthread_mutex_lock(&owner_lock);
 	*out = owner_st;
+	pthread_mutex_unlock(&owner_lock);
 }

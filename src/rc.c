@@ -136,6 +136,12 @@ static const struct rc_info rc_tab[] = {
 	  "(System SSL's GSK_ERR_SERVER_REF_ID_NO_MATCH, whose number is not public)",
 	  "give the server a certificate whose SAN names host_reference_id_dns (DNS name, or "
 	  "IP address for an address), or correct host_reference_id_dns" },
+	{ RC_OWNER_UNKNOWN, "ATTLS_OWNER_UNKNOWN",
+	  "a rule names a Jobname, but the process owning the connection's socket (inbound: "
+	  "the backend's listener) could not be determined; the connection was not mapped",
+	  "the cause line says why: attlsd must run as root (or with CAP_SYS_PTRACE) in the "
+	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
+	  "still running at handshake_timeout means a very busy host or threadpool" },
 	{ RC_INTERNAL, "ATTLS_INTERNAL",
 	  "an internal error (out of memory or a failed system call)",
 	  "read the cause line; if it persists, report it" },

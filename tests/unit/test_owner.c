@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -15,7 +16,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -167,6 +170,157 @@ test_process(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/* A listener that no process holds: in flight over a unix socket, as
+ * between a server's supervisor and its worker. A search keeps looking until
+ * its deadline; once the child takes the descriptor, it finds the child. */
+static void
+test_search_in_flight(void **state)
+{
+	union rt_sockaddr la;
+	struct owner_search s;
+	unsigned long inode;
+	unsigned uid;
+	int pfd[2], go[2], sp[2], lfd, r;
+	char cbuf[CMSG_SPACE(sizeof(int))], c = 'x';
+	struct iovec iov = { &c, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(pipe(go), 0);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_NAME, "owner-flight");
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0)
+			_exit(1);
+		lfd = listener(&la);
+		memset(cbuf, 0, sizeof(cbuf));
+		CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), &lfd, sizeof(int));
+		if (sendmsg(sp[0], &m, 0) != 1)
+			_exit(1);
+		close(lfd);
+		close(sp[0]); /* only the message holds the listener now */
+		if (write(pfd[1], &la, sizeof(la)) != sizeof(la) || read(go[0], &c, 1) != 1)
+			_exit(1);
+		if (recvmsg(sp[1], &m, 0) != 1)
+			_exit(1);
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(read(pfd[0], &la, sizeof(la)), sizeof(la));
+	assert_int_equal(owner_listener(&la, &uid, &inode), 0);
+	memset(&s, 0, sizeof(s));
+	s.inode = inode;
+	s.deadline_us = owner_now_us() + 300000;
+	atomic_init(&s.cancel, false);
+	r = owner_search_run(&s);
+	assert_int_equal(s.pid, 0);
+	if (r == -EACCES && getuid() != 0) {
+		/* Not root: other users' processes cannot be read, the search says so. */
+		assert_true(s.denied > 0);
+	} else {
+		assert_int_equal(r, -ETIMEDOUT);
+		assert_true(s.passes >= 2); /* it looked again */
+	}
+	assert_int_equal(write(go[1], &c, 1), 1);
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	memset(&s, 0, sizeof(s));
+	s.inode = inode;
+	s.deadline_us = owner_now_us() + 10000000;
+	atomic_init(&s.cancel, false);
+	assert_int_equal(owner_search_run(&s), 0);
+	assert_int_equal(s.pid, pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+static void
+test_search_cancel(void **state)
+{
+	struct owner_search s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.inode = 1; /* no socket has inode 1 */
+	s.deadline_us = owner_now_us() + 60000000;
+	atomic_init(&s.cancel, true);
+	assert_int_equal(owner_search_run(&s), -ECANCELED);
+}
+
+/* Several threads search for one socket at once (many connections to a new
+ * backend): all find it, through one shared index. */
+struct search_arg {
+	unsigned long inode;
+	int pid, r;
+};
+
+static void *
+search_thread(void *p)
+{
+	struct search_arg *a = p;
+	struct owner_search s;
+
+	memset(&s, 0, sizeof(s));
+	s.inode = a->inode;
+	s.deadline_us = owner_now_us() + 10000000;
+	atomic_init(&s.cancel, false);
+	a->r = owner_search_run(&s);
+	a->pid = s.pid;
+	return NULL;
+}
+
+static void
+test_search_threads(void **state)
+{
+	struct search_arg args[4];
+	pthread_t th[4];
+	union rt_sockaddr la;
+	unsigned long inode;
+	unsigned uid;
+	int pfd[2], i;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(pfd), 0);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_NAME, "owner-shared");
+		listener(&la);
+		if (write(pfd[1], &la, sizeof(la)) != sizeof(la))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(read(pfd[0], &la, sizeof(la)), sizeof(la));
+	assert_int_equal(owner_listener(&la, &uid, &inode), 0);
+	for (i = 0; i < 4; i++) {
+		args[i] = (struct search_arg){ .inode = inode };
+		assert_int_equal(pthread_create(&th[i], NULL, search_thread, &args[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].r, 0);
+		assert_int_equal(args[i].pid, pid);
+	}
+	/* And the loop's fast path knows it now. */
+	assert_int_equal(owner_known(inode), pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 int
 main(void)
 {
@@ -175,6 +329,9 @@ main(void)
 		cmocka_unit_test(test_sock_diag),
 		cmocka_unit_test(test_sock_diag_v6),
 		cmocka_unit_test(test_process),
+		cmocka_unit_test(test_search_in_flight),
+		cmocka_unit_test(test_search_cancel),
+		cmocka_unit_test(test_search_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
