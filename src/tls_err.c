@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/proverr.h>
 #include <openssl/x509v3.h>
 
 #include "attls/rc.h"
@@ -339,6 +340,16 @@ tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
 				     "own log says why",
 			 tls_alert_name(alert));
 		return alert_rc(alert);
+	}
+	/* TLS 1.2 AEAD records: a failed tag check surfaces from the provider, not
+	 * as SSL's "bad record mac", but it is the same thing. */
+	if (e && ERR_GET_LIB(e) == ERR_LIB_PROV &&
+	    ERR_GET_REASON(e) == PROV_R_CIPHER_OPERATION_FAILED) {
+		snprintf(cause, len, "a record did not decrypt (its authentication tag did not "
+				     "match): %s%s%s",
+			 lib, d->alert_sent >= 0 ? "; we sent alert " : "",
+			 d->alert_sent >= 0 ? tls_alert_name(d->alert_sent) : "");
+		return RC_BAD_MAC;
 	}
 	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && (rc = label_list_rc(ssl, ERR_GET_REASON(e)))) {
 		snprintf(cause, len, "a label list is in force and none of its key types suits "
