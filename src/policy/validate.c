@@ -732,7 +732,7 @@ listener_get(struct policy *p, size_t *cap, const struct policy_rule *r, const c
 		return -1;
 	}
 	if (p->nlisteners == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
+		size_t ncap = *cap * 2;
 		void *v = realloc(p->listeners, ncap * sizeof(*p->listeners));
 		if (!v)
 			return -1;
@@ -777,8 +777,11 @@ relative_backend_ok(const struct policy_rule *r, const struct policy_ports *port
 static void
 derive_listeners(struct policy *p, struct diag_list *dl)
 {
-	size_t i, k, cap = 0;
+	size_t i, k, cap = 16;
 
+	/* Never NULL: callers index it by a rule's listener before checking counts. */
+	if (!(p->listeners = calloc(cap, sizeof(*p->listeners))))
+		return;
 	for (i = 0; i < p->nrules; i++) {
 		struct policy_rule *r = &p->rules[i];
 		struct policy_ports ports;
