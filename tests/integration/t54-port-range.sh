@@ -93,7 +93,20 @@ for i in 0 1 2; do
 		"listener: +127\\.0\\.0\\.1:${p[i]} -> 127\\.0\\.0\\.1:$((p[i] + offset))" "$show"
 done
 
-# Shrink the range: the port that left is closed, the others still serve.
+# Shrink the range: the port that left is closed, the others still serve on
+# the sockets they had (one per worker, the same inodes before and after).
+listen_inodes() { # PORT: inodes of the listening sockets on 127.0.0.1:PORT
+	"$T_PY" - "$1" <<'EOF'
+import sys
+want = "0100007F:%04X" % int(sys.argv[1])
+with open("/proc/net/tcp") as f:
+    next(f)
+    rows = [l.split() for l in f]
+print(" ".join(sorted(r[9] for r in rows if r[1] == want and r[3] == "0A")))
+EOF
+}
+before0=$(listen_inodes "${p[0]}")
+[[ -n $before0 ]] || t_fail "no listening socket found for ${p[0]} in /proc/net/tcp"
 write_range "${p[1]}"
 log_mark
 kill -HUP "$ATTLSD_PID"
@@ -111,6 +124,7 @@ for i in 0 1; do
 		"backend $((p[i] + offset))" "$(get "${p[i]}")"
 done
 log_since_mark | grep -q "cannot listen" && t_fail "the reload re-bound a port that stayed"
+assert_eq "port ${p[0]} kept its listening sockets across the reload" "$before0" "$(listen_inodes "${p[0]}")"
 attlsd_alive
 attlsd_stop
 t_done
