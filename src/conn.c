@@ -603,13 +603,15 @@ conn_mapped(struct conn *c, unsigned listener)
 	}
 	/* A rule's backend wins; a diverted connection otherwise goes on to where
 	 * it was going. */
-	if (c->rule && c->rule->backend.set)
-		c->backend = &c->gen->rules[c->rule->index].backend;
-	else if (c->intercepted)
+	if (c->rule && c->rule->backend.set) {
+		rt_backend_at(c->gen, c->rule->index, &c->local, &c->backend_at);
+		c->backend = &c->backend_at;
+	} else if (c->intercepted) {
 		c->backend = &c->orig_dst;
-	else
+	} else {
 		c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
 				     : &c->gen->listen_backends[listener];
+	}
 	if (!c->rule || !c->rule->eff.enabled || c->rule->eff.role == POLICY_ROLE_CLIENT ||
 	    c->rule->eff.app_controlled) {
 		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text; Client role:

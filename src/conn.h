@@ -74,6 +74,7 @@ struct conn {
 	struct rt_gen *gen;
 	const struct policy_rule *rule; /* NULL: matched no rule (clear text) */
 	const struct rt_addr *backend;
+	struct rt_addr backend_at;      /* the rule's backend for this connection's port */
 	struct conn *prev, *next;       /* worker's list */
 	uint32_t id;                    /* CONNID */
 	enum conn_state state;

@@ -33,7 +33,8 @@
  * socket 'sock' as far as known. */
 struct map_state {
 	size_t next;
-	const union rt_sockaddr *sock; /* NULL: none looked up yet */
+	union rt_sockaddr sock;        /* a copy: a relative backend's is computed */
+	bool have_sock;                /* false: none looked up yet */
 	bool known;                    /* sock_diag found the socket */
 	bool have_proc;                /* o.job / o.unit are the holder's */
 	unsigned long inode;
@@ -65,14 +66,16 @@ struct conn_lookup {
  * backend, else the original destination of a diverted connection, else the
  * listener's backend. NULL: no backend known. */
 static const union rt_sockaddr *
-owner_addr(const struct conn *c, size_t rule, unsigned listener)
+owner_addr(const struct conn *c, size_t rule, unsigned listener, struct rt_addr *tmp)
 {
 	const struct rt_gen *g = c->gen;
 
 	if (c->outbound)
 		return &c->local;
-	if (g->policy->rules[rule].backend.set)
-		return (const union rt_sockaddr *)&g->rules[rule].backend.ss;
+	if (g->policy->rules[rule].backend.set) {
+		rt_backend_at(g, rule, &c->local, tmp);
+		return (const union rt_sockaddr *)&tmp->ss;
+	}
 	if (c->intercepted)
 		return (const union rt_sockaddr *)&c->orig_dst.ss;
 	if (listener < g->policy->nlisteners && g->listen_backends[listener].len)
@@ -131,6 +134,7 @@ map_rules(struct conn *c, unsigned listener, struct map_state *st,
 {
 	const struct policy *p = c->gen->policy;
 	const union rt_sockaddr *sock;
+	struct rt_addr tmp;
 	struct policy_conn_attrs a;
 	unsigned uid;
 	int pid;
@@ -143,10 +147,11 @@ map_rules(struct conn *c, unsigned listener, struct map_state *st,
 				goto matched;
 			continue;
 		}
-		if (!(sock = owner_addr(c, st->next, listener)))
+		if (!(sock = owner_addr(c, st->next, listener, &tmp)))
 			continue;
-		if (!st->sock || memcmp(sock, st->sock, sizeof(*sock)) != 0) {
-			st->sock = sock;
+		if (!st->have_sock || memcmp(sock, &st->sock, sizeof(*sock)) != 0) {
+			st->sock = *sock;
+			st->have_sock = true;
 			st->have_proc = false;
 			st->known = (c->outbound ? owner_socket(&c->local, &c->remote, &uid, &st->inode)
 						 : owner_listener(sock, &uid, &st->inode)) == 0;
@@ -223,7 +228,7 @@ lookup_failed(struct conn *c, struct conn_lookup *lk, int r)
 	char sock[80], cause[640], why[256];
 	unsigned hto = map_timeout_s(lk->rule);
 
-	rt_addr_format(&lk->st.sock->sa, sock, sizeof(sock));
+	rt_addr_format(&lk->st.sock.sa, sock, sizeof(sock));
 	switch (r) {
 	case -EACCES:
 		snprintf(why, sizeof(why), "attlsd may not read /proc/PID/fd of %u processes "

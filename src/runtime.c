@@ -79,6 +79,30 @@ resolve(const char *host, uint16_t port, bool passive, struct rt_addr *out)
 	return 0;
 }
 
+void
+rt_backend_at(const struct rt_gen *g, size_t rule, const union rt_sockaddr *local,
+	      struct rt_addr *out)
+{
+	const struct policy_endpoint *ep = &g->policy->rules[rule].backend;
+	uint8_t addr[16];
+	uint16_t lport;
+	long port;
+
+	*out = g->rules[rule].backend;
+	if (!ep->relative)
+		return;
+	addr_of(local, addr, &lport);
+	/* Validation bounds it for the rule's ports; a diverted connection to a
+	 * port outside them cannot map to this rule. */
+	port = (long)lport + ep->offset;
+	if (port < 1 || port > 65535)
+		port = 0;
+	if (out->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&out->ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&out->ss)->sin6_port = htons((uint16_t)port);
+}
+
 static void
 fill_userid(struct rt_gen *g)
 {
@@ -179,8 +203,10 @@ rt_gen_new(struct policy *p, struct rt_gen **out)
 	}
 	for (i = 0; i < p->nrules; i++) {
 		const struct policy_rule *rl = &p->rules[i];
+		/* A relative backend's port is set per connection (rt_backend_at). */
 		if (rl->backend.set &&
-		    (r = resolve(rl->backend.host, rl->backend.port, false, &g->rules[i].backend)) != 0)
+		    (r = resolve(rl->backend.host, rl->backend.relative ? 0 : rl->backend.port, false,
+				 &g->rules[i].backend)) != 0)
 			goto fail;
 	}
 	if ((r = build_contexts(g)) != 0)

@@ -119,11 +119,15 @@ struct policy_port_set {
 	bool used;
 };
 
-/* A host and port as written (backend, listen). */
+/* A host and port as written (backend, listen). A backend may instead be
+ * "host:+N" (relative): its port is the connection's local port + offset, so
+ * one rule on several ports reaches one backend port per listener. */
 struct policy_endpoint {
 	char *host;
 	uint16_t port;
 	bool set;
+	bool relative;
+	int offset;
 };
 
 /* An ordered list of IANA codes (cipher suites, signature schemes, groups). */
@@ -386,7 +390,9 @@ struct policy_rule {
 	struct policy_effective eff;
 	unsigned index; /* position in match order */
 	bool broken;    /* had load errors: later checks skip it (no cascades) */
-	unsigned listener; /* index into policy.listeners */
+	unsigned listener; /* index into policy.listeners (the first of them) */
+	unsigned *listeners; /* a rule on several local ports: one listener each */
+	size_t nlisteners;   /* 0 or 1: just 'listener' */
 };
 
 enum policy_filter_action {
@@ -451,6 +457,8 @@ struct policy_settings {
 	unsigned intercept_mark;   /* SO_MARK of attlsd's own connections */
 	unsigned intercept_route_mark; /* packets to deliver locally (tproxy, preserve_source) */
 	unsigned intercept_table;  /* route table of that local route */
+	unsigned max_rule_listeners; /* ports one rule without "listen" may listen on */
+	unsigned max_listeners;      /* listeners of the whole policy */
 };
 
 struct policy {

@@ -61,5 +61,10 @@ void rt_conn_attrs(const union rt_sockaddr *local, const union rt_sockaddr *remo
 		   struct policy_conn_attrs *a);
 /* Formats an address as ip..port (the AT-TLS form). */
 void rt_addr_format(const struct sockaddr *sa, char *buf, size_t len);
+/* The backend of rule 'rule' (index into policy->rules) for a connection whose
+ * local side is 'local': the resolved address, its port local's + N for a
+ * relative backend ("host:+N"). */
+void rt_backend_at(const struct rt_gen *g, size_t rule, const union rt_sockaddr *local,
+		   struct rt_addr *out);
 
 #endif

@@ -177,6 +177,35 @@ dump_effective(FILE *out, const struct policy_rule *r)
 	}
 }
 
+/* A rule on several ports, or with a backend relative to the port: each
+ * listener with the backend its connections go to. */
+static void
+dump_listeners(FILE *out, const struct policy *p, const struct policy_rule *r)
+{
+	char buf[160], be[80];
+	size_t k;
+
+	for (k = 0; k < r->nlisteners; k++) {
+		const struct policy_listener *l =
+			&p->listeners[r->listeners ? r->listeners[k] : r->listener];
+		const char *bh = r->backend.host;
+
+		if (!r->backend.set)
+			snprintf(be, sizeof(be), "the original destination");
+		else if (r->intercept && r->backend.relative)
+			snprintf(be, sizeof(be), strchr(bh, ':') ? "[%s]:(original port %+d)"
+								 : "%s:(original port %+d)",
+				 bh, r->backend.offset);
+		else
+			snprintf(be, sizeof(be), strchr(bh, ':') ? "[%s]:%ld" : "%s:%ld", bh,
+				 r->backend.relative ? (long)l->port + r->backend.offset
+						     : (long)r->backend.port);
+		snprintf(buf, sizeof(buf), strchr(l->host, ':') ? "[%s]:%u -> %s" : "%s:%u -> %s",
+			 l->host, l->port, be);
+		line(out, 2, "listener:", buf);
+	}
+}
+
 static void
 dump_rule(FILE *out, const struct policy *p, const struct policy_rule *r)
 {
@@ -188,10 +217,13 @@ dump_rule(FILE *out, const struct policy *p, const struct policy_rule *r)
 	snprintf(buf, sizeof(buf), "%u", r->index + 1);
 	line(out, 2, "sequence:", buf);
 	dump_rows(out, 2, rs->rows, rs->nrows, r);
-	if ((r->direction != POLICY_DIR_OUTBOUND || r->intercept) && p->nlisteners > r->listener) {
+	if ((r->direction != POLICY_DIR_OUTBOUND || r->intercept) && p->nlisteners > r->listener &&
+	    r->nlisteners <= 1 && !r->backend.relative) {
 		snprintf(buf, sizeof(buf), strchr(l->host, ':') ? "[%s]:%u" : "%s:%u", l->host,
 			 l->port);
 		line(out, 2, "listener:", buf);
+	} else if (r->direction != POLICY_DIR_OUTBOUND || r->intercept) {
+		dump_listeners(out, p, r);
 	}
 	if (r->time_cond) {
 		fprintf(out, "  time periods (%s):\n", r->time_cond->name);

@@ -243,23 +243,32 @@ role_differs(const struct policy_rule *a, const struct policy_rule *b)
 	       (a->eff.role == POLICY_ROLE_CLIENT) != (b->eff.role == POLICY_ROLE_CLIENT);
 }
 
+/* The backend port of a connection on listener 'l' (host:+N follows its port). */
+static long
+backend_port(const struct policy_rule *r, const struct policy_listener *l)
+{
+	return r->backend.relative ? (long)l->port + r->backend.offset : (long)r->backend.port;
+}
+
 static bool
-backend_differs(const struct policy_rule *a, const struct policy_rule *b)
+backend_differs(const struct policy_rule *a, const struct policy_rule *b,
+		const struct policy_listener *l)
 {
 	if (a->backend.set != b->backend.set)
 		return a->backend.set && b->backend.set; /* unset: the listener's or original */
-	return a->backend.set &&
-	       (a->backend.port != b->backend.port || strcmp(a->backend.host, b->backend.host) != 0);
+	return a->backend.set && (backend_port(a, l) != backend_port(b, l) ||
+				  strcmp(a->backend.host, b->backend.host) != 0);
 }
 
 static void
-describe(const struct policy_rule *r, bool role, char *buf, size_t len)
+describe(const struct policy_rule *r, bool role, const struct policy_listener *l, char *buf,
+	 size_t len)
 {
 	char ep[80];
 
 	if (!role) {
-		snprintf(ep, sizeof(ep), strchr(r->backend.host, ':') ? "[%s]:%u" : "%s:%u",
-			 r->backend.host, r->backend.port);
+		snprintf(ep, sizeof(ep), strchr(r->backend.host, ':') ? "[%s]:%ld" : "%s:%ld",
+			 r->backend.host, backend_port(r, l));
 		snprintf(buf, len, "backend %s", ep);
 	} else if (r->eff.role == POLICY_ROLE_CLIENT) {
 		snprintf(buf, len, "role Client: clients speak plaintext");
@@ -296,21 +305,24 @@ local_sets_defined(const struct policy *p, const struct policy_rule *r)
 	return true;
 }
 
-/* The listener the rule got in derive_listeners(), or NULL (outbound without
- * intercept, or no listener could be derived: an error said why). */
+/* The k-th listener the rule got in derive_listeners(), or NULL (outbound
+ * without intercept, or no listener could be derived: an error said why). */
 static const struct policy_listener *
-rule_listener(const struct policy *p, const struct policy_rule *r)
+rule_listener_at(const struct policy *p, const struct policy_rule *r, size_t k)
 {
 	const struct policy_listener *l;
+	unsigned ix;
 	char host[64];
 
-	if (r->broken || r->listener >= p->nlisteners ||
-	    (r->direction == POLICY_DIR_OUTBOUND && !r->intercept))
+	if (r->broken || k >= r->nlisteners || (r->direction == POLICY_DIR_OUTBOUND && !r->intercept))
 		return NULL;
-	l = &p->listeners[r->listener];
+	ix = r->listeners ? r->listeners[k] : r->listener;
+	if (ix >= p->nlisteners)
+		return NULL;
+	l = &p->listeners[ix];
 	if (r->listen.set)
 		return r->listen.port == l->port && strcmp(r->listen.host, l->host) == 0 ? l : NULL;
-	if (r->local_port.n || r->local_port.lo != r->local_port.hi || r->local_port.lo != l->port)
+	if (!policy_ports_contain(&r->local_port, l->port))
 		return NULL;
 	if (r->local_addr.n == 0)
 		return strcmp(l->host, "0.0.0.0") == 0 ? l : NULL;
@@ -320,24 +332,36 @@ rule_listener(const struct policy *p, const struct policy_rule *r)
 	return strcmp(host, l->host) == 0 ? l : NULL;
 }
 
+/* 'l' if it is one of the rule's listeners, else its first one (or NULL). */
+static const struct policy_listener *
+rule_listener(const struct policy *p, const struct policy_rule *r, const struct policy_listener *l)
+{
+	size_t k;
+
+	for (k = 0; l && k < r->nlisteners; k++)
+		if (rule_listener_at(p, r, k) == l)
+			return l;
+	return rule_listener_at(p, r, 0);
+}
+
 /* Rule 'a' comes before 'b' in match order; 'b' is a rule of listener 'l'. */
-static void
+static bool
 check_pair(const struct policy *p, const struct policy_rule *a, const struct policy_rule *b,
 	   const struct policy_listener *l, const struct lside *ls, struct diag_list *dl)
 {
-	const struct policy_listener *la = rule_listener(p, a);
+	const struct policy_listener *la = rule_listener(p, a, l);
 	const struct lside anywhere = { .pinned = false };
-	bool role = role_differs(a, b), backend = backend_differs(a, b);
+	bool role = role_differs(a, b), backend = backend_differs(a, b, l);
 	char where[80], da[96], db[96];
 
 	if ((!role && !backend) || !local_reaches(a, ls) || !both_match_some(a, b, ls, l->direction))
-		return;
+		return false;
 	/* Covered everywhere: the shadow check already says "can never match". */
 	if ((a->direction & b->direction) == b->direction && covers(a, b, &anywhere))
-		return;
+		return false;
 	format_listener(l, where, sizeof(where));
-	describe(a, role, da, sizeof(da));
-	describe(b, role, db, sizeof(db));
+	describe(a, role, l, da, sizeof(da));
+	describe(b, role, l, db, sizeof(db));
 	if (la && la != l) {
 		char other[80];
 
@@ -357,7 +381,10 @@ check_pair(const struct policy *p, const struct policy_rule *a, const struct pol
 					 "match some connections on listener %s; \"%s\" comes first and "
 					 "takes those",
 			     b->name, db, a->name, a->priority, da, where, a->name);
+	} else {
+		return false;
 	}
+	return true;
 }
 
 static int
@@ -422,31 +449,40 @@ overlap_check(const struct policy *p, struct diag_list *dl)
 	check_binds(p, dl);
 	for (j = 0; j < p->nrules; j++) {
 		const struct policy_rule *b = &p->rules[j];
-		const struct policy_listener *l = rule_listener(p, b);
-		char where[80];
+		bool *said = NULL; /* a rule on several listeners: one warning per pair */
+		size_t k;
 
-		if (!l || !lside_from(l, &ls))
-			continue;
 		if (!local_sets_defined(p, b))
 			continue;
-		if (!local_reaches(b, &ls) || !(b->direction & l->direction)) {
-			struct diag_pos pos = b->pos;
+		if (pairs && b->nlisteners > 1)
+			said = calloc(j + 1, sizeof(*said));
+		for (k = 0; k < b->nlisteners; k++) {
+			const struct policy_listener *l = rule_listener_at(p, b, k);
+			char where[80];
 
-			format_listener(l, where, sizeof(where));
-			if (!policy_ports_contain(&b->local_port, l->port) && b->local_port_pos.line)
-				pos = b->local_port_pos;
-			else if (policy_ports_contain(&b->local_port, l->port) && b->local_addr.pos.line)
-				pos = b->local_addr.pos;
-			diag_warning(dl, pos,
-				     "rule \"%s\" listens on %s, but its local_port and local_addr "
-				     "never hold a connection there, so it never maps one on its own "
-				     "listener (without intercept, the local side of a connection is "
-				     "the listener's address and port)",
-				     b->name, where);
-			continue;
+			if (!l || !lside_from(l, &ls))
+				continue;
+			if (!local_reaches(b, &ls) || !(b->direction & l->direction)) {
+				struct diag_pos pos = b->pos;
+
+				format_listener(l, where, sizeof(where));
+				if (!policy_ports_contain(&b->local_port, l->port) && b->local_port_pos.line)
+					pos = b->local_port_pos;
+				else if (policy_ports_contain(&b->local_port, l->port) && b->local_addr.pos.line)
+					pos = b->local_addr.pos;
+				diag_warning(dl, pos,
+					     "rule \"%s\" listens on %s, but its local_port and local_addr "
+					     "never hold a connection there, so it never maps one on its own "
+					     "listener (without intercept, the local side of a connection is "
+					     "the listener's address and port)",
+					     b->name, where);
+				break;
+			}
+			for (i = 0; pairs && i < j; i++)
+				if (!p->rules[i].broken && !(said && said[i]) &&
+				    check_pair(p, &p->rules[i], b, l, &ls, dl) && said)
+					said[i] = true;
 		}
-		for (i = 0; pairs && i < j; i++)
-			if (!p->rules[i].broken)
-				check_pair(p, &p->rules[i], b, l, &ls, dl);
+		free(said);
 	}
 }

@@ -1438,7 +1438,42 @@ pagent_single_port(const struct pconv *c, const struct ynode *v, unsigned depth)
 	return *end ? 0 : p;
 }
 
-/* AT-TLS has no backend: the plaintext server listens on the same port. */
+/* The highest port a local_port value names (through port sets); 0: all
+ * ports, or not known. */
+static unsigned long
+pagent_max_port(const struct pconv *c, const struct ynode *v, unsigned depth)
+{
+	unsigned long p, max = 0;
+	const char *h;
+	char *end;
+	size_t i;
+
+	if (!v || depth > PAGENT_MAX_DEPTH)
+		return 0;
+	if (v->type == YNODE_SEQ) {
+		for (i = 0; i < v->n; i++) {
+			if (!(p = pagent_max_port(c, v->items[i], depth + 1)))
+				return 0;
+			max = p > max ? p : max;
+		}
+		return max;
+	}
+	if (v->type != YNODE_SCALAR)
+		return 0;
+	if (isalpha((unsigned char)v->value[0]))
+		return c->sec[SEC_PORTS] && strcasecmp(v->value, "All") != 0
+			       ? pagent_max_port(c, ytree_get(c->sec[SEC_PORTS], v->value), depth + 1)
+			       : 0;
+	if (!isdigit((unsigned char)v->value[0]) || !(p = strtoul(v->value, &end, 10)))
+		return 0;
+	h = end + strspn(end, " -:");
+	if (h != end && isdigit((unsigned char)*h))
+		p = strtoul(h, &end, 10);
+	return *end ? 0 : p;
+}
+
+/* AT-TLS has no backend: the plaintext server listens on the same port. A rule
+ * on several ports gets host:+N, one backend port per port it listens on. */
 static void
 pagent_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_pos npos)
 {
@@ -1454,20 +1489,24 @@ pagent_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_p
 		yn_put_str(c, m, "backend", npos, ep, npos);
 		return;
 	}
-	p = pagent_single_port(c, port, 0);
-	if (!p || p + off > 65535) {
-		diag_warning(c->dl, npos, "rule \"%s\" has no single local port to derive the "
-					  "plaintext backend from: give --backend %s=host:port",
-			     name, name);
+	if ((p = pagent_single_port(c, port, 0)) != 0 && p + off <= 65535) {
+		snprintf(buf, sizeof(buf), "127.0.0.1:%lu", p + off);
+	} else if (!p && (p = pagent_max_port(c, port, 0)) != 0 && p + off <= 65535) {
+		snprintf(buf, sizeof(buf), "127.0.0.1:+%u", off);
+	} else {
+		diag_warning(c->dl, npos, "rule \"%s\" has no local port to derive the plaintext "
+					  "backend from (or LocalPort + %u passes 65535): give "
+					  "--backend %s=host:port",
+			     name, off, name);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "127.0.0.1:%lu", p + off);
 	yn_put_str(c, m, "backend", npos, buf, npos);
 	if (!(c->o && c->o->port_offset_set))
 		diag_warning(c->dl, npos, "rule \"%s\": AT-TLS has no backend; using %s "
-					  "(LocalPort + %u): move the plaintext server there, or give "
-					  "--backend %s=host:port or --backend-port-offset N",
-			     name, buf, off, name);
+					  "(%sLocalPort + %u): move the plaintext server%s there, or "
+					  "give --backend %s=host:port or --backend-port-offset N",
+			     name, buf, strchr(buf, '+') ? "each " : "", off,
+			     strchr(buf, '+') ? "s" : "", name);
 }
 
 /* Addresses and ports collected from the rule's conditions become keys. */

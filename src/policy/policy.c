@@ -58,6 +58,8 @@ policy_free(struct policy *p)
 	free_entries(schema_section_find("keyrings"), p->keyrings, p->nkeyrings,
 		     sizeof(*p->keyrings));
 	free_entries(schema_section_find("groups"), p->groups, p->ngroups, sizeof(*p->groups));
+	for (i = 0; i < p->nrules; i++)
+		free(p->rules[i].listeners);
 	free_entries(schema_section_find("rules"), p->rules, p->nrules, sizeof(*p->rules));
 	for (i = 0; i < p->nciphers; i++)
 		free(p->ciphers[i].suites.v);

@@ -218,6 +218,13 @@ static const struct schema_row settings_rows[] = {
 	    .max = 2147483647, .def = "16724",
 	    .help = "routing table with the local route that delivers diverted packets "
 		    "(intercept: tproxy, preserve_source)"),
+	ROW("max_rule_listeners", "-", ST_UINT, struct policy_settings, max_rule_listeners,
+	    .min = 1, .max = 65535, .def = "256",
+	    .help = "ports an inbound rule without listen or intercept may name in local_port; "
+		    "attlsd listens on each of them"),
+	ROW("max_listeners", "-", ST_UINT, struct policy_settings, max_listeners, .min = 1,
+	    .max = 65535, .def = "1024",
+	    .help = "listening sockets of the whole policy (each worker opens each once)"),
 };
 
 static const struct schema_row keyring_rows[] = {
@@ -455,7 +462,9 @@ static const struct schema_row rule_rows[] = {
 	    .ref_section = "connections", .pos_off = offsetof(struct policy_rule, conn_pos),
 	    .help = "name of a connection action (optional)"),
 	ROW("backend", "-", ST_ENDPOINT, struct policy_rule, backend,
-	    .help = "host:port of the unchanged plaintext server"),
+	    .help = "host:port of the unchanged plaintext server; host:+N (or host:-N): port "
+		    "= the connection's local port + N, one backend port per listener of a rule "
+		    "on several ports"),
 	ROW("listen", "-", ST_ENDPOINT, struct policy_rule, listen,
 	    .help = "host:port attlsd listens on; default: local_addr and local_port"),
 	ROW("time_condition", "IpTimeConditionRef", ST_REF, struct policy_rule, time_name,
@@ -803,14 +812,21 @@ set_endpoint(const char *v, struct policy_endpoint *ep)
 	}
 	if (hend == hstart)
 		return "has no host (write 127.0.0.1:PORT, not :PORT)";
-	port = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || port == 0 || port > 65535)
+	/* host:+N / host:-N: the port follows the connection's local port. */
+	ep->relative = colon[1] == '+' || colon[1] == '-';
+	port = strtoul(colon + 1 + ep->relative, &end, 10);
+	if (ep->relative) {
+		if (!isdigit((unsigned char)colon[2]) || *end || port > 65534)
+			return "has a port offset outside -65534..+65534";
+	} else if (!colon[1] || *end || port == 0 || port > 65535) {
 		return "has a port outside 1-65535";
+	}
 	free(ep->host);
 	ep->host = strndup(hstart, (size_t)(hend - hstart));
 	if (!ep->host)
 		return "out of memory";
-	ep->port = (uint16_t)port;
+	ep->offset = ep->relative ? (colon[1] == '-' ? -(int)port : (int)port) : 0;
+	ep->port = ep->relative ? 0 : (uint16_t)port;
 	ep->set = true;
 	return NULL;
 }
@@ -1390,6 +1406,9 @@ schema_format(const struct schema_row *row, const void *base, char *buf, size_t 
 		ep = field;
 		if (!ep->set)
 			snprintf(buf, len, "-");
+		else if (ep->relative)
+			snprintf(buf, len, strchr(ep->host, ':') ? "[%s]:%+d" : "%s:%+d", ep->host,
+				 ep->offset);
 		else if (strchr(ep->host, ':'))
 			snprintf(buf, len, "[%s]:%u", ep->host, ep->port);
 		else

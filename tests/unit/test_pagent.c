@@ -108,11 +108,31 @@ test_tokens_case_comments(void **state)
 	n = get(f, "rules", "r", "priority");
 	assert_int_equal(n->pos.line, 5);
 	assert_int_equal(n->pos.col, 11);
-	/* a port range gives no backend to derive: a warning says what to give */
+	/* a port range: one backend per port, at LocalPort + --backend-port-offset */
+	assert_string_equal(val(f, "rules", "r", "backend"), "127.0.0.1:+100");
+	assert_int_equal(f->dl.errors, 0);
+	assert_int_equal(f->dl.warnings, 0);
+}
+
+/* A rule on several ports gets host:+N through port sets too; only ports + N
+ * past 65535, or all ports, leave it without a backend (and say what to give). */
+static void
+test_backend_port_ranges(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, RULE("  LocalPortGroupRef pg\n")
+				  "PortGroup pg\n{\n  PortRange { Port 9000 }\n  PortRangeRef pr\n}\n"
+				  "PortRange pr { Port 9010 9011 }\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "r", "backend"), "127.0.0.1:+100");
+	assert_int_equal(f->dl.warnings, 0);
+
+	assert_int_equal(parse(f, RULE("  LocalPortRange 65400 65436\n")), 0);
 	assert_null(val(f, "rules", "r", "backend"));
 	assert_int_equal(f->dl.errors, 0);
-	assert_int_equal(f->dl.warnings, 1);
-	assert_non_null(strstr(f->dl.items[0].text, "--backend r=host:port"));
+	assert_true(f->dl.warnings >= 1);
+	assert_non_null(strstr(f->dl.items[f->dl.n - 1].text, "--backend r=host:port"));
 }
 
 static void
@@ -468,6 +488,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tokens_case_comments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_port_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_case_sensitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_line_block_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inline_sub_statements, setup, teardown),
