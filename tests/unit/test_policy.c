@@ -365,8 +365,9 @@ test_time_condition_errors(void **state)
 
 	assert_int_not_equal(parse(f, text), 0);
 	out = diags(f);
-	assert_non_null(strstr(out, "t.yaml:4:24: error: time condition \"bad\" \"days_of_week\""));
-	assert_non_null(strstr(out, "t.yaml:4:43: error: time condition \"bad\" \"time_of_day\""));
+	/* The carets stand under the values' text, not under their quotes. */
+	assert_non_null(strstr(out, "t.yaml:4:25: error: time condition \"bad\" \"days_of_week\""));
+	assert_non_null(strstr(out, "t.yaml:4:44: error: time condition \"bad\" \"time_of_day\""));
 	assert_non_null(strstr(out, "unknown key \"colour\" in time condition \"bad\""));
 	assert_non_null(strstr(out, "refers to time condition \"nope\", which is not defined"));
 	free(out);
