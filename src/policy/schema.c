@@ -530,7 +530,8 @@ static const struct schema_row time_rows[] = {
 	TROW("days_of_month", "DayOfMonthMask",
 	     "62 characters of 0 and 1: days 1-31 from the start, then 31 days back from the last"),
 	TROW("days_of_week", "DayOfWeekMask",
-	     "7 characters of 0 and 1, Sunday first, or names such as Mon-Fri"),
+	     "7 characters of 0 and 1, Sunday first, or names such as Mon-Fri; also a list "
+	     "of names and ranges ([Mon, Wed-Fri])"),
 	TROW("time_of_day", "TimeOfDayWindow",
 	     "hh:mm[:ss]-hh:mm[:ss]; a window whose end is before its start spans midnight"),
 	TROW("time_zone", "TimeZone", "Local (the system's zone, with daylight saving) or UTC"),
@@ -1256,6 +1257,45 @@ schema_complain(struct schema_out *o, struct diag_pos pos, const char *phrase)
 		diag_error(o->dl, pos, "%s %s", o->what, phrase);
 }
 
+/* days_of_week as a list ([Mon, Wed-Fri]): the days of every item, each item
+ * checked alone so that a bad one is reported where it stands. */
+static void
+set_days_list(const struct schema_row *row, const struct ynode *node, struct timecond *tc,
+	      struct schema_out *out)
+{
+	struct timecond one;
+	uint8_t days = 0;
+	unsigned before = out->errors;
+	char err[256];
+	size_t i;
+
+	if (node->n == 0) {
+		schema_complain(out, node->pos, "is an empty list");
+		return;
+	}
+	for (i = 0; i < node->n; i++) {
+		const struct ynode *it = node->items[i];
+
+		one = *tc;
+		if (it->type != YNODE_SCALAR) {
+			schema_complain(out, it->pos, "must be a list of day names");
+			continue;
+		}
+		if (timecond_parse_field(&one, row->key, it->value, err, sizeof(err)) != 0) {
+			snprintf(err, sizeof(err), "has \"%s\", which is not a day name (Sun to "
+						   "Sat) nor a range of them (Mon-Fri)",
+				 it->value);
+			schema_complain(out, ytree_pos_at(it, 0), err);
+			continue;
+		}
+		days |= one.days_of_week;
+	}
+	if (out->errors == before) {
+		tc->days_of_week = days;
+		tc->set |= TIMECOND_SET_DAYS_OF_WEEK;
+	}
+}
+
 static const char *
 set_scalar(const struct schema_ctx *ctx, const struct schema_row *row, void *field,
 	   const struct ynode *node, char *err, size_t errlen)
@@ -1319,6 +1359,9 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		ports_set(node, field, &out);
 	else if (row->type >= ST_CIPHERS2 && row->type <= ST_GROUPS)
 		set_codes(row, node, field, &out);
+	else if (row->type == ST_TIME && node->type == YNODE_SEQ &&
+		 strcmp(row->key, "days_of_week") == 0)
+		set_days_list(row, node, field, &out);
 	else if ((e = set_scalar(ctx, row, field, node, err, sizeof(err))) != NULL)
 		schema_complain(&out, ytree_pos_at(node, 0), e);
 	return out.errors;
