@@ -765,7 +765,8 @@ set_enum(const struct schema_row *row, const char *v, void *field, char *err, si
 {
 	int e = schema_enum_lookup(row->enums, v);
 	const struct schema_enum *x;
-	size_t off;
+	const char *cands[16], *near;
+	size_t off, n;
 
 	if (e >= 0) {
 		if (row->type == ST_BOOL)
@@ -781,6 +782,14 @@ set_enum(const struct schema_row *row, const char *v, void *field, char *err, si
 		off += (size_t)snprintf(err + off, errlen - off, "%s %s",
 					x == row->enums ? "" : ",", x->name);
 	}
+	/* Keywords match without regard to case, and so are typos of them found; a
+	 * number (fragment lengths, certificate version) has no likely typo. */
+	for (n = 0; row->enums[n].name && n + 1 < ARRAY_SIZE(cands); n++)
+		cands[n] = row->enums[n].name;
+	cands[n] = NULL;
+	if (!isdigit((unsigned char)v[0]) && (near = diag_suggest_nocase(v, cands, 3)) != NULL &&
+	    off < errlen)
+		snprintf(err + off, errlen - off, "; did you mean \"%s\"?", near);
 	return err;
 }
 
@@ -944,7 +953,9 @@ code_token(enum schema_type t, const struct ynode *it, size_t off, const char *t
 {
 	const struct tlsname *n = NULL;
 	size_t len = strlen(tok), width = t == ST_CIPHERS2 ? 2 : 4, i;
+	const char *near;
 	char err[256];
+	bool digits;
 	unsigned v;
 
 	if (t == ST_CIPHERS2 || t == ST_CIPHERS4)
@@ -958,9 +969,19 @@ code_token(enum schema_type t, const struct ynode *it, size_t off, const char *t
 			schema_complain(out, it->pos, "out of memory");
 		return;
 	}
-	if (len == 0 || len % width) {
-		snprintf(err, sizeof(err), "has \"%s\": not a known name, nor %zu-%s codes", tok,
-			 width, t == ST_GROUPS ? "decimal-digit" : "hex-digit");
+	digits = strspn(tok, t == ST_GROUPS ? "0123456789" : "0123456789abcdefABCDEF") == len;
+	near = digits && len % width == 0 ? NULL /* a run of codes */
+	       : t == ST_GROUPS		  ? tlsname_group_suggest(tok)
+	       : t == ST_SIGALGS ? tlsname_sigalg_suggest(tok)
+				 : tlsname_cipher_suggest(tok);
+	/* A word of the wrong length, or a typo of a name ("secp384r2"): one error
+	 * for the word, with the name it is likely meant to be. */
+	if (len == 0 || len % width || near) {
+		int k = snprintf(err, sizeof(err), "has \"%s\": not a known name, nor %zu-%s codes",
+				 tok, width, t == ST_GROUPS ? "decimal-digit" : "hex-digit");
+
+		if (near && k > 0 && (size_t)k < sizeof(err))
+			snprintf(err + k, sizeof(err) - (size_t)k, "; did you mean \"%s\"?", near);
 		schema_complain(out, ytree_pos_at(it, off), err);
 		return;
 	}
@@ -983,6 +1004,8 @@ code_token(enum schema_type t, const struct ynode *it, size_t off, const char *t
 				 t == ST_GROUPS ? "NamedGroup" : t == ST_SIGALGS ? "SignatureScheme"
 										   : "cipher suite");
 			schema_complain(out, ytree_pos_at(it, off + i), err);
+			if (!digits)
+				return; /* not a run of codes after all: one error is enough */
 			continue;
 		}
 		if (codes_add(c, (uint16_t)v))
