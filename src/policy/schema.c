@@ -1175,11 +1175,13 @@ set_labels(const struct ynode *node, struct policy_labels *l, struct schema_out 
 			schema_complain(out, node->items[i]->pos, "must be a list of labels");
 			continue;
 		}
-		if ((e = add_label(l, node->items[i]->value, err, sizeof(err))) != NULL) {
-			schema_complain(out, ytree_pos_at(node->items[i], 0), e);
-			if (l->n == POLICY_SERVER_LABELS)
-				break; /* one "more than 8" is enough */
+		if (l->n == POLICY_SERVER_LABELS) { /* at the first label too many, once */
+			snprintf(err, sizeof(err), "has more than %d labels", POLICY_SERVER_LABELS);
+			schema_complain(out, ytree_pos_at(node->items[i], 0), err);
+			break;
 		}
+		if ((e = add_label(l, node->items[i]->value, err, sizeof(err))) != NULL)
+			schema_complain(out, ytree_pos_at(node->items[i], 0), e);
 	}
 }
 
