@@ -1321,6 +1321,30 @@ set_days_list(const struct schema_row *row, const struct ynode *node, struct tim
 	}
 }
 
+/* Where a bad scalar goes wrong: for days_of_week "Mon,Fnord", the first part
+ * that is no day or range alone; else the value's text. */
+static struct diag_pos
+scalar_bad_at(const struct schema_row *row, const struct ynode *node)
+{
+	struct timecond tc;
+	char part[64], err[256];
+	const char *s, *e;
+
+	if (row->type != ST_TIME || strcmp(row->key, "days_of_week") != 0 ||
+	    node->type != YNODE_SCALAR || !strchr(node->value, ','))
+		return ytree_pos_at(node, 0);
+	for (s = node->value;; s = e + 1) {
+		e = s + strcspn(s, ",");
+		snprintf(part, sizeof(part), "%.*s", (int)(e - s), s);
+		timecond_init(&tc);
+		if (timecond_parse_field(&tc, row->key, part, err, sizeof(err)) != 0)
+			return ytree_pos_at(node, (size_t)(s - node->value));
+		if (!*e)
+			break;
+	}
+	return ytree_pos_at(node, 0);
+}
+
 static const char *
 set_scalar(const struct schema_ctx *ctx, const struct schema_row *row, void *field,
 	   const struct ynode *node, char *err, size_t errlen)
@@ -1388,7 +1412,7 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 		 strcmp(row->key, "days_of_week") == 0)
 		set_days_list(row, node, field, &out);
 	else if ((e = set_scalar(ctx, row, field, node, err, sizeof(err))) != NULL)
-		schema_complain(&out, ytree_pos_at(node, 0), e);
+		schema_complain(&out, scalar_bad_at(row, node), e);
 	return out.errors;
 }
 
