@@ -54,5 +54,9 @@ void diag_print(struct diag_list *dl, FILE *out);
 bool diag_has_errors(const struct diag_list *dl);
 /* Returns the closest of 'cands' (NULL-terminated) to 'word', or NULL if none is close. */
 const char *diag_suggest(const char *word, const char *const *cands);
+/* The same without regard to case, for words matched case-insensitively
+ * (keywords such as ServerWithClientAuth, IANA names), and at most 'max_edits'
+ * edits away (diag_suggest allows 3). */
+const char *diag_suggest_nocase(const char *word, const char *const *cands, size_t max_edits);
 
 #endif

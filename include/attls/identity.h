@@ -74,12 +74,14 @@ int identity_rdn_equal(const char *a, const char *b);
 /* NULL if 'u' is a usable user ID (1-32 of A-Z a-z 0-9 . _ - @ # $). */
 const char *identity_user_check(const char *u);
 
-/* Schema setters for the identity_maps section (node: struct ynode). */
+/* Schema setters for the identity_maps section (node: struct ynode); each bad
+ * entry is reported to 'out' (struct schema_out) at the line of what is wrong. */
 struct ynode;
-const char *identity_set_filters(const struct ynode *node, struct policy_id_filters *f,
-				 char *err, size_t errlen);
-const char *identity_set_certs(const struct ynode *node, struct policy_id_certs *c, char *err,
-			       size_t errlen);
+struct schema_out;
+void identity_set_filters(const struct ynode *node, struct policy_id_filters *f,
+			  struct schema_out *out);
+void identity_set_certs(const struct ynode *node, struct policy_id_certs *c,
+			struct schema_out *out);
 void identity_filters_free(struct policy_id_filters *f);
 void identity_certs_free(struct policy_id_certs *c);
 

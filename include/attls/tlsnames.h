@@ -18,5 +18,9 @@ const struct tlsname *tlsname_sigalg(uint16_t code);
 const struct tlsname *tlsname_sigalg_by_name(const char *name);
 const struct tlsname *tlsname_group(uint16_t code);
 const struct tlsname *tlsname_group_by_name(const char *name);
+/* The IANA name nearest to 'word' (a likely typo of it), or NULL. */
+const char *tlsname_cipher_suggest(const char *word);
+const char *tlsname_sigalg_suggest(const char *word);
+const char *tlsname_group_suggest(const char *word);
 
 #endif

@@ -189,51 +189,72 @@ diag_print(struct diag_list *dl, FILE *out)
 	}
 }
 
+#define DIAG_WORD_MAX 64 /* longer words get no suggestion; IANA suite names fit */
+
+static char
+fold(char c, bool nocase)
+{
+	return nocase && c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* Optimal string alignment distance, capped for speed. */
 static size_t
-edit_distance(const char *a, const char *b)
+edit_distance(const char *a, const char *b, bool nocase)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t d[33][33];
+	unsigned short d[DIAG_WORD_MAX + 1][DIAG_WORD_MAX + 1];
 
-	if (la > 32 || lb > 32)
+	if (la > DIAG_WORD_MAX || lb > DIAG_WORD_MAX)
 		return 99;
 	for (i = 0; i <= la; i++)
-		d[i][0] = i;
+		d[i][0] = (unsigned short)i;
 	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
+		d[0][j] = (unsigned short)j;
 	for (i = 1; i <= la; i++) {
 		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
+			char ai = fold(a[i - 1], nocase), bj = fold(b[j - 1], nocase);
+			unsigned cost = ai == bj ? 0 : 1;
+			unsigned v = d[i - 1][j] + 1u;
+			if (d[i][j - 1] + 1u < v)
+				v = d[i][j - 1] + 1u;
 			if (d[i - 1][j - 1] + cost < v)
 				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
+			if (i > 1 && j > 1 && ai == fold(b[j - 2], nocase) &&
+			    fold(a[i - 2], nocase) == bj && d[i - 2][j - 2] + 1u < v)
+				v = d[i - 2][j - 2] + 1u;
+			d[i][j] = (unsigned short)v;
 		}
 	}
 	return d[la][lb];
 }
 
-const char *
-diag_suggest(const char *word, const char *const *cands)
+static const char *
+suggest(const char *word, const char *const *cands, bool nocase, size_t cap)
 {
 	const char *best = NULL;
 	size_t best_d = (size_t)-1, i, limit;
 
 	limit = strlen(word) / 3 + 1;
-	if (limit > 3)
-		limit = 3;
+	if (limit > cap)
+		limit = cap;
 	for (i = 0; cands[i]; i++) {
-		size_t d = edit_distance(word, cands[i]);
+		size_t d = edit_distance(word, cands[i], nocase);
 		if (d < best_d) {
 			best_d = d;
 			best = cands[i];
 		}
 	}
 	return best_d <= limit ? best : NULL;
+}
+
+const char *
+diag_suggest(const char *word, const char *const *cands)
+{
+	return suggest(word, cands, false, 3);
+}
+
+const char *
+diag_suggest_nocase(const char *word, const char *const *cands, size_t max_edits)
+{
+	return suggest(word, cands, true, max_edits);
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "attls/identity.h"
+#include "schema.h"
 #include "ytree.h"
 
 /* Attribute type spellings that mean the same thing (RACF, OpenSSL, RFC 4514). */
@@ -226,7 +227,8 @@ scalar_of(const struct ynode *m, const char *key, const char **out)
 
 /* Every key of 'm' must be one of 'keys'. */
 static const char *
-only_keys(const struct ynode *m, const char *const *keys, char *err, size_t errlen)
+only_keys(const struct ynode *m, const char *const *keys, char *err, size_t errlen,
+	  struct diag_pos *at)
 {
 	size_t i, j;
 
@@ -236,17 +238,28 @@ only_keys(const struct ynode *m, const char *const *keys, char *err, size_t errl
 		if (!keys[j]) {
 			snprintf(err, errlen, "has unknown key \"%s\" at line %u", m->items[i]->value,
 				 m->items[i]->pos.line);
+			*at = m->items[i]->pos;
 			return err;
 		}
 	}
 	return NULL;
 }
 
+/* Where the value of 'key' is, or the entry when it has none. */
+static struct diag_pos
+value_pos(const struct ynode *m, const char *key)
+{
+	const struct ynode *v = ytree_get(m, key);
+
+	return v ? ytree_pos_at(v, 0) : m->pos;
+}
+
 static const char *
-entry_user(const struct ynode *m, char **user, char *err, size_t errlen)
+entry_user(const struct ynode *m, char **user, char *err, size_t errlen, struct diag_pos *at)
 {
 	const char *u, *e;
 
+	*at = value_pos(m, "user");
 	if ((e = scalar_of(m, "user", &u)) != NULL || !u) {
 		snprintf(err, errlen, "has an entry without \"user\" at line %u", m->pos.line);
 		return err;
@@ -260,9 +273,11 @@ entry_user(const struct ynode *m, char **user, char *err, size_t errlen)
 
 static const char *
 filter_dn(const struct ynode *m, const char *key, char ***rdns, size_t *n, char **text,
-	  char *err, size_t errlen)
+	  char *err, size_t errlen, struct diag_pos *at)
 {
 	const char *s, *e;
+
+	*at = value_pos(m, key);
 
 	if ((e = scalar_of(m, key, &s)) != NULL) {
 		snprintf(err, errlen, "has \"%s\" at line %u, which %s", key, m->pos.line, e);
@@ -277,80 +292,117 @@ filter_dn(const struct ynode *m, const char *key, char ***rdns, size_t *n, char 
 	return (*text = strdup(s)) ? NULL : "out of memory";
 }
 
+static void
+filter_clear(struct policy_id_filter *f)
+{
+	identity_rdns_free(f->subject, f->nsubject);
+	identity_rdns_free(f->issuer, f->nissuer);
+	free(f->subject_text);
+	free(f->issuer_text);
+	free(f->user);
+	memset(f, 0, sizeof(*f));
+}
+
 static const char *
-one_filter(const struct ynode *m, struct policy_id_filter *f, char *err, size_t errlen)
+one_filter(const struct ynode *m, struct policy_id_filter *f, char *err, size_t errlen,
+	   struct diag_pos *at)
 {
 	static const char *const keys[] = { "subject", "issuer", "user", NULL };
 	const char *e;
 
 	f->pos = m->pos;
+	*at = m->pos;
 	if (m->type != YNODE_MAP)
 		return "must be a list of {subject, issuer, user} entries";
-	if ((e = only_keys(m, keys, err, errlen)) ||
+	if ((e = only_keys(m, keys, err, errlen, at)) ||
 	    (e = filter_dn(m, "subject", &f->subject, &f->nsubject, &f->subject_text, err,
-			   errlen)) ||
-	    (e = filter_dn(m, "issuer", &f->issuer, &f->nissuer, &f->issuer_text, err, errlen)) ||
-	    (e = entry_user(m, &f->user, err, errlen)))
+			   errlen, at)) ||
+	    (e = filter_dn(m, "issuer", &f->issuer, &f->nissuer, &f->issuer_text, err, errlen,
+			   at)) ||
+	    (e = entry_user(m, &f->user, err, errlen, at)))
 		return e;
 	if (!f->nsubject && !f->nissuer) {
 		snprintf(err, errlen, "has an entry at line %u with neither \"subject\" nor "
 				      "\"issuer\"",
 			 m->pos.line);
+		*at = m->pos;
 		return err;
 	}
 	return NULL;
 }
 
-const char *
-identity_set_filters(const struct ynode *node, struct policy_id_filters *f, char *err,
-		     size_t errlen)
+void
+identity_set_filters(const struct ynode *node, struct policy_id_filters *f,
+		     struct schema_out *out)
 {
+	struct diag_pos at;
+	char err[256];
 	size_t i;
 	const char *e;
 
 	identity_filters_free(f);
-	if (node->type != YNODE_SEQ)
-		return "must be a list of {subject, issuer, user} entries";
-	if (!(f->v = calloc(node->n + 1, sizeof(*f->v))))
-		return "out of memory";
-	for (i = 0; i < node->n; i++) {
-		e = one_filter(node->items[i], &f->v[f->n++], err, errlen);
-		if (e)
-			return e;
+	if (node->type != YNODE_SEQ) {
+		schema_complain(out, node->pos, "must be a list of {subject, issuer, user} entries");
+		return;
 	}
-	return NULL;
+	if (!(f->v = calloc(node->n + 1, sizeof(*f->v)))) {
+		schema_complain(out, node->pos, "out of memory");
+		return;
+	}
+	/* Every entry is checked, so each bad one is reported at its own line. A bad
+	 * entry stays, emptied, so the map is not also said to have no entries. */
+	for (i = 0; i < node->n; i++) {
+		if ((e = one_filter(node->items[i], &f->v[f->n], err, sizeof(err), &at)) != NULL) {
+			schema_complain(out, at, e);
+			filter_clear(&f->v[f->n]);
+			f->v[f->n].pos = node->items[i]->pos;
+		}
+		f->n++;
+	}
 }
 
-const char *
-identity_set_certs(const struct ynode *node, struct policy_id_certs *c, char *err,
-		   size_t errlen)
+void
+identity_set_certs(const struct ynode *node, struct policy_id_certs *c, struct schema_out *out)
 {
 	static const char *const keys[] = { "sha256", "user", NULL };
+	struct diag_pos at;
 	const char *e, *fp;
+	char err[256];
 	size_t i;
 
 	identity_certs_free(c);
-	if (node->type != YNODE_SEQ)
-		return "must be a list of {sha256, user} entries";
-	if (!(c->v = calloc(node->n + 1, sizeof(*c->v))))
-		return "out of memory";
+	if (node->type != YNODE_SEQ) {
+		schema_complain(out, node->pos, "must be a list of {sha256, user} entries");
+		return;
+	}
+	if (!(c->v = calloc(node->n + 1, sizeof(*c->v)))) {
+		schema_complain(out, node->pos, "out of memory");
+		return;
+	}
 	for (i = 0; i < node->n; i++) {
 		const struct ynode *m = node->items[i];
 		struct policy_id_cert *pc = &c->v[c->n++];
 
 		pc->pos = m->pos;
-		if (m->type != YNODE_MAP)
-			return "must be a list of {sha256, user} entries";
-		if ((e = only_keys(m, keys, err, errlen)) || (e = entry_user(m, &pc->user, err, errlen)))
-			return e;
+		if (m->type != YNODE_MAP) {
+			schema_complain(out, m->pos, "must be a list of {sha256, user} entries");
+			continue;
+		}
+		if ((e = only_keys(m, keys, err, sizeof(err), &at)) ||
+		    (e = entry_user(m, &pc->user, err, sizeof(err), &at))) {
+			schema_complain(out, at, e);
+			continue;
+		}
 		if (scalar_of(m, "sha256", &fp) || !fp || parse_sha256(fp, pc->sha256) != 0) {
-			snprintf(err, errlen, "has an entry at line %u whose \"sha256\" is not 64 hex "
-					      "digits (openssl x509 -noout -fingerprint -sha256)",
+			snprintf(err, sizeof(err), "has an entry at line %u whose \"sha256\" is not "
+						   "64 hex digits (openssl x509 -noout -fingerprint "
+						   "-sha256)",
 				 m->pos.line);
-			return err;
+			schema_complain(out, value_pos(m, "sha256"), err);
+			free(pc->user);
+			pc->user = NULL;
 		}
 	}
-	return NULL;
 }
 
 void
@@ -358,13 +410,8 @@ identity_filters_free(struct policy_id_filters *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->n; i++) {
-		identity_rdns_free(f->v[i].subject, f->v[i].nsubject);
-		identity_rdns_free(f->v[i].issuer, f->v[i].nissuer);
-		free(f->v[i].subject_text);
-		free(f->v[i].issuer_text);
-		free(f->v[i].user);
-	}
+	for (i = 0; i < f->n; i++)
+		filter_clear(&f->v[i]);
 	free(f->v);
 	f->v = NULL;
 	f->n = 0;

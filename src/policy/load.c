@@ -132,7 +132,7 @@ load_entry(const struct schema_ctx *ctx, const struct schema_section *sec, void 
 	struct policy_tls_parms *parms = NULL;
 	uint64_t seen = 0, pseen = 0;
 	unsigned errors = ctx->dl->errors;
-	char err[256];
+	char what[256];
 	size_t i;
 
 	if (sec->parms_off >= 0)
@@ -142,7 +142,6 @@ load_entry(const struct schema_ctx *ctx, const struct schema_section *sec, void 
 	for (i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->items[i], *v = m->items[i + 1];
 		const struct schema_row *row;
-		const char *e;
 		void *base = entry;
 		uint64_t bit, *seenp = &seen;
 
@@ -167,8 +166,8 @@ load_entry(const struct schema_ctx *ctx, const struct schema_section *sec, void 
 			continue;
 		}
 		*seenp |= bit;
-		if ((e = schema_set(ctx, row, base, v, err, sizeof(err))) != NULL)
-			diag_error(ctx->dl, v->pos, "%s \"%s\" %s", where, row->key, e);
+		snprintf(what, sizeof(what), "%s \"%s\"", where, row->key);
+		(void)schema_set(ctx, row, base, v, what);
 		if (row->pos_off)
 			*(struct diag_pos *)((char *)base + row->pos_off) = v->pos;
 	}
@@ -260,15 +259,11 @@ load_named(const struct schema_ctx *ctx, struct policy *p, const struct schema_s
 		/* A value-only section ("addresses: { lan: [10.0.0.0/8] }"): the entry is
 		 * its one row's value. */
 		if (sec->nrows == 1 && (sec->rows[0].flags & SF_VALUE)) {
-			char err[256];
-			const char *e;
-
 			entry = (char *)*st.arr + *st.n * st.size;
 			*(char **)(entry + st.name_off) = strdup(k->value);
 			*(struct diag_pos *)(entry + st.pos_off) = k->pos;
 			*slot = ++(*st.n);
-			if ((e = schema_set(ctx, &sec->rows[0], entry, v, err, sizeof(err))) != NULL)
-				diag_error(ctx->dl, v->pos, "%s %s", where, e);
+			(void)schema_set(ctx, &sec->rows[0], entry, v, where);
 			continue;
 		}
 		if (v->type != YNODE_MAP) {

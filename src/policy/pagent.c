@@ -1223,8 +1223,13 @@ pagent_list(struct pconv *c, const struct pnode *k, const char *key, struct ynod
 			return;
 		seq = m->items[m->n - 1];
 	}
-	for (i = 0; i < k->nv; i++)
-		(void)yn_push(c, seq, yn_scalar(c, k->v[i], k->vpos[i]));
+	for (i = 0; i < k->nv; i++) {
+		struct ynode *v = yn_scalar(c, k->v[i], k->vpos[i]);
+
+		if (v) /* a word as written: a bad code inside "C02BCCCC" is pointed at */
+			v->exact = 1;
+		(void)yn_push(c, seq, v);
+	}
 }
 
 /* ServerHandshakeSNIList label/servername ...: a map servername -> label; lines

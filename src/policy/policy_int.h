@@ -15,8 +15,7 @@ void policy_free(struct policy *p);
 const char *policy_section_noun(const char *key);
 
 /* ports.c: port conditions and port sets. */
-const char *ports_set(const struct ynode *node, struct policy_ports *pp, char *err,
-		      size_t errlen);
+void ports_set(const struct ynode *node, struct policy_ports *pp, struct schema_out *out);
 void ports_free(struct policy_ports *pp);
 void ports_format(const struct policy_ports *pp, char *buf, size_t len);
 bool ports_cover(const struct policy_ports *a, const struct policy_ports *b);

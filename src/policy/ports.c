@@ -199,47 +199,56 @@ ports_add_ref(struct policy_ports *pp, const char *name, struct diag_pos pos)
 }
 
 /* The value of a port key: one item or a list of items, each All, 0, a port,
- * low-high or a port set name. All anywhere makes the whole condition All. */
-const char *
-ports_set(const struct ynode *node, struct policy_ports *pp, char *err, size_t errlen)
+ * low-high or a port set name. All anywhere makes the whole condition All. Each
+ * bad item is reported at its own position; the good ones are kept. */
+void
+ports_set(const struct ynode *node, struct policy_ports *pp, struct schema_out *out)
 {
 	const struct ynode *one[1] = { node };
 	const struct ynode *const *items = node->type == YNODE_SEQ ? (const struct ynode *const *)node->items : one;
 	size_t n = node->type == YNODE_SEQ ? node->n : 1, i, k = 0;
 	struct policy_port_range *v;
 	const char *e;
+	char err[256];
 	bool all = false;
 
 	ports_free(pp);
 	pp->pos = node->pos;
-	if (node->type == YNODE_MAP)
-		return "must be a port, low-high, a port set name, or a list of these";
-	if (n == 0)
-		return "is an empty list (write 0 or All for all ports)";
-	if (!(v = calloc(n, sizeof(*v))))
-		return "out of memory";
+	if (node->type == YNODE_MAP) {
+		schema_complain(out, node->pos,
+				"must be a port, low-high, a port set name, or a list of these");
+		return;
+	}
+	if (n == 0) {
+		schema_complain(out, node->pos, "is an empty list (write 0 or All for all ports)");
+		return;
+	}
+	if (!(v = calloc(n, sizeof(*v)))) {
+		schema_complain(out, node->pos, "out of memory");
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		const char *s = items[i]->value;
 
 		if (items[i]->type != YNODE_SCALAR) {
-			free(v);
-			return "must be a list of ports, low-high ranges and port set names";
+			schema_complain(out, items[i]->pos,
+					"must be a list of ports, low-high ranges and port set names");
+			continue;
 		}
 		if (is_set_name(s)) {
-			if (ports_add_ref(pp, s, items[i]->pos) != 0) {
-				free(v);
-				return "out of memory";
-			}
+			if (ports_add_ref(pp, s, items[i]->pos) != 0)
+				schema_complain(out, items[i]->pos, "out of memory");
 			continue;
 		}
 		if ((e = ports_item(s, &v[k])) != NULL) {
-			free(v);
-			if (node->type != YNODE_SEQ)
-				return e;
-			snprintf(err, errlen, "has \"%s\", which is not a port (1-65535), low-high, "
-					      "0 for all, or a port set name",
-				 s);
-			return err;
+			if (node->type == YNODE_SEQ) {
+				snprintf(err, sizeof(err), "has \"%s\", which is not a port (1-65535), "
+							   "low-high, 0 for all, or a port set name",
+					 s);
+				e = err;
+			}
+			schema_complain(out, ytree_pos_at(items[i], 0), e);
+			continue;
 		}
 		all |= v[k].lo == 0 && v[k].hi == 65535;
 		k++;
@@ -251,7 +260,6 @@ ports_set(const struct ynode *node, struct policy_ports *pp, char *err, size_t e
 		k = 1;
 	}
 	ports_take(pp, v, k);
-	return NULL;
 }
 
 static void

@@ -539,7 +539,8 @@ static const struct schema_row time_rows[] = {
 	TROW("days_of_month", "DayOfMonthMask",
 	     "62 characters of 0 and 1: days 1-31 from the start, then 31 days back from the last"),
 	TROW("days_of_week", "DayOfWeekMask",
-	     "7 characters of 0 and 1, Sunday first, or names such as Mon-Fri"),
+	     "7 characters of 0 and 1, Sunday first, or names such as Mon-Fri; also a list "
+	     "of names and ranges ([Mon, Wed-Fri])"),
 	TROW("time_of_day", "TimeOfDayWindow",
 	     "hh:mm[:ss]-hh:mm[:ss]; a window whose end is before its start spans midnight"),
 	TROW("time_zone", "TimeZone", "Local (the system's zone, with daylight saving) or UTC"),
@@ -773,7 +774,8 @@ set_enum(const struct schema_row *row, const char *v, void *field, char *err, si
 {
 	int e = schema_enum_lookup(row->enums, v);
 	const struct schema_enum *x;
-	size_t off;
+	const char *cands[16], *near;
+	size_t off, n;
 
 	if (e >= 0) {
 		if (row->type == ST_BOOL)
@@ -789,6 +791,14 @@ set_enum(const struct schema_row *row, const char *v, void *field, char *err, si
 		off += (size_t)snprintf(err + off, errlen - off, "%s %s",
 					x == row->enums ? "" : ",", x->name);
 	}
+	/* Keywords match without regard to case, and so are typos of them found; a
+	 * number (fragment lengths, certificate version) has no likely typo. */
+	for (n = 0; row->enums[n].name && n + 1 < ARRAY_SIZE(cands); n++)
+		cands[n] = row->enums[n].name;
+	cands[n] = NULL;
+	if (!isdigit((unsigned char)v[0]) && (near = diag_suggest_nocase(v, cands, 3)) != NULL &&
+	    off < errlen)
+		snprintf(err + off, errlen - off, "; did you mean \"%s\"?", near);
 	return err;
 }
 
@@ -877,10 +887,11 @@ add_addr(const char *v, struct diag_pos pos, struct policy_addrs *as, char *err,
 	return NULL;
 }
 
-static const char *
-set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t errlen)
+static void
+set_addrs(const struct ynode *node, struct policy_addrs *as, struct schema_out *out)
 {
 	const char *e;
+	char err[256];
 	size_t i;
 
 	bool all = false;
@@ -889,17 +900,25 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 	as->ranges = NULL;
 	as->n = 0;
 	as->pos = node->pos;
-	if (node->type == YNODE_SCALAR)
-		return add_addr(node->value, node->pos, as, err, errlen);
-	if (node->type != YNODE_SEQ)
-		return "must be an address or a list of addresses";
+	if (node->type == YNODE_SCALAR) {
+		if ((e = add_addr(node->value, node->pos, as, err, sizeof(err))) != NULL)
+			schema_complain(out, ytree_pos_at(node, 0), e);
+		return;
+	}
+	if (node->type != YNODE_SEQ) {
+		schema_complain(out, node->pos, "must be an address or a list of addresses");
+		return;
+	}
 	for (i = 0; i < node->n; i++) {
-		if (node->items[i]->type != YNODE_SCALAR)
-			return "must be a list of addresses";
-		all |= strcasecmp(node->items[i]->value, "All") == 0;
-		if ((e = add_addr(node->items[i]->value, node->items[i]->pos, as, err, errlen)) !=
-		    NULL)
-			return e;
+		const struct ynode *it = node->items[i];
+
+		if (it->type != YNODE_SCALAR) {
+			schema_complain(out, it->pos, "must be a list of addresses");
+			continue;
+		}
+		all |= strcasecmp(it->value, "All") == 0;
+		if ((e = add_addr(it->value, it->pos, as, err, sizeof(err))) != NULL)
+			schema_complain(out, ytree_pos_at(it, 0), e);
 	}
 	/* "All" anywhere in the list makes the whole condition All (empty). */
 	if (all) {
@@ -909,7 +928,6 @@ set_addrs(const struct ynode *node, struct policy_addrs *as, char *err, size_t e
 		while (as->nrefs)
 			free(as->refs[--as->nrefs]);
 	}
-	return NULL;
 }
 
 static int
@@ -943,12 +961,17 @@ hexval(const char *s, size_t len, unsigned *out)
 	return 0;
 }
 
-/* One token of a code list: a name, or a run of fixed-width codes. */
-static const char *
-code_token(enum schema_type t, const char *tok, struct policy_codes *c, char *err, size_t errlen)
+/* One token of a code list (at byte 'off' of scalar 'it'): a name, or a run of
+ * fixed-width codes; each bad code is reported where it stands. */
+static void
+code_token(enum schema_type t, const struct ynode *it, size_t off, const char *tok,
+	   struct policy_codes *c, struct schema_out *out)
 {
 	const struct tlsname *n = NULL;
 	size_t len = strlen(tok), width = t == ST_CIPHERS2 ? 2 : 4, i;
+	const char *near;
+	char err[256];
+	bool digits;
 	unsigned v;
 
 	if (t == ST_CIPHERS2 || t == ST_CIPHERS4)
@@ -957,12 +980,26 @@ code_token(enum schema_type t, const char *tok, struct policy_codes *c, char *er
 		n = tlsname_sigalg_by_name(tok);
 	else
 		n = tlsname_group_by_name(tok);
-	if (n)
-		return codes_add(c, n->code) ? "out of memory" : NULL;
-	if (len == 0 || len % width) {
-		snprintf(err, errlen, "has \"%s\": not a known name, nor %zu-%s codes", tok, width,
-			 t == ST_GROUPS ? "decimal-digit" : "hex-digit");
-		return err;
+	if (n) {
+		if (codes_add(c, n->code))
+			schema_complain(out, it->pos, "out of memory");
+		return;
+	}
+	digits = strspn(tok, t == ST_GROUPS ? "0123456789" : "0123456789abcdefABCDEF") == len;
+	near = digits && len % width == 0 ? NULL /* a run of codes */
+	       : t == ST_GROUPS		  ? tlsname_group_suggest(tok)
+	       : t == ST_SIGALGS ? tlsname_sigalg_suggest(tok)
+				 : tlsname_cipher_suggest(tok);
+	/* A word of the wrong length, or a typo of a name ("secp384r2"): one error
+	 * for the word, with the name it is likely meant to be. */
+	if (len == 0 || len % width || near) {
+		int k = snprintf(err, sizeof(err), "has \"%s\": not a known name, nor %zu-%s codes",
+				 tok, width, t == ST_GROUPS ? "decimal-digit" : "hex-digit");
+
+		if (near && k > 0 && (size_t)k < sizeof(err))
+			snprintf(err + k, sizeof(err) - (size_t)k, "; did you mean \"%s\"?", near);
+		schema_complain(out, ytree_pos_at(it, off), err);
+		return;
 	}
 	for (i = 0; i < len; i += width) {
 		if (t == ST_GROUPS) {
@@ -978,51 +1015,53 @@ code_token(enum schema_type t, const char *tok, struct policy_codes *c, char *er
 		if (v > 0xffff || (t == ST_GROUPS && !tlsname_group((uint16_t)v)) ||
 		    (t == ST_SIGALGS && !tlsname_sigalg((uint16_t)v)) ||
 		    ((t == ST_CIPHERS2 || t == ST_CIPHERS4) && !tlsname_cipher((uint16_t)v))) {
-			snprintf(err, errlen, "has \"%.*s\", which is not a %s code attlsd knows",
+			snprintf(err, sizeof(err), "has \"%.*s\", which is not a %s code attlsd knows",
 				 (int)width, tok + i,
 				 t == ST_GROUPS ? "NamedGroup" : t == ST_SIGALGS ? "SignatureScheme"
 										   : "cipher suite");
-			return err;
+			schema_complain(out, ytree_pos_at(it, off + i), err);
+			if (!digits)
+				return; /* not a run of codes after all: one error is enough */
+			continue;
 		}
 		if (codes_add(c, (uint16_t)v))
-			return "out of memory";
+			schema_complain(out, it->pos, "out of memory");
 	}
-	return NULL;
 }
 
 /* A list node or a scalar of blank- or comma-separated tokens ("0023 0024"). */
-static const char *
+static void
 set_codes(const struct schema_row *row, const struct ynode *node, struct policy_codes *c,
-	  char *err, size_t errlen)
+	  struct schema_out *out)
 {
 	const struct ynode *one[1] = { node };
 	const struct ynode *const *items = node->type == YNODE_SEQ ? (const struct ynode *const *)node->items : one;
 	size_t n = node->type == YNODE_SEQ ? node->n : 1, i;
-	const char *e;
 
 	free(c->v);
 	c->v = NULL;
 	c->n = 0;
-	if (node->type == YNODE_MAP)
-		return "must be a list of codes or names";
+	if (node->type == YNODE_MAP) {
+		schema_complain(out, node->pos, "must be a list of codes or names");
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		char *copy, *tok, *save = NULL;
 
-		if (items[i]->type != YNODE_SCALAR)
-			return "must be a list of codes or names";
+		if (items[i]->type != YNODE_SCALAR) {
+			schema_complain(out, items[i]->pos, "must be a list of codes or names");
+			continue;
+		}
 		if (strcasecmp(items[i]->value, "Default") == 0)
 			continue;
-		if (!(copy = strdup(items[i]->value)))
-			return "out of memory";
-		for (tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-			if ((e = code_token(row->type, tok, c, err, errlen)) != NULL) {
-				free(copy);
-				return e;
-			}
+		if (!(copy = strdup(items[i]->value))) {
+			schema_complain(out, items[i]->pos, "out of memory");
+			continue;
 		}
+		for (tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save))
+			code_token(row->type, items[i], (size_t)(tok - copy), tok, c, out);
 		free(copy);
 	}
-	return NULL;
 }
 
 static void
@@ -1041,55 +1080,68 @@ certs_free(struct policy_certs *cs)
 }
 
 /* One label: {certificate: path, key: path}. */
-static const char *
+static void
 set_cert(const struct schema_ctx *ctx, const struct ynode *k, const struct ynode *v,
-	 struct policy_cert *c, char *err, size_t errlen)
+	 struct policy_cert *c, struct schema_out *out)
 {
 	const struct ynode *cn = v->type == YNODE_MAP ? ytree_get(v, "certificate") : NULL;
 	const struct ynode *kn = v->type == YNODE_MAP ? ytree_get(v, "key") : NULL;
+	char err[256];
 	const char *e;
 
 	if (k->type != YNODE_SCALAR || !*k->value || strlen(k->value) > POLICY_LABEL_MAX) {
-		snprintf(err, errlen, "has a label at line %u that is not 1 to %d characters",
+		snprintf(err, sizeof(err), "has a label at line %u that is not 1 to %d characters",
 			 k->pos.line, POLICY_LABEL_MAX);
-		return err;
+		schema_complain(out, k->pos, err);
+		return;
 	}
-	if (!(c->label = strdup(k->value)))
-		return "out of memory";
+	if (!(c->label = strdup(k->value))) {
+		schema_complain(out, k->pos, "out of memory");
+		return;
+	}
 	if (!cn || !kn || cn->type != YNODE_SCALAR || kn->type != YNODE_SCALAR ||
 	    v->n != 4) {
-		snprintf(err, errlen, "label \"%s\" must have exactly \"certificate\" and \"key\"",
+		snprintf(err, sizeof(err), "label \"%s\" must have exactly \"certificate\" and "
+					   "\"key\"",
 			 k->value);
-		return err;
+		schema_complain(out, v->pos, err);
+		return;
 	}
-	if ((e = set_path(ctx, cn->value, &c->certificate)) || (e = set_path(ctx, kn->value, &c->key)))
-		return e;
-	return NULL;
+	if ((e = set_path(ctx, cn->value, &c->certificate)) != NULL)
+		schema_complain(out, ytree_pos_at(cn, 0), e);
+	if ((e = set_path(ctx, kn->value, &c->key)) != NULL)
+		schema_complain(out, ytree_pos_at(kn, 0), e);
 }
 
-static const char *
+static void
 set_certs(const struct schema_ctx *ctx, const struct ynode *node, struct policy_certs *cs,
-	  char *err, size_t errlen)
+	  struct schema_out *out)
 {
+	char err[256];
 	size_t i, j;
-	const char *e;
 
 	certs_free(cs);
-	if (node->type != YNODE_MAP)
-		return "must be a map of label to {certificate, key}";
-	if (!(cs->v = calloc(node->n / 2 + 1, sizeof(*cs->v))))
-		return "out of memory";
-	for (i = 0; i + 1 < node->n; i += 2) {
-		for (j = 0; j < cs->n; j++)
-			if (strcmp(cs->v[j].label, node->items[i]->value) == 0) {
-				snprintf(err, errlen, "has label \"%s\" twice", cs->v[j].label);
-				return err;
-			}
-		if ((e = set_cert(ctx, node->items[i], node->items[i + 1], &cs->v[cs->n++], err,
-				  errlen)) != NULL)
-			return e;
+	if (node->type != YNODE_MAP) {
+		schema_complain(out, node->pos, "must be a map of label to {certificate, key}");
+		return;
 	}
-	return NULL;
+	if (!(cs->v = calloc(node->n / 2 + 1, sizeof(*cs->v)))) {
+		schema_complain(out, node->pos, "out of memory");
+		return;
+	}
+	for (i = 0; i + 1 < node->n; i += 2) {
+		const struct ynode *k = node->items[i];
+
+		for (j = 0; j < cs->n; j++)
+			if (cs->v[j].label && k->value && strcmp(cs->v[j].label, k->value) == 0)
+				break;
+		if (j < cs->n) {
+			snprintf(err, sizeof(err), "has label \"%s\" twice", k->value);
+			schema_complain(out, k->pos, err);
+			continue;
+		}
+		set_cert(ctx, k, node->items[i + 1], &cs->v[cs->n++], out);
+	}
 }
 
 static const char *
@@ -1117,24 +1169,36 @@ labels_free(struct policy_labels *l)
 	l->n = 0;
 }
 
-static const char *
-set_labels(const struct ynode *node, struct policy_labels *l, char *err, size_t errlen)
+static void
+set_labels(const struct ynode *node, struct policy_labels *l, struct schema_out *out)
 {
 	const char *e;
+	char err[256];
 	size_t i;
 
 	labels_free(l);
-	if (node->type == YNODE_SCALAR)
-		return add_label(l, node->value, err, errlen);
-	if (node->type != YNODE_SEQ)
-		return "must be a label or a list of labels";
-	for (i = 0; i < node->n; i++) {
-		if (node->items[i]->type != YNODE_SCALAR)
-			return "must be a list of labels";
-		if ((e = add_label(l, node->items[i]->value, err, errlen)) != NULL)
-			return e;
+	if (node->type == YNODE_SCALAR) {
+		if ((e = add_label(l, node->value, err, sizeof(err))) != NULL)
+			schema_complain(out, ytree_pos_at(node, 0), e);
+		return;
 	}
-	return NULL;
+	if (node->type != YNODE_SEQ) {
+		schema_complain(out, node->pos, "must be a label or a list of labels");
+		return;
+	}
+	for (i = 0; i < node->n; i++) {
+		if (node->items[i]->type != YNODE_SCALAR) {
+			schema_complain(out, node->items[i]->pos, "must be a list of labels");
+			continue;
+		}
+		if (l->n == POLICY_SERVER_LABELS) { /* at the first label too many, once */
+			snprintf(err, sizeof(err), "has more than %d labels", POLICY_SERVER_LABELS);
+			schema_complain(out, ytree_pos_at(node->items[i], 0), err);
+			break;
+		}
+		if ((e = add_label(l, node->items[i]->value, err, sizeof(err))) != NULL)
+			schema_complain(out, ytree_pos_at(node->items[i], 0), e);
+	}
 }
 
 #define SNI_MAX 64
@@ -1170,71 +1234,139 @@ sni_name_ok(const char *s)
 }
 
 /* {server name: label, ...}: ServerHandshakeSNIList. */
-static const char *
-set_sni_map(const struct ynode *node, struct policy_sni_map *m, char *err, size_t errlen)
+static void
+set_sni_map(const struct ynode *node, struct policy_sni_map *m, struct schema_out *out)
 {
+	char err[512];
 	size_t i, j;
 
 	sni_map_free(m);
-	if (node->type != YNODE_MAP)
-		return "must be a map of server name to certificate label";
-	if (node->n / 2 > SNI_MAX) {
-		snprintf(err, errlen, "has more than %d names", SNI_MAX);
-		return err;
+	if (node->type != YNODE_MAP) {
+		schema_complain(out, node->pos, "must be a map of server name to certificate label");
+		return;
 	}
-	if (!(m->v = calloc(node->n / 2 + 1, sizeof(*m->v))))
-		return "out of memory";
+	if (node->n / 2 > SNI_MAX) {
+		snprintf(err, sizeof(err), "has more than %d names", SNI_MAX);
+		schema_complain(out, node->items[2 * SNI_MAX]->pos, err);
+		return;
+	}
+	if (!(m->v = calloc(node->n / 2 + 1, sizeof(*m->v)))) {
+		schema_complain(out, node->pos, "out of memory");
+		return;
+	}
 	for (i = 0; i + 1 < node->n; i += 2) {
 		const struct ynode *k = node->items[i], *v = node->items[i + 1];
 
 		if (k->type != YNODE_SCALAR || !sni_name_ok(k->value)) {
-			snprintf(err, errlen, "has \"%s\", which is not a server name (a DNS name, "
-					      "or *. and one)",
+			snprintf(err, sizeof(err), "has \"%s\", which is not a server name (a DNS "
+						   "name, or *. and one)",
 				 k->type == YNODE_SCALAR ? k->value : "?");
-			return err;
+			schema_complain(out, ytree_pos_at(k, 0), err);
+			continue;
 		}
 		if (v->type != YNODE_SCALAR || !*v->value || strlen(v->value) > POLICY_LABEL_MAX) {
-			snprintf(err, errlen, "maps \"%s\" to something that is not a label of 1 to "
-					      "%d characters",
+			snprintf(err, sizeof(err), "maps \"%s\" to something that is not a label of "
+						   "1 to %d characters",
 				 k->value, POLICY_LABEL_MAX);
-			return err;
+			schema_complain(out, ytree_pos_at(v, 0), err);
+			continue;
 		}
 		for (j = 0; j < m->n; j++)
-			if (strcasecmp(m->v[j].name, k->value) == 0) {
-				snprintf(err, errlen, "has server name \"%s\" twice", k->value);
-				return err;
-			}
+			if (strcasecmp(m->v[j].name, k->value) == 0)
+				break;
+		if (j < m->n) {
+			snprintf(err, sizeof(err), "has server name \"%s\" twice", k->value);
+			schema_complain(out, ytree_pos_at(k, 0), err);
+			continue;
+		}
 		if (!(m->v[m->n].name = strdup(k->value)) ||
-		    !(m->v[m->n].label = strdup(v->value)))
-			return "out of memory";
+		    !(m->v[m->n].label = strdup(v->value))) {
+			free(m->v[m->n].name);
+			m->v[m->n].name = NULL;
+			schema_complain(out, k->pos, "out of memory");
+			continue;
+		}
 		m->n++;
 	}
-	return NULL;
 }
 
-const char *
-schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
+void
+schema_complain(struct schema_out *o, struct diag_pos pos, const char *phrase)
+{
+	o->errors++;
+	if (o->dl)
+		diag_error(o->dl, pos, "%s %s", o->what, phrase);
+}
+
+/* days_of_week as a list ([Mon, Wed-Fri]): the days of every item, each item
+ * checked alone so that a bad one is reported where it stands. */
+static void
+set_days_list(const struct schema_row *row, const struct ynode *node, struct timecond *tc,
+	      struct schema_out *out)
+{
+	struct timecond one;
+	uint8_t days = 0;
+	unsigned before = out->errors;
+	char err[256];
+	size_t i;
+
+	if (node->n == 0) {
+		schema_complain(out, node->pos, "is an empty list");
+		return;
+	}
+	for (i = 0; i < node->n; i++) {
+		const struct ynode *it = node->items[i];
+
+		one = *tc;
+		if (it->type != YNODE_SCALAR) {
+			schema_complain(out, it->pos, "must be a list of day names");
+			continue;
+		}
+		if (timecond_parse_field(&one, row->key, it->value, err, sizeof(err)) != 0) {
+			snprintf(err, sizeof(err), "has \"%s\", which is not a day name (Sun to "
+						   "Sat) nor a range of them (Mon-Fri)",
+				 it->value);
+			schema_complain(out, ytree_pos_at(it, 0), err);
+			continue;
+		}
+		days |= one.days_of_week;
+	}
+	if (out->errors == before) {
+		tc->days_of_week = days;
+		tc->set |= TIMECOND_SET_DAYS_OF_WEEK;
+	}
+}
+
+/* Where a bad scalar goes wrong: for days_of_week "Mon,Fnord", the first part
+ * that is no day or range alone; else the value's text. */
+static struct diag_pos
+scalar_bad_at(const struct schema_row *row, const struct ynode *node)
+{
+	struct timecond tc;
+	char part[64], err[256];
+	const char *s, *e;
+
+	if (row->type != ST_TIME || strcmp(row->key, "days_of_week") != 0 ||
+	    node->type != YNODE_SCALAR || !strchr(node->value, ','))
+		return ytree_pos_at(node, 0);
+	for (s = node->value;; s = e + 1) {
+		e = s + strcspn(s, ",");
+		snprintf(part, sizeof(part), "%.*s", (int)(e - s), s);
+		timecond_init(&tc);
+		if (timecond_parse_field(&tc, row->key, part, err, sizeof(err)) != 0)
+			return ytree_pos_at(node, (size_t)(s - node->value));
+		if (!*e)
+			break;
+	}
+	return ytree_pos_at(node, 0);
+}
+
+static const char *
+set_scalar(const struct schema_ctx *ctx, const struct schema_row *row, void *field,
 	   const struct ynode *node, char *err, size_t errlen)
 {
-	void *field = (char *)base + row->offset;
 	const char *v;
 
-	if (row->type == ST_CERTS)
-		return set_certs(ctx, node, field, err, errlen);
-	if (row->type == ST_LABELS)
-		return set_labels(node, field, err, errlen);
-	if (row->type == ST_SNIMAP)
-		return set_sni_map(node, field, err, errlen);
-	if (row->type == ST_IDFILTERS)
-		return identity_set_filters(node, field, err, errlen);
-	if (row->type == ST_IDCERTS)
-		return identity_set_certs(node, field, err, errlen);
-	if (row->type == ST_ADDRS)
-		return set_addrs(node, field, err, errlen);
-	if (row->type == ST_PORTS)
-		return ports_set(node, field, err, errlen);
-	if (row->type >= ST_CIPHERS2 && row->type <= ST_GROUPS)
-		return set_codes(row, node, field, err, errlen);
 	if (node->type != YNODE_SCALAR) {
 		snprintf(err, errlen, "must be a %s, not %s", schema_type_name(row),
 			 ytree_type_name(node));
@@ -1267,16 +1399,48 @@ schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *bas
 	return "unsupported type";
 }
 
+unsigned
+schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
+	   const struct ynode *node, const char *what)
+{
+	struct schema_out out = { ctx ? ctx->dl : NULL, what, 0 };
+	void *field = (char *)base + row->offset;
+	char err[256];
+	const char *e;
+
+	if (row->type == ST_CERTS)
+		set_certs(ctx, node, field, &out);
+	else if (row->type == ST_LABELS)
+		set_labels(node, field, &out);
+	else if (row->type == ST_SNIMAP)
+		set_sni_map(node, field, &out);
+	else if (row->type == ST_IDFILTERS)
+		identity_set_filters(node, field, &out);
+	else if (row->type == ST_IDCERTS)
+		identity_set_certs(node, field, &out);
+	else if (row->type == ST_ADDRS)
+		set_addrs(node, field, &out);
+	else if (row->type == ST_PORTS)
+		ports_set(node, field, &out);
+	else if (row->type >= ST_CIPHERS2 && row->type <= ST_GROUPS)
+		set_codes(row, node, field, &out);
+	else if (row->type == ST_TIME && node->type == YNODE_SEQ &&
+		 strcmp(row->key, "days_of_week") == 0)
+		set_days_list(row, node, field, &out);
+	else if ((e = set_scalar(ctx, row, field, node, err, sizeof(err))) != NULL)
+		schema_complain(&out, scalar_bad_at(row, node), e);
+	return out.errors;
+}
+
 int
 schema_set_default(const struct schema_row *row, void *base)
 {
 	struct ynode n = { .type = YNODE_SCALAR };
-	char err[128];
 
 	if (!row->def)
 		return 0;
 	n.value = (char *)row->def;
-	return schema_set(NULL, row, base, &n, err, sizeof(err)) ? ATTLS_EINVAL : 0;
+	return schema_set(NULL, row, base, &n, "default") ? ATTLS_EINVAL : 0;
 }
 
 /* Prefix length if [lo, hi] is exactly one prefix, else -1. */

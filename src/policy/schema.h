@@ -82,10 +82,21 @@ struct schema_ctx {
 	struct diag_list *dl;
 };
 
-/* Parses 'node' into the field at base+row->offset. Returns NULL on success or a
- * short phrase saying what is wrong ("must be between 1 and 600"). */
-const char *schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
-		       const struct ynode *node, char *err, size_t errlen);
+/* Where a setter's complaints go. Every bad item of a list is reported at its own
+ * position, as "WHAT PHRASE" ('rule "r" "local_port" has "70000", ...'), and the
+ * setter goes on with the next item, so one look shows every mistake. */
+struct schema_out {
+	struct diag_list *dl; /* NULL: only counted (defaults) */
+	const char *what;
+	unsigned errors;
+};
+void schema_complain(struct schema_out *o, struct diag_pos pos, const char *phrase);
+
+/* Parses 'node' into the field at base+row->offset; each problem goes to ctx->dl
+ * (when ctx is not NULL) as "WHAT ..." at the position of the offending item.
+ * Returns the number of problems found. */
+unsigned schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
+		    const struct ynode *node, const char *what);
 /* Applies the row's default to the field (no-op when it has none). */
 int schema_set_default(const struct schema_row *row, void *base);
 /* Formats the field's value as a user would write it. */

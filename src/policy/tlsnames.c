@@ -4,9 +4,11 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
 
 #include "attls/compiler.h"
+#include "attls/diag.h"
 #include "attls/tlsnames.h"
 
 static const struct tlsname ciphers[] = {
@@ -168,4 +170,41 @@ const struct tlsname *
 tlsname_group_by_name(const char *name)
 {
 	return by_name(groups, ARRAY_SIZE(groups), name);
+}
+
+#define SUGGEST_MAX 128
+_Static_assert(ARRAY_SIZE(ciphers) < SUGGEST_MAX && ARRAY_SIZE(sigalgs) < SUGGEST_MAX &&
+		       ARRAY_SIZE(groups) < SUGGEST_MAX,
+	       "a name table outgrew the suggestion buffer");
+
+static const char *
+suggest(const struct tlsname *t, size_t n, const char *word)
+{
+	const char *cands[SUGGEST_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cands[i] = t[i].iana;
+	cands[n] = NULL;
+	/* Names differ from each other by a digit or two (secp256r1, secp384r1): a
+	 * short word gets a suggestion only one edit away, a long one two. */
+	return diag_suggest_nocase(word, cands, strlen(word) >= 16 ? 2 : 1);
+}
+
+const char *
+tlsname_cipher_suggest(const char *word)
+{
+	return suggest(ciphers, ARRAY_SIZE(ciphers), word);
+}
+
+const char *
+tlsname_sigalg_suggest(const char *word)
+{
+	return suggest(sigalgs, ARRAY_SIZE(sigalgs), word);
+}
+
+const char *
+tlsname_group_suggest(const char *word)
+{
+	return suggest(groups, ARRAY_SIZE(groups), word);
 }

@@ -67,6 +67,25 @@ ytree_free(struct ynode *n)
 
 static int build_node(struct ybuild *b, yaml_event_t *ev, int depth, struct ynode **out);
 
+/* True when the scalar's value is its source text: on one line, as many columns as
+ * bytes (plus the quotes). Escapes ("\x41", '') only make the source longer, and an
+ * ASCII value means bytes are columns; block scalars span lines. */
+static int
+scalar_exact(const yaml_event_t *ev, int quoted)
+{
+	const unsigned char *v = ev->data.scalar.value;
+	size_t i, len = ev->data.scalar.length;
+
+	if (ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+	    ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE ||
+	    ev->start_mark.line != ev->end_mark.line)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (v[i] >= 0x80)
+			return 0;
+	return ev->end_mark.column - ev->start_mark.column == len + (quoted ? 2 : 0);
+}
+
 /* Reads children until the matching end event. */
 static int
 build_children(struct ybuild *b, struct ynode *parent, yaml_event_type_t end, int depth)
@@ -114,6 +133,8 @@ build_node(struct ybuild *b, yaml_event_t *ev, int depth, struct ynode **out)
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		if (!n->value)
 			r = ATTLS_ENOMEM;
+		else
+			n->exact = scalar_exact(ev, n->quoted);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		if (!(n = node_new(YNODE_SEQ, pos)))
@@ -252,4 +273,16 @@ ytree_type_name(const struct ynode *n)
 		return "a list";
 	}
 	return "?";
+}
+
+struct diag_pos
+ytree_pos_at(const struct ynode *n, size_t off)
+{
+	struct diag_pos p = n->pos;
+
+	/* An empty "" has no text to point under: its opening quote it is. */
+	if (n->type == YNODE_SCALAR && n->exact && n->value && off <= strlen(n->value) &&
+	    n->value[0])
+		p.col += (unsigned)off + (n->quoted ? 1u : 0u);
+	return p;
 }

@@ -15,6 +15,7 @@ struct ynode {
 	struct diag_pos pos;
 	char *value;          /* scalars */
 	int quoted;           /* scalar was quoted: never a keyword or number */
+	int exact;            /* scalar: value[i] is at column pos.col + quoted + i of pos.line */
 	struct ynode **items; /* seq items; map: keys at even, values at odd indexes */
 	size_t n;
 };
@@ -27,5 +28,10 @@ void ytree_free(struct ynode *n);
 /* Map lookup by exact key; NULL if absent. */
 struct ynode *ytree_get(const struct ynode *map, const char *key);
 const char *ytree_type_name(const struct ynode *n);
+/* Where byte 'off' of a scalar's value is in the source: the exact column when the
+ * value is the source text (one line, no escapes), else the scalar's own position,
+ * so a bad word inside "0023 9999" is pointed at, never a wrong column. Errors
+ * about a value use off 0: the caret goes under its text, not under its quote. */
+struct diag_pos ytree_pos_at(const struct ynode *n, size_t off);
 
 #endif

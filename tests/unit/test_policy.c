@@ -351,6 +351,29 @@ test_time_condition_gates_rule(void **state)
 	assert_string_equal(policy_match(f->p, &a)->name, "always");
 }
 
+/* days_of_week as a list selects the days of all its items, the same mask as the
+ * comma form. */
+static void
+test_days_of_week_list(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = "groups:\n  off: { enabled: Off }\n"
+			   "time_conditions:\n"
+			   "  list: { days_of_week: [Mon, Wed-Fri, '1000000'] }\n"
+			   "  comma: { days_of_week: 'Sun,Mon,Wed-Fri' }\n"
+			   "rules:\n"
+			   "  r: { priority: 1, direction: Inbound, local_port: 8443, local_addr: 127.0.0.1,"
+			   " time_condition: list, group: off, backend: '127.0.0.1:1' }\n"
+			   "  s: { priority: 2, direction: Inbound, local_port: 8443, local_addr: 127.0.0.1,"
+			   " time_condition: comma, group: off, backend: '127.0.0.1:1' }\n";
+
+	assert_int_equal(parse(f, text), 0);
+	assert_int_equal(f->p->ntimes, 2);
+	assert_true(f->p->times[0].tc.set & TIMECOND_SET_DAYS_OF_WEEK);
+	assert_int_equal(f->p->times[0].tc.days_of_week, f->p->times[1].tc.days_of_week);
+	assert_int_equal(__builtin_popcount(f->p->times[0].tc.days_of_week), 5);
+}
+
 static void
 test_time_condition_errors(void **state)
 {
@@ -365,8 +388,9 @@ test_time_condition_errors(void **state)
 
 	assert_int_not_equal(parse(f, text), 0);
 	out = diags(f);
-	assert_non_null(strstr(out, "t.yaml:4:24: error: time condition \"bad\" \"days_of_week\""));
-	assert_non_null(strstr(out, "t.yaml:4:43: error: time condition \"bad\" \"time_of_day\""));
+	/* The carets stand under the values' text, not under their quotes. */
+	assert_non_null(strstr(out, "t.yaml:4:25: error: time condition \"bad\" \"days_of_week\""));
+	assert_non_null(strstr(out, "t.yaml:4:44: error: time condition \"bad\" \"time_of_day\""));
 	assert_non_null(strstr(out, "unknown key \"colour\" in time condition \"bad\""));
 	assert_non_null(strstr(out, "refers to time condition \"nope\", which is not defined"));
 	free(out);
@@ -407,6 +431,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_env_vars_expand_in_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_condition_gates_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_condition_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_days_of_week_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diagnostics_outlive_policy, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
