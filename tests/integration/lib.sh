@@ -128,8 +128,9 @@ t_cleanup() {
 # ATTLS_VALGRIND=1: attlsd_start runs attlsd under memcheck, which makes start-up
 # and handshakes about 20 times slower. T_SCALE stretches the bounds of every wait
 # on attlsd (start, RC lines, stop, kill); a bound is only reached when something
-# is wrong, so the scaling costs nothing when all is well. Tests that assert an
-# upper bound on a duration scale it with T_SCALE too.
+# is wrong, so the scaling costs nothing when all is well. The few bounds tests
+# put on a duration themselves (t05, t08, t46: 4-5 times the configured timer)
+# are left as they are: under valgrind the timers still fired within 1.15x.
 T_VALGRIND=0
 T_SCALE=1
 if [[ ${ATTLS_VALGRIND:-0} == 1 ]]; then
@@ -156,8 +157,8 @@ valgrind_verdicts() {
 			echo "----- ${f##*/}: no ERROR SUMMARY (attlsd killed or crashed under valgrind) -----"
 			tail -n 40 "$f"
 		elif ((n != 0)); then
-			echo "----- valgrind report ${f##*/}: $n error(s) -----"
-			head -n 300 "$f"
+			echo "----- valgrind report ${f##*/}: $n error(s) (first 400 lines) -----"
+			head -n 400 "$f"
 		else
 			continue
 		fi
@@ -361,6 +362,7 @@ attlsd_start() {
 	if ((T_VALGRIND)); then
 		vg=(valgrind "--error-exitcode=$T_VG_STATUS" --leak-check=full
 			--errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no
+			--trace-children=yes
 			--log-file="$T_TMP/attlsd.$T_ATTLSD_N.valgrind.%p")
 		[[ -f $T_DIR/valgrind.supp ]] && vg+=(--suppressions="$T_DIR/valgrind.supp")
 		# shellcheck disable=SC2206 # options are words
