@@ -105,7 +105,7 @@ t_cleanup() {
 	for pid in "${T_PIDS[@]}"; do t_kill "$pid"; done
 	# Every attlsd has exited now: each must have left a clean verdict.
 	if ((T_VALGRIND && rc != 77)) && ! valgrind_verdicts final; then
-		((rc != 0)) || echo "$T_NAME: FAIL: valgrind found errors in attlsd"
+		((rc != 0)) || echo "$T_NAME: FAIL: valgrind found errors in attlsd, or has no verdict (above)"
 		rc=1
 	fi
 	if ((rc != 0 && rc != 77)) && [[ -d ${T_TMP:-} ]]; then
