@@ -9,6 +9,11 @@
 #   ATTLS_TEST_PKI     PKI directory to use/create (default: tests/integration/tmp/pki)
 #   ATTLS_TEST_KEEP=1  keep the temporary directory of a test
 #   PYTHON             python 3 interpreter (default: python3)
+#   ATTLS_VALGRIND=1   run attlsd under valgrind memcheck; a leak, an invalid access or
+#                      an uninitialised read fails the test with the report
+#   ATTLS_VALGRIND_SCALE  factor for the waits on attlsd under valgrind (default 20)
+#   ATTLS_VALGRIND_OPTS   more valgrind options (e.g. --show-leak-kinds=all to look
+#                      at what is still reachable at exit)
 #
 # Exit codes: 0 pass, 1 fail, 77 skip (a required external tool is missing).
 # shellcheck disable=SC2034 # variables set here are used by the tests
@@ -75,12 +80,13 @@ t_running() {
 # t_track PID: kill PID on exit.
 t_track() { T_PIDS+=("$1"); }
 
-# t_kill PID: TERM, then KILL after 3 s; reaps it.
+# t_kill PID: TERM, then KILL after 3 s (scaled: valgrind's leak check at exit of
+# an attlsd must not be cut short); reaps it.
 t_kill() {
 	local pid=$1 i
 	t_running "$pid" || { wait "$pid" 2>/dev/null; return 0; }
 	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 60; i++)); do
+	for ((i = 0; i < 60 * T_SCALE; i++)); do
 		t_running "$pid" || break
 		sleep 0.05
 	done
@@ -97,6 +103,11 @@ t_cleanup() {
 		t_running "$pid" && kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${T_PIDS[@]}"; do t_kill "$pid"; done
+	# Every attlsd has exited now: each must have left a clean verdict.
+	if ((T_VALGRIND && rc != 77)) && ! valgrind_verdicts final; then
+		((rc != 0)) || echo "$T_NAME: FAIL: valgrind found errors in attlsd, or has no verdict (above)"
+		rc=1
+	fi
 	if ((rc != 0 && rc != 77)) && [[ -d ${T_TMP:-} ]]; then
 		for f in "$T_TMP"/attlsd.*.log; do
 			[[ -f $f ]] || continue
@@ -112,9 +123,55 @@ t_cleanup() {
 	exit "$rc"
 }
 
+# ---------------------------------------------------------------- valgrind
+
+# ATTLS_VALGRIND=1: attlsd_start runs attlsd under memcheck, which makes start-up
+# and handshakes about 20 times slower. T_SCALE stretches the bounds of every wait
+# on attlsd (start, RC lines, stop, kill); a bound is only reached when something
+# is wrong, so the scaling costs nothing when all is well. The few bounds tests
+# put on a duration themselves (t05, t08, t46: 4-5 times the configured timer)
+# are left as they are: under valgrind the timers still fired within 1.15x.
+T_VALGRIND=0
+T_SCALE=1
+if [[ ${ATTLS_VALGRIND:-0} == 1 ]]; then
+	T_VALGRIND=1
+	T_SCALE=${ATTLS_VALGRIND_SCALE:-20}
+fi
+# The exit status valgrind gives attlsd when it found an error.
+T_VG_STATUS=97
+
+# valgrind_verdicts [final]: checks the memcheck log of every attlsd of this test
+# that has exited ("ERROR SUMMARY: 0 errors"); prints the report of each that
+# found errors and returns 1. With "final" (all attlsd are gone), a log without a
+# summary also fails: that attlsd was killed or crashed before valgrind's checks.
+T_VG_SHOWN=" "
+valgrind_verdicts() {
+	local f n bad=0
+	for f in "$T_TMP"/attlsd.*.valgrind.*; do
+		[[ -f $f ]] || continue
+		# A report already printed (check_sanitizers, then t_cleanup) still counts.
+		[[ $T_VG_SHOWN == *" $f "* ]] && { bad=1; continue; }
+		n=$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$f" | tail -n 1)
+		if [[ -z $n ]]; then
+			[[ ${1:-} == final ]] || continue
+			echo "----- ${f##*/}: no ERROR SUMMARY (attlsd killed or crashed under valgrind) -----"
+			tail -n 40 "$f"
+		elif ((n != 0)); then
+			echo "----- valgrind report ${f##*/}: $n error(s) (first 400 lines) -----"
+			head -n 400 "$f"
+		else
+			continue
+		fi
+		bad=1
+		T_VG_SHOWN+="$f "
+	done
+	return "$bad"
+}
+
 # ---------------------------------------------------------------- setup
 
 need_tool "$T_PY" timeout
+((T_VALGRIND)) && need_tool valgrind
 "$T_PY" -c 'import sys, ssl; sys.exit(sys.version_info < (3, 7))' 2>/dev/null ||
 	t_skip "$T_PY is not Python >= 3.7 with the ssl module"
 
@@ -131,7 +188,7 @@ trap 'echo "$T_NAME: FAIL: test timed out or was terminated"; exit 1' TERM
 mkfifo "$T_TMP/.watchdog"
 (
 	trap - TERM
-	read -r -t "${T_LIMIT:-120}" <>"$T_TMP/.watchdog" || kill -TERM $$ 2>/dev/null
+	read -r -t "$((${T_LIMIT:-120} * (T_VALGRIND ? 3 : 1)))" <>"$T_TMP/.watchdog" || kill -TERM $$ 2>/dev/null
 ) &
 T_WATCHDOG=$!
 
@@ -186,7 +243,7 @@ free_port() { free_ports 1; }
 # wait_tcp HOST PORT [SECS]: wait until something accepts TCP connections there.
 wait_tcp() {
 	local host=$1 port=$2 secs=${3:-10} i
-	for ((i = 0; i < secs * 20; i++)); do
+	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
 		if timeout 1 bash -c ": >/dev/tcp/$host/$port" 2>/dev/null; then
 			return 0
 		fi
@@ -264,7 +321,7 @@ start_backend() {
 # wait_report FILE REGEX [SECS]: wait for a line matching REGEX; prints it.
 wait_report() {
 	local f=$1 re=$2 secs=${3:-10} i line
-	for ((i = 0; i < secs * 20; i++)); do
+	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
 		line=$(grep -E -m1 -- "$re" "$f" 2>/dev/null) && {
 			printf '%s\n' "$line"
 			return 0
@@ -293,18 +350,30 @@ tlsclient_bg() {
 
 # attlsd_start POLICY [ARGS...]: starts "attlsd -F -f POLICY" with stderr in
 # $ATTLSD_LOG and waits for EZZ4250I; fails if attlsd exits or stays silent.
+# Under ATTLS_VALGRIND=1 the report goes to attlsd.N.valgrind.PID, apart from the
+# log the tests read; valgrind runs attlsd in its own process, so ATTLSD_PID is
+# attlsd's and signals reach it directly.
 attlsd_start() {
-	local policy=$1 i
+	local policy=$1 i vg=()
 	shift
 	T_ATTLSD_N=$((T_ATTLSD_N + 1))
 	ATTLSD_LOG=$T_TMP/attlsd.$T_ATTLSD_N.log
 	: >"$ATTLSD_LOG"
+	if ((T_VALGRIND)); then
+		vg=(valgrind "--error-exitcode=$T_VG_STATUS" --leak-check=full
+			--errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no
+			--trace-children=yes
+			--log-file="$T_TMP/attlsd.$T_ATTLSD_N.valgrind.%p")
+		[[ -f $T_DIR/valgrind.supp ]] && vg+=(--suppressions="$T_DIR/valgrind.supp")
+		# shellcheck disable=SC2206 # options are words
+		vg+=(${ATTLS_VALGRIND_OPTS:-})
+	fi
 	# shellcheck disable=SC2086
-	"$ATTLSD" -F -f "$policy" ${ATTLSD_ARGS:-} "$@" >"$T_TMP/attlsd.$T_ATTLSD_N.out" 2>"$ATTLSD_LOG" &
+	"${vg[@]}" "$ATTLSD" -F -f "$policy" ${ATTLSD_ARGS:-} "$@" >"$T_TMP/attlsd.$T_ATTLSD_N.out" 2>"$ATTLSD_LOG" &
 	ATTLSD_PID=$!
 	t_track "$ATTLSD_PID"
 	T_MARK=0
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 200 * T_SCALE; i++)); do
 		if grep -q 'EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR' "$ATTLSD_LOG"; then
 			t_ok "attlsd started (pid $ATTLSD_PID, log ${ATTLSD_LOG##*/})"
 			log_mark
@@ -321,7 +390,7 @@ attlsd_start() {
 	done
 	echo "--- attlsd stderr:"
 	cat "$ATTLSD_LOG"
-	t_fail "attlsd did not log EZZ4250I within 10 s"
+	t_fail "attlsd did not log EZZ4250I within $((10 * T_SCALE)) s"
 }
 
 attlsd_alive() {
@@ -335,7 +404,7 @@ attlsd_alive() {
 # EXIT_STATUS to its exit status, or to "timeout".
 wait_exit() {
 	local pid=$1 secs=$2 i
-	for ((i = 0; i < secs * 20; i++)); do
+	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
 		if ! t_running "$pid"; then
 			wait "$pid"
 			EXIT_STATUS=$?
@@ -346,17 +415,20 @@ wait_exit() {
 	EXIT_STATUS=timeout
 }
 
-# attlsd_stop [SECS]: SIGTERM, expect exit status 0 within SECS (default 10).
+# attlsd_stop [SECS]: SIGTERM, expect exit status 0 within SECS (default 10; scaled
+# under valgrind like every wait_exit).
 attlsd_stop() {
 	attlsd_alive
 	kill -TERM "$ATTLSD_PID"
 	wait_exit "$ATTLSD_PID" "${1:-10}"
-	[[ $EXIT_STATUS == 0 ]] || t_fail "attlsd after SIGTERM: expected exit status 0, got '$EXIT_STATUS'"
+	# First the sanitizer and valgrind reports: they say why the status is not 0.
 	check_sanitizers
+	[[ $EXIT_STATUS == 0 ]] || t_fail "attlsd after SIGTERM: expected exit status 0, got '$EXIT_STATUS'"
 	t_ok "attlsd stopped cleanly on SIGTERM (exit 0)"
 }
 
-# check_sanitizers: fail on sanitizer reports in any attlsd log of this test.
+# check_sanitizers: fail on sanitizer reports in any attlsd log of this test, and
+# on valgrind errors of any attlsd that has exited (under ATTLS_VALGRIND=1).
 check_sanitizers() {
 	local f
 	for f in "$T_TMP"/attlsd.*.log; do
@@ -366,6 +438,7 @@ check_sanitizers() {
 			t_fail "sanitizer report in ${f##*/}"
 		fi
 	done
+	((T_VALGRIND == 0)) || valgrind_verdicts || t_fail "valgrind found errors in attlsd"
 }
 
 # log_mark: later expectations only look at log lines written after this point.
@@ -390,7 +463,7 @@ rc_pattern() { printf 'EZD1286I TTLS Error .* RC: %4s( |$)' "$1"; }
 expect_rc() {
 	local rc=$1 lport=${2:-} secs=${3:-8} i line="" connid n cause pat
 	pat=$(rc_pattern "$rc")
-	for ((i = 0; i < secs * 20; i++)); do
+	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
 		line=$(log_since_mark | grep -E -m1 -- "$pat") && break
 		line=""
 		sleep 0.05
@@ -407,7 +480,7 @@ expect_rc() {
 	fi
 	connid=$(sed -n 's/.* CONNID: \([0-9A-Fa-f]*\) .*/\1/p' <<<"$line")
 	[[ -n $connid ]] || t_fail "no CONNID in: $line"
-	for ((i = 0; i < 40; i++)); do
+	for ((i = 0; i < 40 * T_SCALE; i++)); do
 		cause=$(log_since_mark | grep -E -m1 -- "ATL1288I TTLS Cause CONNID: $connid $(printf 'RC: %4s' "$rc") ") && break
 		cause=""
 		sleep 0.05
