@@ -55,17 +55,17 @@ listen_socket(const struct rt_addr *a, bool reuseport, int intercept, int *out)
 	int fd, one = 1, r;
 
 	*out = -1;
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(a->ss.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if ((r = intercept_listen_opts(fd, a->ss.ss_family, intercept)) != 0) {
+	if ((r = intercept_listen_opts(fd, a->ss.sa.sa_family, intercept)) != 0) {
 		close(fd);
 		return r;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
 		goto fail;
-	if (a->ss.ss_family == AF_INET6)
+	if (a->ss.sa.sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
 		goto fail;

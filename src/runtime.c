@@ -73,6 +73,12 @@ resolve(const char *host, uint16_t port, bool passive, struct rt_addr *out)
 		log_error("cannot resolve %s:%u: %s", host, port, gai_strerror(r));
 		return ATTLS_EINVAL;
 	}
+	if ((res->ai_family != AF_INET && res->ai_family != AF_INET6) ||
+	    res->ai_addrlen > sizeof(out->ss)) {
+		log_error("cannot resolve %s:%u: not an IPv4 or IPv6 address", host, port);
+		freeaddrinfo(res);
+		return ATTLS_EINVAL;
+	}
 	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
 	out->len = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -97,7 +103,7 @@ rt_backend_at(const struct rt_gen *g, size_t rule, const union rt_sockaddr *loca
 	port = (long)lport + ep->offset;
 	if (port < 1 || port > 65535)
 		port = 0;
-	if (out->ss.ss_family == AF_INET)
+	if (out->ss.sa.sa_family == AF_INET)
 		((struct sockaddr_in *)&out->ss)->sin_port = htons((uint16_t)port);
 	else
 		((struct sockaddr_in6 *)&out->ss)->sin6_port = htons((uint16_t)port);

@@ -45,7 +45,7 @@ upstream_intercept_opts(struct conn *c)
 
 	if (!c->intercepted)
 		return 0;
-	if (c->rule && c->rule->preserve_source && c->remote.sa.sa_family == c->backend->ss.ss_family)
+	if (c->rule && c->rule->preserve_source && c->remote.sa.sa_family == c->backend->ss.sa.sa_family)
 		src = &c->remote;
 	if ((r = intercept_upstream_opts(c->be.fd, c->gen->policy->settings.intercept_mark, src)) == 0)
 		return 0;
@@ -63,7 +63,7 @@ upstream_connect(struct conn *c)
 	int fd, one = 1;
 
 	conn_set_state(c, CONN_CONNECTING);
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(a->ss.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		connect_failed(c, errno);
 		return;

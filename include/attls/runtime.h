@@ -21,8 +21,11 @@ union rt_sockaddr {
 	struct sockaddr_in6 in6;
 };
 
+/* IPv4 or IPv6 only: a union of the two, not a 128-byte sockaddr_storage,
+ * because every connection carries two of these (its port's backend and its
+ * original destination). */
 struct rt_addr {
-	struct sockaddr_storage ss;
+	union rt_sockaddr ss;
 	socklen_t len;
 };
 
