@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +17,7 @@
 
 #include "attls/compiler.h"
 #include "chello.h"
+#include "strbuf.h"
 
 static int watch_index = -1;
 static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
@@ -358,23 +358,6 @@ offered_versions(const struct chello *h, uint16_t out[CHELLO_MAX_VERSIONS])
 	return 1;
 }
 
-/* Appends with snprintf semantics; never overruns, keeps 'out' terminated. */
-static void
-cat(char *out, size_t len, const char *fmt, ...) ATTLS_PRINTF(3, 4);
-
-static void
-cat(char *out, size_t len, const char *fmt, ...)
-{
-	size_t off = strnlen(out, len);
-	va_list ap;
-
-	if (off + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(out + off, len - off, fmt, ap);
-	va_end(ap);
-}
-
 static void
 cat_versions(char *out, size_t len, const uint16_t *v, size_t n)
 {
@@ -382,7 +365,7 @@ cat_versions(char *out, size_t len, const uint16_t *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		cat(out, len, "%s%s", i ? "," : "", chello_version_name(v[i], b));
+		strbuf_cat(out, len, "%s%s", i ? "," : "", chello_version_name(v[i], b));
 }
 
 static void
@@ -391,11 +374,11 @@ cat_codes(char *out, size_t len, const uint16_t *v, size_t n, size_t total)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		cat(out, len, "%s%04X", i ? "," : "", v[i]);
+		strbuf_cat(out, len, "%s%04X", i ? "," : "", v[i]);
 	if (total > n)
-		cat(out, len, ",...(%zu in all)", total);
+		strbuf_cat(out, len, ",...(%zu in all)", total);
 	if (!n)
-		cat(out, len, "none");
+		strbuf_cat(out, len, "none");
 }
 
 void
@@ -405,17 +388,17 @@ chello_summary(const struct chello *h, char *out, size_t len)
 
 	out[0] = '\0';
 	if (!h->seen) {
-		cat(out, len, "no ClientHello");
+		strbuf_cat(out, len, "no ClientHello");
 		return;
 	}
-	cat(out, len, "sni=%s alpn=%s versions=", h->sni[0] ? h->sni : "-",
+	strbuf_cat(out, len, "sni=%s alpn=%s versions=", h->sni[0] ? h->sni : "-",
 	    h->alpn[0] ? h->alpn : "-");
 	cat_versions(out, len, v, offered_versions(h, v));
-	cat(out, len, " suites=");
+	strbuf_cat(out, len, " suites=");
 	cat_codes(out, len, h->ciphers, h->nciphers, h->total_ciphers);
-	cat(out, len, " sigalgs=");
+	strbuf_cat(out, len, " sigalgs=");
 	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
-	cat(out, len, " groups=");
+	strbuf_cat(out, len, " groups=");
 	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
 }
 
@@ -445,9 +428,9 @@ cat_protos(char *out, size_t len, unsigned protos)
 
 	for (i = 0; i < ARRAY_SIZE(all); i++)
 		if (protos & proto_bit(all[i]))
-			cat(out, len, "%s%s", n++ ? "," : "", chello_version_name(all[i], b));
+			strbuf_cat(out, len, "%s%s", n++ ? "," : "", chello_version_name(all[i], b));
 	if (!n)
-		cat(out, len, "none");
+		strbuf_cat(out, len, "none");
 }
 
 /* The versions both sides have, as POLICY_PROTO_* bits. */
@@ -541,11 +524,11 @@ cat_suites(char *out, size_t len, const uint16_t *v, size_t n, size_t total)
 	}
 	for (i = 0; i < n; i++) {
 		const SSL_CIPHER *c = suite_find(v[i]);
-		cat(out, len, "%s%04X%s%s", i ? "," : "", v[i], c ? " " : "",
+		strbuf_cat(out, len, "%s%04X%s%s", i ? "," : "", v[i], c ? " " : "",
 		    c ? SSL_CIPHER_get_name(c) : "");
 	}
 	if (!n)
-		cat(out, len, "none");
+		strbuf_cat(out, len, "none");
 }
 
 static const char *
@@ -575,7 +558,7 @@ cat_key_mismatch(char *out, size_t len, SSL *ssl, const uint16_t *both, size_t n
 		int auth = c ? SSL_CIPHER_get_auth_nid(c) : NID_undef;
 		if ((auth == NID_auth_ecdsa && kt != EVP_PKEY_EC) ||
 		    (auth == NID_auth_rsa && kt != EVP_PKEY_RSA)) {
-			cat(out, len, "; %04X is allowed by both but needs an %s certificate and "
+			strbuf_cat(out, len, "; %04X is allowed by both but needs an %s certificate and "
 				      "ours is %s",
 			    both[i], auth == NID_auth_ecdsa ? "ECDSA" : "RSA", key_type_name(kt));
 			return;
@@ -614,9 +597,9 @@ evidence_groups(const struct chello *h, const struct policy_rule *r, char *out, 
 		for (j = 0; j < g->n; j++)
 			if (h->groups[i] == g->v[j])
 				return false;
-	cat(out, len, "; no key-exchange group in common: the peer offered groups ");
+	strbuf_cat(out, len, "; no key-exchange group in common: the peer offered groups ");
 	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
-	cat(out, len, ", rule %s allows ", r->name);
+	strbuf_cat(out, len, ", rule %s allows ", r->name);
 	cat_codes(out, len, g->v, g->n, g->n);
 	return true;
 }
@@ -630,22 +613,22 @@ evidence_suites(const struct chello *h, SSL *ssl, const struct policy_rule *r, c
 	size_t na = rule_suites(r, &allow), nb;
 	unsigned common = common_protos(h, r->eff.protocols);
 
-	cat(out, len, "; the peer offered ");
+	strbuf_cat(out, len, "; the peer offered ");
 	cat_versions(out, len, v, offered_versions(h, v));
-	cat(out, len, " with suites ");
+	strbuf_cat(out, len, " with suites ");
 	cat_suites(out, len, h->ciphers, h->nciphers, h->total_ciphers);
 	if (h->ngroups) {
-		cat(out, len, " and groups ");
+		strbuf_cat(out, len, " and groups ");
 		cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
 	}
-	cat(out, len, "; rule %s allows ", r->name);
+	strbuf_cat(out, len, "; rule %s allows ", r->name);
 	cat_protos(out, len, r->eff.protocols);
-	cat(out, len, " with suites ");
+	strbuf_cat(out, len, " with suites ");
 	cat_suites(out, len, allow, na, na);
 	nb = common_suites(h, allow, na, common ? common : r->eff.protocols, both,
 			   ARRAY_SIZE(both));
 	if (!nb)
-		cat(out, len, "; no suite in common");
+		strbuf_cat(out, len, "; no suite in common");
 	else if (!evidence_groups(h, r, out, len))
 		cat_key_mismatch(out, len, ssl, both, nb);
 }
@@ -656,12 +639,12 @@ evidence_versions(const struct chello *h, const struct policy_rule *r, char *out
 	uint16_t v[CHELLO_MAX_VERSIONS];
 	char b[8];
 
-	cat(out, len, "; the peer offered ");
+	strbuf_cat(out, len, "; the peer offered ");
 	cat_versions(out, len, v, offered_versions(h, v));
 	if (!h->nversions)
-		cat(out, len, " (no supported_versions extension; legacy_version %s)",
+		strbuf_cat(out, len, " (no supported_versions extension; legacy_version %s)",
 		    chello_version_name(h->legacy_version, b));
-	cat(out, len, "; rule %s allows ", r->name);
+	strbuf_cat(out, len, "; rule %s allows ", r->name);
 	cat_protos(out, len, r->eff.protocols);
 }
 
@@ -670,13 +653,13 @@ evidence_sigalgs(const struct chello *h, const struct policy_rule *r, char *out,
 {
 	const struct policy_sig_parms *sg = r->eff.signatures;
 
-	cat(out, len, "; the peer offered signature algorithms ");
+	strbuf_cat(out, len, "; the peer offered signature algorithms ");
 	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
-	cat(out, len, "; rule %s allows ", r->name);
+	strbuf_cat(out, len, "; rule %s allows ", r->name);
 	if (sg && sg->sigalgs.n)
 		cat_codes(out, len, sg->sigalgs.v, sg->sigalgs.n, sg->sigalgs.n);
 	else
-		cat(out, len, "the library defaults");
+		strbuf_cat(out, len, "the library defaults");
 }
 
 static const char *
@@ -716,15 +699,15 @@ static void
 evidence_close(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d, char *out,
 	       size_t len)
 {
-	cat(out, len, "; the peer ended it after we had received %s and sent %s (OpenSSL "
+	strbuf_cat(out, len, "; the peer ended it after we had received %s and sent %s (OpenSSL "
 		      "state: %s)",
 	    msg_name(w->last_recv), msg_name(w->last_sent), SSL_state_string_long(ssl));
 	if (d && d->alert_recv >= 0 && !strstr(out, "the peer sent alert"))
-		cat(out, len, "; the peer sent alert %s", tls_alert_name(d->alert_recv));
+		strbuf_cat(out, len, "; the peer sent alert %s", tls_alert_name(d->alert_recv));
 	if (d && d->alert_sent >= 0)
-		cat(out, len, "; we sent alert %s", tls_alert_name(d->alert_sent));
+		strbuf_cat(out, len, "; we sent alert %s", tls_alert_name(d->alert_sent));
 	if (!d || (d->alert_recv < 0 && d->alert_sent < 0))
-		cat(out, len, "; no alert either way: look at the peer's log");
+		strbuf_cat(out, len, "; no alert either way: look at the peer's log");
 }
 
 /* 5104: where the handshake stood when the completion timer fired, and whose
@@ -733,16 +716,16 @@ static void
 evidence_stall(const struct chello_watch *w, SSL *ssl, char *out, size_t len)
 {
 	if (w->last_recv < 0)
-		cat(out, len, "; no complete handshake message arrived from the peer (it sent part "
+		strbuf_cat(out, len, "; no complete handshake message arrived from the peer (it sent part "
 			      "of one and stopped)");
 	else
-		cat(out, len, "; it stalled after we had received %s and sent %s (OpenSSL state: "
+		strbuf_cat(out, len, "; it stalled after we had received %s and sent %s (OpenSSL state: "
 			      "%s)",
 		    msg_name(w->last_recv), msg_name(w->last_sent), SSL_state_string_long(ssl));
 	if (SSL_want_write(ssl))
-		cat(out, len, "; we were waiting to send: the peer stopped reading");
+		strbuf_cat(out, len, "; we were waiting to send: the peer stopped reading");
 	else
-		cat(out, len, "; it was the peer's move: a slow or stuck peer, or a middlebox "
+		strbuf_cat(out, len, "; it was the peer's move: a slow or stuck peer, or a middlebox "
 			      "dropping its packets (the peer's log, or a capture, shows which)");
 }
 
@@ -780,24 +763,24 @@ evidence_our_cert(const struct chello_watch *w, SSL *ssl, const struct tls_diag 
 		na[k > 0 ? k : 0] = '\0';
 		BIO_free(b);
 	}
-	cat(out, len, "; we presented certificate \"%s\" (issuer ", subj);
+	strbuf_cat(out, len, "; we presented certificate \"%s\" (issuer ", subj);
 	if (!X509_NAME_oneline(X509_get_issuer_name(x), subj, sizeof(subj)))
 		snprintf(subj, sizeof(subj), "?");
-	cat(out, len, "\"%s\", notAfter %s%s, names ", subj, na[0] ? na : "?",
+	strbuf_cat(out, len, "\"%s\", notAfter %s%s, names ", subj, na[0] ? na : "?",
 	    X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ? ": expired" : "");
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		if (g->type == GEN_DNS)
-			cat(out, len, "%sDNS:%.60s", n++ ? "," : "",
+			strbuf_cat(out, len, "%sDNS:%.60s", n++ ? "," : "",
 			    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
 	}
 	GENERAL_NAMES_free(gens);
 	if (!n)
-		cat(out, len, "no DNS name");
-	cat(out, len, ")");
+		strbuf_cat(out, len, "no DNS name");
+	strbuf_cat(out, len, ")");
 	if (w->hello.sni[0])
-		cat(out, len, "; the peer asked for %s", w->hello.sni);
+		strbuf_cat(out, len, "; the peer asked for %s", w->hello.sni);
 }
 
 /* Client role, the server refused our ClientHello with an alert before any
@@ -810,18 +793,18 @@ evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, ch
 	const struct chello *h = &w->sent;
 	uint16_t v[CHELLO_MAX_VERSIONS];
 
-	cat(out, len, "; we offered (our ClientHello) ");
+	strbuf_cat(out, len, "; we offered (our ClientHello) ");
 	cat_versions(out, len, v, offered_versions(h, v));
-	cat(out, len, " with suites ");
+	strbuf_cat(out, len, " with suites ");
 	cat_codes(out, len, h->ciphers, h->nciphers, h->total_ciphers);
-	cat(out, len, ", signature algorithms ");
+	strbuf_cat(out, len, ", signature algorithms ");
 	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
-	cat(out, len, " and groups ");
+	strbuf_cat(out, len, " and groups ");
 	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
 	if (r && r->eff.signatures && r->eff.signatures->sigalgs.n)
-		cat(out, len, " (signature algorithms from signature_pairs of %s)",
+		strbuf_cat(out, len, " (signature algorithms from signature_pairs of %s)",
 		    r->eff.signatures->name);
-	cat(out, len, "; the server sent nothing before its alert, so what it offers is in "
+	strbuf_cat(out, len, "; the server sent nothing before its alert, so what it offers is in "
 		      "its own configuration");
 }
 
@@ -867,5 +850,5 @@ chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d
 	}
 	/* Which side sent an alert is always stated (406/420 above say it their way). */
 	if (rc != 406 && rc != 420 && d && d->alert_sent >= 0 && !strstr(cause, "we sent alert"))
-		cat(cause, len, "; we sent alert %s", tls_alert_name(d->alert_sent));
+		strbuf_cat(cause, len, "; we sent alert %s", tls_alert_name(d->alert_sent));
 }

@@ -9,7 +9,6 @@
 
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "ctl_triage.h"
 #include "keyring_lint.h"
 #include "triage_replay.h"
+#include "strbuf.h"
 
 #define TRIAGE_FLOWS 1024
 #define TRIAGE_BYTES 16384 /* per direction: the handshake, not the data */
@@ -124,18 +124,6 @@ triage_addr(const struct triage_flow *f, const uint8_t a[16], uint16_t port, cha
 	snprintf(out, len, "%s..%u", ip, port);
 }
 
-static void ATTLS_PRINTF(3, 4) triage_cat(char *out, size_t len, const char *fmt, ...)
-{
-	size_t off = strnlen(out, len);
-	va_list ap;
-
-	if (off + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(out + off, len - off, fmt, ap);
-	va_end(ap);
-}
-
 /* The selected version and suite of a ServerHello body; false for an HRR. */
 static bool
 triage_server_hello(const uint8_t *b, size_t n, char *out, size_t len)
@@ -161,10 +149,10 @@ triage_server_hello(const uint8_t *b, size_t n, char *out, size_t len)
 		}
 	}
 	if (memcmp(b + 2, hrr, sizeof(hrr)) == 0) {
-		triage_cat(out, len, "HelloRetryRequest (%s)", chello_version_name(ver, vb));
+		strbuf_cat(out, len, "HelloRetryRequest (%s)", chello_version_name(ver, vb));
 		return false;
 	}
-	triage_cat(out, len, "ServerHello %s %04X", chello_version_name(ver, vb), suite);
+	strbuf_cat(out, len, "ServerHello %s %04X", chello_version_name(ver, vb), suite);
 	return true;
 }
 
@@ -185,11 +173,11 @@ triage_records(const struct triage_flow *f, int dir, size_t skip, char *out, siz
 		if (off + 5 + rl > n)
 			break;
 		if (p[off] == 0x15 && rl == 2) {
-			triage_cat(out, len, "%s%s sent alert %s (%s)", said ? ", then " : "; ", who,
+			strbuf_cat(out, len, "%s%s sent alert %s (%s)", said ? ", then " : "; ", who,
 				   tls_alert_name(p[off + 6]), p[off + 5] == 2 ? "fatal" : "warning");
 			said = true;
 		} else if (p[off] == 0x16 && p[off + 5] == 2 && !enc && rl >= 4) {
-			triage_cat(out, len, "%s%s sent ", said ? ", then " : "; ", who);
+			strbuf_cat(out, len, "%s%s sent ", said ? ", then " : "; ", who);
 			triage_server_hello(p + off + 9, rl - 4, out, len);
 			said = true;
 		} else if (p[off] == 0x17) {
@@ -199,7 +187,7 @@ triage_records(const struct triage_flow *f, int dir, size_t skip, char *out, siz
 		off += 5 + rl;
 	}
 	if (enc)
-		triage_cat(out, len, "%s%s sent %u encrypted record%s%s", said ? ", then " : "; ",
+		strbuf_cat(out, len, "%s%s sent %u encrypted record%s%s", said ? ", then " : "; ",
 			   who, enc, enc == 1 ? "" : "s",
 			   dir == 0 && alert19 == enc ? " of 19 bytes, the size of an alert (it "
 							"refused the handshake)"
@@ -213,13 +201,13 @@ triage_reply(const struct triage_flow *f, size_t hello_len, char *out, size_t le
 	out[0] = '\0';
 	triage_records(f, 1, 0, out, len);
 	if (!f->len[1])
-		triage_cat(out, len, "; no reply from the server in the capture");
+		strbuf_cat(out, len, "; no reply from the server in the capture");
 	triage_records(f, 0, hello_len, out, len);
 	if (f->len[1] && !strstr(out, "the server sent"))
-		triage_cat(out, len, "; the server sent %zu bytes that are no whole TLS record",
+		strbuf_cat(out, len, "; the server sent %zu bytes that are no whole TLS record",
 			   f->len[1]);
 	if (f->closed >= 0)
-		triage_cat(out, len, "; %s %s first", f->closed ? "the server" : "the client",
+		strbuf_cat(out, len, "; %s %s first", f->closed ? "the server" : "the client",
 			   f->rst ? "reset the connection (RST)" : "closed (FIN)");
 	if (strncmp(out, "; ", 2) == 0)
 		memmove(out, out + 2, strlen(out + 2) + 1);

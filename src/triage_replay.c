@@ -7,7 +7,6 @@
  * the capture's time, the SNI against its names), is checked here after. */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "attls/tlsnames.h"
 #include "chello.h"
 #include "triage_replay.h"
+#include "strbuf.h"
 
 struct triage_replay {
 	const struct policy *p;
@@ -36,18 +36,6 @@ static const uint8_t hrr_random[32] = {
 	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
 	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 };
-
-static void ATTLS_PRINTF(3, 4) add(char *out, size_t len, const char *fmt, ...)
-{
-	size_t off = strnlen(out, len);
-	va_list ap;
-
-	if (off + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(out + off, len - off, fmt, ap);
-	va_end(ap);
-}
 
 int
 triage_replay_new(const struct policy *p, struct triage_replay **out)
@@ -151,14 +139,14 @@ check_dates(X509 *x, const char *what, time_t ts, char *out, size_t olen)
 	char s[256], d[40];
 
 	if (X509_cmp_time(X509_get0_notAfter(x), &ts) < 0) {
-		add(out, olen, "the %s \"%s\" we present expired on %s, before this hello: clients "
+		strbuf_cat(out, olen, "the %s \"%s\" we present expired on %s, before this hello: clients "
 			       "refuse it (alert certificate expired); renew it",
 		    what, name_of(X509_get_subject_name(x), s, sizeof(s)),
 		    date_of(X509_get0_notAfter(x), d, sizeof(d)));
 		return RC_BAD_DATE;
 	}
 	if (X509_cmp_time(X509_get0_notBefore(x), &ts) > 0) {
-		add(out, olen, "the %s \"%s\" we present is not valid before %s, after this hello: "
+		strbuf_cat(out, olen, "the %s \"%s\" we present is not valid before %s, after this hello: "
 			       "clients refuse it; check the clocks",
 		    what, name_of(X509_get_subject_name(x), s, sizeof(s)),
 		    date_of(X509_get0_notBefore(x), d, sizeof(d)));
@@ -177,11 +165,11 @@ add_dns_names(X509 *x, char *out, size_t olen)
 	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		if (g->type == GEN_DNS)
-			add(out, olen, "%sDNS:%.60s", n++ ? "," : "",
+			strbuf_cat(out, olen, "%sDNS:%.60s", n++ ? "," : "",
 			    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
 	}
 	if (!n)
-		add(out, olen, "no DNS names");
+		strbuf_cat(out, olen, "no DNS names");
 	GENERAL_NAMES_free(gens);
 }
 
@@ -201,7 +189,7 @@ add_label_hint(const struct policy_rule *r, const char *sni, char *out, size_t o
 		if (f)
 			fclose(f);
 		if (x && X509_check_host(x, sni, 0, 0, NULL) == 1)
-			add(out, olen, "; label \"%s\" of server_certificate_labels names it, but "
+			strbuf_cat(out, olen, "; label \"%s\" of server_certificate_labels names it, but "
 				       "labels are chosen by key type, never by SNI: give it its "
 				       "own rule (port or address)",
 			    c->label);
@@ -229,10 +217,10 @@ check_presented(SSL *ssl, const struct policy_rule *r, const struct chello *h, t
 		if ((rc = check_dates(sk_X509_value(chain, i), "chain certificate", ts, out, olen)))
 			return rc;
 	if (h->sni[0] && X509_check_host(leaf, h->sni, 0, 0, NULL) != 1) {
-		add(out, olen, "the client asked for SNI %s, but certificate \"%s\" we present names ",
+		strbuf_cat(out, olen, "the client asked for SNI %s, but certificate \"%s\" we present names ",
 		    h->sni, name_of(X509_get_subject_name(leaf), s, sizeof(s)));
 		add_dns_names(leaf, out, olen);
-		add(out, olen, ": a client that checks the server name refuses it (alert bad "
+		strbuf_cat(out, olen, ": a client that checks the server name refuses it (alert bad "
 			       "certificate, which attlsd logs as RC 406)");
 		if (r->eff.server_labels.n)
 			add_label_hint(r, h->sni, out, olen);
@@ -253,15 +241,15 @@ add_negotiated(SSL *ssl, const struct chello_watch *w, char *out, size_t olen)
 	char code[5], s[256], d[40];
 
 	tls_cipher_code(ssl, code);
-	add(out, olen, "%s with %s %s", SSL_get_version(ssl), code, c ? SSL_CIPHER_get_name(c) : "?");
+	strbuf_cat(out, olen, "%s with %s %s", SSL_get_version(ssl), code, c ? SSL_CIPHER_get_name(c) : "?");
 	if (group > 0)
-		add(out, olen, ", group %s", SSL_group_to_name(ssl, group));
+		strbuf_cat(out, olen, ", group %s", SSL_group_to_name(ssl, group));
 	if (w->sig_sent)
-		add(out, olen, ", signature %04X %s", w->sig_sent, sg ? sg->iana : "");
+		strbuf_cat(out, olen, ", signature %04X %s", w->sig_sent, sg ? sg->iana : "");
 	if (leaf) {
 		EVP_PKEY *pk = X509_get0_pubkey(leaf);
 		int id = pk ? EVP_PKEY_get_base_id(pk) : 0;
-		add(out, olen, ", certificate \"%s\" (%s-%d key, notAfter %s)",
+		strbuf_cat(out, olen, ", certificate \"%s\" (%s-%d key, notAfter %s)",
 		    name_of(X509_get_subject_name(leaf), s, sizeof(s)),
 		    id == EVP_PKEY_RSA ? "RSA" : id == EVP_PKEY_EC ? "ECDSA" : OBJ_nid2sn(id),
 		    pk ? EVP_PKEY_get_bits(pk) : 0, date_of(X509_get0_notAfter(leaf), d, sizeof(d)));
@@ -301,14 +289,14 @@ triage_replay_judge(struct triage_replay *t, const struct policy_rule *r, const 
 	out[0] = '\0';
 	*at_client = false;
 	if (!(ctx = replay_ctx(t, r, &rc, &err))) {
-		add(out, olen, "attlsd cannot build the rule's TLS context: %s", err);
+		strbuf_cat(out, olen, "attlsd cannot build the rule's TLS context: %s", err);
 		return rc > 0 ? rc : RC_INTERNAL;
 	}
 	if (!(ssl = SSL_new(ctx)) || !(rb = BIO_new(BIO_s_mem())) || !(wb = BIO_new(BIO_s_mem()))) {
 		BIO_free(rb);
 		BIO_free(wb);
 		rc = RC_INTERNAL;
-		add(out, olen, "out of memory");
+		strbuf_cat(out, olen, "out of memory");
 		goto out;
 	}
 	BIO_set_mem_eof_return(rb, -1); /* the end of the capture: wait, not EOF */
@@ -328,7 +316,7 @@ triage_replay_judge(struct triage_replay *t, const struct policy_rule *r, const 
 		/* HelloRetryRequest: the client's second hello decides, if captured. */
 		(void)BIO_reset(wb);
 		if (!feed(rb, up, len, &off)) {
-			add(out, olen, "HelloRetryRequest for group %s (no key share of the client "
+			strbuf_cat(out, olen, "HelloRetryRequest for group %s (no key share of the client "
 				       "is in the rule's groups); the capture holds no second hello",
 			    SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl)));
 			rc = 0;
@@ -342,7 +330,7 @@ triage_replay_judge(struct triage_replay *t, const struct policy_rule *r, const 
 		}
 		add_negotiated(ssl, &w, out, olen);
 		if (hrr)
-			add(out, olen, ", after a HelloRetryRequest");
+			strbuf_cat(out, olen, ", after a HelloRetryRequest");
 		rc = 0;
 		goto out;
 	}

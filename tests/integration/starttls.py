@@ -119,17 +119,23 @@ def serve(conn, a):
                 conn.sendall(b"b" * int(line[4:]) + b"\n")
 
 
-def server(a):
+def listen_forever(ready, handler, *args):
+    """Listens on a free loopback port, writes it to 'ready' atomically, and
+    serves each connection with handler(conn, *args) in its own thread."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", 0))
     ls.listen(16)
-    with open(a.ready + ".tmp", "w") as f:
+    with open(ready + ".tmp", "w") as f:
         f.write(str(ls.getsockname()[1]))
-    os.rename(a.ready + ".tmp", a.ready)
+    os.rename(ready + ".tmp", ready)
     while True:
         c, _ = ls.accept()
-        threading.Thread(target=serve, args=(c, a), daemon=True).start()
+        threading.Thread(target=handler, args=(c,) + args, daemon=True).start()
+
+
+def server(a):
+    listen_forever(a.ready, serve, a)
 
 
 def client(a):
@@ -203,16 +209,7 @@ def tlspeer(a):
     """The remote STARTTLS server of a Client-role rule: it does TLS itself."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(16)
-    with open(a.ready + ".tmp", "w") as f:
-        f.write(str(ls.getsockname()[1]))
-    os.rename(a.ready + ".tmp", a.ready)
-    while True:
-        c, _ = ls.accept()
-        threading.Thread(target=tlspeer_serve, args=(c, ctx), daemon=True).start()
+    listen_forever(a.ready, tlspeer_serve, ctx)
 
 
 def appclient(a):
