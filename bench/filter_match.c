@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "attls/diag.h"
-#include "attls/policy.h"
+#include "policy/diag.h"
+#include "policy/policy.h"
 
 static unsigned long long rng = 88172645463325252ull;
 

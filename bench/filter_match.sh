@@ -11,6 +11,6 @@ make -C "$top" libattls_policy.a >/dev/null
 mkdir -p "$here/bin"
 # shellcheck disable=SC2046
 ${CC:-cc} ${CFLAGS:--O2 -g} -std=gnu11 -Wall -Wextra -Werror -include arpa/inet.h \
-	-I"$top" -I"$src/include" -I"$src/src" -o "$here/bin/filter_match" "$here/filter_match.c" \
+	-I"$top" -I"$src/src" -o "$here/bin/filter_match" "$here/filter_match.c" \
 	"$top/libattls_policy.a" $(pkg-config --libs yaml-0.1)
 exec "$here/bin/filter_match" "$@"

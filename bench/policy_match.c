@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attls/diag.h"
-#include "attls/policy.h"
+#include "policy/diag.h"
+#include "policy/policy.h"
 
 static uint64_t rng_state = 42;
 static int wide;

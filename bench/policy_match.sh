@@ -12,7 +12,7 @@ make -C "$top" libattls_policy.a >/dev/null
 mkdir -p "$here/bin"
 # shellcheck disable=SC2046,SC2086
 ${CC:-cc} ${CFLAGS:--O2 -g} -std=gnu11 -Wall -Wextra -Werror \
-	-I"$top" -I"$src/include" -I"$src/src" $(pkg-config --cflags yaml-0.1) \
+	-I"$top" -I"$src/src" $(pkg-config --cflags yaml-0.1) \
 	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
 	-o "$here/bin/policy_match" "$here/policy_match.c" "$top/libattls_policy.a" \
 	$(pkg-config --libs yaml-0.1)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attls/diag.h"
+#include "diag.h"
 
 #define DIAG_MAX_PRINTED 50
 

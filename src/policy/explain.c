@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attls/policy.h"
+#include "policy.h"
 
 #define EXPLAIN_MAX_SHOWN 50
 

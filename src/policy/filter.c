@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attls/policy.h"
+#include "policy.h"
 
 bool
 policy_filter_matches(const struct policy_filter *f, const struct policy_conn_attrs *a)

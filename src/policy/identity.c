@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "attls/identity.h"
+#include "identity.h"
 #include "schema.h"
 #include "ytree.h"
 

@@ -26,9 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attls/policy.h"
+#include "policy.h"
 
-#include "attls/err.h"
+#include "common/err.h"
 
 enum {
 	DIM_LOCAL_PORT,

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "attls/err.h"
-#include "attls/pagent.h"
+#include "common/err.h"
+#include "pagent.h"
 #include "policy_int.h"
 
 #define POLICY_MAX_BYTES (64u << 20)

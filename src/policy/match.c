@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "attls/policy.h"
+#include "policy.h"
 
 /* Jobname/Userid patterns: exact, or a prefix with a trailing '*' (AT-TLS). */
 static bool

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "attls/policy.h"
+#include "policy.h"
 
 static const char *const day_names[] = { "Sunday", "Monday", "Tuesday", "Wednesday",
 					 "Thursday", "Friday", "Saturday" };

@@ -19,9 +19,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "attls/err.h"
-#include "attls/pagent.h"
-#include "attls/policy.h"
+#include "common/err.h"
+#include "pagent.h"
+#include "policy.h"
 #include "ytree.h"
 
 #define PAGENT_MAX_DEPTH 8

@@ -3,7 +3,7 @@
 #ifndef ATTLS_POLICY_INT_H
 #define ATTLS_POLICY_INT_H
 
-#include "attls/policy.h"
+#include "policy.h"
 #include "schema.h"
 
 #define POLICY_NAME_MAX 32 /* AT-TLS statement names are 1 to 32 characters */

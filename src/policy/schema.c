@@ -12,11 +12,11 @@
 #include <strings.h>
 #include <syslog.h>
 
-#include "attls/err.h"
-#include "attls/identity.h"
+#include "common/err.h"
+#include "identity.h"
 #include "policy_int.h"
 #include "schema.h"
-#include "attls/tlsnames.h"
+#include "tlsnames.h"
 
 static const struct schema_enum enum_bool[] = {
 	{ "On", 1 }, { "Off", 0 }, { "true", 1 }, { "false", 0 },

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "attls/policy.h"
+#include "policy.h"
 #include "ytree.h"
 
 enum schema_type {

@@ -6,14 +6,14 @@
  * skipped wall time is never seen, a repeated one is seen (and matches) twice. */
 #include "config.h"
 
-#include "attls/timecond.h"
+#include "timecond.h"
 
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
-#include "attls/err.h"
+#include "common/err.h"
 
 #define DAY 86400
 #define SCAN_DAYS 400 /* timecond_next_change() gives up after this */

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "attls/compiler.h"
-#include "attls/diag.h"
-#include "attls/tlsnames.h"
+#include "common/compiler.h"
+#include "diag.h"
+#include "tlsnames.h"
 
 static const struct tlsname ciphers[] = {
 	{ 0x0000, "TLS_NULL_WITH_NULL_NULL", NULL },

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attls/err.h"
+#include "common/err.h"
 #include "policy_int.h"
 
 #define FIND(arr, n, nm, out)                                   \

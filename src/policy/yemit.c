@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "attls/pagent.h"
+#include "pagent.h"
 #include "ytree.h"
 
 /* Plain YAML reads 's' back as the same string (libyaml gives our loader the

@@ -7,7 +7,7 @@
 
 #include <yaml.h>
 
-#include "attls/err.h"
+#include "common/err.h"
 #include "ytree.h"
 
 #define YTREE_MAX_DEPTH 64

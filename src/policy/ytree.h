@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "attls/diag.h"
+#include "diag.h"
 
 enum ynode_type { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "attls/diag.h"
-#include "attls/pagent.h"
+#include "policy/diag.h"
+#include "policy/pagent.h"
 #include "policy/ytree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -31,7 +31,7 @@
 
 #include <uv.h>
 
-#include "owner.h"
+#include "host/owner.h"
 
 static int
 probe_addr(const char *s, union rt_sockaddr *sa)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "appctl.h"
+#include "control/appctl.h"
 
 static void
 test_hello_is_held(void **state)

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <openssl/ssl.h>
 
-#include "chello.h"
+#include "tls/chello.h"
 
 /* The bytes of the first flight of a client with 'max' version and 'ciphers'. */
 static size_t

@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "attls/diag.h"
-#include "attls/policy.h"
-#include "conn.h"
+#include "policy/diag.h"
+#include "policy/policy.h"
+#include "proxy/conn.h"
 
 static const char policy_text[] =
 	"groups:\n"

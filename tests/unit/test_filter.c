@@ -14,8 +14,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "attls/diag.h"
-#include "attls/policy.h"
+#include "policy/diag.h"
+#include "policy/policy.h"
 
 #define HEAD "groups:\n  off: { enabled: Off }\n" \
 	     "rules:\n  r: { priority: 1, direction: Both, local_port: 1, listen: '127.0.0.1:1'," \

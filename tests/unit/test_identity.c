@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "attls/identity.h"
-#include "attls/policy.h"
+#include "policy/identity.h"
+#include "policy/policy.h"
 
 static void
 test_dn_parse(void **state)

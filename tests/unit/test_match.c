@@ -14,8 +14,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "attls/diag.h"
-#include "attls/policy.h"
+#include "policy/diag.h"
+#include "policy/policy.h"
 
 /* Every rule is clear text (group "off") and names its listener, so any mix of
  * conditions loads. */

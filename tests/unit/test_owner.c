@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "owner.h"
+#include "host/owner.h"
 
 static void
 unit_of(const char *text, const char *want)

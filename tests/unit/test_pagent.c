@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "attls/diag.h"
-#include "attls/err.h"
-#include "attls/pagent.h"
-#include "attls/policy.h"
+#include "policy/diag.h"
+#include "common/err.h"
+#include "policy/pagent.h"
+#include "policy/policy.h"
 #include "policy/ytree.h"
 
 struct fx {

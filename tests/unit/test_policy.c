@@ -13,8 +13,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "attls/diag.h"
-#include "attls/policy.h"
+#include "policy/diag.h"
+#include "policy/policy.h"
 
 /* A policy without key files (clear-text rules only), so tests need no PKI. */
 #define CLEAR_POLICY                                   \

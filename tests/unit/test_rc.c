@@ -15,8 +15,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include "attls/rc.h"
-#include "attls/tls.h"
+#include "common/rc.h"
+#include "tls/tls.h"
 
 struct fx {
 	SSL_CTX *ctx;

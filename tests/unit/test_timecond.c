@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "attls/err.h"
-#include "attls/timecond.h"
+#include "common/err.h"
+#include "policy/timecond.h"
 
 #define COND(...) make_cond((const char *const[]){ __VA_ARGS__, NULL })
 

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The return-code table: meaning and fix for every code attlsd emits. */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "compiler.h"
+#include "rc.h"
+
+static const struct rc_info rc_tab[] = {
+	{ RC_CERT_VALIDATION, "GSK_ERROR_CERT_VALIDATION",
+	  "the peer's certificate chain could not be validated",
+	  "check the chain the peer sends and the trusted_ca bundle of the keyring" },
+	{ RC_UNKNOWN_ERROR, "GSK_ERROR_UNKNOWN_ERROR",
+	  "the TLS library failed in a way attlsd does not classify",
+	  "read the cause line for the library's own message; report it so it gets a code" },
+	{ RC_BAD_DATE, "GSK_ERR_BAD_DATE",
+	  "a certificate is expired or not yet valid",
+	  "renew the certificate named in the cause line, or fix the clock of the host that "
+	  "is wrong" },
+	{ RC_NO_CIPHERS, "GSK_ERR_NO_CIPHERS",
+	  "no cipher suite in common with the peer",
+	  "compare the peer's offered suites with the environment's; an ECDSA-only peer needs "
+	  "an ECDSA certificate or suites, an RSA key cannot serve ECDSA suites" },
+	{ RC_NO_CERTIFICATE, "GSK_ERROR_NO_CERTIFICATE",
+	  "no certificate was received from the peer", "configure the peer to send one" },
+	{ RC_BAD_CERTIFICATE, "GSK_ERROR_BAD_CERTIFICATE",
+	  "the peer's certificate or key is not acceptable to the policy: a key is smaller than "
+	  "peer_min_*_key_size (or OpenSSL's security level), or a certificate is not X.509 "
+	  "v3 while peer_min_cert_version is 3",
+	  "give the peer a certificate (or DH group) with a larger key, or a v3 certificate "
+	  "(the cause line names which and its size), or lower the rule's minimum" },
+	{ RC_UNSUPPORTED_CERT_TYPE, "GSK_ERROR_UNSUPPORTED_CERTIFICATE_TYPE",
+	  "a certificate's key type cannot be used this way",
+	  "server_certificate_labels may name one certificate per key type (one RSA, one "
+	  "ECDSA, ...): OpenSSL presents one certificate per key type" },
+	{ RC_IO_ERROR, "GSK_ERROR_IO",
+	  "the peer reset the connection or rejected the handshake",
+	  "the peer ended the handshake; its own log says why (often our certificate, protocol "
+	  "or cipher)" },
+	{ RC_BAD_MESSAGE, "GSK_ERROR_BAD_MESSAGE",
+	  "the peer sent an incorrectly formatted TLS message",
+	  "the peer is not speaking TLS correctly; capture the handshake" },
+	{ RC_BAD_MAC, "GSK_ERROR_BAD_MAC",
+	  "a record failed its integrity check",
+	  "data was altered in transit (a middlebox?) or the peer's TLS stack is broken" },
+	{ RC_UNSUPPORTED, "GSK_ERROR_UNSUPPORTED",
+	  "no TLS protocol version in common with the peer, or the peer does not use a TLS "
+	  "function the policy requires (server name, extended master secret, "
+	  "max_fragment_length: the cause line says which)",
+	  "turn on a version the peer offers (tls_v1_2 / tls_v1_3) or upgrade the peer; for a "
+	  "required function, configure the peer to use it (SNI: connect by name, s_client "
+	  "-servername) or relax the rule's setting" },
+	{ RC_BAD_CERT_SIG, "GSK_ERROR_BAD_CERT_SIG",
+	  "a certificate signature is not valid",
+	  "the certificate was not signed by the key of its issuer; reissue it" },
+	{ RC_BAD_PEER, "GSK_ERROR_BAD_PEER",
+	  "the peer violated the TLS protocol", "capture the handshake and check the peer" },
+	{ RC_SELF_SIGNED, "GSK_ERROR_SELF_SIGNED",
+	  "the peer's self-signed certificate is not trusted",
+	  "add the certificate to the keyring's trusted_ca, or give the peer a CA-signed one" },
+	{ RC_SOCKET_CLOSED, "GSK_ERROR_SOCKET_CLOSED",
+	  "the peer closed the connection during the handshake",
+	  "the peer gave up; its own log says why" },
+	{ RC_NO_PRIVATE_KEY, "GSK_ERROR_NO_PRIVATE_KEY",
+	  "the private key cannot be used with the certificate",
+	  "the key file does not belong to the certificate, or cannot be read; pair them" },
+	{ RC_CERT_REVOKED, "CERT_REVOKED", "a certificate is revoked",
+	  "the peer must get a new certificate; if it is not revoked, update the keyring's crl "
+	  "file" },
+	{ RC_RENEG_NOT_ALLOWED, "RENEGOTIATION_NOT_ALLOWED",
+	  "the peer tried to renegotiate, which the policy does not allow",
+	  "renegotiation is refused by default: stop the peer from renegotiating, or set "
+	  "renegotiation: All" },
+	{ RC_CERT_KEY_INCOMPATIBLE, "CERT_KEY_INCOMPATIBLE",
+	  "the certificate's key type suits none of the allowed cipher suites (reported by "
+	  "keyring lint; a handshake that meets it logs 402)",
+	  "an RSA key needs ECDHE_RSA suites, an ECDSA key ECDHE_ECDSA suites (or TLS 1.3 "
+	  "suites with TLS 1.3 on): add suites for the key, or present a certificate of a key "
+	  "type the cipher set serves" },
+	{ RC_UNKNOWN_CA, "GSK_ERR_UNKNOWN_CA",
+	  "the issuer of the peer's certificate is not a trusted CA",
+	  "add the issuing CA (the issuer in the cause line) to the keyring's trusted_ca" },
+	{ RC_KEY_USAGE, "INCORRECT_KEY_USAGE",
+	  "a certificate's key usage forbids this use",
+	  "reissue the certificate with the right keyUsage / extendedKeyUsage" },
+	{ RC_SIGALG_NOT_IN_LIST, "SIGALG_NOT_IN_PAIRS_LIST",
+	  "a signature algorithm is not in the signature pairs list",
+	  "allow the algorithm in the policy (signature_pairs, or signature_pairs_cert for "
+	  "certificates) or reissue the certificate with an allowed one" },
+	{ RC_NO_KEY_LABEL_MATCH, "GSK_ERR_NO_KEY_LABEL_LIST_MATCH",
+	  "no certificate of server_certificate_labels fits the client's signature "
+	  "algorithms and cipher suites, or server_handshake_sni_list has no label for the "
+	  "server name the client asked for (server_handshake_sni_match Required)",
+	  "add a label whose key type the client accepts (an ECDSA certificate for an "
+	  "ECDSA-only client), or widen the client's list; for SNI, add the name the cause "
+	  "line gives to server_handshake_sni_list" },
+	{ RC_CLIENT_CERT_MISSING, "TTLS_CLIENT_CERT_REQUIRED",
+	  "client_auth_type Required or SAFCheck, but the client sent no certificate",
+	  "configure the client to send its certificate (curl --cert/--key, s_client -cert/-key), "
+	  "or use client_auth_type Full" },
+	{ RC_CLIENT_CERT_UNMAPPED, "TTLS_CLIENT_CERT_UNMAPPED",
+	  "client_auth_type SAFCheck, but the client certificate maps to no user ID",
+	  "add a filter (subject/issuer DN) or a sha256 entry for the certificate to the "
+	  "rule's identity map; the cause line names the DNs and the nearest filter" },
+	{ RC_CLEAR_TEXT, "TTLS_CLEAR_TEXT",
+	  "clear text arrived where a TLS handshake was expected",
+	  "the client is not using TLS on this port (http:// instead of https://?)" },
+	{ RC_HANDSHAKE_START_TIMEOUT, "TTLS_HANDSHAKE_START_TIMEOUT",
+	  "the peer sent nothing within handshake_timeout",
+	  "the peer waits for us (both sides servers?), is not a TLS client, or a firewall "
+	  "drops packets" },
+	{ RC_POLICY_MAPPING, "TTLS_POLICY_MAPPING",
+	  "the connection could not be mapped: its environment failed to initialize",
+	  "read the earlier start-up error of that environment" },
+	{ RC_BACKEND_REFUSED, "ATTLS_BACKEND_REFUSED",
+	  "the backend refused the connection",
+	  "start the backend, or fix the rule's backend host:port" },
+	{ RC_BACKEND_TIMEOUT, "ATTLS_BACKEND_TIMEOUT",
+	  "the backend did not accept the connection within connect_timeout",
+	  "the backend is overloaded or unreachable; check it and the route to it" },
+	{ RC_BACKEND_FAILED, "ATTLS_BACKEND_FAILED",
+	  "the connection to the backend failed",
+	  "the cause line gives the system error; check the backend address" },
+	{ RC_HANDSHAKE_TIMEOUT, "ATTLS_HANDSHAKE_TIMEOUT",
+	  "the handshake started but did not finish within handshake_timeout",
+	  "the peer stalled mid-handshake (slow client, lossy path, or an attack)" },
+	{ RC_NO_POLICY_DENIED, "ATTLS_NO_POLICY_DENIED",
+	  "no rule matched and settings.no_match is deny",
+	  "add a rule for this connection, or leave it out on purpose" },
+	{ RC_CONN_LIMIT, "ATTLS_CONN_LIMIT",
+	  "the worker already holds max_connections connections",
+	  "raise settings.max_connections or add workers" },
+	{ RC_SERVER_IDENTITY, "ATTLS_SERVER_IDENTITY",
+	  "Client role: the server certificate does not name the host attlsd connected to "
+	  "(System SSL's GSK_ERR_SERVER_REF_ID_NO_MATCH, whose number is not public)",
+	  "give the server a certificate whose SAN names host_reference_id_dns (DNS name, or "
+	  "IP address for an address), or correct host_reference_id_dns" },
+	{ RC_OWNER_UNKNOWN, "ATTLS_OWNER_UNKNOWN",
+	  "a rule names a Jobname, but the process owning the connection's socket (inbound: "
+	  "the backend's listener) could not be determined; the connection was not mapped",
+	  "the cause line says why: attlsd must run as root (or with CAP_SYS_PTRACE) in the "
+	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
+	  "still running at handshake_timeout means a very busy host or threadpool" },
+	{ RC_INTERNAL, "ATTLS_INTERNAL",
+	  "an internal error (out of memory or a failed system call)",
+	  "read the cause line; if it persists, report it" },
+};
+
+const struct rc_info *
+rc_lookup(int rc)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rc_tab); i++)
+		if (rc_tab[i].rc == rc)
+			return &rc_tab[i];
+	return NULL;
+}
+
+const struct rc_info *
+rc_table(unsigned *n)
+{
+	*n = (unsigned)ARRAY_SIZE(rc_tab);
+	return rc_tab;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* attlsd: command line, check modes (-t, -T), exit codes; no logic of its own. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "daemon.h"
+#include "policy/diag.h"
+#include "common/log.h"
+#include "common/rc.h"
+#include "runtime/runtime.h"
+#include "diag/capture.h"
+#include "tls/keyring_lint.h"
+#include "tls/tls.h"
+
+#define DEFAULT_POLICY "/etc/attls/policy.yaml"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: attlsd [-F] [-d] [-f POLICY] [-w WORKERS] [-p PIDFILE]\n"
+		"       attlsd -t|-T [-f POLICY]\n"
+		"Transparent TLS in front of unchanged servers, by AT-TLS-style policy.\n\n"
+		"  -f, --policy FILE   policy file (default " DEFAULT_POLICY ")\n"
+		"  -F, --foreground    stay in the foreground and log to stderr\n"
+		"  -t, --test          check the policy (and its keys) and exit 0 or 1\n"
+		"  -T, --dump          check, then print the effective policy in match order\n"
+		"  -w, --workers N     worker threads (default: settings.workers, else CPUs)\n"
+		"  -p, --pidfile FILE  write the process id to FILE\n"
+		"  -d, --debug         log debug messages\n"
+		"      --list-rc       print the return-code table (Markdown) and exit\n"
+		"      --list-keys     print the policy key reference (Markdown) and exit\n"
+		"      --man           print the man page attls-policy(5) (roff) and exit\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version and exit\n");
+}
+
+static void
+list_rc(void)
+{
+	const struct rc_info *t;
+	unsigned n, i;
+
+	t = rc_table(&n);
+	printf("| RC | Name | Meaning | Fix |\n|---:|---|---|---|\n");
+	for (i = 0; i < n; i++)
+		printf("| %d | %s | %s | %s |\n", t[i].rc, t[i].name, t[i].meaning, t[i].fix);
+}
+
+/* -t and -T: the policy, then its TLS contexts and addresses, as at start-up. */
+static int
+check_only(struct policy *p, int dump)
+{
+	struct rt_gen *g;
+
+	if (rt_gen_new(p, &g) != 0) {
+		fprintf(stderr, "attlsd: %s: policy not usable\n", p->path);
+		return 1;
+	}
+	rt_gen_unref(g);
+	if (dump)
+		policy_dump(p, stdout);
+	fprintf(stderr, "attlsd: %s: policy OK (%zu rules, %zu listeners)\n", p->path, p->nrules,
+		p->nlisteners);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'f' }, { "foreground", no_argument, NULL, 'F' },
+		{ "test", no_argument, NULL, 't' },         { "dump", no_argument, NULL, 'T' },
+		{ "workers", required_argument, NULL, 'w' }, { "pidfile", required_argument, NULL, 'p' },
+		{ "debug", no_argument, NULL, 'd' },        { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },      { "list-rc", no_argument, NULL, 1 },
+		{ "list-keys", no_argument, NULL, 2 },
+		{ "man", no_argument, NULL, 3 },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_opts o = { .policy_path = DEFAULT_POLICY };
+	struct diag_list dl;
+	struct policy *p = NULL;
+	int ch, test = 0, dump = 0, debug = 0, code;
+	char *end;
+
+	/* key_log secrets go into the capture of the connection they belong to. */
+	tls_ctx_set_keylog_sink(capture_keylog_cb);
+	while ((ch = getopt_long(argc, argv, "f:FtTw:p:dhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			o.policy_path = optarg;
+			break;
+		case 'F':
+			o.foreground = true;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'T':
+			test = dump = 1;
+			break;
+		case 'w':
+			o.workers = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o.workers == 0 || o.workers > 256) {
+				fprintf(stderr, "attlsd: -w wants a number from 1 to 256\n");
+				return 1;
+			}
+			break;
+		case 'p':
+			o.pidfile = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("attlsd %s (%s)\n", PACKAGE_VERSION, OpenSSL_version(OPENSSL_VERSION));
+			return 0;
+		case 1:
+			list_rc();
+			return 0;
+		case 2:
+			policy_schema_doc(stdout);
+			return 0;
+		case 3:
+			policy_schema_man(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "attlsd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	/* Local time conditions follow TZ as it is at start-up. */
+	tzset();
+	/* Start-up and check modes always report on stderr. */
+	log_open("attlsd", true, LOG_DAEMON);
+	log_set_level(debug ? LOG_DEBUG : LOG_INFO);
+	diag_list_init(&dl);
+	if (policy_load(o.policy_path, &p, &dl) != 0) {
+		diag_print(&dl, stderr);
+		fprintf(stderr, "attlsd: %u error%s, %u warning%s; policy not loaded\n", dl.errors,
+			dl.errors == 1 ? "" : "s", dl.warnings, dl.warnings == 1 ? "" : "s");
+		diag_list_cleanup(&dl);
+		return 1;
+	}
+	diag_print(&dl, stderr);
+	diag_list_cleanup(&dl);
+	keyring_lint_log(p);
+	if (test) {
+		code = check_only(p, dump);
+	} else {
+		code = daemon_run(&o, p);
+	}
+	policy_unref(p);
+	log_close();
+	return code;
+}

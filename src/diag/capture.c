@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Handshake capture into pcap files. Bytes are taken at the socket BIO, so they
+ * are exactly what went over the wire (ciphertext once encrypted); the TCP/IP
+ * headers are synthetic (a SYN, SYN-ACK, ACK opening, then one segment per read
+ * or write) because the kernel's packets are not visible to a proxy. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+
+#include "common/err.h"
+#include "runtime/runtime.h"
+#include "capture.h"
+
+/* One read or write: direction, time, length, then the bytes. */
+struct cap_seg {
+	uint8_t out; /* 1: we sent it */
+	uint32_t len;
+	struct timeval tv;
+};
+
+struct capture {
+	SSL *ssl;
+	BIO *bio;
+	uint32_t connid;
+	union rt_sockaddr us, peer;
+	struct timeval start;
+	unsigned char *buf; /* cap_seg headers, each followed by its bytes */
+	size_t len, max;
+	bool full, stopped;
+	char *keys; /* NSS key log lines */
+	size_t keys_len;
+};
+
+static int cap_index = -1;
+static pthread_once_t cap_once = PTHREAD_ONCE_INIT;
+
+static void
+cap_index_init(void)
+{
+	cap_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static void
+cap_record(struct capture *cap, int out, const void *data, size_t n)
+{
+	struct cap_seg s = { (uint8_t)out, (uint32_t)n, { 0, 0 } };
+
+	if (cap->full || !n)
+		return;
+	if (cap->len + sizeof(s) + n > cap->max) {
+		cap->full = true; /* a cut segment would mislead the dissector */
+		return;
+	}
+	gettimeofday(&s.tv, NULL);
+	memcpy(cap->buf + cap->len, &s, sizeof(s));
+	memcpy(cap->buf + cap->len + sizeof(s), data, n);
+	cap->len += sizeof(s) + n;
+}
+
+static long
+cap_bio_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+	   size_t *processed)
+{
+	struct capture *cap = (struct capture *)BIO_get_callback_arg(b);
+
+	(void)len;
+	(void)argi;
+	(void)argl;
+	if (!cap || cap->stopped || ret <= 0 || !processed)
+		return ret;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN))
+		cap_record(cap, 0, argp, *processed);
+	else if (oper == (BIO_CB_WRITE | BIO_CB_RETURN))
+		cap_record(cap, 1, argp, *processed);
+	return ret;
+}
+
+struct capture *
+capture_start(SSL *ssl, int fd, uint32_t connid, size_t max_bytes, bool key_log)
+{
+	struct capture *cap = calloc(1, sizeof(*cap));
+	socklen_t sl;
+
+	if (!cap || !(cap->buf = malloc(max_bytes)))
+		goto fail;
+	cap->ssl = ssl;
+	cap->connid = connid;
+	cap->max = max_bytes;
+	gettimeofday(&cap->start, NULL);
+	sl = sizeof(cap->us);
+	if (getsockname(fd, &cap->us.sa, &sl) != 0)
+		goto fail;
+	sl = sizeof(cap->peer);
+	if (getpeername(fd, &cap->peer.sa, &sl) != 0)
+		goto fail;
+	cap->bio = SSL_get_rbio(ssl);
+	BIO_set_callback_arg(cap->bio, (char *)cap);
+	BIO_set_callback_ex(cap->bio, cap_bio_cb);
+	if (key_log) {
+		pthread_once(&cap_once, cap_index_init);
+		SSL_set_ex_data(ssl, cap_index, cap);
+	}
+	return cap;
+fail:
+	if (cap)
+		free(cap->buf);
+	free(cap);
+	return NULL;
+}
+
+void
+capture_stop(struct capture *cap)
+{
+	if (!cap || cap->stopped)
+		return;
+	cap->stopped = true;
+	BIO_set_callback_ex(cap->bio, NULL);
+	BIO_set_callback_arg(cap->bio, NULL);
+	if (cap_index >= 0)
+		SSL_set_ex_data(cap->ssl, cap_index, NULL);
+}
+
+void
+capture_free(struct capture *cap)
+{
+	if (!cap)
+		return;
+	capture_stop(cap);
+	free(cap->buf);
+	free(cap->keys);
+	free(cap);
+}
+
+void
+capture_keylog_cb(const SSL *ssl, const char *line)
+{
+	struct capture *cap = cap_index >= 0 ? SSL_get_ex_data(ssl, cap_index) : NULL;
+	size_t n = strlen(line);
+	char *k;
+
+	if (!cap || !(k = realloc(cap->keys, cap->keys_len + n + 2)))
+		return;
+	cap->keys = k;
+	memcpy(k + cap->keys_len, line, n);
+	k[cap->keys_len + n] = '\n';
+	cap->keys_len += n + 1;
+	k[cap->keys_len] = '\0';
+}
+
+/* ---- synthetic framing ---- */
+
+static uint32_t
+csum_add(uint32_t sum, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void
+put16(unsigned char *p, unsigned v)
+{
+	p[0] = (unsigned char)(v >> 8);
+	p[1] = (unsigned char)v;
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+/* The IP header for 'src' -> 'dst' carrying 'tcplen' bytes; returns its size
+ * and the pseudo-header sum for the TCP checksum. */
+static size_t
+ip_header(unsigned char *p, const union rt_sockaddr *src, const union rt_sockaddr *dst,
+	  size_t tcplen, uint32_t *pseudo)
+{
+	if (src->sa.sa_family == AF_INET) {
+		memset(p, 0, 20);
+		p[0] = 0x45;
+		put16(p + 2, (unsigned)(20 + tcplen));
+		p[8] = 64;
+		p[9] = IPPROTO_TCP;
+		memcpy(p + 12, &src->in.sin_addr, 4);
+		memcpy(p + 16, &dst->in.sin_addr, 4);
+		put16(p + 10, csum_fold(csum_add(0, p, 20)));
+		*pseudo = csum_add(csum_add(0, p + 12, 8), (const unsigned char[]){ 0, IPPROTO_TCP }, 2) +
+			  (uint32_t)tcplen;
+		return 20;
+	}
+	memset(p, 0, 40);
+	p[0] = 0x60;
+	put16(p + 4, (unsigned)tcplen);
+	p[6] = IPPROTO_TCP;
+	p[7] = 64;
+	memcpy(p + 8, &src->in6.sin6_addr, 16);
+	memcpy(p + 24, &dst->in6.sin6_addr, 16);
+	*pseudo = csum_add(0, p + 8, 32) + (uint32_t)tcplen + IPPROTO_TCP;
+	return 40;
+}
+
+static uint16_t
+sa_port(const union rt_sockaddr *a)
+{
+	return ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port);
+}
+
+struct cap_flow {
+	pcap_dumper_t *d;
+	const struct capture *cap;
+	uint32_t seq[2]; /* next sequence number: [0] peer -> us, [1] us -> peer */
+	unsigned char pkt[65536];
+};
+
+/* One TCP segment with 'flags' and 'n' bytes in direction 'out'. */
+static void
+cap_emit(struct cap_flow *f, int out, unsigned flags, const void *data, size_t n,
+	 const struct timeval *tv)
+{
+	const union rt_sockaddr *src = out ? &f->cap->us : &f->cap->peer;
+	const union rt_sockaddr *dst = out ? &f->cap->peer : &f->cap->us;
+	struct pcap_pkthdr h;
+	uint32_t pseudo;
+	size_t ipl = ip_header(f->pkt, src, dst, 20 + n, &pseudo);
+	unsigned char *t = f->pkt + ipl;
+
+	memset(t, 0, 20);
+	put16(t, sa_port(src));
+	put16(t + 2, sa_port(dst));
+	put32(t + 4, f->seq[out]);
+	put32(t + 8, (flags & 0x10) ? f->seq[!out] : 0);
+	t[12] = 5 << 4;
+	t[13] = (unsigned char)flags;
+	put16(t + 14, 65535);
+	if (n)
+		memcpy(t + 20, data, n);
+	put16(t + 16, csum_fold(csum_add(pseudo, t, 20 + n)));
+	f->seq[out] += (uint32_t)n + ((flags & 0x02) ? 1 : 0);
+	h.ts = *tv;
+	h.caplen = h.len = (bpf_u_int32)(ipl + 20 + n);
+	pcap_dump((u_char *)f->d, &h, f->pkt);
+}
+
+static void
+cap_segments(struct cap_flow *f)
+{
+	const struct capture *cap = f->cap;
+	size_t off = 0;
+
+	/* The peer opened the connection in server roles; we did in Client role,
+	 * which the capture cannot tell apart: the peer is shown as the opener. */
+	cap_emit(f, 0, 0x02, NULL, 0, &cap->start);
+	cap_emit(f, 1, 0x12, NULL, 0, &cap->start);
+	cap_emit(f, 0, 0x10, NULL, 0, &cap->start);
+	while (off + sizeof(struct cap_seg) <= cap->len) {
+		struct cap_seg s;
+		size_t done = 0;
+
+		memcpy(&s, cap->buf + off, sizeof(s));
+		off += sizeof(s);
+		while (done < s.len) {
+			size_t n = s.len - done > 65000 ? 65000 : s.len - done;
+			cap_emit(f, s.out, 0x18, cap->buf + off + done, n, &s.tv);
+			done += n;
+		}
+		off += s.len;
+	}
+}
+
+/* ---- files ---- */
+
+struct cap_file {
+	char name[256];
+	time_t mtime;
+};
+
+static int
+cap_file_cmp(const void *a, const void *b)
+{
+	const struct cap_file *x = a, *y = b;
+
+	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime ? 1 : strcmp(x->name, y->name);
+}
+
+/* Keeps at most 'max' pcap files (with their key logs) in 'dir', oldest first out. */
+static void
+cap_rotate(const char *dir, unsigned max)
+{
+	struct cap_file *v = NULL, *nv;
+	size_t n = 0, i;
+	struct dirent *e;
+	char p[4096];
+	DIR *d = opendir(dir);
+	struct stat st;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l < 6 || l >= sizeof(v->name) || strcmp(e->d_name + l - 5, ".pcap") != 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &st) != 0 || !(nv = realloc(v, (n + 1) * sizeof(*v))))
+			continue;
+		v = nv;
+		snprintf(v[n].name, sizeof(v[n].name), "%s", e->d_name);
+		v[n++].mtime = st.st_mtime;
+	}
+	closedir(d);
+	if (n > max) {
+		qsort(v, n, sizeof(*v), cap_file_cmp);
+		for (i = 0; i < n - max; i++) {
+			size_t l = strlen(v[i].name);
+			snprintf(p, sizeof(p), "%s/%s", dir, v[i].name);
+			(void)unlink(p);
+			snprintf(p, sizeof(p), "%s/%.*s.keys", dir, (int)(l - 5), v[i].name);
+			(void)unlink(p);
+		}
+	}
+	free(v);
+}
+
+static int
+cap_write_keys(const struct capture *cap, const char *pcap_path)
+{
+	char p[4096];
+	size_t l = strlen(pcap_path);
+	FILE *f;
+
+	if (!cap->keys_len)
+		return 0;
+	snprintf(p, sizeof(p), "%.*s.keys", (int)(l - 5), pcap_path);
+	if (!(f = fopen(p, "w")))
+		return ATTLS_EIO;
+	(void)fchmod(fileno(f), 0600);
+	fwrite(cap->keys, 1, cap->keys_len, f);
+	return fclose(f) == 0 ? 0 : ATTLS_EIO;
+}
+
+int
+capture_write(struct capture *cap, const char *dir, unsigned max_files, char *path, size_t len)
+{
+	struct cap_flow *f = NULL;
+	pcap_t *pd = NULL;
+	struct tm tm;
+	char ts[32];
+	int r = ATTLS_EIO;
+
+	capture_stop(cap);
+	(void)mkdir(dir, 0750);
+	gmtime_r(&cap->start.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
+	snprintf(path, len, "%s/%08X-%s.pcap", dir, cap->connid, ts);
+	if (!(f = calloc(1, sizeof(*f))) || !(pd = pcap_open_dead(DLT_RAW, 65535)))
+		goto out;
+	f->cap = cap;
+	f->seq[0] = 1000;
+	f->seq[1] = 5000;
+	if (!(f->d = pcap_dump_open(pd, path)))
+		goto out;
+	cap_segments(f);
+	pcap_dump_close(f->d);
+	r = cap_write_keys(cap, path);
+	cap_rotate(dir, max_files);
+out:
+	if (pd)
+		pcap_close(pd);
+	free(f);
+	return r;
+}

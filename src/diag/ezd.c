@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Formats AT-TLS-style messages for a connection, one Trace bit each: 1
+ * EZD1287I, 2 EZD1286I, 4 EZD1281I, 8 EZD1282I/EZD1283I, 16 EZD1284I, 32
+ * EZD1285I. Bits 8-32 are syslog debug (reference §3.4), so attlsd must run with
+ * -d for them to pass its level filter, as syslogd must pass *.debug on z/OS. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common/log.h"
+#include "common/rc.h"
+#include "capture.h"
+#include "tls/chello.h"
+#include "proxy/conn.h"
+#include "eventlog.h"
+#include "ezd.h"
+#include "proxy/worker.h"
+
+#define NA "**N/A**"
+
+/* JOBNAME and USERID: the owning application's when attlsd knows it (an
+ * intercepted outbound client), else attlsd's own. */
+static const char *
+ezd_job(const struct conn *c)
+{
+	return c->owner_job[0] ? c->owner_job : c->gen->policy->settings.jobname;
+}
+
+static const char *
+ezd_user(const struct conn *c)
+{
+	return c->owner_user[0] ? c->owner_user : c->gen->userid;
+}
+
+static unsigned
+conn_trace(const struct conn *c)
+{
+	return c->rule ? c->rule->eff.trace : c->gen->policy->settings.trace;
+}
+
+static void
+ids(const struct conn *c, unsigned *grp, unsigned *env)
+{
+	*grp = c->rule && c->rule->group ? c->rule->group->id : 0;
+	*env = c->rule && c->rule->env ? c->rule->env->id : 0;
+}
+
+static bool
+debug_bit(const struct conn *c, unsigned bit)
+{
+	return (conn_trace(c) & bit) != 0;
+}
+
+/* ---- aggregation of identical errors ---- */
+
+/* One key: rule, RC and the client's /24 (IPv4) or /64 (IPv6). */
+struct ezd_agg {
+	char rule[48];
+	int rc;
+	char net[INET6_ADDRSTRLEN + 4];
+	uint64_t start;  /* seconds, monotonic */
+	unsigned window; /* its length, from the settings when it opened */
+	unsigned count;  /* errors in this window */
+	uint32_t first_id, last_id; /* of the ones not logged */
+};
+
+#define EZD_AGG_SLOTS 64
+static struct ezd_agg agg_tab[EZD_AGG_SLOTS];
+static pthread_mutex_t agg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void
+agg_net(const union rt_sockaddr *sa, char *out, size_t len)
+{
+	char b[INET6_ADDRSTRLEN];
+
+	if (sa->sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&sa->in6.sin6_addr)) {
+		struct in6_addr a = sa->in6.sin6_addr;
+		memset(a.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &a, b, sizeof(b));
+		snprintf(out, len, "%s/64", b);
+		return;
+	}
+	if (sa->sa.sa_family == AF_INET6) {
+		const uint8_t *m = sa->in6.sin6_addr.s6_addr + 12;
+		snprintf(out, len, "%u.%u.%u.0/24", m[0], m[1], m[2]);
+		return;
+	}
+	{
+		uint32_t a = ntohl(sa->in.sin_addr.s_addr);
+		snprintf(out, len, "%u.%u.%u.0/24", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff);
+	}
+}
+
+/* Under agg_lock: the count line for a window that held unlogged errors. */
+static void
+agg_report(struct ezd_agg *a, uint64_t now)
+{
+	if (!a->first_id)
+		return;
+	log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in %llus "
+			 "(not logged: CONNID %08X to %08X)",
+		a->rule, a->rc, a->net, a->count, (unsigned long long)(now - a->start),
+		a->first_id, a->last_id);
+	a->first_id = a->last_id = 0;
+}
+
+/* Under agg_lock: reports and frees every window that is over (all: every
+ * window, at shutdown). */
+static void
+agg_sweep(uint64_t now, bool all)
+{
+	size_t i;
+
+	for (i = 0; i < EZD_AGG_SLOTS; i++)
+		if (agg_tab[i].count && (all || now - agg_tab[i].start >= agg_tab[i].window)) {
+			agg_report(&agg_tab[i], now);
+			agg_tab[i].count = 0;
+		}
+}
+
+void
+ezd_agg_flush(bool all)
+{
+	pthread_mutex_lock(&agg_lock);
+	agg_sweep(mono_s(), all);
+	pthread_mutex_unlock(&agg_lock);
+}
+
+static struct ezd_agg *
+agg_slot(const char *rule, int rc, const char *net, uint64_t now, unsigned window)
+{
+	struct ezd_agg *old = &agg_tab[0];
+	size_t i;
+
+	for (i = 0; i < EZD_AGG_SLOTS; i++) {
+		struct ezd_agg *a = &agg_tab[i];
+		if (a->count && a->rc == rc && strcmp(a->rule, rule) == 0 && strcmp(a->net, net) == 0)
+			return a;
+		if (!a->count || a->start < old->start)
+			old = a;
+	}
+	/* Full: the oldest window ends early, with its count line. */
+	if (old->count)
+		agg_report(old, now);
+	memset(old, 0, sizeof(*old));
+	snprintf(old->rule, sizeof(old->rule), "%s", rule);
+	snprintf(old->net, sizeof(old->net), "%s", net);
+	old->rc = rc;
+	old->start = now;
+	old->window = window;
+	return old;
+}
+
+/* True when this error is to be logged; false when it is counted instead. */
+static bool
+agg_admit(const struct conn *c, int rc)
+{
+	const struct policy_settings *s = &c->gen->policy->settings;
+	const char *rule = c->rule ? c->rule->name : NA;
+	uint64_t now = mono_s();
+	struct ezd_agg *a;
+	char net[INET6_ADDRSTRLEN + 4];
+	bool ok;
+
+	if (!s->error_aggregation)
+		return true;
+	agg_net(&c->remote, net, sizeof(net));
+	pthread_mutex_lock(&agg_lock);
+	agg_sweep(now, false);
+	a = agg_slot(rule, rc, net, now, s->error_aggregation_window);
+	ok = ++a->count <= s->error_aggregation;
+	if (a->count == s->error_aggregation + 1)
+		log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in "
+				 "%llus: further identical errors in this %us window are counted, "
+				 "not logged",
+			rule, rc, net, s->error_aggregation, (unsigned long long)(now - a->start),
+			s->error_aggregation_window);
+	if (!ok) {
+		if (!a->first_id)
+			a->first_id = c->id;
+		a->last_id = c->id;
+	}
+	pthread_mutex_unlock(&agg_lock);
+	return ok;
+}
+
+/* ---- errors ---- */
+
+static void
+ezd_event_error(const struct conn *c, int rc, const char *event, const char *cause,
+		const char *local, const char *remote)
+{
+	const struct rc_info *ri = rc_lookup(rc);
+	struct eventlog_rec e = { 0 };
+	unsigned grp, env;
+
+	if (!c->gen->policy->settings.event_log)
+		return;
+	ids(c, &grp, &env);
+	e.type = "failure";
+	e.rc = rc;
+	e.rc_name = ri ? ri->name : NULL;
+	e.event = event;
+	e.rule = c->rule ? c->rule->name : NULL;
+	e.cause = cause;
+	e.fix = ri ? ri->fix : NULL;
+	e.jobname = c->gen->policy->settings.jobname;
+	e.userid = ezd_user(c);
+	e.local = local;
+	e.remote = remote;
+	e.connid = c->id;
+	e.grpid = grp;
+	e.envid = env;
+	e.duration_ms = uv_now((uv_loop_t *)&c->w->loop) - c->start_ms;
+	e.hello = c->hello ? &c->hello->hello : NULL;
+	eventlog_write(c->gen->policy->settings.event_log, &e);
+}
+
+void
+ezd_error(const struct conn *c, int rc, const char *event, const char *cause)
+{
+	const char *rule = c->rule ? c->rule->name : NA;
+	const char *job = ezd_job(c);
+	const struct rc_info *ri = rc_lookup(rc);
+	char local[80], remote[80];
+	unsigned trace = conn_trace(c), grp, env;
+
+	ids(c, &grp, &env);
+	rt_addr_format(&c->local.sa, local, sizeof(local));
+	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
+	ezd_event_error(c, rc, event, cause, local, remote);
+	if (!(trace & 3) || !agg_admit(c, rc))
+		return;
+	if (trace & 1)
+		log_msg(LOG_ERR,
+			"EZD1287I TTLS Error RC: %4d %s\n   LOCAL: %s\n   REMOTE: %s\n"
+			"   JOBNAME: %s RULE: %s\n   USERID: %s GRPID: %08X ENVID: %08X CONNID: %08X",
+			rc, event, local, remote, job, rule, ezd_user(c), grp, env, c->id);
+	if (trace & 2)
+		log_msg(LOG_ERR,
+			"EZD1286I TTLS Error GRPID: %08X ENVID: %08X CONNID: %08X LOCAL: %s "
+			"REMOTE: %s JOBNAME: %s USERID: %s RULE: %s RC: %4d %s",
+			grp, env, c->id, local, remote, job, ezd_user(c), rule, rc, event);
+	log_msg(LOG_ERR, "ATL1288I TTLS Cause CONNID: %08X RC: %4d %s. Cause: %s. Fix: %s", c->id,
+		rc, ri ? ri->meaning : "unknown return code", cause ? cause : "-",
+		ri ? ri->fix : "-");
+}
+
+void
+ezd_map(const struct conn *c)
+{
+	const struct policy_rule *r = c->rule;
+	char local[80], remote[80];
+
+	if (!(conn_trace(c) & 4) || !log_enabled(LOG_INFO))
+		return;
+	rt_addr_format(&c->local.sa, local, sizeof(local));
+	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
+	log_msg(LOG_INFO,
+		"EZD1281I TTLS Map   CONNID: %08X LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s "
+		"TYPE: %s STATUS: %s RULE: %s ACTIONS: %s %s %s",
+		c->id, local, remote, ezd_job(c), ezd_user(c), c->outbound ? "OutBound" : "InBound",
+		!r ? "No Policy" : r->eff.enabled ? "Enabled" : "Not Enabled", r ? r->name : NA,
+		r && r->group ? r->group->name : NA, r && r->env ? r->env->name : NA,
+		r && r->conn ? r->conn->name : NA);
+}
+
+/* ---- Trace 8 and 16: start, events, flow ---- */
+
+static const char *
+role_code(const struct conn *c)
+{
+	switch (c->rule ? c->rule->eff.role : 0) {
+	case POLICY_ROLE_CLIENT:
+		return "HS_CLIENT";
+	case POLICY_ROLE_SERVER_CLIENT_AUTH:
+		return "HS_SERVERWITHCLIENTAUTH";
+	}
+	return "HS_SERVER";
+}
+
+void
+ezd_start(const struct conn *c)
+{
+	const struct policy_rule *r = c->rule;
+	unsigned grp, env;
+
+	if (!(conn_trace(c) & 24))
+		return;
+	ids(c, &grp, &env);
+	log_trace(LOG_DEBUG,
+		"EZD1282I TTLS Start GRPID: %08X ENVID: %08X CONNID: %08X Initial Handshake "
+		"ACTIONS: %s %s %s %s",
+		grp, env, c->id, r && r->group ? r->group->name : NA,
+		r && r->env ? r->env->name : NA, r && r->conn ? r->conn->name : NA, role_code(c));
+}
+
+static void
+peer_subject(SSL *ssl, char *out, size_t len)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+
+	snprintf(out, len, "%s", NA);
+	if (x)
+		X509_NAME_oneline(X509_get_subject_name(x), out, (int)len);
+}
+
+void
+ezd_established(const struct conn *c)
+{
+	const SSL_CIPHER *sc;
+	char code[5], subject[256];
+	unsigned grp, env;
+
+	if (!debug_bit(c, 8) || !c->tls)
+		return;
+	ids(c, &grp, &env);
+	sc = SSL_get_current_cipher(c->tls->ssl);
+	tls_cipher_code(c->tls->ssl, code);
+	peer_subject(c->tls->ssl, subject, sizeof(subject));
+	log_trace(LOG_DEBUG,
+		"EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d Connection Init "
+		"PROTOCOL: %s CIPHER: %s %s HSTIME: %llums USERID: %s PEER: %s",
+		grp, env, c->id, 0, SSL_get_version(c->tls->ssl), code,
+		sc ? SSL_CIPHER_standard_name(sc) : "-",
+		(unsigned long long)(c->hs_ms - c->start_ms), c->userid[0] ? c->userid : NA,
+		subject);
+}
+
+void
+ezd_flow(const struct conn *c, int rc, const char *action, const char *func, const char *data)
+{
+	unsigned grp, env;
+
+	if (!debug_bit(c, 16))
+		return;
+	ids(c, &grp, &env);
+	log_trace(LOG_DEBUG, "EZD1284I TTLS Flow GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d %s %s- %s",
+		grp, env, c->id, rc, action, func, data);
+}
+
+/* ---- Trace 32: data ---- */
+
+void
+ezd_data(const struct conn *c, const char *what, const void *buf, size_t n)
+{
+	enum { max = 1024 }; /* per call; longer reads are cut with a note */
+	const unsigned char *b = buf;
+	char text[max / 16 * 60 + 64];
+	size_t i, off = 0, shown = n < max ? n : max;
+
+	if (!debug_bit(c, 32) || !n)
+		return;
+	for (i = 0; i < shown; i++) {
+		if (i % 16 == 0)
+			off += (size_t)snprintf(text + off, sizeof(text) - off, "\n   %04zX:", i);
+		off += (size_t)snprintf(text + off, sizeof(text) - off, " %02X", b[i]);
+	}
+	log_trace(LOG_DEBUG, "EZD1285I TTLS Data CONNID: %08X %s %zu%s%s", c->id, what, n,
+		shown < n ? " (first 1024 shown)" : "", text);
+}
+
+/* ---- close ---- */
+
+static void
+ezd_event_close(const struct conn *c, const char *proto, const char *cipher, uint64_t dur)
+{
+	struct eventlog_rec e = { 0 };
+	char local[80], remote[80];
+	unsigned grp, env;
+
+	if (!c->gen->policy->settings.event_log || !(conn_trace(c) & 8) || c->end_rc)
+		return;
+	ids(c, &grp, &env);
+	rt_addr_format(&c->local.sa, local, sizeof(local));
+	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
+	e.type = "close";
+	e.event = "Connection Close";
+	e.rule = c->rule ? c->rule->name : NULL;
+	e.jobname = c->gen->policy->settings.jobname;
+	e.userid = c->userid[0] ? c->userid : NULL;
+	e.end = conn_end_name(c->end);
+	e.local = local;
+	e.remote = remote;
+	e.protocol = proto;
+	e.cipher = cipher;
+	e.connid = c->id;
+	e.grpid = grp;
+	e.envid = env;
+	e.duration_ms = dur;
+	e.hs_ms = c->hs_ms ? c->hs_ms - c->start_ms : 0;
+	e.bytes_in = c->cl.bytes_in;
+	e.bytes_out = c->be.bytes_in;
+	eventlog_write(c->gen->policy->settings.event_log, &e);
+}
+
+void
+ezd_close(const struct conn *c)
+{
+	uint64_t now = uv_now((uv_loop_t *)&c->w->loop);
+	char cipher[5] = "-";
+	const char *proto = "-", *name = "-";
+	unsigned grp, env;
+
+	if (c->tls && c->hs_ms) {
+		const SSL_CIPHER *sc = SSL_get_current_cipher(c->tls->ssl);
+		proto = SSL_get_version(c->tls->ssl);
+		tls_cipher_code(c->tls->ssl, cipher);
+		name = sc ? SSL_CIPHER_standard_name(sc) : "-";
+	} else if (!c->tls) {
+		proto = "clear";
+	}
+	ezd_event_close(c, proto, cipher, now - c->start_ms);
+	if (debug_bit(c, 8)) {
+		ids(c, &grp, &env);
+		log_trace(LOG_DEBUG, "EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d "
+				   "Connection Close",
+			grp, env, c->id, c->end_rc);
+	}
+	/* A line per connection is Trace's Event bit (8), as AT-TLS's EZD1282I/3I;
+	 * a connection that ended abnormally without an error line of its own
+	 * (a reset, a timeout, shutdown) always gets one, at info, so that bytes
+	 * that did not arrive have a logged reason. */
+	if (!(conn_trace(c) & 8) && !log_enabled(LOG_DEBUG) &&
+	    (c->end == CONN_END_DONE || c->end_rc || !log_enabled(LOG_INFO)))
+		return;
+	log_msg(LOG_NOTICE,
+		"ATL1289I TTLS Close CONNID: %08X RULE: %s END: %s RC: %d DUR: %llums HS: %llums "
+		"IN: %llu OUT: %llu PROTO: %s CIPHER: %s %s MAPPEDUSER: %s",
+		c->id, c->rule ? c->rule->name : NA, conn_end_name(c->end), c->end_rc,
+		(unsigned long long)(now - c->start_ms),
+		(unsigned long long)(c->hs_ms ? c->hs_ms - c->start_ms : 0),
+		(unsigned long long)c->cl.bytes_in, (unsigned long long)c->be.bytes_in, proto, cipher,
+		name, c->userid[0] ? c->userid : "-");
+}
+
+/* ---- per-connection diagnostics while handshaking ---- */
+
+void
+ezd_diag_begin(struct conn *c)
+{
+	const struct policy_settings *s = &c->gen->policy->settings;
+	int cap = c->rule ? c->rule->eff.capture : 0;
+
+	c->hs_started = true;
+	ezd_start(c);
+	if ((c->hello = malloc(sizeof(*c->hello))) != NULL) {
+		chello_watch_init(c->hello);
+		chello_attach(c->tls->ssl, c->hello);
+	}
+	if (cap == POLICY_CAPTURE_FAILURES || cap == POLICY_CAPTURE_ALL)
+		c->cap = capture_start(c->tls->ssl, c->tls->fd, c->id, s->capture_max_bytes,
+				       c->rule->eff.key_log);
+}
+
+void
+ezd_diag_established(struct conn *c)
+{
+	ezd_established(c);
+	if (c->hello) {
+		chello_detach(c->tls->ssl);
+		free(c->hello);
+		c->hello = NULL;
+	}
+	/* capture: all keeps the handshake for the close; failures has no use for it. */
+	if (c->cap && c->rule->eff.capture == POLICY_CAPTURE_ALL) {
+		capture_stop(c->cap);
+	} else {
+		capture_free(c->cap);
+		c->cap = NULL;
+	}
+}
+
+void
+ezd_diag_evidence(struct conn *c, int rc, char *cause, size_t len)
+{
+	if (c->hello && c->tls)
+		chello_evidence(c->hello, c->tls->ssl, c->diag, c->rule, rc, cause, len);
+}
+
+const char *
+ezd_diag_capture(struct conn *c, int rc, const char *cause, char *buf, size_t len)
+{
+	const struct policy_settings *s = &c->gen->policy->settings;
+	char path[4200];
+
+	if (!c->cap || (!rc && c->rule->eff.capture != POLICY_CAPTURE_ALL))
+		return cause;
+	if (capture_write(c->cap, s->capture_dir, s->capture_max_files, path, sizeof(path)) != 0) {
+		log_warn("ATL1292W TTLS Capture CONNID: %08X: cannot write %s: %s", c->id, path,
+			 strerror(errno));
+		return cause;
+	}
+	if (!rc) {
+		if (debug_bit(c, 8))
+			log_trace(LOG_DEBUG, "ATL1292I TTLS Capture CONNID: %08X handshake captured in %s",
+				c->id, path);
+		return cause;
+	}
+	snprintf(buf, len, "%s; handshake captured in %s", cause ? cause : "-", path);
+	return buf;
+}
+
+void
+ezd_diag_release(struct conn *c)
+{
+	if (c->hello && c->tls)
+		chello_detach(c->tls->ssl);
+	free(c->hello);
+	c->hello = NULL;
+	capture_free(c->cap);
+	c->cap = NULL;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* IP filtering at accept time, before the TLS stack sees a byte: first filter in
+ * file order wins, no match is the implicit deny. Denials are logged in the
+ * z/OS EZD0815I key=value layout, at most filter_log_limit lines per filter per
+ * second; what is held back is counted and summarised (EZD0837I). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "ipfilter.h"
+
+#define IMPLICIT_NAME "IMPLICIT-DENY"
+
+static void
+ip_of(const union rt_sockaddr *sa, char *buf, size_t len)
+{
+	if (sa->sa.sa_family == AF_INET)
+		inet_ntop(AF_INET, &sa->in.sin_addr, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, &sa->in6.sin6_addr, buf, (socklen_t)len);
+}
+
+static unsigned
+port_of(const union rt_sockaddr *sa)
+{
+	return ntohs(sa->sa.sa_family == AF_INET ? sa->in.sin_port : sa->in6.sin6_port);
+}
+
+/* One line per second per filter up to the limit; true if this one may go out. */
+static bool
+log_budget(struct rt_filter_stat *st, unsigned limit)
+{
+	long long now = (long long)time(NULL), win = atomic_load(&st->window);
+
+	if (limit == 0)
+		return true;
+	if (win != now && atomic_compare_exchange_strong(&st->window, &win, now))
+		atomic_store(&st->in_window, 0);
+	if (atomic_fetch_add(&st->in_window, 1) < limit)
+		return true;
+	atomic_fetch_add(&st->suppressed, 1);
+	return false;
+}
+
+static void
+log_match(const char *name, bool deny, const union rt_sockaddr *peer,
+	  const union rt_sockaddr *local)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ts[40];
+	struct timeval tv;
+	struct tm tm;
+
+	ip_of(peer, src, sizeof(src));
+	ip_of(local, dst, sizeof(dst));
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y/%m/%d %H:%M:%S", &tm);
+	log_msg(deny ? LOG_WARNING : LOG_INFO,
+		"%s Packet %s by policy: %s.%02d filter rule= %s ext= 1 sipaddr= %s dipaddr= %s "
+		"proto= TCP(6) sport= %u dport= %u Interface= %s ( I ) secclass= 0 dest= local "
+		"len= 0 vpnaction= N/A tunnelID= N/A ifcname= N/A fragment= N",
+		deny ? "EZD0815I" : "EZD0814I", deny ? "denied" : "permitted", ts,
+		(int)(tv.tv_usec / 10000), name, src, dst, port_of(peer), port_of(local), dst);
+}
+
+static void
+close_denied(int fd, int how)
+{
+	struct linger l = { 1, 0 };
+
+	if (how == POLICY_DENY_RESET)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+bool
+ipfilter_check(struct rt_gen *g, int fd, const union rt_sockaddr *peer,
+	       const union rt_sockaddr *local)
+{
+	const struct policy *p = g->policy;
+	const struct policy_filter *f;
+	struct policy_conn_attrs a;
+	struct rt_filter_stat *st;
+	bool deny, logit;
+
+	rt_conn_attrs(local, peer, &a);
+	f = policy_filter_match(p, &a);
+	st = &g->fstats[f ? f->index : p->nfilters];
+	deny = !f || f->action == POLICY_FILTER_DENY;
+	logit = f ? f->log : p->settings.filter_log_implicit;
+	atomic_fetch_add(deny ? &st->denied : &st->permitted, 1);
+	if (logit && log_budget(st, p->settings.filter_log_limit))
+		log_match(f ? f->name : IMPLICIT_NAME, deny, peer, local);
+	if (deny)
+		close_denied(fd, p->settings.filter_deny);
+	return !deny;
+}
+
+void
+ipfilter_flush_suppressed(struct rt_gen *g)
+{
+	size_t i;
+
+	for (i = 0; i <= g->policy->nfilters; i++) {
+		unsigned long long n = atomic_exchange(&g->fstats[i].suppressed, 0);
+		if (n)
+			log_msg(LOG_WARNING, "EZD0837I Packet filter messages limited: filter rule= %s "
+					     "suppressed_count= %llu",
+				i < g->policy->nfilters ? g->policy->filters[i].name : IMPLICIT_NAME, n);
+	}
+}
+
+void
+ipfilter_log_counters(struct rt_gen *g)
+{
+	size_t i;
+
+	for (i = 0; i <= g->policy->nfilters && g->policy->nfilters; i++)
+		log_notice("ATL0816I filter rule= %s permitted= %llu denied= %llu",
+			   i < g->policy->nfilters ? g->policy->filters[i].name : IMPLICIT_NAME,
+			   (unsigned long long)atomic_load(&g->fstats[i].permitted),
+			   (unsigned long long)atomic_load(&g->fstats[i].denied));
+}

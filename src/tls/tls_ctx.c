@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SSL_CTX from a rule's effective policy: certificate and key, trusted CAs,
+ * protocol versions, client authentication, and secure defaults. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rc.h"
+#include "tls.h"
+#include "policy/tlsnames.h"
+#include "chello.h"
+#include "tls_adv.h"
+
+/* Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. */
+#define TLS12_DEFAULT_CIPHERS                                                              \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                        \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                        \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* A DER OCSP response, read once per context. */
+struct ocsp_blob {
+	long len;
+	unsigned char der[];
+};
+
+/* SSL_CTX ex_data: the rule, the OCSP response; SSL ex_data: set when a
+ * renegotiation was refused. */
+static int rule_index = -1, ocsp_index = -1, reneg_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void
+ocsp_blob_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+static void
+index_init(void)
+{
+	rule_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ocsp_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, ocsp_blob_free);
+	reneg_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+const struct policy_rule *
+tls_ctx_rule(const SSL_CTX *ctx)
+{
+	return rule_index >= 0 && ctx ? SSL_CTX_get_ex_data(ctx, rule_index) : NULL;
+}
+
+bool
+tls_reneg_refused(const SSL *ssl)
+{
+	return reneg_index >= 0 && SSL_get_ex_data(ssl, reneg_index) != NULL;
+}
+
+static void
+last_ssl_error(char *err, size_t len, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[256];
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	snprintf(err, len, "%s: %s", what, e ? buf : "unknown error");
+	ERR_clear_error();
+}
+
+/* Accepts any client certificate (ClientAuthType PassThru: no validation). */
+static int
+verify_accept_all(int ok, X509_STORE_CTX *x)
+{
+	(void)ok;
+	(void)x;
+	return 1;
+}
+
+static int
+set_versions(SSL_CTX *ctx, unsigned protos)
+{
+	static const struct {
+		unsigned bit;
+		int version;
+		uint64_t no_op;
+	} v[] = {
+		{ POLICY_PROTO_TLS1_0, TLS1_VERSION, SSL_OP_NO_TLSv1 },
+		{ POLICY_PROTO_TLS1_1, TLS1_1_VERSION, SSL_OP_NO_TLSv1_1 },
+		{ POLICY_PROTO_TLS1_2, TLS1_2_VERSION, SSL_OP_NO_TLSv1_2 },
+		{ POLICY_PROTO_TLS1_3, TLS1_3_VERSION, SSL_OP_NO_TLSv1_3 },
+	};
+	int lo = 0, hi = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		if (protos & v[i].bit) {
+			if (!lo)
+				lo = v[i].version;
+			hi = v[i].version;
+		}
+	}
+	if (!SSL_CTX_set_min_proto_version(ctx, lo) || !SSL_CTX_set_max_proto_version(ctx, hi))
+		return -1;
+	/* A gap between min and max (1.0 and 1.3 only) is closed with options. */
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (v[i].version > lo && v[i].version < hi && !(protos & v[i].bit))
+			SSL_CTX_set_options(ctx, v[i].no_op);
+	if (lo < TLS1_2_VERSION)
+		SSL_CTX_set_security_level(ctx, 0); /* the admin asked for old versions */
+	return 0;
+}
+
+/* One labelled certificate into its key-type slot of the context. OpenSSL has
+ * one slot per key type, so a second label of the same type would silently
+ * replace the first: refused. 'types' holds the types loaded so far. */
+static int
+load_cert(SSL_CTX *ctx, const struct policy_cert *c, int types[], const char *labels[],
+	  size_t *n, int *rc, char *err, size_t len)
+{
+	int type;
+	size_t i;
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->certificate) != 1) {
+		*rc = RC_CERT_VALIDATION;
+		last_ssl_error(err, len, c->certificate);
+		return ATTLS_ETLS;
+	}
+	type = EVP_PKEY_get_base_id(X509_get0_pubkey(SSL_CTX_get0_certificate(ctx)));
+	for (i = 0; i < *n; i++)
+		if (types[i] == type) {
+			*rc = RC_UNSUPPORTED_CERT_TYPE;
+			snprintf(err, len, "certificate labels \"%s\" and \"%s\" both hold %s keys; "
+					   "one is presented per key type",
+				 labels[i], c->label, OBJ_nid2sn(type));
+			return ATTLS_ETLS;
+		}
+	types[*n] = type;
+	labels[(*n)++] = c->label;
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+		*rc = RC_NO_PRIVATE_KEY;
+		last_ssl_error(err, len, c->key);
+		return ATTLS_ETLS;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		*rc = RC_NO_PRIVATE_KEY;
+		snprintf(err, len, "the private key %s does not match the certificate %s", c->key,
+			 c->certificate);
+		ERR_clear_error();
+		return ATTLS_ETLS;
+	}
+	return 0;
+}
+
+/* CertificateLabel, or the ServerCertificateLabel list for server roles; the
+ * label "default" (certificate/key) when neither is given. */
+static int
+load_certs(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t len)
+{
+	const struct policy_keyring *k = r->env->keyring;
+	const char *want[POLICY_SERVER_LABELS], *loaded[POLICY_SERVER_LABELS];
+	int types[POLICY_SERVER_LABELS];
+	size_t n = 0, nl = 0, i;
+	int ret;
+
+	if (r->eff.role != POLICY_ROLE_CLIENT && r->eff.server_labels.n) {
+		for (n = 0; n < r->eff.server_labels.n; n++)
+			want[n] = r->eff.server_labels.v[n];
+	} else {
+		want[n++] = r->eff.cert_label ? r->eff.cert_label : "default";
+	}
+	for (i = 0; i < n; i++) {
+		const struct policy_cert *c = policy_keyring_cert(k, want[i]);
+
+		if (!c && r->eff.role == POLICY_ROLE_CLIENT && !r->eff.cert_label)
+			continue; /* a client needs a certificate only for client auth */
+		if (!c) {
+			*rc = 6; /* GSK_KEY_LABEL_NOT_FOUND; validation normally catches it */
+			snprintf(err, len, "keyring \"%s\" has no certificate labelled \"%s\"",
+				 k->name, want[i]);
+			return ATTLS_ETLS;
+		}
+		if ((ret = load_cert(ctx, c, types, loaded, &nl, rc, err, len)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* CRLs for X509_V_FLAG_CRL_CHECK: a revoked peer certificate fails with 431. */
+static int
+load_crls(SSL_CTX *ctx, const char *path, int *rc, char *err, size_t len)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	X509_CRL *crl;
+	FILE *f;
+	int n = 0;
+
+	*rc = RC_CERT_VALIDATION;
+	if (!(f = fopen(path, "r"))) {
+		snprintf(err, len, "cannot read crl %s", path);
+		return ATTLS_ETLS;
+	}
+	while ((crl = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
+		n += X509_STORE_add_crl(st, crl) == 1;
+		X509_CRL_free(crl);
+	}
+	fclose(f);
+	ERR_clear_error(); /* the end of the file reads as an error */
+	if (n == 0) {
+		snprintf(err, len, "crl %s holds no PEM CRL", path);
+		return ATTLS_ETLS;
+	}
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
+static int
+load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t len)
+{
+	const struct policy_keyring *k = r->env->keyring;
+	int ret;
+
+	if ((ret = load_certs(ctx, r, rc, err, len)) != 0 ||
+	    (ret = tls_adv_load_sni(ctx, r, rc, err, len)) != 0)
+		return ret;
+	if (k->crl && (ret = load_crls(ctx, k->crl, rc, err, len)) != 0)
+		return ret;
+	if (k->trusted_ca) {
+		STACK_OF(X509_NAME) *names;
+
+		if (SSL_CTX_load_verify_locations(ctx, k->trusted_ca, NULL) != 1) {
+			*rc = RC_CERT_VALIDATION;
+			last_ssl_error(err, len, k->trusted_ca);
+			return ATTLS_ETLS;
+		}
+		/* Tell clients which CAs we accept, so they pick the right certificate. */
+		if ((names = SSL_load_client_CA_file(k->trusted_ca)) != NULL)
+			SSL_CTX_set_client_CA_list(ctx, names);
+		ERR_clear_error();
+	}
+	return 0;
+}
+
+static int
+append(char *buf, size_t len, const char *name)
+{
+	size_t off = strlen(buf);
+
+	if (off + strlen(name) + 2 > len)
+		return -1;
+	snprintf(buf + off, len - off, "%s%s", off ? ":" : "", name);
+	return 0;
+}
+
+/* IANA codes -> OpenSSL cipher strings, in policy order; TLS 1.3 suites apart. */
+static int
+cipher_lists(const struct policy_cipher_parms *cp, const char *rule, char *l12, char *l13,
+	     size_t len)
+{
+	STACK_OF(SSL_CIPHER) *sk;
+	SSL_CTX *all;
+	size_t i;
+	int k, r = 0;
+
+	l12[0] = l13[0] = '\0';
+	if (!(all = SSL_CTX_new(TLS_method())))
+		return -1;
+	SSL_CTX_set_cipher_list(all, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
+	SSL_CTX_set_ciphersuites(all, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+				      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
+				      "TLS_AES_128_CCM_8_SHA256");
+	sk = SSL_CTX_get_ciphers(all);
+	for (i = 0; i < cp->suites.n && r == 0; i++) {
+		uint16_t code = cp->suites.v[i];
+		const SSL_CIPHER *c = NULL;
+
+		for (k = 0; k < sk_SSL_CIPHER_num(sk); k++)
+			if (SSL_CIPHER_get_protocol_id(sk_SSL_CIPHER_value(sk, k)) == code)
+				c = sk_SSL_CIPHER_value(sk, k);
+		if (!c) {
+			log_warn("rule \"%s\": cipher suite %04X is not available in this OpenSSL; "
+				 "it is left out",
+				 rule, code);
+			continue;
+		}
+		r = append((code >> 8) == 0x13 ? l13 : l12, len, SSL_CIPHER_get_name(c));
+	}
+	SSL_CTX_free(all);
+	return r;
+}
+
+static int
+code_list(const struct policy_codes *c, const struct tlsname *(*lookup)(uint16_t), char *buf,
+	  size_t len)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n; i++) {
+		const struct tlsname *n = lookup(c->v[i]);
+		if (n && append(buf, len, n->openssl) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* TTLSCipherParms and TTLSSignatureParms onto the context. */
+static int
+set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t errlen)
+{
+	const struct policy_sig_parms *sg = r->eff.signatures;
+	char a[2048], b[1024];
+
+	if (r->eff.ciphers) {
+		if (cipher_lists(r->eff.ciphers, r->name, a, b, sizeof(b)) != 0 ||
+		    (a[0] && SSL_CTX_set_cipher_list(ctx, a) != 1) ||
+		    SSL_CTX_set_ciphersuites(ctx, b) != 1) {
+			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
+			last_ssl_error(err, errlen, "cipher set");
+			return ATTLS_ETLS;
+		}
+		if (!a[0] && (r->eff.protocols & ~POLICY_PROTO_TLS1_3)) {
+			*rc = 422;
+			snprintf(err, errlen, "cipher set \"%s\" leaves no TLS 1.2 suite this OpenSSL "
+					      "supports",
+				 r->eff.ciphers->name);
+			return ATTLS_ETLS;
+		}
+	}
+	if (!sg)
+		return 0;
+	if (sg->sigalgs.n && (code_list(&sg->sigalgs, tlsname_sigalg, a, sizeof(a)) != 0 ||
+			      SSL_CTX_set1_sigalgs_list(ctx, a) != 1 ||
+			      SSL_CTX_set1_client_sigalgs_list(ctx, a) != 1)) {
+		*rc = 467;
+		last_ssl_error(err, errlen, "signature_pairs");
+		return ATTLS_ETLS;
+	}
+	/* One groups list in OpenSSL: TLS 1.3 key shares first, then TLS 1.2 curves. */
+	bool client = r->eff.role == POLICY_ROLE_CLIENT;
+	const struct policy_codes *src[2] = {
+		client ? &sg->client_key_shares : &sg->server_key_shares,
+		client ? &sg->client_ecurves : &sg->server_kex_ecurves,
+	};
+	struct policy_codes both = { NULL, 0 };
+	uint16_t v[64];
+	size_t i, j;
+
+	both.v = v;
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < src[i]->n && both.n < 64; j++) {
+			size_t m;
+			for (m = 0; m < both.n && v[m] != src[i]->v[j]; m++)
+				;
+			if (m == both.n)
+				v[both.n++] = src[i]->v[j];
+		}
+	if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
+		       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
+		*rc = 402;
+		last_ssl_error(err, errlen, client ? "client key-exchange groups"
+		                                   : "server key-exchange groups");
+		return ATTLS_ETLS;
+	}
+	return 0;
+}
+
+/* The TLS SignatureScheme codes a certificate's signature counts as: RSA-PSS
+ * has an rsae and a pss code, either may be listed. Returns how many. */
+static int
+cert_sig_codes(X509 *cert, uint16_t codes[2])
+{
+	static const int hashes[] = { NID_md5, NID_sha1, NID_sha224, NID_sha256, NID_sha384,
+				      NID_sha512 };
+	int md, pk;
+	unsigned h;
+
+	if (!X509_get_signature_info(cert, &md, &pk, NULL, NULL))
+		return 0;
+	if (pk == NID_ED25519 || pk == NID_ED448) {
+		codes[0] = pk == NID_ED25519 ? 0x0807 : 0x0808;
+		return 1;
+	}
+	for (h = 0; h < ARRAY_SIZE(hashes) && hashes[h] != md; h++)
+		;
+	if (h == ARRAY_SIZE(hashes))
+		return 0;
+	if (pk == NID_rsassaPss) {
+		if (h < 3)
+			return 0;
+		codes[0] = (uint16_t)(0x0804 + h - 3);
+		codes[1] = (uint16_t)(0x0809 + h - 3);
+		return 2;
+	}
+	codes[0] = (uint16_t)((h + 1) << 8 | (pk == NID_rsaEncryption ? 1 : pk == NID_dsa ? 2 : 3));
+	return 1;
+}
+
+/* SignaturePairsCert (or SignaturePairs when it is Default) against one chain
+ * certificate; trust anchors' self-signatures are not checked (RFC 8446 4.4.2.2). */
+static bool
+cert_sig_refused(const struct policy_rule *r, X509 *cert, char *why, size_t len)
+{
+	const struct policy_sig_parms *sg = r->eff.signatures;
+	const struct policy_codes *allowed;
+	uint16_t codes[2];
+	const struct tlsname *tn;
+	int n, i;
+	size_t j;
+
+	if (!sg || (X509_get_extension_flags(cert) & EXFLAG_SS))
+		return false;
+	allowed = sg->sigalgs_cert.n ? &sg->sigalgs_cert : &sg->sigalgs;
+	if (!allowed->n)
+		return false;
+	if ((n = cert_sig_codes(cert, codes)) == 0) {
+		snprintf(why, len, "is signed with %s, which is no TLS signature scheme",
+			 OBJ_nid2sn(X509_get_signature_nid(cert)));
+		return true;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < allowed->n; j++)
+			if (allowed->v[j] == codes[i])
+				return false;
+	tn = tlsname_sigalg(codes[0]);
+	snprintf(why, len, "is signed with %s (%04X), which %s does not list",
+		 tn ? tn->iana : "?", codes[0],
+		 sg->sigalgs_cert.n ? "signature_pairs_cert" : "signature_pairs");
+	return true;
+}
+
+/* Verify callback of every validating role: the policy's checks, then the
+ * diagnostics that turn the first failure into a return code. */
+static int
+verify_policy(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	const struct policy_rule *r = ssl ? tls_ctx_rule(SSL_get_SSL_CTX(ssl)) : NULL;
+	X509 *cert = X509_STORE_CTX_get_current_cert(x);
+	int depth = X509_STORE_CTX_get_error_depth(x);
+	char why[400];
+
+	if (r && cert && cert_sig_refused(r, cert, why, sizeof(why))) {
+		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+		tls_diag_note(ssl, why);
+		ok = 0;
+	}
+	/* Only what the peer sent: our own trust anchors are the admin's choice. */
+	if (ok && r && cert && depth < X509_STORE_CTX_get_num_untrusted(x) &&
+	    tls_adv_peer_min_refused(r, cert, depth, why, sizeof(why))) {
+		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+		tls_diag_refuse(ssl, RC_BAD_CERTIFICATE, why);
+		ok = 0;
+	}
+	return tls_diag_verify(ok, x);
+}
+
+static void
+set_client_auth(SSL_CTX *ctx, const struct policy_rule *r)
+{
+	if (r->eff.role != POLICY_ROLE_SERVER_CLIENT_AUTH) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		return;
+	}
+	switch (r->eff.client_auth) {
+	case POLICY_CA_PASSTHRU:
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_accept_all);
+		break;
+	case POLICY_CA_FULL:
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_policy);
+		break;
+	default: /* Required, SAFCheck */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+				   verify_policy);
+		break;
+	}
+}
+
+/* Abbreviated: a renegotiation that offers a session to resume. */
+static bool
+offers_resumption(SSL *ssl)
+{
+	const unsigned char *p;
+	size_t len = 0;
+
+	if (SSL_client_hello_get0_session_id(ssl, &p) > 0)
+		return true;
+	return SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &p, &len) == 1 &&
+	       len > 0;
+}
+
+/* Every ClientHello passes here; one after a finished handshake is a client's
+ * renegotiation, refused with alert no_renegotiation unless the rule allows it. */
+static int
+on_client_hello(SSL *ssl, int *al, void *arg)
+{
+	const struct policy_rule *r = arg;
+	unsigned char fin[EVP_MAX_MD_SIZE];
+
+	chello_capture(ssl);
+	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0)
+		return tls_adv_on_hello(ssl, r, al);
+	if (r->eff.renegotiation == POLICY_RENEG_ALL ||
+	    (r->eff.renegotiation == POLICY_RENEG_ABBREVIATED && offers_resumption(ssl)))
+		return SSL_CLIENT_HELLO_SUCCESS;
+	SSL_set_ex_data(ssl, reneg_index, &reneg_index);
+	*al = SSL_AD_NO_RENEGOTIATION;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+/* Renegotiation: servers let OpenSSL reach on_client_hello, which decides; a
+ * Client role renegotiates on a server's request only with All. */
+static void
+set_renegotiation(SSL_CTX *ctx, const struct policy_rule *r)
+{
+	if (r->eff.role == POLICY_ROLE_CLIENT) {
+		if (r->eff.renegotiation != POLICY_RENEG_ALL)
+			SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+		return;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+	/* on_client_hello also captures the hello for cause lines (chello.c). */
+	SSL_CTX_set_client_hello_cb(ctx, on_client_hello, (void *)r);
+}
+
+/* OCSP stapling: a copy of the configured response, when the client asks. */
+static int
+on_status_request(SSL *ssl, void *arg)
+{
+	const struct ocsp_blob *b = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ocsp_index);
+	unsigned char *copy;
+
+	(void)arg;
+	if (!b || !(copy = OPENSSL_memdup(b->der, (size_t)b->len)))
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_set_tlsext_status_ocsp_resp(ssl, copy, b->len) != 1) {
+		OPENSSL_free(copy);
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	return SSL_TLSEXT_ERR_OK; /* OpenSSL owns 'copy' now */
+}
+
+#define OCSP_MAX_BYTES 65536
+
+/* Reads and checks the DER response once; the context frees it. */
+static int
+load_ocsp(SSL_CTX *ctx, const char *path, int *rc, char *err, size_t len)
+{
+	struct ocsp_blob *b = malloc(sizeof(*b) + OCSP_MAX_BYTES);
+	const unsigned char *p;
+	OCSP_RESPONSE *resp = NULL;
+	FILE *f = fopen(path, "rb");
+
+	*rc = RC_CERT_VALIDATION;
+	if (b && f)
+		b->len = (long)fread(b->der, 1, OCSP_MAX_BYTES, f);
+	if (f)
+		fclose(f);
+	p = b ? b->der : NULL;
+	if (!b || !f || b->len <= 0 || !(resp = d2i_OCSP_RESPONSE(NULL, &p, b->len))) {
+		free(b);
+		ERR_clear_error();
+		snprintf(err, len, "ocsp_response %s is not a readable DER OCSP response", path);
+		return ATTLS_ETLS;
+	}
+	OCSP_RESPONSE_free(resp);
+	SSL_CTX_set_ex_data(ctx, ocsp_index, b);
+	SSL_CTX_set_tlsext_status_cb(ctx, on_status_request);
+	return 0;
+}
+
+int
+tls_set_identity(SSL *ssl, const char *id)
+{
+	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+	unsigned char buf[16];
+
+	if (!id[0])
+		return 0;
+	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (inet_pton(AF_INET, id, buf) == 1 || inet_pton(AF_INET6, id, buf) == 1)
+		return X509_VERIFY_PARAM_set1_ip_asc(vp, id) == 1 ? 0 : -1;
+	return SSL_set1_host(ssl, id) == 1 ? 0 : -1;
+}
+
+/* Where key_log secret lines go: the diagnostics part registers its sink at
+ * start-up, so TLS setup does not depend on the capture code. */
+static void (*keylog_sink)(const SSL *ssl, const char *line);
+
+void
+tls_ctx_set_keylog_sink(void (*sink)(const SSL *ssl, const char *line))
+{
+	keylog_sink = sink;
+}
+
+int
+tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size_t errlen)
+{
+	bool client = r->eff.role == POLICY_ROLE_CLIENT;
+	SSL_CTX *ctx;
+	int ret;
+
+	*out = NULL;
+	*rc = RC_INTERNAL;
+	pthread_once(&index_once, index_init);
+	if (!(ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method()))) {
+		last_ssl_error(err, errlen, "SSL_CTX_new");
+		return ATTLS_ETLS;
+	}
+	/* The rule outlives the context: both belong to one runtime generation. */
+	SSL_CTX_set_ex_data(ctx, rule_index, (void *)r);
+	/* Secure defaults: no compression, server cipher order, renegotiation as the
+	 * rule says. A TCP FIN without close_notify is treated as end of data. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+	set_renegotiation(ctx, r);
+	if ((ret = tls_adv_set(ctx, r, err, errlen)) != 0)
+		goto fail;
+	if (r->eff.key_log && keylog_sink)
+		SSL_CTX_set_keylog_callback(ctx, keylog_sink);
+	/* Idle connections give their read and write buffers back. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* One read() per burst instead of one per record header and body. */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	/* Resumption works through tickets, which keep no state per session here. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)r->name,
+				       (unsigned)strlen(r->name));
+	if (set_versions(ctx, r->eff.protocols) != 0 ||
+	    SSL_CTX_set_cipher_list(ctx, TLS12_DEFAULT_CIPHERS) != 1) {
+		last_ssl_error(err, errlen, "protocol or cipher setup");
+		ret = ATTLS_ETLS;
+		goto fail;
+	}
+	if ((ret = set_parm_sets(ctx, r, rc, err, errlen)) != 0)
+		goto fail;
+	if ((ret = load_keyring(ctx, r, rc, err, errlen)) != 0)
+		goto fail;
+	if (client)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_policy);
+	else
+		set_client_auth(ctx, r);
+	if (!client && r->env->keyring->ocsp_response &&
+	    (ret = load_ocsp(ctx, r->env->keyring->ocsp_response, rc, err, errlen)) != 0)
+		goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	return ret;
+}
