@@ -2,7 +2,8 @@
 /* IP filtering at accept time, before the TLS stack sees a byte: first filter in
  * file order wins, no match is the implicit deny. Denials are logged in the
  * z/OS EZD0815I key=value layout, at most filter_log_limit lines per filter per
- * second; what is held back is counted and summarised (EZD0837I). */
+ * second (common/ratelimit.c); what is held back is counted and summarised
+ * (EZD0837I). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "ipfilter.h"
 
 #define IMPLICIT_NAME "IMPLICIT-DENY"
@@ -30,22 +32,6 @@ static unsigned
 port_of(const union rt_sockaddr *sa)
 {
 	return ntohs(sa->sa.sa_family == AF_INET ? sa->in.sin_port : sa->in6.sin6_port);
-}
-
-/* One line per second per filter up to the limit; true if this one may go out. */
-static bool
-log_budget(struct rt_filter_stat *st, unsigned limit)
-{
-	long long now = (long long)time(NULL), win = atomic_load(&st->window);
-
-	if (limit == 0)
-		return true;
-	if (win != now && atomic_compare_exchange_strong(&st->window, &win, now))
-		atomic_store(&st->in_window, 0);
-	if (atomic_fetch_add(&st->in_window, 1) < limit)
-		return true;
-	atomic_fetch_add(&st->suppressed, 1);
-	return false;
 }
 
 static void
@@ -95,7 +81,8 @@ ipfilter_check(struct rt_gen *g, int fd, const union rt_sockaddr *peer,
 	deny = !f || f->action == POLICY_FILTER_DENY;
 	logit = f ? f->log : p->settings.filter_log_implicit;
 	atomic_fetch_add(deny ? &st->denied : &st->permitted, 1);
-	if (logit && log_budget(st, p->settings.filter_log_limit))
+	/* One second's budget per filter. */
+	if (logit && ratelimit_admit(&st->log, (long long)time(NULL), 1, p->settings.filter_log_limit))
 		log_match(f ? f->name : IMPLICIT_NAME, deny, peer, local);
 	if (deny)
 		close_denied(fd, p->settings.filter_deny);
@@ -108,7 +95,7 @@ ipfilter_flush_suppressed(struct rt_gen *g)
 	size_t i;
 
 	for (i = 0; i <= g->policy->nfilters; i++) {
-		unsigned long long n = atomic_exchange(&g->fstats[i].suppressed, 0);
+		unsigned long long n = ratelimit_take_suppressed(&g->fstats[i].log);
 		if (n)
 			log_msg(LOG_WARNING, "EZD0837I Packet filter messages limited: filter rule= %s "
 					     "suppressed_count= %llu",

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/hash.h"
 #include "pagent.h"
 #include "policy_int.h"
 
@@ -189,22 +190,12 @@ struct name_set {
 	size_t cap;
 };
 
-static size_t
-name_hash(const char *s)
-{
-	size_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
 /* The slot for 'name': either the entry already named so, or the empty slot
  * where it belongs. */
 static size_t *
 name_set_slot(struct name_set *ns, const struct sect_store *st, const char *name)
 {
-	size_t i = name_hash(name) & (ns->cap - 1);
+	size_t i = (size_t)hash_bytes(name, strlen(name)) & (ns->cap - 1);
 
 	while (ns->slot[i] && strcmp(entry_name(st, ns->slot[i] - 1), name) != 0)
 		i = (i + 1) & (ns->cap - 1);

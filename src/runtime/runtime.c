@@ -35,8 +35,8 @@ rt_addr_format(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-static void
-addr_of(const union rt_sockaddr *sa, uint8_t out[16], uint16_t *port)
+void
+rt_addr_key(const union rt_sockaddr *sa, uint8_t out[16], uint16_t *port)
 {
 	if (sa->sa.sa_family == AF_INET) {
 		policy_addr_from_v4(sa->in.sin_addr.s_addr, out);
@@ -54,8 +54,8 @@ rt_conn_attrs(const union rt_sockaddr *local, const union rt_sockaddr *remote,
 	memset(a, 0, sizeof(*a));
 	a->direction = POLICY_DIR_INBOUND;
 	a->now = time(NULL);
-	addr_of(local, a->local_addr, &a->local_port);
-	addr_of(remote, a->remote_addr, &a->remote_port);
+	rt_addr_key(local, a->local_addr, &a->local_port);
+	rt_addr_key(remote, a->remote_addr, &a->remote_port);
 }
 
 static int
@@ -97,7 +97,7 @@ rt_backend_at(const struct rt_gen *g, size_t rule, const union rt_sockaddr *loca
 	*out = g->rules[rule].backend;
 	if (!ep->relative)
 		return;
-	addr_of(local, addr, &lport);
+	rt_addr_key(local, addr, &lport);
 	/* Validation bounds it for the rule's ports; a diverted connection to a
 	 * port outside them cannot map to this rule. */
 	port = (long)lport + ep->offset;

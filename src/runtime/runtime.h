@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "common/compiler.h"
+#include "common/ratelimit.h"
 #include "policy/policy.h"
 
 /* A TCP endpoint, compact: connections keep two of these. */
@@ -39,9 +40,7 @@ struct rt_rule {
 /* Per filter rule (and one more for the implicit deny), shared by all workers. */
 struct rt_filter_stat {
 	atomic_ullong permitted, denied;
-	atomic_ullong suppressed; /* log lines held back by filter_log_limit */
-	atomic_llong window;      /* second the current log budget belongs to */
-	atomic_uint in_window;    /* lines logged in that second */
+	struct ratelimit log; /* filter_log_limit lines a second; the rest counted */
 };
 
 struct rt_gen {
@@ -62,6 +61,9 @@ void rt_gen_unref(struct rt_gen *g);
 /* What a rule or filter matches on, for an inbound connection. */
 void rt_conn_attrs(const union rt_sockaddr *local, const union rt_sockaddr *remote,
 		   struct policy_conn_attrs *a);
+/* An address as policy and query keys hold it: 16 bytes (IPv4 as IPv4-mapped
+ * IPv6) and the port in host order. */
+void rt_addr_key(const union rt_sockaddr *sa, uint8_t out[16], uint16_t *port);
 /* Formats an address as ip..port (the AT-TLS form). */
 void rt_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 /* The backend of rule 'rule' (index into policy->rules) for a connection whose
