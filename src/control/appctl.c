@@ -1,29 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ApplicationControlled: a connection whose rule has application_controlled On
- * relays clear text both ways until the application sends INIT on the control
- * socket (TTLS_INIT_CONNECTION). The control socket lives on the main loop and
- * the connection on a worker's, so the request is queued for that worker
- * (woken through its async handle), carried out there, and its answer queued
- * back to the main loop. Carrying it out: everything the application wrote
- * before INIT goes to the peer in clear (its socket is read until EAGAIN and
- * the peer has taken every byte), then the handshake starts in the rule's
- * role, and only then is INIT answered - so bytes written after the answer
- * are encrypted. A peer that starts its handshake before INIT (the client
- * reacted to "proceed" faster than the application called INIT) is not read
- * until INIT comes, or until handshake_timeout ends it with RC 5004. */
+/* ApplicationControlled's INIT queues: requests from the control socket go to
+ * the worker that owns the connection, answers come back to the main loop.
+ * A connection whose rule has application_controlled On relays clear text
+ * both ways until the application sends INIT on the control socket
+ * (TTLS_INIT_CONNECTION). The control socket lives on the main loop and the
+ * connection on a worker's, so the request is queued for that worker (woken
+ * through its queue's async handle), carried out there (src/proxy/
+ * appctl_conn.c), and its answer queued back to the main loop. Nothing here
+ * knows what a worker or a connection is. */
 #include "config.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #include "appctl.h"
-#include "common/log.h"
-#include "common/rc.h"
-#include "proxy/conn.h"
-#include "control.h"
-#include "proxy/worker.h"
+#include "common/err.h"
 
 static uv_mutex_t appctl_lock;
 static uv_async_t appctl_done;
@@ -81,25 +72,26 @@ appctl_stop(void)
 int
 appctl_submit(struct appctl_req *r)
 {
-	struct worker *w = r->w;
-	int ret = -1;
+	struct appctl_queue *q = r->q;
+	int ret = ATTLS_ENOENT;
 
 	r->next = NULL;
-	uv_mutex_lock(&w->appctl_lock);
-	if (!w->appctl_closed) {
-		*w->appctl_tail = r;
-		w->appctl_tail = &r->next;
+	uv_mutex_lock(&q->lock);
+	if (!q->closed) {
+		*q->tail = r;
+		q->tail = &r->next;
+		/* Under the lock: the worker closes the handle only after it has
+		 * marked the queue closed under the same lock. */
+		uv_async_send(&q->wake);
 		ret = 0;
 	}
-	uv_mutex_unlock(&w->appctl_lock);
-	if (ret == 0)
-		uv_async_send(&w->wake);
+	uv_mutex_unlock(&q->lock);
 	return ret;
 }
 
 /* ---------------------------------------------------------------- worker */
 
-static void
+void
 appctl_answer(struct appctl_req *r, int err, const char *text)
 {
 	r->err = err;
@@ -111,136 +103,73 @@ appctl_answer(struct appctl_req *r, int err, const char *text)
 	uv_async_send(&appctl_done);
 }
 
-void
-appctl_worker_init(struct worker *w)
-{
-	uv_mutex_init(&w->appctl_lock);
-	w->appctl_q = NULL;
-	w->appctl_tail = &w->appctl_q;
-}
-
 static struct appctl_req *
-appctl_take(struct worker *w, bool close)
+appctl_queue_take(struct appctl_queue *q, bool close)
 {
 	struct appctl_req *r;
 
-	uv_mutex_lock(&w->appctl_lock);
-	r = w->appctl_q;
-	w->appctl_q = NULL;
-	w->appctl_tail = &w->appctl_q;
+	uv_mutex_lock(&q->lock);
+	r = q->head;
+	q->head = NULL;
+	q->tail = &q->head;
 	if (close)
-		w->appctl_closed = true;
-	uv_mutex_unlock(&w->appctl_lock);
+		q->closed = true;
+	uv_mutex_unlock(&q->lock);
 	return r;
 }
 
 static void
-appctl_conn_init(struct conn *c, struct appctl_req *r)
+on_queue_wake(uv_async_t *a)
 {
-	if (!c->rule || !c->rule->eff.enabled || !c->rule->eff.app_controlled) {
-		appctl_answer(r, EACCES, "the connection's policy does not have "
-					 "application_controlled On (z/OS JrConnDeniedPolicy)");
-		return;
-	}
-	if (!c->app_clear || c->init_req) {
-		appctl_answer(r, EALREADY, "INIT was already received for this connection "
-					   "(z/OS JrAlreadyActive)");
-		return;
-	}
-	c->init_req = r;
-	log_debug("conn %08X: INIT from the application", c->id);
-	/* Still connecting to the backend: relay_start() carries it out. */
-	if (c->state == CONN_RELAYING)
-		appctl_conn_step(c);
-}
-
-void
-appctl_worker_run(struct worker *w)
-{
+	struct appctl_queue *q = a->data;
 	struct appctl_req *r, *next;
-	struct conn *c;
 
-	for (r = appctl_take(w, false); r; r = next) {
+	for (r = appctl_queue_take(q, false); r; r = next) {
 		next = r->next;
-		for (c = w->conns; c && c->id != r->connid; c = c->next)
-			;
-		if (!c || c->state == CONN_CLOSING)
-			appctl_answer(r, ENOTCONN, "the connection has ended");
-		else
-			appctl_conn_init(c, r);
+		q->on_request(q, r);
 	}
 }
 
+int
+appctl_queue_init(struct appctl_queue *q, uv_loop_t *loop,
+		  void (*on_request)(struct appctl_queue *q, struct appctl_req *r), void *data)
+{
+	if (uv_mutex_init(&q->lock) != 0)
+		return ATTLS_ESYS;
+	if (uv_async_init(loop, &q->wake, on_queue_wake) != 0) {
+		uv_mutex_destroy(&q->lock);
+		return ATTLS_ESYS;
+	}
+	q->wake.data = q;
+	q->head = NULL;
+	q->tail = &q->head;
+	q->closed = false;
+	q->on_request = on_request;
+	q->data = data;
+	return 0;
+}
+
+static void
+on_queue_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
 void
-appctl_worker_close(struct worker *w)
+appctl_queue_close(struct appctl_queue *q)
 {
 	struct appctl_req *r, *next;
 
-	for (r = appctl_take(w, true); r; r = next) {
+	for (r = appctl_queue_take(q, true); r; r = next) {
 		next = r->next;
 		appctl_answer(r, ENOTCONN, "attlsd is stopping");
 	}
-}
-
-/* ---------------------------------------------------------------- connection */
-
-void
-appctl_conn_step(struct conn *c)
-{
-	struct side *peer = conn_app_peer(c);
-	struct side *app = peer == &c->cl ? &c->be : &c->cl;
-	struct appctl_req *r;
-	int d;
-
-	d = relay_drain(c, app);
-	if (d < 0)
-		return; /* finished: appctl_conn_end() answered */
-	if (d == 0) {
-		conn_update_polls(c);
-		return;
-	}
-	/* Detached first: the handshake may finish inside conn_start_app_tls()
-	 * (relay_start() then must not see an INIT still to carry out). */
-	r = c->init_req;
-	c->init_req = NULL;
-	c->app_clear = false;
-	c->hello_held = false;
-	if (conn_start_app_tls(c) != 0) {
-		appctl_answer(r, ECONNRESET, "the connection ended as TLS started");
-		return;
-	}
-	control_reg_publish(c);
-	appctl_answer(r, 0, NULL);
+	if (!uv_is_closing((uv_handle_t *)&q->wake))
+		uv_close((uv_handle_t *)&q->wake, on_queue_closed);
 }
 
 void
-appctl_conn_end(struct conn *c)
+appctl_queue_destroy(struct appctl_queue *q)
 {
-	struct appctl_req *r = c->init_req;
-
-	if (!r)
-		return;
-	c->init_req = NULL;
-	appctl_answer(r, ECONNRESET, "the connection ended before TLS started");
-}
-
-bool
-appctl_conn_hold(struct conn *c, struct side *s)
-{
-	unsigned char b[2];
-	ssize_t n;
-
-	if (s != conn_app_peer(c))
-		return false;
-	if (c->hello_held)
-		return true;
-	n = recv(s->fd, b, sizeof(b), MSG_PEEK);
-	if (n < 1 || !appctl_tls_handshake_start(b, (size_t)n))
-		return false;
-	c->hello_held = true;
-	log_debug("conn %08X: the peer started TLS before the application's INIT; held",
-		  c->id);
-	/* The peer is ready: the handshake-start interval runs from here. */
-	conn_arm_timer(c, (uint64_t)c->rule->eff.handshake_timeout * 1000);
-	return true;
+	uv_mutex_destroy(&q->lock);
 }

@@ -38,10 +38,11 @@
 
 #include "appctl.h"
 #include "common/log.h"
-#include "tls/tls.h"
-#include "proxy/conn.h"
+#include "common/err.h"
+#include "common/hash.h"
 #include "control.h"
 #include "host/owner.h"
+#include "tls/tls.h"
 
 #define CONTROL_BUCKETS 4096
 #define CONTROL_LINE_MAX 512
@@ -52,8 +53,8 @@ struct control_key {
 	uint16_t lport, rport;
 };
 
-struct query_entry {
-	struct query_entry *next;
+struct control_entry {
+	struct control_entry *next;
 	struct control_key key;
 	int policy_status, conn_status, sec_type;
 	unsigned protocol, connid;
@@ -61,11 +62,11 @@ struct query_entry {
 	char userid[33];
 	char rule[64];
 	X509 *peer;
-	struct worker *w; /* the connection's owner, for INIT */
+	struct appctl_queue *q; /* the connection's worker, for INIT */
 };
 
 static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct query_entry *control_buckets[CONTROL_BUCKETS];
+static struct control_entry *control_buckets[CONTROL_BUCKETS];
 static atomic_bool control_active;
 
 struct control_server {
@@ -90,58 +91,10 @@ static struct control_server control_srv;
 
 /* ---------------------------------------------------------------- registry */
 
-static void
-control_addr(const union rt_sockaddr *sa, uint8_t out[16], uint16_t *port)
-{
-	if (sa->sa.sa_family == AF_INET) {
-		policy_addr_from_v4(sa->in.sin_addr.s_addr, out);
-		*port = ntohs(sa->in.sin_port);
-	} else {
-		memcpy(out, &sa->in6.sin6_addr, 16);
-		*port = ntohs(sa->in6.sin6_port);
-	}
-}
-
 static unsigned
 control_hash(const struct control_key *k)
 {
-	const uint8_t *b = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h % CONTROL_BUCKETS;
-}
-
-/* The plaintext application is the backend for the server roles and clear
- * text; with TLS toward the backend (Client role, outbound) it is the local
- * client attlsd accepted. Its view: its own address first. */
-static int
-control_key_of(struct conn *c, struct control_key *k)
-{
-	union rt_sockaddr l, r;
-	socklen_t len;
-
-	memset(k, 0, sizeof(*k));
-	if (c->outbound) {
-		l = c->local;
-		r = c->remote;
-	} else if (c->tls == &c->be || (c->rule && c->rule->eff.enabled &&
-					c->rule->eff.role == POLICY_ROLE_CLIENT)) {
-		l = c->remote;
-		r = c->local;
-	} else {
-		len = sizeof(l);
-		if (c->be.fd < 0 || getpeername(c->be.fd, &l.sa, &len) != 0)
-			return -1;
-		len = sizeof(r);
-		if (getsockname(c->be.fd, &r.sa, &len) != 0)
-			return -1;
-	}
-	control_addr(&l, k->laddr, &k->lport);
-	control_addr(&r, k->raddr, &k->rport);
-	return 0;
+	return (unsigned)(hash_bytes(k, sizeof(*k)) % CONTROL_BUCKETS);
 }
 
 static int
@@ -166,31 +119,31 @@ control_sec_type(const struct policy_rule *r)
 }
 
 static void
-control_snapshot(struct conn *c, struct query_entry *e)
+control_snapshot(const struct control_conn *cc, struct control_entry *e)
 {
-	SSL *ssl = c->tls ? c->tls->ssl : NULL;
+	const struct policy_rule *r = cc->rule;
 
-	e->connid = c->id;
-	e->w = c->w;
-	e->policy_status = !c->rule ? 2 : !c->rule->eff.enabled ? 3 : c->rule->eff.app_controlled ? 5 : 4;
-	e->conn_status = !c->rule || !c->rule->eff.enabled || c->app_clear ? 1 : c->hs_ms ? 3 : 2;
-	e->sec_type = control_sec_type(c->rule);
-	snprintf(e->rule, sizeof(e->rule), "%s", c->rule ? c->rule->name : "-");
-	snprintf(e->userid, sizeof(e->userid), "%s", c->userid[0] ? c->userid : "-");
+	e->connid = cc->connid;
+	e->q = cc->q;
+	e->policy_status = !r ? 2 : !r->eff.enabled ? 3 : r->eff.app_controlled ? 5 : 4;
+	e->conn_status = !r || !r->eff.enabled || cc->app_clear ? 1 : cc->secure ? 3 : 2;
+	e->sec_type = control_sec_type(r);
+	snprintf(e->rule, sizeof(e->rule), "%s", r ? r->name : "-");
+	snprintf(e->userid, sizeof(e->userid), "%s", cc->userid[0] ? cc->userid : "-");
 	snprintf(e->cipher, sizeof(e->cipher), "-");
 	e->protocol = 0;
-	if (ssl && c->hs_ms) {
-		e->protocol = (unsigned)SSL_version(ssl);
-		tls_cipher_code(ssl, e->cipher);
+	if (cc->ssl && cc->secure) {
+		e->protocol = (unsigned)SSL_version(cc->ssl);
+		tls_cipher_code(cc->ssl, e->cipher);
 		X509_free(e->peer);
-		e->peer = SSL_get1_peer_certificate(ssl);
+		e->peer = SSL_get1_peer_certificate(cc->ssl);
 	}
 }
 
 static void
-control_unlink(struct query_entry *e)
+control_unlink(struct control_entry *e)
 {
-	struct query_entry **pp = &control_buckets[control_hash(&e->key)];
+	struct control_entry **pp = &control_buckets[control_hash(&e->key)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->next;
@@ -198,22 +151,31 @@ control_unlink(struct query_entry *e)
 		*pp = e->next;
 }
 
-void
-control_reg_publish(struct conn *c)
+bool
+control_reg_active(void)
 {
-	struct query_entry *e = c->qe;
+	return atomic_load(&control_active);
+}
+
+void
+control_reg_publish(struct control_entry **slot, const struct control_conn *cc)
+{
+	struct control_entry *e = *slot;
 	struct control_key k;
 	unsigned h;
 
-	if (!atomic_load(&control_active) || control_key_of(c, &k) != 0)
+	if (!atomic_load(&control_active))
 		return;
-	if (!e && !(e = c->qe = calloc(1, sizeof(*e))))
+	memset(&k, 0, sizeof(k));
+	rt_addr_key(&cc->local, k.laddr, &k.lport);
+	rt_addr_key(&cc->remote, k.raddr, &k.rport);
+	if (!e && !(e = *slot = calloc(1, sizeof(*e))))
 		return;
 	pthread_mutex_lock(&control_lock);
 	if (e->key.lport || e->key.rport)
 		control_unlink(e);
 	e->key = k;
-	control_snapshot(c, e);
+	control_snapshot(cc, e);
 	h = control_hash(&k);
 	e->next = control_buckets[h];
 	control_buckets[h] = e;
@@ -221,9 +183,9 @@ control_reg_publish(struct conn *c)
 }
 
 void
-control_reg_remove(struct conn *c)
+control_reg_remove(struct control_entry **slot)
 {
-	struct query_entry *e = c->qe;
+	struct control_entry *e = *slot;
 
 	if (!e)
 		return;
@@ -232,7 +194,7 @@ control_reg_remove(struct conn *c)
 	pthread_mutex_unlock(&control_lock);
 	X509_free(e->peer);
 	free(e);
-	c->qe = NULL;
+	*slot = NULL;
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -249,19 +211,19 @@ control_parse_endpoint(const char *s, uint8_t addr[16], uint16_t *port)
 	size_t n;
 
 	if (!colon || colon == s)
-		return -1;
+		return ATTLS_EINVAL;
 	n = (size_t)(colon - s);
 	if (s[0] == '[' && colon[-1] == ']') {
 		s++;
 		n -= 2;
 	}
 	if (n >= sizeof(host))
-		return -1;
+		return ATTLS_EINVAL;
 	memcpy(host, s, n);
 	host[n] = '\0';
 	p = strtoul(colon + 1, &end, 10);
 	if (*end || !colon[1] || p > 65535)
-		return -1;
+		return ATTLS_EINVAL;
 	*port = (uint16_t)p;
 	if (inet_pton(AF_INET, host, b) == 1) {
 		uint32_t a;
@@ -271,13 +233,13 @@ control_parse_endpoint(const char *s, uint8_t addr[16], uint16_t *port)
 	}
 	if (inet_pton(AF_INET6, host, addr) == 1)
 		return 0;
-	return -1;
+	return ATTLS_EINVAL;
 }
 
-static struct query_entry *
+static struct control_entry *
 control_find(const struct control_key *k)
 {
-	struct query_entry *e;
+	struct control_entry *e;
 
 	for (e = control_buckets[control_hash(k)]; e; e = e->next)
 		if (memcmp(&e->key, k, sizeof(*k)) == 0)
@@ -320,7 +282,7 @@ control_conns(void)
 {
 	char *buf = NULL, l[64], r[64];
 	size_t len = 0, i;
-	struct query_entry *e;
+	struct control_entry *e;
 	FILE *m = open_memstream(&buf, &len);
 
 	if (!m)
@@ -384,7 +346,7 @@ control_answer(const struct control_client *cl, const char *line)
 {
 	char cmd[16], l[80], r[80], flag[16], *out = NULL, *pem = NULL;
 	struct control_key k;
-	struct query_entry *e;
+	struct control_entry *e;
 	long pemlen = 0;
 	BIO *bio;
 	int n;
@@ -525,7 +487,7 @@ control_init(struct control_client *cl, const char *line)
 {
 	char l[80], r[80], extra[2];
 	struct appctl_req *req;
-	struct query_entry *e;
+	struct control_entry *e;
 	struct control_key k;
 	int err = 0;
 	const char *why = NULL;
@@ -560,7 +522,7 @@ control_init(struct control_client *cl, const char *line)
 		err = EALREADY;
 		why = "TLS has already started on this connection (z/OS JrAlreadyActive)";
 	} else {
-		req->w = e->w;
+		req->q = e->q;
 		req->connid = e->connid;
 	}
 	pthread_mutex_unlock(&control_lock);

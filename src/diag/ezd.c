@@ -16,47 +16,47 @@
 #include <openssl/x509.h>
 
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "common/rc.h"
 #include "capture.h"
 #include "tls/chello.h"
-#include "proxy/conn.h"
+#include "tls/tls.h"
 #include "eventlog.h"
 #include "ezd.h"
-#include "proxy/worker.h"
 
 #define NA "**N/A**"
 
 /* JOBNAME and USERID: the owning application's when attlsd knows it (an
  * intercepted outbound client), else attlsd's own. */
 static const char *
-ezd_job(const struct conn *c)
+ezd_job(const struct ezd_conn *c)
 {
 	return c->owner_job[0] ? c->owner_job : c->gen->policy->settings.jobname;
 }
 
 static const char *
-ezd_user(const struct conn *c)
+ezd_user(const struct ezd_conn *c)
 {
 	return c->owner_user[0] ? c->owner_user : c->gen->userid;
 }
 
 static unsigned
-conn_trace(const struct conn *c)
+ezd_trace(const struct ezd_conn *c)
 {
 	return c->rule ? c->rule->eff.trace : c->gen->policy->settings.trace;
 }
 
 static void
-ids(const struct conn *c, unsigned *grp, unsigned *env)
+ids(const struct ezd_conn *c, unsigned *grp, unsigned *env)
 {
 	*grp = c->rule && c->rule->group ? c->rule->group->id : 0;
 	*env = c->rule && c->rule->env ? c->rule->env->id : 0;
 }
 
 static bool
-debug_bit(const struct conn *c, unsigned bit)
+debug_bit(const struct ezd_conn *c, unsigned bit)
 {
-	return (conn_trace(c) & bit) != 0;
+	return (ezd_trace(c) & bit) != 0;
 }
 
 /* ---- aggregation of identical errors ---- */
@@ -66,9 +66,8 @@ struct ezd_agg {
 	char rule[48];
 	int rc;
 	char net[INET6_ADDRSTRLEN + 4];
-	uint64_t start;  /* seconds, monotonic */
-	unsigned window; /* its length, from the settings when it opened */
-	unsigned count;  /* errors in this window */
+	struct ratelimit rl; /* its window (monotonic seconds); rl.count 0: slot free */
+	unsigned window;     /* its length, from the settings when it opened */
 	uint32_t first_id, last_id; /* of the ones not logged */
 };
 
@@ -116,8 +115,8 @@ agg_report(struct ezd_agg *a, uint64_t now)
 		return;
 	log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in %llus "
 			 "(not logged: CONNID %08X to %08X)",
-		a->rule, a->rc, a->net, a->count, (unsigned long long)(now - a->start),
-		a->first_id, a->last_id);
+		a->rule, a->rc, a->net, atomic_load(&a->rl.count),
+		(unsigned long long)(now - (uint64_t)atomic_load(&a->rl.start)), a->first_id, a->last_id);
 	a->first_id = a->last_id = 0;
 }
 
@@ -129,9 +128,10 @@ agg_sweep(uint64_t now, bool all)
 	size_t i;
 
 	for (i = 0; i < EZD_AGG_SLOTS; i++)
-		if (agg_tab[i].count && (all || now - agg_tab[i].start >= agg_tab[i].window)) {
+		if (atomic_load(&agg_tab[i].rl.count) &&
+		    (all || ratelimit_over(&agg_tab[i].rl, (long long)now, agg_tab[i].window))) {
 			agg_report(&agg_tab[i], now);
-			agg_tab[i].count = 0;
+			atomic_store(&agg_tab[i].rl.count, 0);
 		}
 }
 
@@ -151,26 +151,26 @@ agg_slot(const char *rule, int rc, const char *net, uint64_t now, unsigned windo
 
 	for (i = 0; i < EZD_AGG_SLOTS; i++) {
 		struct ezd_agg *a = &agg_tab[i];
-		if (a->count && a->rc == rc && strcmp(a->rule, rule) == 0 && strcmp(a->net, net) == 0)
+		bool used = atomic_load(&a->rl.count) != 0;
+		if (used && a->rc == rc && strcmp(a->rule, rule) == 0 && strcmp(a->net, net) == 0)
 			return a;
-		if (!a->count || a->start < old->start)
+		if (!used || atomic_load(&a->rl.start) < atomic_load(&old->rl.start))
 			old = a;
 	}
 	/* Full: the oldest window ends early, with its count line. */
-	if (old->count)
+	if (atomic_load(&old->rl.count))
 		agg_report(old, now);
 	memset(old, 0, sizeof(*old));
 	snprintf(old->rule, sizeof(old->rule), "%s", rule);
 	snprintf(old->net, sizeof(old->net), "%s", net);
 	old->rc = rc;
-	old->start = now;
 	old->window = window;
 	return old;
 }
 
 /* True when this error is to be logged; false when it is counted instead. */
 static bool
-agg_admit(const struct conn *c, int rc)
+agg_admit(const struct ezd_conn *c, int rc)
 {
 	const struct policy_settings *s = &c->gen->policy->settings;
 	const char *rule = c->rule ? c->rule->name : NA;
@@ -181,16 +181,17 @@ agg_admit(const struct conn *c, int rc)
 
 	if (!s->error_aggregation)
 		return true;
-	agg_net(&c->remote, net, sizeof(net));
+	agg_net(c->remote, net, sizeof(net));
 	pthread_mutex_lock(&agg_lock);
 	agg_sweep(now, false);
 	a = agg_slot(rule, rc, net, now, s->error_aggregation_window);
-	ok = ++a->count <= s->error_aggregation;
-	if (a->count == s->error_aggregation + 1)
+	ok = ratelimit_admit(&a->rl, (long long)now, a->window, s->error_aggregation);
+	if (!ok && atomic_load(&a->rl.count) == s->error_aggregation + 1)
 		log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in "
 				 "%llus: further identical errors in this %us window are counted, "
 				 "not logged",
-			rule, rc, net, s->error_aggregation, (unsigned long long)(now - a->start),
+			rule, rc, net, s->error_aggregation,
+			(unsigned long long)(now - (uint64_t)atomic_load(&a->rl.start)),
 			s->error_aggregation_window);
 	if (!ok) {
 		if (!a->first_id)
@@ -204,7 +205,7 @@ agg_admit(const struct conn *c, int rc)
 /* ---- errors ---- */
 
 static void
-ezd_event_error(const struct conn *c, int rc, const char *event, const char *cause,
+ezd_event_error(const struct ezd_conn *c, int rc, const char *event, const char *cause,
 		const char *local, const char *remote)
 {
 	const struct rc_info *ri = rc_lookup(rc);
@@ -228,23 +229,23 @@ ezd_event_error(const struct conn *c, int rc, const char *event, const char *cau
 	e.connid = c->id;
 	e.grpid = grp;
 	e.envid = env;
-	e.duration_ms = uv_now((uv_loop_t *)&c->w->loop) - c->start_ms;
-	e.hello = c->hello ? &c->hello->hello : NULL;
+	e.duration_ms = c->now_ms - c->start_ms;
+	e.hello = c->hs && c->hs->hello ? &c->hs->hello->hello : NULL;
 	eventlog_write(c->gen->policy->settings.event_log, &e);
 }
 
 void
-ezd_error(const struct conn *c, int rc, const char *event, const char *cause)
+ezd_error(const struct ezd_conn *c, int rc, const char *event, const char *cause)
 {
 	const char *rule = c->rule ? c->rule->name : NA;
 	const char *job = ezd_job(c);
 	const struct rc_info *ri = rc_lookup(rc);
 	char local[80], remote[80];
-	unsigned trace = conn_trace(c), grp, env;
+	unsigned trace = ezd_trace(c), grp, env;
 
 	ids(c, &grp, &env);
-	rt_addr_format(&c->local.sa, local, sizeof(local));
-	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
+	rt_addr_format(&c->local->sa, local, sizeof(local));
+	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
 	ezd_event_error(c, rc, event, cause, local, remote);
 	if (!(trace & 3) || !agg_admit(c, rc))
 		return;
@@ -264,15 +265,15 @@ ezd_error(const struct conn *c, int rc, const char *event, const char *cause)
 }
 
 void
-ezd_map(const struct conn *c)
+ezd_map(const struct ezd_conn *c)
 {
 	const struct policy_rule *r = c->rule;
 	char local[80], remote[80];
 
-	if (!(conn_trace(c) & 4) || !log_enabled(LOG_INFO))
+	if (!(ezd_trace(c) & 4) || !log_enabled(LOG_INFO))
 		return;
-	rt_addr_format(&c->local.sa, local, sizeof(local));
-	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
+	rt_addr_format(&c->local->sa, local, sizeof(local));
+	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
 	log_msg(LOG_INFO,
 		"EZD1281I TTLS Map   CONNID: %08X LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s "
 		"TYPE: %s STATUS: %s RULE: %s ACTIONS: %s %s %s",
@@ -285,7 +286,7 @@ ezd_map(const struct conn *c)
 /* ---- Trace 8 and 16: start, events, flow ---- */
 
 static const char *
-role_code(const struct conn *c)
+role_code(const struct ezd_conn *c)
 {
 	switch (c->rule ? c->rule->eff.role : 0) {
 	case POLICY_ROLE_CLIENT:
@@ -297,12 +298,12 @@ role_code(const struct conn *c)
 }
 
 void
-ezd_start(const struct conn *c)
+ezd_start(const struct ezd_conn *c)
 {
 	const struct policy_rule *r = c->rule;
 	unsigned grp, env;
 
-	if (!(conn_trace(c) & 24))
+	if (!(ezd_trace(c) & 24))
 		return;
 	ids(c, &grp, &env);
 	log_trace(LOG_DEBUG,
@@ -323,29 +324,29 @@ peer_subject(SSL *ssl, char *out, size_t len)
 }
 
 void
-ezd_established(const struct conn *c)
+ezd_established(const struct ezd_conn *c)
 {
 	const SSL_CIPHER *sc;
 	char code[5], subject[256];
 	unsigned grp, env;
 
-	if (!debug_bit(c, 8) || !c->tls)
+	if (!debug_bit(c, 8) || !c->ssl)
 		return;
 	ids(c, &grp, &env);
-	sc = SSL_get_current_cipher(c->tls->ssl);
-	tls_cipher_code(c->tls->ssl, code);
-	peer_subject(c->tls->ssl, subject, sizeof(subject));
+	sc = SSL_get_current_cipher(c->ssl);
+	tls_cipher_code(c->ssl, code);
+	peer_subject(c->ssl, subject, sizeof(subject));
 	log_trace(LOG_DEBUG,
 		"EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d Connection Init "
 		"PROTOCOL: %s CIPHER: %s %s HSTIME: %llums USERID: %s PEER: %s",
-		grp, env, c->id, 0, SSL_get_version(c->tls->ssl), code,
+		grp, env, c->id, 0, SSL_get_version(c->ssl), code,
 		sc ? SSL_CIPHER_standard_name(sc) : "-",
 		(unsigned long long)(c->hs_ms - c->start_ms), c->userid[0] ? c->userid : NA,
 		subject);
 }
 
 void
-ezd_flow(const struct conn *c, int rc, const char *action, const char *func, const char *data)
+ezd_flow(const struct ezd_conn *c, int rc, const char *action, const char *func, const char *data)
 {
 	unsigned grp, env;
 
@@ -359,7 +360,7 @@ ezd_flow(const struct conn *c, int rc, const char *action, const char *func, con
 /* ---- Trace 32: data ---- */
 
 void
-ezd_data(const struct conn *c, const char *what, const void *buf, size_t n)
+ezd_data(const struct ezd_conn *c, const char *what, const void *buf, size_t n)
 {
 	enum { max = 1024 }; /* per call; longer reads are cut with a note */
 	const unsigned char *b = buf;
@@ -380,23 +381,23 @@ ezd_data(const struct conn *c, const char *what, const void *buf, size_t n)
 /* ---- close ---- */
 
 static void
-ezd_event_close(const struct conn *c, const char *proto, const char *cipher, uint64_t dur)
+ezd_event_close(const struct ezd_conn *c, const char *proto, const char *cipher, uint64_t dur)
 {
 	struct eventlog_rec e = { 0 };
 	char local[80], remote[80];
 	unsigned grp, env;
 
-	if (!c->gen->policy->settings.event_log || !(conn_trace(c) & 8) || c->end_rc)
+	if (!c->gen->policy->settings.event_log || !(ezd_trace(c) & 8) || c->end_rc)
 		return;
 	ids(c, &grp, &env);
-	rt_addr_format(&c->local.sa, local, sizeof(local));
-	rt_addr_format(&c->remote.sa, remote, sizeof(remote));
+	rt_addr_format(&c->local->sa, local, sizeof(local));
+	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
 	e.type = "close";
 	e.event = "Connection Close";
 	e.rule = c->rule ? c->rule->name : NULL;
 	e.jobname = c->gen->policy->settings.jobname;
 	e.userid = c->userid[0] ? c->userid : NULL;
-	e.end = conn_end_name(c->end);
+	e.end = c->end;
 	e.local = local;
 	e.remote = remote;
 	e.protocol = proto;
@@ -406,23 +407,23 @@ ezd_event_close(const struct conn *c, const char *proto, const char *cipher, uin
 	e.envid = env;
 	e.duration_ms = dur;
 	e.hs_ms = c->hs_ms ? c->hs_ms - c->start_ms : 0;
-	e.bytes_in = c->cl.bytes_in;
-	e.bytes_out = c->be.bytes_in;
+	e.bytes_in = c->bytes_in;
+	e.bytes_out = c->bytes_out;
 	eventlog_write(c->gen->policy->settings.event_log, &e);
 }
 
 void
-ezd_close(const struct conn *c)
+ezd_close(const struct ezd_conn *c)
 {
-	uint64_t now = uv_now((uv_loop_t *)&c->w->loop);
+	uint64_t now = c->now_ms;
 	char cipher[5] = "-";
 	const char *proto = "-", *name = "-";
 	unsigned grp, env;
 
-	if (c->tls && c->hs_ms) {
-		const SSL_CIPHER *sc = SSL_get_current_cipher(c->tls->ssl);
-		proto = SSL_get_version(c->tls->ssl);
-		tls_cipher_code(c->tls->ssl, cipher);
+	if (c->ssl && c->hs_ms) {
+		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
+		proto = SSL_get_version(c->ssl);
+		tls_cipher_code(c->ssl, cipher);
 		name = sc ? SSL_CIPHER_standard_name(sc) : "-";
 	} else if (!c->tls) {
 		proto = "clear";
@@ -438,72 +439,72 @@ ezd_close(const struct conn *c)
 	 * a connection that ended abnormally without an error line of its own
 	 * (a reset, a timeout, shutdown) always gets one, at info, so that bytes
 	 * that did not arrive have a logged reason. */
-	if (!(conn_trace(c) & 8) && !log_enabled(LOG_DEBUG) &&
-	    (c->end == CONN_END_DONE || c->end_rc || !log_enabled(LOG_INFO)))
+	if (!(ezd_trace(c) & 8) && !log_enabled(LOG_DEBUG) &&
+	    (c->end_done || c->end_rc || !log_enabled(LOG_INFO)))
 		return;
 	log_msg(LOG_NOTICE,
 		"ATL1289I TTLS Close CONNID: %08X RULE: %s END: %s RC: %d DUR: %llums HS: %llums "
 		"IN: %llu OUT: %llu PROTO: %s CIPHER: %s %s MAPPEDUSER: %s",
-		c->id, c->rule ? c->rule->name : NA, conn_end_name(c->end), c->end_rc,
+		c->id, c->rule ? c->rule->name : NA, c->end, c->end_rc,
 		(unsigned long long)(now - c->start_ms),
 		(unsigned long long)(c->hs_ms ? c->hs_ms - c->start_ms : 0),
-		(unsigned long long)c->cl.bytes_in, (unsigned long long)c->be.bytes_in, proto, cipher,
+		(unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out, proto, cipher,
 		name, c->userid[0] ? c->userid : "-");
 }
 
 /* ---- per-connection diagnostics while handshaking ---- */
 
 void
-ezd_diag_begin(struct conn *c)
+ezd_diag_begin(const struct ezd_conn *c)
 {
 	const struct policy_settings *s = &c->gen->policy->settings;
 	int cap = c->rule ? c->rule->eff.capture : 0;
 
-	c->hs_started = true;
+	c->hs->started = true;
 	ezd_start(c);
-	if ((c->hello = malloc(sizeof(*c->hello))) != NULL) {
-		chello_watch_init(c->hello);
-		chello_attach(c->tls->ssl, c->hello);
+	if ((c->hs->hello = malloc(sizeof(*c->hs->hello))) != NULL) {
+		chello_watch_init(c->hs->hello);
+		chello_attach(c->ssl, c->hs->hello);
 	}
 	if (cap == POLICY_CAPTURE_FAILURES || cap == POLICY_CAPTURE_ALL)
-		c->cap = capture_start(c->tls->ssl, c->tls->fd, c->id, s->capture_max_bytes,
+		c->hs->cap = capture_start(c->ssl, c->fd, c->id, s->capture_max_bytes,
 				       c->rule->eff.key_log);
 }
 
 void
-ezd_diag_established(struct conn *c)
+ezd_diag_established(const struct ezd_conn *c)
 {
 	ezd_established(c);
-	if (c->hello) {
-		chello_detach(c->tls->ssl);
-		free(c->hello);
-		c->hello = NULL;
+	if (c->hs->hello) {
+		chello_detach(c->ssl);
+		free(c->hs->hello);
+		c->hs->hello = NULL;
 	}
 	/* capture: all keeps the handshake for the close; failures has no use for it. */
-	if (c->cap && c->rule->eff.capture == POLICY_CAPTURE_ALL) {
-		capture_stop(c->cap);
+	if (c->hs->cap && c->rule->eff.capture == POLICY_CAPTURE_ALL) {
+		capture_stop(c->hs->cap);
 	} else {
-		capture_free(c->cap);
-		c->cap = NULL;
+		capture_free(c->hs->cap);
+		c->hs->cap = NULL;
 	}
 }
 
 void
-ezd_diag_evidence(struct conn *c, int rc, char *cause, size_t len)
+ezd_diag_evidence(const struct ezd_conn *c, int rc, char *cause, size_t len)
 {
-	if (c->hello && c->tls)
-		chello_evidence(c->hello, c->tls->ssl, c->diag, c->rule, rc, cause, len);
+	if (c->hs->hello && c->ssl)
+		chello_evidence(c->hs->hello, c->ssl, c->tls_diag, c->rule, rc, cause, len);
 }
 
 const char *
-ezd_diag_capture(struct conn *c, int rc, const char *cause, char *buf, size_t len)
+ezd_diag_capture(const struct ezd_conn *c, int rc, const char *cause, char *buf, size_t len)
 {
 	const struct policy_settings *s = &c->gen->policy->settings;
 	char path[4200];
 
-	if (!c->cap || (!rc && c->rule->eff.capture != POLICY_CAPTURE_ALL))
+	if (!c->hs->cap || (!rc && c->rule->eff.capture != POLICY_CAPTURE_ALL))
 		return cause;
-	if (capture_write(c->cap, s->capture_dir, s->capture_max_files, path, sizeof(path)) != 0) {
+	if (capture_write(c->hs->cap, s->capture_dir, s->capture_max_files, path, sizeof(path)) != 0) {
 		log_warn("ATL1292W TTLS Capture CONNID: %08X: cannot write %s: %s", c->id, path,
 			 strerror(errno));
 		return cause;
@@ -519,12 +520,12 @@ ezd_diag_capture(struct conn *c, int rc, const char *cause, char *buf, size_t le
 }
 
 void
-ezd_diag_release(struct conn *c)
+ezd_diag_release(const struct ezd_conn *c)
 {
-	if (c->hello && c->tls)
-		chello_detach(c->tls->ssl);
-	free(c->hello);
-	c->hello = NULL;
-	capture_free(c->cap);
-	c->cap = NULL;
+	if (c->hs->hello && c->ssl)
+		chello_detach(c->ssl);
+	free(c->hs->hello);
+	c->hs->hello = NULL;
+	capture_free(c->hs->cap);
+	c->hs->cap = NULL;
 }

@@ -15,12 +15,10 @@
 
 #include <openssl/err.h>
 
-#include "control/appctl.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "common/rc.h"
 #include "conn.h"
-#include "control/control.h"
-#include "diag/ezd.h"
 #include "worker.h"
 
 static const char *const end_names[] = {
@@ -140,7 +138,7 @@ conn_free(struct conn *c)
 		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	control_reg_remove(c);
+	control_reg_remove(&c->reg);
 	rt_gen_unref(c->gen);
 	free(c);
 	worker_conn_gone(w);
@@ -199,15 +197,16 @@ void
 conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 {
 	char withcap[2048];
+	struct ezd_conn v;
 
 	if (c->state == CONN_CLOSING)
 		return;
 	c->end = end;
 	c->end_rc = rc;
 	appctl_conn_end(c);
-	cause = ezd_diag_capture(c, rc, cause, withcap, sizeof(withcap));
+	cause = ezd_diag_capture(report_ezd(c, &v), rc, cause, withcap, sizeof(withcap));
 	if (rc)
-		ezd_error(c, rc, end_event(end), cause);
+		ezd_error(&v, rc, end_event(end), cause);
 	/* A connection stopped for our reasons gets a close_notify if it can take one. */
 	if (c->tls && c->hs_ms && !c->tls->shut &&
 	    (end == CONN_END_IDLE_TIMEOUT || end == CONN_END_SHUTDOWN ||
@@ -225,8 +224,8 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 	ERR_clear_error();
 	if (c->lookup)
 		conn_map_stop(c);
-	ezd_close(c);
-	ezd_diag_release(c);
+	ezd_close(report_ezd(c, &v));
+	ezd_diag_release(&v);
 	conn_set_state(c, CONN_CLOSING);
 	uv_close((uv_handle_t *)&c->cl.poll, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -264,13 +263,14 @@ handshake_step(struct conn *c)
 	int r, e, serr;
 	unsigned long le;
 	char cause[1536];
+	struct ezd_conn v;
 
-	if (!c->hs_started)
-		ezd_diag_begin(c);
+	if (!c->hs.started)
+		ezd_diag_begin(report_ezd(c, &v));
 	ERR_clear_error();
 	r = SSL_do_handshake(c->tls->ssl);
 	if (r == 1) {
-		ezd_flow(c, 0, "Call", fn, SSL_get_version(c->tls->ssl));
+		ezd_flow(report_ezd(c, &v), 0, "Call", fn, SSL_get_version(c->tls->ssl));
 		/* SAFCheck: a validated certificate must also map to a user ID. */
 		if ((r = tls_peer_check(c->tls->ssl, c->rule, cause, sizeof(cause))) != 0 ||
 		    (r = tls_identity_check(c->tls->ssl, c->rule, c->userid, sizeof(c->userid),
@@ -282,8 +282,8 @@ handshake_step(struct conn *c)
 		/* Client role and application_controlled: the application may ask
 		 * again, now secure. */
 		if (c->tls == &c->be || c->be.fd >= 0)
-			control_reg_publish(c);
-		ezd_diag_established(c);
+			report_publish(c);
+		ezd_diag_established(report_ezd(c, &v));
 		/* The diagnostics are only for failed handshakes; give the memory back. */
 		tls_diag_detach(c->tls->ssl);
 		free(c->diag);
@@ -300,15 +300,16 @@ handshake_step(struct conn *c)
 	serr = errno;
 	e = SSL_get_error(c->tls->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		ezd_flow(c, 0, "Call", fn, e == SSL_ERROR_WANT_READ ? "want read" : "want write");
+		ezd_flow(report_ezd(c, &v), 0, "Call", fn,
+			 e == SSL_ERROR_WANT_READ ? "want read" : "want write");
 		c->tls->read_wants_write = e == SSL_ERROR_WANT_WRITE;
 		conn_update_polls(c);
 		return;
 	}
 	le = ERR_peek_error();
 	r = tls_err_classify(c->tls->ssl, c->diag, e, serr, le, cause, sizeof(cause));
-	ezd_flow(c, r, "Call", fn, SSL_state_string_long(c->tls->ssl));
-	ezd_diag_evidence(c, r, cause, sizeof(cause));
+	ezd_flow(report_ezd(c, &v), r, "Call", fn, SSL_state_string_long(c->tls->ssl));
+	ezd_diag_evidence(report_ezd(c, &v), r, cause, sizeof(cause));
 	conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
 }
 
@@ -468,6 +469,7 @@ on_timer(uv_timer_t *t)
 	struct conn *c = t->data;
 	uint64_t now = uv_now(&c->w->loop), idle;
 	char cause[768];
+	struct ezd_conn v;
 	unsigned hto = c->rule ? c->rule->eff.handshake_timeout : 0;
 
 	switch (c->state) {
@@ -484,7 +486,7 @@ on_timer(uv_timer_t *t)
 		snprintf(cause, sizeof(cause), "the handshake started but did not complete within "
 					       "handshake_timeout (%us)",
 			 hto);
-		ezd_diag_evidence(c, RC_HANDSHAKE_TIMEOUT, cause, sizeof(cause));
+		ezd_diag_evidence(report_ezd(c, &v), RC_HANDSHAKE_TIMEOUT, cause, sizeof(cause));
 		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_TIMEOUT, cause);
 		break;
 	case CONN_CONNECTING:
@@ -594,8 +596,9 @@ void
 conn_mapped(struct conn *c, unsigned listener)
 {
 	const struct policy *p = c->gen->policy;
+	struct ezd_conn v;
 
-	ezd_map(c);
+	ezd_map(report_ezd(c, &v));
 	if (!c->rule && p->settings.no_match == POLICY_NO_MATCH_DENY) {
 		conn_finish(c, CONN_END_DENIED, RC_NO_POLICY_DENIED,
 			    "no rule matched this connection and settings.no_match is deny");

@@ -11,13 +11,13 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
+#include "control/appctl.h"
+#include "control/control.h"
+#include "diag/ezd.h"
 #include "runtime/runtime.h"
 #include "tls/tls.h"
 
 struct worker;
-struct chello_watch;
-struct capture;
-struct query_entry;
 struct conn_lookup;
 
 enum conn_state {
@@ -96,12 +96,10 @@ struct conn {
 	char owner_unit[64]; /* its systemd unit, "" none (also matched as Jobname) */
 	char userid[33]; /* SAFCheck: the client certificate's user ID ("" none) */
 
-	/* Diagnostics (chello.c, capture.c): the peer's hello and the handshake
+	/* Diagnostics' own state (diag/ezd.c): the peer's hello and the handshake
 	 * messages, and the captured handshake bytes; only while handshaking (the
 	 * capture until the end with capture: all). */
-	struct chello_watch *hello;
-	struct capture *cap;
-	bool hs_started; /* EZD1282I logged */
+	struct ezd_hs hs;
 
 	/* Interception (intercept.c): the connection was diverted by nftables;
 	 * orig_dst is where it was going (the default backend). Outbound: the
@@ -109,9 +107,9 @@ struct conn {
 	 * 'remote' the server it wanted. */
 	bool intercepted, outbound;
 	struct rt_addr orig_dst;
-	struct query_entry *qe; /* entry in the query registry (query_reg.c), or NULL */
+	struct control_entry *reg; /* its record in the query registry (control.c), or NULL */
 
-	/* ApplicationControlled (appctl.c): clear text until the application's
+	/* ApplicationControlled (appctl_conn.c): clear text until the application's
 	 * INIT; the peer's early hello is held unread; INIT being carried out. */
 	bool app_clear, hello_held;
 	struct appctl_req *init_req;
@@ -168,6 +166,34 @@ void conn_map_timeout(struct conn *c);
 /* The connection ends: stop its lookup soon (the reference stays until the
  * threadpool gives the request back). */
 void conn_map_stop(struct conn *c);
+
+/* report.c */
+/* Fills 'v' with what diagnostics print about 'c' now; returns 'v'. */
+struct ezd_conn *report_ezd(struct conn *c, struct ezd_conn *v);
+/* Records or refreshes 'c' in the query registry under the 4-tuple its
+ * plaintext application sees (the backend, or for Client role and outbound
+ * rules the local client). No-op while no control socket is served. */
+void report_publish(struct conn *c);
+
+/* appctl_conn.c: ApplicationControlled */
+/* The worker's INIT queue hands it a request (registered in worker.c). */
+void appctl_conn_on_request(struct appctl_queue *q, struct appctl_req *r);
+/* While INIT is being carried out, every event of the connection goes here. */
+void appctl_conn_step(struct conn *c);
+/* From conn_finish: a waiting INIT fails with ECONNRESET. */
+void appctl_conn_end(struct conn *c);
+/* Before reading the peer in clear text: true if the peer started a TLS
+ * handshake (0x16 0x03) before INIT; its bytes are then left in the socket. */
+bool appctl_conn_hold(struct conn *c, struct side *s);
+
+/* The first bytes 'b' (n of them, n >= 1) of a read could start a TLS
+ * handshake record: 0x16, then major version 3. A text protocol never sends
+ * 0x16 (SYN) at the start of a line. */
+static inline bool
+appctl_conn_hello_start(const unsigned char *b, size_t n)
+{
+	return n >= 1 && b[0] == 0x16 && (n == 1 || b[1] == 0x03);
+}
 
 /* upstream.c */
 void upstream_connect(struct conn *c);

@@ -15,10 +15,9 @@
 
 #include <openssl/err.h>
 
-#include "control/appctl.h"
+#include "common/err.h"
 #include "common/rc.h"
 #include "conn.h"
-#include "diag/ezd.h"
 #include "worker.h"
 
 /* Reads per readiness event and direction, so one busy connection cannot
@@ -96,14 +95,15 @@ tls_failed(struct conn *c, struct side *s, int e, int serr)
 static ssize_t
 side_read(struct conn *c, struct side *s, char *buf, size_t len)
 {
+	struct ezd_conn v;
 	ssize_t n;
 	int r, e;
 
 	if (!s->ssl) {
 		n = recv(s->fd, buf, len, 0);
 		if (n > 0)
-			ezd_data(c, s == &c->cl ? "RECV CLEAR CLIENT" : "RECV CLEAR BACKEND", buf,
-				 (size_t)n);
+			ezd_data(report_ezd(c, &v),
+				 s == &c->cl ? "RECV CLEAR CLIENT" : "RECV CLEAR BACKEND", buf, (size_t)n);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN || errno == EINTR)
@@ -114,7 +114,7 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 	ERR_clear_error();
 	r = SSL_read(s->ssl, buf, (int)len);
 	if (r > 0) {
-		ezd_data(c, "RECV DECRYPTED", buf, (size_t)r);
+		ezd_data(report_ezd(c, &v), "RECV DECRYPTED", buf, (size_t)r);
 		return r;
 	}
 	e = SSL_get_error(s->ssl, r);

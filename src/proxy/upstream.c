@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/rc.h"
 #include "conn.h"
-#include "control/control.h"
 #include "intercept.h"
 #include "proxyv2.h"
 #include "worker.h"
@@ -85,7 +85,7 @@ upstream_connect(struct conn *c)
 	}
 	/* Published before the backend can accept and ask about it: connect()
 	 * has chosen the local port already. */
-	control_reg_publish(c);
+	report_publish(c);
 	/* Even an immediate success is confirmed through writability. */
 	conn_arm_timer(c, (uint64_t)c->gen->policy->settings.connect_timeout * 1000);
 	conn_update_polls(c);

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "control/appctl.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "conn.h"
 #include "diag/ezd.h"
@@ -171,7 +171,7 @@ maybe_exit(struct worker *w)
 {
 	if (w->stopping && w->nconns == 0 && !uv_is_closing((uv_handle_t *)&w->wake)) {
 		/* Nothing can wake us for an INIT any more: answer what is queued. */
-		appctl_worker_close(w);
+		appctl_queue_close(&w->appctl);
 		uv_close((uv_handle_t *)&w->wake, on_closed_noop);
 	}
 }
@@ -288,7 +288,6 @@ on_wake(uv_async_t *a)
 
 	if (r)
 		apply_reload(w, r);
-	appctl_worker_run(w);
 
 	if (cmd == WORKER_CMD_NONE)
 		return;
@@ -330,20 +329,30 @@ int
 worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct worker **out)
 {
 	struct worker *w;
+	int r = 0;
 
 	*out = NULL;
 	if (!(w = calloc(1, sizeof(*w))))
-		return -1;
+		return ATTLS_ENOMEM;
 	w->id = id;
 	w->gen = rt_gen_ref(gen);
 	atomic_init(&w->command, WORKER_CMD_NONE);
-	if (uv_loop_init(&w->loop) != 0 || !(w->listeners = calloc(nfds + 1, sizeof(*w->listeners)))) {
-		rt_gen_unref(w->gen);
-		free(w);
-		return -1;
+	if (!(w->listeners = calloc(nfds + 1, sizeof(*w->listeners)))) {
+		r = ATTLS_ENOMEM;
+		goto out;
 	}
-	appctl_worker_init(w);
-	uv_async_init(&w->loop, &w->wake, on_wake);
+	/* libuv's error codes stay in here; callers see ATTLS_E* codes. */
+	if (uv_loop_init(&w->loop) != 0) {
+		r = ATTLS_ESYS;
+		goto out;
+	}
+	/* The loop's first async handle creates its eventfd, so only this one
+	 * can fail (EMFILE); the wake handle below shares the descriptor. */
+	if ((r = appctl_queue_init(&w->appctl, &w->loop, appctl_conn_on_request, w)) != 0) {
+		(void)uv_loop_close(&w->loop);
+		goto out;
+	}
+	(void)uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->retry);
 	w->retry.data = w;
@@ -352,13 +361,19 @@ worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct 
 	init_listeners(w, fds, nfds);
 	listeners_pause(w, false);
 	*out = w;
-	return 0;
+out:
+	if (r != 0) {
+		free(w->listeners);
+		rt_gen_unref(w->gen);
+		free(w);
+	}
+	return r;
 }
 
 int
 worker_start(struct worker *w)
 {
-	return uv_thread_create(&w->thread, worker_main, w);
+	return uv_thread_create(&w->thread, worker_main, w) == 0 ? 0 : ATTLS_ESYS;
 }
 
 void
@@ -399,6 +414,6 @@ worker_free(struct worker *w)
 			close(w->listeners[i].fd);
 	free(w->listeners);
 	rt_gen_unref(w->gen);
-	uv_mutex_destroy(&w->appctl_lock);
+	appctl_queue_destroy(&w->appctl);
 	free(w);
 }

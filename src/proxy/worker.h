@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "control/appctl.h"
 #include "runtime/runtime.h"
 
 #define WORKER_SCRATCH 16384 /* one TLS record of plaintext */
@@ -49,16 +50,14 @@ struct worker {
 	_Atomic(struct worker_reload *) reload; /* pending reload, taken by the worker */
 	void (*on_done)(struct worker *w); /* called on the worker thread as it exits */
 	bool stopping;
-	/* INIT requests for this worker's connections (appctl.c). */
-	uv_mutex_t appctl_lock;
-	struct appctl_req *appctl_q, **appctl_tail;
-	bool appctl_closed;
+	struct appctl_queue appctl; /* INIT requests for its connections (appctl_conn.c) */
 	char scratch[WORKER_SCRATCH];
 };
 
 enum { WORKER_CMD_NONE, WORKER_CMD_STOP, WORKER_CMD_ABORT };
 
-/* Creates worker 'id' listening on 'fds' (one per policy listener; taken). */
+/* Creates worker 'id' listening on 'fds' (one per policy listener; taken).
+ * These return 0 or a negative ATTLS_E* code. */
 int worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct worker **out);
 int worker_start(struct worker *w);
 /* Asks the worker to stop accepting and exit once its connections end
