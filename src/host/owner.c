@@ -237,7 +237,7 @@ owner_search_end(struct owner_search *s)
 }
 
 /* Scans the descriptors of 'pid', remembering its sockets; returns the fd
- * that is the searched inode, or -1. attlsd's own descriptors (thousands of
+ * that is the searched inode, or -ENOENT. attlsd's own descriptors (thousands of
  * connections) never own the socket asked about. */
 static int
 owner_scan_pid(struct owner_search *s, int pid)
@@ -247,15 +247,15 @@ owner_scan_pid(struct owner_search *s, int pid)
 	unsigned long ino;
 	unsigned n = 0;
 	DIR *fds;
-	int found = -1, fd;
+	int found = -ENOENT, fd;
 
 	if (pid == getpid())
-		return -1;
+		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	if (!(fds = opendir(path))) {
 		if (errno == EACCES || errno == EPERM)
 			s->denied++;
-		return -1;
+		return -ENOENT;
 	}
 	s->scanned++;
 	while ((d = readdir(fds))) {
@@ -489,9 +489,10 @@ owner_of_socket(const union rt_sockaddr *local, const union rt_sockaddr *remote,
 {
 	unsigned long inode = 0;
 	unsigned uid = 0;
+	int r;
 
-	if (owner_socket(local, remote, &uid, &inode) != 0)
-		return -1;
+	if ((r = owner_socket(local, remote, &uid, &inode)) != 0)
+		return r;
 	return owner_fill(uid, inode, o);
 }
 
@@ -500,9 +501,10 @@ owner_of_listener(const union rt_sockaddr *addr, struct owner *o)
 {
 	unsigned long inode = 0;
 	unsigned uid = 0;
+	int r;
 
-	if (owner_listener(addr, &uid, &inode) != 0)
-		return -1;
+	if ((r = owner_listener(addr, &uid, &inode)) != 0)
+		return r;
 	return owner_fill(uid, inode, o);
 }
 

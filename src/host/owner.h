@@ -34,7 +34,8 @@ int owner_socket(const union rt_sockaddr *local, const union rt_sockaddr *remote
 int owner_listener(const union rt_sockaddr *addr, unsigned *uid, unsigned long *inode);
 
 /* The same with the user name, process name and unit: blocking (up to 10 s),
- * for tools and tests. Returns 0, or -1 if no such socket. */
+ * for tools and tests. Returns 0, or owner_socket()'s negative errno (-ENOENT:
+ * no such socket). */
 int owner_of_socket(const union rt_sockaddr *local, const union rt_sockaddr *remote,
 		    struct owner *o);
 int owner_of_listener(const union rt_sockaddr *addr, struct owner *o);

@@ -538,10 +538,10 @@ start_tls(struct conn *c)
 	const struct rt_rule *rr = &c->gen->rules[c->rule->index];
 
 	c->tls = &c->cl;
-	if (!(c->cl.ssl = SSL_new(rr->ctx)) || !(c->diag = malloc(sizeof(*c->diag))))
-		return -1;
-	if (SSL_set_fd(c->cl.ssl, c->cl.fd) != 1)
-		return -1;
+	if (!(c->cl.ssl = SSL_new(rr->ctx)) || SSL_set_fd(c->cl.ssl, c->cl.fd) != 1)
+		return ATTLS_ETLS;
+	if (!(c->diag = malloc(sizeof(*c->diag))))
+		return ATTLS_ENOMEM;
 	SSL_set_accept_state(c->cl.ssl);
 	tls_diag_init(c->diag);
 	tls_diag_attach(c->cl.ssl, c->diag);
@@ -579,7 +579,7 @@ conn_start_app_tls(struct conn *c)
 {
 	if (c->rule->eff.role == POLICY_ROLE_CLIENT) {
 		conn_start_client_tls(c);
-		return c->state == CONN_CLOSING ? -1 : 0;
+		return c->state == CONN_CLOSING ? ATTLS_EIO : 0;
 	}
 	/* As after accept: the peer's first bytes must be a TLS record (else
 	 * RC 5003, as z/OS says for clear text after INIT), within handshake_timeout. */
@@ -587,7 +587,7 @@ conn_start_app_tls(struct conn *c)
 	if (start_tls(c) != 0) {
 		ERR_clear_error();
 		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "cannot create the TLS session");
-		return -1;
+		return ATTLS_EIO;
 	}
 	return 0;
 }

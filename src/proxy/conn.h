@@ -141,7 +141,7 @@ const char *conn_end_name(enum conn_end e);
 /* Starts the TLS client handshake on the backend side (HandshakeRole Client). */
 void conn_start_client_tls(struct conn *c);
 /* ApplicationControlled: INIT was carried out; TLS starts now in the rule's
- * role. 0, or -1 when the connection ended. */
+ * role. 0, or ATTLS_EIO when the connection ended (conn_finish said why). */
 int conn_start_app_tls(struct conn *c);
 /* Holds the connection until the matching conn_unref() (the last frees it). */
 void conn_ref(struct conn *c);
@@ -210,7 +210,7 @@ void relay_side_reset(struct conn *c, struct side *s);
 int relay_events(const struct conn *c, const struct side *s);
 /* Moves what 'app' has sent so far to the other side, in clear: 1 when 'app'
  * said EAGAIN (or EOF) and the other side took every byte, 0 to wait for
- * events, -1 when the connection ended. */
+ * events, ATTLS_EIO when the connection ended (conn_finish said why). */
 int relay_drain(struct conn *c, struct side *app);
 
 #endif

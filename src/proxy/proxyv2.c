@@ -10,6 +10,7 @@
 
 #include <openssl/x509.h>
 
+#include "common/err.h"
 #include "conn.h"
 #include "proxyv2.h"
 
@@ -131,7 +132,7 @@ proxyv2_build(const struct conn *c, char **out, size_t *len)
 	*out = NULL;
 	if (!(o.b = malloc(o.cap))) {
 		X509_free(peer);
-		return -1;
+		return ATTLS_ENOMEM;
 	}
 	put(&o, sig, sizeof(sig));
 	head[0] = 0x21; /* version 2, PROXY */
@@ -148,7 +149,7 @@ proxyv2_build(const struct conn *c, char **out, size_t *len)
 	X509_free(peer);
 	if (o.full) {
 		free(o.b);
-		return -1;
+		return ATTLS_EINVAL;
 	}
 	body = o.n - 16;
 	o.b[14] = (unsigned char)(body >> 8);

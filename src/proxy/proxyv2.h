@@ -8,7 +8,7 @@
 struct conn;
 
 /* Builds the header for 'c' (after its handshake); *out is malloc'ed. Returns 0,
- * or -1 when it does not fit in 16 KiB or memory runs out. */
+ * ATTLS_EINVAL when it does not fit in 16 KiB, or ATTLS_ENOMEM. */
 int proxyv2_build(const struct conn *c, char **out, size_t *len);
 
 #endif

@@ -42,7 +42,7 @@ static int
 pending_store(struct pending *p, const char *buf, size_t n)
 {
 	if (!(p->buf = malloc(n)))
-		return -1;
+		return ATTLS_ENOMEM;
 	memcpy(p->buf, buf, n);
 	p->len = n;
 	p->off = 0;
@@ -297,7 +297,7 @@ relay_drain(struct conn *c, struct side *app)
 		if (peer->out.len) {
 			flush(c, peer);
 			if (c->state == CONN_CLOSING)
-				return -1;
+				return ATTLS_EIO;
 			if (peer->out.len)
 				return 0;
 		}
@@ -305,7 +305,7 @@ relay_drain(struct conn *c, struct side *app)
 			return 1;
 		n = side_read(c, app, buf, WORKER_SCRATCH);
 		if (n == IO_FAILED)
-			return -1;
+			return ATTLS_EIO;
 		if (n == IO_AGAIN)
 			return 1;
 		if (n == 0) {
@@ -314,10 +314,10 @@ relay_drain(struct conn *c, struct side *app)
 		}
 		app->bytes_in += (uint64_t)n;
 		if ((k = side_write(c, peer, buf, (size_t)n)) == IO_FAILED)
-			return -1;
+			return ATTLS_EIO;
 		if (k < n && pending_store(&peer->out, buf + k, (size_t)(n - k)) != 0) {
 			conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "out of memory");
-			return -1;
+			return ATTLS_EIO;
 		}
 	}
 	/* A busy application: go on with the next event, as pump() does. */

@@ -53,7 +53,7 @@ upstream_intercept_opts(struct conn *c)
 				       "CAP_NET_ADMIN for interception)",
 		 src ? "mark and bind to the client's address" : "mark", strerror(-r));
 	conn_finish(c, CONN_END_BACKEND_FAILED, RC_BACKEND_FAILED, cause);
-	return -1;
+	return ATTLS_ESYS;
 }
 
 void
@@ -94,7 +94,7 @@ upstream_connect(struct conn *c)
 void
 upstream_on_connected(struct conn *c)
 {
-	int err = 0;
+	int err = 0, r;
 	socklen_t len = sizeof(err);
 
 	if (getsockopt(c->be.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
@@ -111,9 +111,11 @@ upstream_on_connected(struct conn *c)
 	/* The PROXY header goes out first: queued as the backend's pending bytes,
 	 * it holds back the client's data until it is written. */
 	if (c->rule && c->rule->proxy_protocol == 2 &&
-	    proxyv2_build(c, &c->be.out.buf, &c->be.out.len) != 0) {
+	    (r = proxyv2_build(c, &c->be.out.buf, &c->be.out.len)) != 0) {
 		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL,
-			    "the PROXY protocol header does not fit in 16 KiB (client certificate?)");
+			    r == ATTLS_ENOMEM ? "out of memory for the PROXY protocol header"
+					      : "the PROXY protocol header does not fit in 16 KiB "
+						"(client certificate?)");
 		return;
 	}
 	relay_start(c);

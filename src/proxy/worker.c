@@ -84,7 +84,7 @@ worker_original_dst(struct worker_listener *l, int fd, const union rt_sockaddr *
 	log_warn("worker %u: connection from %s to an interception port was not redirected "
 		 "(%s); closed",
 		 l->w->id, from, r == -ENOENT ? "no NAT entry" : strerror(-r));
-	return r;
+	return r == -ENOENT ? ATTLS_ENOENT : ATTLS_ESYS;
 }
 
 static void
@@ -273,7 +273,7 @@ worker_reload(struct worker *w, struct worker_reload *r)
 	struct worker_reload *none = NULL;
 
 	if (!atomic_compare_exchange_strong(&w->reload, &none, r))
-		return -1;
+		return ATTLS_EAGAIN;
 	uv_async_send(&w->wake);
 	return 0;
 }

@@ -65,7 +65,7 @@ int worker_start(struct worker *w);
 void worker_command(struct worker *w, int cmd);
 void worker_join(struct worker *w);
 /* Hands the worker a new generation and its sockets (both taken); it applies
- * them on its own thread. Returns -1 while a previous reload is pending. */
+ * them on its own thread. ATTLS_EAGAIN while a previous reload is pending. */
 int worker_reload(struct worker *w, struct worker_reload *r);
 void worker_free(struct worker *w);
 /* Called by conn.c when a connection is freed. */

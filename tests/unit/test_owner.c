@@ -170,6 +170,24 @@ test_process(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/* No such socket: the tools' lookups say so with -ENOENT, the errno of the
+ * lookup itself, as owner_socket() does; not a bare -1. */
+static void
+test_of_missing_socket(void **state)
+{
+	union rt_sockaddr la, peer;
+	struct owner o;
+	int lfd = listener(&la);
+
+	(void)state;
+	assert_int_equal(owner_of_listener(&la, &o), 0);
+	close(lfd); /* no connection came: the port is free at once, no TIME_WAIT */
+	assert_int_equal(owner_of_listener(&la, &o), -ENOENT);
+	peer = la;
+	peer.in.sin_port = htons(1);
+	assert_int_equal(owner_of_socket(&la, &peer, &o), -ENOENT);
+}
+
 /* A listener that no process holds: in flight over a unix socket, as
  * between a server's supervisor and its worker. A search keeps looking until
  * its deadline; once the child takes the descriptor, it finds the child. */
@@ -330,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_unit_parse),
 		cmocka_unit_test(test_sock_diag),
 		cmocka_unit_test(test_sock_diag_v6),
+		cmocka_unit_test(test_of_missing_socket),
 		cmocka_unit_test(test_process),
 		cmocka_unit_test(test_search_in_flight),
 		cmocka_unit_test(test_search_cancel),
