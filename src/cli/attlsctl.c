@@ -17,9 +17,6 @@
 #include "ctl_keyring.h"
 #include "ctl_policy.h"
 #include "ctl_triage.h"
-#include "policy/ytree.h"
-
-#define ATTLSCTL_MAX_MAP (1u << 20)
 
 static void
 attlsctl_usage(FILE *out)
@@ -60,40 +57,6 @@ attlsctl_usage(FILE *out)
 		"  -h, --help                 this text\n");
 }
 
-/* Reads the keyring map: a YAML mapping of ring name -> mapping of paths. */
-static int
-attlsctl_read_map(const char *path, struct ynode **out, struct diag_list *dl)
-{
-	struct diag_pos pos = { diag_add_source(dl, path, NULL, 0), 0, 0 };
-	char *text = NULL;
-	const char *file;
-	size_t len;
-	FILE *f;
-	int r;
-
-	*out = NULL;
-	if (!(f = fopen(path, "r"))) {
-		diag_error(dl, pos, "cannot open the keyring map: %s", strerror(errno));
-		return ATTLS_EIO;
-	}
-	if (!(text = malloc(ATTLSCTL_MAX_MAP + 1))) {
-		fclose(f);
-		return ATTLS_ENOMEM;
-	}
-	len = fread(text, 1, ATTLSCTL_MAX_MAP, f);
-	fclose(f);
-	text[len] = '\0';
-	file = diag_add_source(dl, path, text, len);
-	r = ytree_parse(file, text, len, out, dl);
-	free(text);
-	if (r == 0 && (*out)->type != YNODE_MAP) {
-		diag_error(dl, (*out)->pos, "the keyring map must map ring names to "
-					    "{ certificate, key, trusted_ca }");
-		r = ATTLS_EINVAL;
-	}
-	return r;
-}
-
 static int
 attlsctl_add_backend(const char *arg, struct pagent_backend **bs, size_t *n)
 {
@@ -121,6 +84,8 @@ struct attlsctl_args {
 	const char *map_path;
 };
 
+/* 0 to go on, 1 when done (help printed), or a negative ATTLS_E* code (usage
+ * printed). */
 static int
 attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 {
@@ -133,13 +98,13 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 	};
 	unsigned long off;
 	char *end;
-	int ch;
+	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			if (attlsctl_add_backend(optarg, &a->backends, &a->o.nbackends))
-				return 1;
+			if ((r = attlsctl_add_backend(optarg, &a->backends, &a->o.nbackends)) != 0)
+				return r;
 			a->o.backends = a->backends;
 			break;
 		case 'o':
@@ -147,7 +112,7 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 			off = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || errno || off > 65535) {
 				fprintf(stderr, "attlsctl: --backend-port-offset wants 0..65535\n");
-				return 1;
+				return ATTLS_EINVAL;
 			}
 			a->o.port_offset = (unsigned)off;
 			a->o.port_offset_set = true;
@@ -157,16 +122,16 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 			break;
 		case 'h':
 			attlsctl_usage(stdout);
-			return -1;
+			return 1;
 		default:
 			attlsctl_usage(stderr);
-			return 1;
+			return ATTLS_EINVAL;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "attlsctl: import pagent needs at least one FILE\n");
 		attlsctl_usage(stderr);
-		return 1;
+		return ATTLS_EINVAL;
 	}
 	return 0;
 }
@@ -179,42 +144,55 @@ attlsctl_summary(const struct diag_list *dl, const char *what)
 			dl->errors == 1 ? "" : "s", dl->warnings, dl->warnings == 1 ? "" : "s", what);
 }
 
+/* "attls policy imported by attlsctl from FILE...": the output's first line. */
+static char *
+attlsctl_comment(int argc, char **argv)
+{
+	size_t len = sizeof("attls policy imported by attlsctl from");
+	char *s;
+	int i;
+
+	for (i = optind; i < argc; i++)
+		len += 1 + strlen(argv[i]);
+	if (!(s = malloc(len)))
+		return NULL;
+	strcpy(s, "attls policy imported by attlsctl from");
+	for (i = optind; i < argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
 static int
 attlsctl_import(int argc, char **argv)
 {
 	struct attlsctl_args a = { { 0 }, NULL, NULL };
-	struct ynode *map = NULL, *root = NULL;
 	struct diag_list dl;
-	int code, i;
+	char *comment = NULL;
+	int code;
 	size_t k;
 
 	diag_list_init(&dl);
 	if ((code = attlsctl_parse_args(argc, argv, &a)) != 0) {
-		code = code < 0 ? 0 : 1;
+		code = code < 0 ? 1 : 0;
 		goto out;
 	}
 	code = 1;
-	if (a.map_path && attlsctl_read_map(a.map_path, &map, &dl) != 0)
-		goto report;
-	a.o.keyring_map = map;
-	if (pagent_load((const char *const *)argv + optind, (size_t)(argc - optind), &a.o, &root,
-			&dl) != 0)
-		goto report;
-	printf("# attls policy imported by attlsctl from");
-	for (i = optind; i < argc; i++)
-		printf(" %s", argv[i]);
-	printf("\n");
-	yemit_tree(root, stdout);
-	code = fflush(stdout) == 0 ? 0 : 1;
-report:
+	if (!(comment = attlsctl_comment(argc, argv))) {
+		fprintf(stderr, "attlsctl: out of memory\n");
+		goto out;
+	}
+	if (yemit_pagent((const char *const *)argv + optind, (size_t)(argc - optind), &a.o,
+			 a.map_path, comment, stdout, &dl) == 0)
+		code = fflush(stdout) == 0 ? 0 : 1;
 	diag_print(&dl, stderr);
 	attlsctl_summary(&dl, code ? "; nothing written" : "");
 out:
 	for (k = 0; k < a.o.nbackends; k++)
 		free((char *)a.backends[k].rule);
 	free(a.backends);
-	ytree_free(map);
-	ytree_free(root);
+	free(comment);
 	diag_list_cleanup(&dl);
 	return code;
 }

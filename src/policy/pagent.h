@@ -51,5 +51,12 @@ ATTLS_NODISCARD int pagent_load(const char *const *paths, size_t n, const struct
 /* Prints a policy tree as YAML (yemit.c): keys in tree order, scalars quoted
  * only when plain YAML would read them differently. */
 void yemit_tree(const struct ynode *root, FILE *out);
+/* `attlsctl import pagent`: reads the keyring map at 'map_path' (NULL: none;
+ * it replaces o->keyring_map), loads the 'n' pagent files and prints the
+ * policy as YAML to 'out', after '# comment' (NULL: none). Prints nothing
+ * unless both loaded; the diagnostics are in 'dl'. 0 or a negative ATTLS_E*. */
+ATTLS_NODISCARD int yemit_pagent(const char *const *paths, size_t n, const struct pagent_opts *o,
+				 const char *map_path, const char *comment, FILE *out,
+				 struct diag_list *dl);
 
 #endif

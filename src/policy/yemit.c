@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* yemit_tree(): prints a ynode tree as block-style YAML, in tree order, so
- * `attlsctl import` output reads like a hand-written policy. */
+ * `attlsctl import` output reads like a hand-written policy; yemit_pagent():
+ * all of `attlsctl import pagent` that needs the tree. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "pagent.h"
 #include "ytree.h"
+
+#define YEMIT_MAX_MAP (1u << 20)
 
 /* Plain YAML reads 's' back as the same string (libyaml gives our loader the
  * raw text of plain scalars, so only the syntax matters, not YAML 1.1 types). */
@@ -162,4 +168,60 @@ yemit_tree(const struct ynode *root, FILE *out)
 {
 	if (root)
 		yemit_node(root, 0, out);
+}
+
+/* Reads the keyring map: a YAML mapping of ring name -> mapping of paths. */
+static int
+yemit_read_map(const char *path, struct ynode **out, struct diag_list *dl)
+{
+	struct diag_pos pos = { diag_add_source(dl, path, NULL, 0), 0, 0 };
+	char *text = NULL;
+	const char *file;
+	size_t len;
+	FILE *f;
+	int r;
+
+	*out = NULL;
+	if (!(f = fopen(path, "r"))) {
+		diag_error(dl, pos, "cannot open the keyring map: %s", strerror(errno));
+		return ATTLS_EIO;
+	}
+	if (!(text = malloc(YEMIT_MAX_MAP + 1))) {
+		fclose(f);
+		return ATTLS_ENOMEM;
+	}
+	len = fread(text, 1, YEMIT_MAX_MAP, f);
+	fclose(f);
+	text[len] = '\0';
+	file = diag_add_source(dl, path, text, len);
+	r = ytree_parse(file, text, len, out, dl);
+	free(text);
+	if (r == 0 && (*out)->type != YNODE_MAP) {
+		diag_error(dl, (*out)->pos, "the keyring map must map ring names to "
+					    "{ certificate, key, trusted_ca }");
+		r = ATTLS_EINVAL;
+	}
+	return r;
+}
+
+int
+yemit_pagent(const char *const *paths, size_t n, const struct pagent_opts *o,
+	     const char *map_path, const char *comment, FILE *out, struct diag_list *dl)
+{
+	struct pagent_opts opts = *o;
+	struct ynode *map = NULL, *root = NULL;
+	int r;
+
+	if (map_path && (r = yemit_read_map(map_path, &map, dl)) != 0)
+		goto out;
+	opts.keyring_map = map;
+	if ((r = pagent_load(paths, n, &opts, &root, dl)) != 0)
+		goto out;
+	if (comment)
+		fprintf(out, "# %s\n", comment);
+	yemit_tree(root, out);
+out:
+	ytree_free(map);
+	ytree_free(root);
+	return r;
 }
