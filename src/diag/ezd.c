@@ -116,7 +116,8 @@ agg_report(struct ezd_agg *a, uint64_t now)
 	log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in %llus "
 			 "(not logged: CONNID %08X to %08X)",
 		a->rule, a->rc, a->net, atomic_load(&a->rl.count),
-		(unsigned long long)(now - (uint64_t)atomic_load(&a->rl.start)), a->first_id, a->last_id);
+		(unsigned long long)(now - (uint64_t)atomic_load(&a->rl.start)), a->first_id,
+		a->last_id);
 	a->first_id = a->last_id = 0;
 }
 
@@ -500,11 +501,12 @@ const char *
 ezd_diag_capture(const struct ezd_conn *c, int rc, const char *cause, char *buf, size_t len)
 {
 	const struct policy_settings *s = &c->gen->policy->settings;
+	struct capture *cap = c->hs->cap;
 	char path[4200];
 
-	if (!c->hs->cap || (!rc && c->rule->eff.capture != POLICY_CAPTURE_ALL))
+	if (!cap || (!rc && c->rule->eff.capture != POLICY_CAPTURE_ALL))
 		return cause;
-	if (capture_write(c->hs->cap, s->capture_dir, s->capture_max_files, path, sizeof(path)) != 0) {
+	if (capture_write(cap, s->capture_dir, s->capture_max_files, path, sizeof(path)) != 0) {
 		log_warn("ATL1292W TTLS Capture CONNID: %08X: cannot write %s: %s", c->id, path,
 			 strerror(errno));
 		return cause;

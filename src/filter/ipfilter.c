@@ -81,8 +81,9 @@ ipfilter_check(struct rt_gen *g, int fd, const union rt_sockaddr *peer,
 	deny = !f || f->action == POLICY_FILTER_DENY;
 	logit = f ? f->log : p->settings.filter_log_implicit;
 	atomic_fetch_add(deny ? &st->denied : &st->permitted, 1);
-	/* One second's budget per filter. */
-	if (logit && ratelimit_admit(&st->log, (long long)time(NULL), 1, p->settings.filter_log_limit))
+	/* A budget of one second per filter. */
+	if (logit &&
+	    ratelimit_admit(&st->log, (long long)time(NULL), 1, p->settings.filter_log_limit))
 		log_match(f ? f->name : IMPLICIT_NAME, deny, peer, local);
 	if (deny)
 		close_denied(fd, p->settings.filter_deny);

@@ -103,7 +103,8 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 		n = recv(s->fd, buf, len, 0);
 		if (n > 0)
 			ezd_data(report_ezd(c, &v),
-				 s == &c->cl ? "RECV CLEAR CLIENT" : "RECV CLEAR BACKEND", buf, (size_t)n);
+				 s == &c->cl ? "RECV CLEAR CLIENT" : "RECV CLEAR BACKEND", buf,
+				 (size_t)n);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN || errno == EINTR)
