@@ -60,11 +60,13 @@ report_app_tuple(const struct conn *c, union rt_sockaddr *l, union rt_sockaddr *
 		*r = c->local;
 		return 0;
 	}
-	if (c->be.fd < 0)
+	if (c->be.fd < 0 || !c->backend)
 		return ATTLS_ENOENT;
-	len = sizeof(*l);
-	if (getpeername(c->be.fd, &l->sa, &len) != 0)
-		return ATTLS_ESYS;
+	/* The backend is where we connect to; not getpeername(), which says
+	 * ENOTCONN until the handshake is done (SYN_SENT), and the backend may
+	 * ask about the connection the moment it accepts. getsockname() has
+	 * the port connect() chose as soon as it returned. */
+	*l = c->backend->ss;
 	len = sizeof(*r);
 	if (getsockname(c->be.fd, &r->sa, &len) != 0)
 		return ATTLS_ESYS;
