@@ -114,7 +114,7 @@ set_versions(SSL_CTX *ctx, unsigned protos)
 		}
 	}
 	if (!SSL_CTX_set_min_proto_version(ctx, lo) || !SSL_CTX_set_max_proto_version(ctx, hi))
-		return -1;
+		return ATTLS_ETLS;
 	/* A gap between min and max (1.0 and 1.3 only) is closed with options. */
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		if (v[i].version > lo && v[i].version < hi && !(protos & v[i].bit))
@@ -254,30 +254,41 @@ load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size
 	return 0;
 }
 
+/* Appends ":name"; ATTLS_EINVAL when 'buf' has no room for it. */
 static int
 append(char *buf, size_t len, const char *name)
 {
 	size_t off = strlen(buf);
 
 	if (off + strlen(name) + 2 > len)
-		return -1;
+		return ATTLS_EINVAL;
 	snprintf(buf + off, len - off, "%s%s", off ? ":" : "", name);
 	return 0;
 }
 
-/* IANA codes -> OpenSSL cipher strings, in policy order; TLS 1.3 suites apart. */
+/* OpenSSL suite lists of a cipher set: its TLS 1.2 suites in 'l12', its TLS 1.3
+ * suites in 'l13', each buffer with its own size. */
+struct suite_lists {
+	char *l12, *l13;
+	size_t len12, len13;
+};
+
+/* IANA codes -> OpenSSL cipher strings, in policy order; TLS 1.3 suites apart.
+ * A list longer than its buffer fails with the reason in 'err'. */
 static int
-cipher_lists(const struct policy_cipher_parms *cp, const char *rule, char *l12, char *l13,
-	     size_t len)
+cipher_lists(const struct policy_cipher_parms *cp, const char *rule, struct suite_lists *sl,
+	     char *err, size_t errlen)
 {
 	STACK_OF(SSL_CIPHER) *sk;
 	SSL_CTX *all;
 	size_t i;
 	int k, r = 0;
 
-	l12[0] = l13[0] = '\0';
-	if (!(all = SSL_CTX_new(TLS_method())))
-		return -1;
+	sl->l12[0] = sl->l13[0] = '\0';
+	if (!(all = SSL_CTX_new(TLS_method()))) {
+		last_ssl_error(err, errlen, "cipher set");
+		return ATTLS_ETLS;
+	}
 	SSL_CTX_set_cipher_list(all, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
 	SSL_CTX_set_ciphersuites(all, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
 				      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
@@ -286,6 +297,7 @@ cipher_lists(const struct policy_cipher_parms *cp, const char *rule, char *l12, 
 	for (i = 0; i < cp->suites.n && r == 0; i++) {
 		uint16_t code = cp->suites.v[i];
 		const SSL_CIPHER *c = NULL;
+		bool is13 = (code >> 8) == 0x13;
 
 		for (k = 0; k < sk_SSL_CIPHER_num(sk); k++)
 			if (SSL_CIPHER_get_protocol_id(sk_SSL_CIPHER_value(sk, k)) == code)
@@ -296,7 +308,12 @@ cipher_lists(const struct policy_cipher_parms *cp, const char *rule, char *l12, 
 				 rule, code);
 			continue;
 		}
-		r = append((code >> 8) == 0x13 ? l13 : l12, len, SSL_CIPHER_get_name(c));
+		r = append(is13 ? sl->l13 : sl->l12, is13 ? sl->len13 : sl->len12,
+			   SSL_CIPHER_get_name(c));
+		if (r)
+			snprintf(err, errlen, "cipher set \"%s\": its TLS %s suites as OpenSSL names "
+					      "pass %zu bytes at suite %04X",
+				 cp->name, is13 ? "1.3" : "1.2", is13 ? sl->len13 : sl->len12, code);
 	}
 	SSL_CTX_free(all);
 	return r;
@@ -307,12 +324,13 @@ code_list(const struct policy_codes *c, const struct tlsname *(*lookup)(uint16_t
 	  size_t len)
 {
 	size_t i;
+	int r;
 
 	buf[0] = '\0';
 	for (i = 0; i < c->n; i++) {
 		const struct tlsname *n = lookup(c->v[i]);
-		if (n && append(buf, len, n->openssl) != 0)
-			return -1;
+		if (n && (r = append(buf, len, n->openssl)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -323,10 +341,14 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 {
 	const struct policy_sig_parms *sg = r->eff.signatures;
 	char a[2048], b[1024];
+	struct suite_lists sl = { a, b, sizeof(a), sizeof(b) };
 
 	if (r->eff.ciphers) {
-		if (cipher_lists(r->eff.ciphers, r->name, a, b, sizeof(b)) != 0 ||
-		    (a[0] && SSL_CTX_set_cipher_list(ctx, a) != 1) ||
+		if (cipher_lists(r->eff.ciphers, r->name, &sl, err, errlen) != 0) {
+			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
+			return ATTLS_ETLS;
+		}
+		if ((a[0] && SSL_CTX_set_cipher_list(ctx, a) != 1) ||
 		    SSL_CTX_set_ciphersuites(ctx, b) != 1) {
 			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
 			last_ssl_error(err, errlen, "cipher set");
