@@ -97,6 +97,22 @@ void schema_complain(struct schema_out *o, struct diag_pos pos, const char *phra
  * Returns the number of problems found. */
 unsigned schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
 		    const struct ynode *node, const char *what);
+/* The setters of schema_set() for values of many items (schema_list.c), and
+ * what frees them. */
+void schema_list_addrs(const struct ynode *node, struct policy_addrs *as, struct schema_out *out);
+void schema_list_codes(const struct schema_row *row, const struct ynode *node,
+		       struct policy_codes *c, struct schema_out *out);
+void schema_list_certs(const struct schema_ctx *ctx, const struct ynode *node,
+		       struct policy_certs *cs, struct schema_out *out);
+void schema_list_labels(const struct ynode *node, struct policy_labels *l, struct schema_out *out);
+void schema_list_sni(const struct ynode *node, struct policy_sni_map *m, struct schema_out *out);
+void schema_list_free_addrs(struct policy_addrs *as);
+void schema_list_free_certs(struct policy_certs *cs);
+void schema_list_free_labels(struct policy_labels *l);
+void schema_list_free_sni(struct policy_sni_map *m);
+/* ST_PATH (schema_path.c): 'v' with ${VAR} expanded, relative to ctx->basedir,
+ * into *field; NULL, or what is wrong with it. */
+const char *schema_path_set(const struct schema_ctx *ctx, const char *v, char **field);
 /* Applies the row's default to the field (no-op when it has none). */
 int schema_set_default(const struct schema_row *row, void *base);
 /* Formats the field's value as a user would write it. */
