@@ -355,23 +355,11 @@ static void
 ports_undefined(struct policy *p, struct diag_list *dl, struct diag_pos pos, const char *owner,
 		const char *name)
 {
-	const char **cands = calloc(p->nport_sets + 1, sizeof(*cands));
-	const char *s = NULL;
-	size_t i;
+	const char **names;
 
-	for (i = 0; cands && i < p->nport_sets; i++)
-		cands[i] = p->port_sets[i].name;
-	if (cands)
-		s = diag_suggest(name, cands);
-	if (s)
-		diag_error(dl, pos, "%s names port set \"%s\", which is not defined in \"ports\" "
-				    "(nor is it a port); did you mean \"%s\"?",
-			   owner, name, s);
-	else
-		diag_error(dl, pos, "%s names port set \"%s\", which is not defined in \"ports\" "
-				    "(nor is it a port)",
-			   owner, name);
-	free(cands);
+	NAMES(p->port_sets, p->nport_sets, names);
+	validate_undefined_set(dl, pos, owner, "port", name, names);
+	free(names);
 }
 
 /* Adds the ranges of the sets 'pp' names to its own; the names stay for the dump.
