@@ -20,13 +20,8 @@
 #include "tls.h"
 #include "policy/tlsnames.h"
 #include "chello.h"
+#include "fit.h"
 #include "tls_adv.h"
-
-/* Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. */
-#define TLS12_DEFAULT_CIPHERS                                                              \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                        \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                        \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /* A DER OCSP response, read once per context. */
 struct ocsp_blob {
@@ -276,8 +271,8 @@ struct suite_lists {
 /* IANA codes -> OpenSSL cipher strings, in policy order; TLS 1.3 suites apart.
  * A list longer than its buffer fails with the reason in 'err'. */
 static int
-cipher_lists(const struct policy_cipher_parms *cp, const char *rule, struct suite_lists *sl,
-	     char *err, size_t errlen)
+cipher_lists(const uint16_t *v, size_t n, const char *set, const char *rule,
+	     struct suite_lists *sl, char *err, size_t errlen)
 {
 	STACK_OF(SSL_CIPHER) *sk;
 	SSL_CTX *all;
@@ -294,8 +289,8 @@ cipher_lists(const struct policy_cipher_parms *cp, const char *rule, struct suit
 				      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
 				      "TLS_AES_128_CCM_8_SHA256");
 	sk = SSL_CTX_get_ciphers(all);
-	for (i = 0; i < cp->suites.n && r == 0; i++) {
-		uint16_t code = cp->suites.v[i];
+	for (i = 0; i < n && r == 0; i++) {
+		uint16_t code = v[i];
 		const SSL_CIPHER *c = NULL;
 		bool is13 = (code >> 8) == 0x13;
 
@@ -313,7 +308,7 @@ cipher_lists(const struct policy_cipher_parms *cp, const char *rule, struct suit
 		if (r)
 			snprintf(err, errlen, "cipher set \"%s\": its TLS %s suites as OpenSSL names "
 					      "pass %zu bytes at suite %04X",
-				 cp->name, is13 ? "1.3" : "1.2", is13 ? sl->len13 : sl->len12, code);
+				 set, is13 ? "1.3" : "1.2", is13 ? sl->len13 : sl->len12, code);
 	}
 	SSL_CTX_free(all);
 	return r;
@@ -335,6 +330,25 @@ code_list(const struct policy_codes *c, const struct tlsname *(*lookup)(uint16_t
 	return 0;
 }
 
+/* attlsd's default TLS 1.2 suites (fit.c), for a rule without a cipher set;
+ * its TLS 1.3 defaults are OpenSSL's own, left in place. */
+static int
+set_default_suites(SSL_CTX *ctx, const char *rule, char *err, size_t errlen)
+{
+	char a[512], b[256];
+	struct suite_lists sl = { a, b, sizeof(a), sizeof(b) };
+	int r;
+
+	if ((r = cipher_lists(fit_default_suites, fit_ndefault_suites, "default", rule, &sl, err,
+			      errlen)) != 0)
+		return r;
+	if (SSL_CTX_set_cipher_list(ctx, a) != 1) {
+		last_ssl_error(err, errlen, "protocol or cipher setup");
+		return ATTLS_ETLS;
+	}
+	return 0;
+}
+
 /* TTLSCipherParms and TTLSSignatureParms onto the context. */
 static int
 set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t errlen)
@@ -344,7 +358,8 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 	struct suite_lists sl = { a, b, sizeof(a), sizeof(b) };
 
 	if (r->eff.ciphers) {
-		if (cipher_lists(r->eff.ciphers, r->name, &sl, err, errlen) != 0) {
+		if (cipher_lists(r->eff.ciphers->suites.v, r->eff.ciphers->suites.n,
+				 r->eff.ciphers->name, r->name, &sl, err, errlen) != 0) {
 			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
 			return ATTLS_ETLS;
 		}
@@ -663,12 +678,12 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)r->name,
 				       (unsigned)strlen(r->name));
-	if (set_versions(ctx, r->eff.protocols) != 0 ||
-	    SSL_CTX_set_cipher_list(ctx, TLS12_DEFAULT_CIPHERS) != 1) {
+	if ((ret = set_versions(ctx, r->eff.protocols)) != 0) {
 		last_ssl_error(err, errlen, "protocol or cipher setup");
-		ret = ATTLS_ETLS;
 		goto fail;
 	}
+	if ((ret = set_default_suites(ctx, r->name, err, errlen)) != 0)
+		goto fail;
 	if ((ret = set_parm_sets(ctx, r, rc, err, errlen)) != 0)
 		goto fail;
 	if ((ret = load_keyring(ctx, r, rc, err, errlen)) != 0)
