@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "policy_int.h"
 
 #define ADDR_SET_DEPTH 8
@@ -20,7 +21,7 @@ append_ranges(struct policy_addrs *as, const struct policy_addrs *from)
 	if (!from->n)
 		return 0;
 	if (!(n = realloc(as->ranges, (as->n + from->n) * sizeof(*n))))
-		return -1;
+		return ATTLS_ENOMEM;
 	memcpy(n + as->n, from->ranges, from->n * sizeof(*n));
 	as->ranges = n;
 	as->n += from->n;

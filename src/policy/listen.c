@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "policy_int.h"
 
 /* Where a rule listens: its "listen", else local_addr and each port of its
@@ -31,7 +32,7 @@ derive_listen(const struct policy *p, const struct policy_rule *r, char *host, s
 		diag_error(dl, ppos, "rule \"%s\": attlsd listens on the rule's local_port, so it "
 				     "must be a single port (or give \"listen: host:port\")",
 			   r->name);
-		return -1;
+		return ATTLS_EPOLICY;
 	}
 	for (i = 0; i < policy_ports_count(&r->local_port); i++) {
 		struct policy_port_range pr = policy_ports_range(&r->local_port, i);
@@ -42,7 +43,7 @@ derive_listen(const struct policy *p, const struct policy_rule *r, char *host, s
 				     "on each of them; settings.max_rule_listeners allows %u (name "
 				     "fewer ports, or raise it)",
 			   r->name, n, p->settings.max_rule_listeners);
-		return -1;
+		return ATTLS_EPOLICY;
 	}
 	*ports = r->local_port;
 	*nports = n;
@@ -54,7 +55,7 @@ derive_listen(const struct policy *p, const struct policy_rule *r, char *host, s
 		diag_error(dl, r->pos, "rule \"%s\": local_addr names more than one address, so "
 				       "attlsd cannot listen on it (give \"listen: host:port\")",
 			   r->name);
-		return -1;
+		return ATTLS_EPOLICY;
 	}
 	policy_addr_format(r->local_addr.ranges[0].lo, host, hlen);
 	return 0;
@@ -94,20 +95,20 @@ listener_get(struct policy *p, size_t *cap, const struct policy_rule *r, const c
 			   "rule \"%s\": listener %s:%u would be listener %zu, more than "
 			   "settings.max_listeners allows (name fewer ports, or raise it)",
 			   r->name, host, port, p->nlisteners + 1);
-		return -1;
+		return ATTLS_EPOLICY;
 	}
 	if (p->nlisteners == *cap) {
 		size_t ncap = *cap * 2;
 		void *v = realloc(p->listeners, ncap * sizeof(*p->listeners));
 		if (!v)
-			return -1;
+			return ATTLS_ENOMEM;
 		p->listeners = v;
 		*cap = ncap;
 	}
 	l = &p->listeners[p->nlisteners];
 	memset(l, 0, sizeof(*l));
 	if (!(l->host = strdup(host)))
-		return -1;
+		return ATTLS_ENOMEM;
 	l->port = port;
 	l->backend = r->backend;
 	l->backend.host = r->backend.host ? strdup(r->backend.host) : NULL;

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/err.h"
 #include "pagent_int.h"
 #include "policy.h"
 

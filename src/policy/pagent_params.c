@@ -11,7 +11,6 @@
 #include <strings.h>
 
 #include "common/compiler.h"
-#include "common/err.h"
 #include "pagent_int.h"
 
 #define PAGENT_COMM_MAX 15 /* Linux process names (comm): TASK_COMM_LEN - 1 */

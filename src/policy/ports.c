@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/err.h"
 #include "policy_int.h"
 
 #define PORT_SET_DEPTH 8 /* as ADDR_SET_DEPTH: sets naming sets, this deep at most */
@@ -125,7 +126,7 @@ ports_collect(const struct policy_ports *pp, struct policy_port_range **v, size_
 	if (!n)
 		return 0;
 	if (!(nv = realloc(*v, (*k + n) * sizeof(*nv))))
-		return -1;
+		return ATTLS_ENOMEM;
 	*v = nv;
 	for (i = 0; i < n; i++)
 		nv[(*k)++] = policy_ports_range(pp, i);
@@ -187,13 +188,13 @@ ports_add_ref(struct policy_ports *pp, const char *name, struct diag_pos pos)
 	struct diag_pos *rp;
 
 	if (!refs)
-		return -1;
+		return ATTLS_ENOMEM;
 	pp->refs = refs;
 	if (!(rp = realloc(pp->ref_pos, (pp->nrefs + 1) * sizeof(*rp))))
-		return -1;
+		return ATTLS_ENOMEM;
 	pp->ref_pos = rp;
 	if (!(refs[pp->nrefs] = strdup(name)))
-		return -1;
+		return ATTLS_ENOMEM;
 	rp[pp->nrefs++] = pos;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "common/err.h"
 #include "common/compiler.h"
 #include "policy_int.h"
 #include "schema.h"
@@ -628,7 +629,7 @@ schema_enum_lookup(const struct schema_enum *e, const char *s)
 	for (; e && e->name; e++)
 		if (strcasecmp(e->name, s) == 0)
 			return e->value;
-	return -1;
+	return ATTLS_ENOENT;
 }
 
 const char *

@@ -123,7 +123,7 @@ void schema_format_codes(enum schema_type t, const struct policy_codes *c, char 
 void schema_format_sni(const struct policy_sni_map *m, char *buf, size_t len);
 /* Frees what a field owns. */
 void schema_free_field(const struct schema_row *row, void *base);
-/* Case-insensitive enum lookup; -1 when absent. */
+/* Case-insensitive enum lookup; ATTLS_ENOENT when absent. */
 int schema_enum_lookup(const struct schema_enum *e, const char *s);
 const char *schema_enum_name(const struct schema_enum *e, int v);
 const char *schema_type_name(const struct schema_row *row);

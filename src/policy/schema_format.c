@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "policy_int.h"
 #include "schema.h"
 #include "tlsnames.h"
 
-/* Prefix length if [lo, hi] is exactly one prefix, else -1. */
+/* Prefix length if [lo, hi] is exactly one prefix, else ATTLS_ENOENT. */
 static int
 range_prefix(const struct policy_addr_range *r)
 {
@@ -24,7 +25,7 @@ range_prefix(const struct policy_addr_range *r)
 	for (i = bits; i < 128; i++) {
 		uint8_t m = (uint8_t)(0x80u >> (i % 8));
 		if ((r->lo[i / 8] & m) || !(r->hi[i / 8] & m))
-			return -1;
+			return ATTLS_ENOENT;
 	}
 	return bits;
 }

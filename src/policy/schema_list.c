@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/err.h"
 #include "policy_int.h"
 #include "schema.h"
 #include "tlsnames.h"
@@ -123,7 +124,7 @@ codes_add(struct policy_codes *c, uint16_t v)
 		if (c->v[i] == v)
 			return 0; /* repeated codes: the first occurrence counts */
 	if (!(n = realloc(c->v, (c->n + 1) * sizeof(*n))))
-		return -1;
+		return ATTLS_ENOMEM;
 	c->v = n;
 	c->v[c->n++] = v;
 	return 0;
@@ -137,7 +138,7 @@ hexval(const char *s, size_t len, unsigned *out)
 	*out = 0;
 	for (i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)s[i]))
-			return -1;
+			return ATTLS_EINVAL;
 		*out = *out * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
 						       : (tolower((unsigned char)s[i]) - 'a' + 10));
 	}

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/err.h"
 #include "policy_int.h"
 
 static void

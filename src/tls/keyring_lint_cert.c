@@ -40,7 +40,8 @@ keyring_lint_read_certs(struct keyring_lint *kl, const char *path, const char *w
 	return NULL;
 }
 
-/* Never prompts: an encrypted key cannot be used by attlsd either. */
+/* Never prompts: an encrypted key cannot be used by attlsd either. -1 is
+ * OpenSSL's pem_password_cb answer for "no password", not an attls error. */
 static int
 keyring_lint_nopass(char *buf, int size, int rwflag, void *u)
 {

@@ -370,7 +370,7 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 			return ATTLS_ETLS;
 		}
 		if (!a[0] && (r->eff.protocols & ~POLICY_PROTO_TLS1_3)) {
-			*rc = 422;
+			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
 			snprintf(err, errlen, "cipher set \"%s\" leaves no TLS 1.2 suite this OpenSSL "
 					      "supports",
 				 r->eff.ciphers->name);
@@ -382,7 +382,7 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 	if (sg->sigalgs.n && (code_list(&sg->sigalgs, tlsname_sigalg, a, sizeof(a)) != 0 ||
 			      SSL_CTX_set1_sigalgs_list(ctx, a) != 1 ||
 			      SSL_CTX_set1_client_sigalgs_list(ctx, a) != 1)) {
-		*rc = 467;
+		*rc = RC_SIGALG_NOT_IN_LIST;
 		last_ssl_error(err, errlen, "signature_pairs");
 		return ATTLS_ETLS;
 	}
@@ -407,7 +407,7 @@ set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 		}
 	if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
 		       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
-		*rc = 402;
+		*rc = RC_NO_CIPHERS;
 		last_ssl_error(err, errlen, client ? "client key-exchange groups"
 		                                   : "server key-exchange groups");
 		return ATTLS_ETLS;
@@ -629,8 +629,8 @@ tls_set_identity(SSL *ssl, const char *id)
 		return 0;
 	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (inet_pton(AF_INET, id, buf) == 1 || inet_pton(AF_INET6, id, buf) == 1)
-		return X509_VERIFY_PARAM_set1_ip_asc(vp, id) == 1 ? 0 : -1;
-	return SSL_set1_host(ssl, id) == 1 ? 0 : -1;
+		return X509_VERIFY_PARAM_set1_ip_asc(vp, id) == 1 ? 0 : ATTLS_ETLS;
+	return SSL_set1_host(ssl, id) == 1 ? 0 : ATTLS_ETLS;
 }
 
 /* Where key_log secret lines go: the diagnostics part registers its sink at
