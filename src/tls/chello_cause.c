@@ -72,11 +72,27 @@ cat_codes(char *out, size_t len, const uint16_t *v, size_t n, size_t total)
 		strbuf_cat(out, len, "none");
 }
 
-void
-chello_summary(const struct chello *h, char *out, size_t len)
+/* The versions, suites, signature algorithms and groups of a hello, each list
+ * after its word from 'words'. */
+static void
+cat_offer(char *out, size_t len, const struct chello *h, const char *const words[3])
 {
 	uint16_t v[CHELLO_MAX_VERSIONS];
 
+	cat_versions(out, len, v, offered_versions(h, v));
+	strbuf_cat(out, len, "%s", words[0]);
+	cat_codes(out, len, h->ciphers, h->nciphers, h->total_ciphers);
+	strbuf_cat(out, len, "%s", words[1]);
+	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
+	strbuf_cat(out, len, "%s", words[2]);
+	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
+}
+
+static const char *const summary_words[3] = { " suites=", " sigalgs=", " groups=" };
+
+void
+chello_summary(const struct chello *h, char *out, size_t len)
+{
 	out[0] = '\0';
 	if (!h->seen) {
 		strbuf_cat(out, len, "no ClientHello");
@@ -84,13 +100,7 @@ chello_summary(const struct chello *h, char *out, size_t len)
 	}
 	strbuf_cat(out, len, "sni=%s alpn=%s versions=", h->sni[0] ? h->sni : "-",
 	    h->alpn[0] ? h->alpn : "-");
-	cat_versions(out, len, v, offered_versions(h, v));
-	strbuf_cat(out, len, " suites=");
-	cat_codes(out, len, h->ciphers, h->nciphers, h->total_ciphers);
-	strbuf_cat(out, len, " sigalgs=");
-	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
-	strbuf_cat(out, len, " groups=");
-	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
+	cat_offer(out, len, h, summary_words);
 }
 
 static void
@@ -373,17 +383,11 @@ static void
 evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, char *out,
 		   size_t len)
 {
-	const struct chello *h = &w->sent;
-	uint16_t v[CHELLO_MAX_VERSIONS];
+	static const char *const words[3] = { " with suites ", ", signature algorithms ",
+					      " and groups " };
 
 	strbuf_cat(out, len, "; we offered (our ClientHello) ");
-	cat_versions(out, len, v, offered_versions(h, v));
-	strbuf_cat(out, len, " with suites ");
-	cat_codes(out, len, h->ciphers, h->nciphers, h->total_ciphers);
-	strbuf_cat(out, len, ", signature algorithms ");
-	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
-	strbuf_cat(out, len, " and groups ");
-	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
+	cat_offer(out, len, &w->sent, words);
 	if (r && r->eff.signatures && r->eff.signatures->sigalgs.n)
 		strbuf_cat(out, len, " (signature algorithms from signature_pairs of %s)",
 		    r->eff.signatures->name);
