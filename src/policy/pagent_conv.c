@@ -61,7 +61,6 @@ pagent_conv_noun(unsigned type)
 
 static void pagent_attrs(struct pconv *c, const struct pnode *s, unsigned type,
 			 struct ynode *m, const char *owner, struct prule *acc);
-#define PAGENT_NAME_MAX 32
 
 static void pagent_stmt(struct pconv *c, struct pnode *s, const char *name,
 			struct diag_pos npos);
