@@ -58,12 +58,7 @@ ports_free(struct policy_ports *pp)
 	free(pp->ranges);
 	pp->ranges = NULL;
 	pp->n = 0;
-	while (pp->nrefs)
-		free(pp->refs[--pp->nrefs]);
-	free(pp->refs);
-	pp->refs = NULL;
-	free(pp->ref_pos);
-	pp->ref_pos = NULL;
+	schema_list_ref_free(&pp->refs, &pp->ref_pos, &pp->nrefs);
 }
 
 static int
@@ -181,24 +176,6 @@ ports_item(const char *v, struct policy_port_range *r)
 	return NULL;
 }
 
-static int
-ports_add_ref(struct policy_ports *pp, const char *name, struct diag_pos pos)
-{
-	char **refs = realloc(pp->refs, (pp->nrefs + 1) * sizeof(*refs));
-	struct diag_pos *rp;
-
-	if (!refs)
-		return ATTLS_ENOMEM;
-	pp->refs = refs;
-	if (!(rp = realloc(pp->ref_pos, (pp->nrefs + 1) * sizeof(*rp))))
-		return ATTLS_ENOMEM;
-	pp->ref_pos = rp;
-	if (!(refs[pp->nrefs] = strdup(name)))
-		return ATTLS_ENOMEM;
-	rp[pp->nrefs++] = pos;
-	return 0;
-}
-
 /* The value of a port key: one item or a list of items, each All, 0, a port,
  * low-high or a port set name. All anywhere makes the whole condition All. Each
  * bad item is reported at its own position; the good ones are kept. */
@@ -237,7 +214,8 @@ ports_set(const struct ynode *node, struct policy_ports *pp, struct schema_out *
 			continue;
 		}
 		if (is_set_name(s)) {
-			if (ports_add_ref(pp, s, items[i]->pos) != 0)
+			if (schema_list_ref_add(&pp->refs, &pp->ref_pos, &pp->nrefs, s,
+						items[i]->pos) != 0)
 				schema_complain(out, items[i]->pos, "out of memory");
 			continue;
 		}

@@ -110,6 +110,11 @@ void schema_list_free_addrs(struct policy_addrs *as);
 void schema_list_free_certs(struct policy_certs *cs);
 void schema_list_free_labels(struct policy_labels *l);
 void schema_list_free_sni(struct policy_sni_map *m);
+/* The names of address or port sets a condition holds ('refs', where each
+ * was written in 'ref_pos'): one more, or all freed. */
+int schema_list_ref_add(char ***refs, struct diag_pos **ref_pos, size_t *nrefs, const char *name,
+			struct diag_pos pos);
+void schema_list_ref_free(char ***refs, struct diag_pos **ref_pos, size_t *nrefs);
 /* ST_PATH (schema_path.c): 'v' with ${VAR} expanded, relative to ctx->basedir,
  * into *field; NULL, or what is wrong with it. */
 const char *schema_path_set(const struct schema_ctx *ctx, const char *v, char **field);

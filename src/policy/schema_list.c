@@ -32,21 +32,12 @@ static const char *
 add_addr(const char *v, struct diag_pos pos, struct policy_addrs *as, char *err, size_t errlen)
 {
 	struct policy_addr_range r, *n;
-	struct diag_pos *rp;
-	char **refs;
 
 	if (strcasecmp(v, "All") == 0)
 		return NULL; /* an empty list means All */
 	if (policy_addr_parse(v, &r) != 0 && is_set_name(v)) {
-		if (!(refs = realloc(as->refs, (as->nrefs + 1) * sizeof(*refs))))
+		if (schema_list_ref_add(&as->refs, &as->ref_pos, &as->nrefs, v, pos) != 0)
 			return "out of memory";
-		as->refs = refs;
-		if (!(rp = realloc(as->ref_pos, (as->nrefs + 1) * sizeof(*rp))))
-			return "out of memory";
-		as->ref_pos = rp;
-		if (!(refs[as->nrefs] = strdup(v)))
-			return "out of memory";
-		rp[as->nrefs++] = pos;
 		return NULL;
 	}
 	if (policy_addr_parse(v, &r) != 0) {
@@ -106,12 +97,37 @@ schema_list_free_addrs(struct policy_addrs *as)
 	free(as->ranges);
 	as->ranges = NULL;
 	as->n = 0;
-	while (as->nrefs)
-		free(as->refs[--as->nrefs]);
-	free(as->refs);
-	as->refs = NULL;
-	free(as->ref_pos);
-	as->ref_pos = NULL;
+	schema_list_ref_free(&as->refs, &as->ref_pos, &as->nrefs);
+}
+
+int
+schema_list_ref_add(char ***refs, struct diag_pos **ref_pos, size_t *nrefs, const char *name,
+		    struct diag_pos pos)
+{
+	char **r = realloc(*refs, (*nrefs + 1) * sizeof(*r));
+	struct diag_pos *rp;
+
+	if (!r)
+		return ATTLS_ENOMEM;
+	*refs = r;
+	if (!(rp = realloc(*ref_pos, (*nrefs + 1) * sizeof(*rp))))
+		return ATTLS_ENOMEM;
+	*ref_pos = rp;
+	if (!(r[*nrefs] = strdup(name)))
+		return ATTLS_ENOMEM;
+	rp[(*nrefs)++] = pos;
+	return 0;
+}
+
+void
+schema_list_ref_free(char ***refs, struct diag_pos **ref_pos, size_t *nrefs)
+{
+	while (*nrefs)
+		free((*refs)[--*nrefs]);
+	free(*refs);
+	*refs = NULL;
+	free(*ref_pos);
+	*ref_pos = NULL;
 }
 
 static int
