@@ -12,6 +12,7 @@
 
 #include "pagent_int.h"
 #include "policy.h"
+#include "schema.h"
 
 #define PAGENT_DEFAULT_OFFSET 10000u
 
@@ -27,15 +28,8 @@ static bool
 pagent_set_name_ok(const char *name)
 {
 	struct policy_addr_range r;
-	const char *p;
 
-	if (!isalpha((unsigned char)name[0]) || strlen(name) > PAGENT_NAME_MAX ||
-	    strcasecmp(name, "All") == 0)
-		return false;
-	for (p = name; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
-			return false;
-	return policy_addr_parse(name, &r) != 0;
+	return schema_list_is_set_name(name) && policy_addr_parse(name, &r) != 0;
 }
 
 /* A sequence of one item is written as that item. */

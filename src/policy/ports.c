@@ -128,19 +128,6 @@ ports_collect(const struct policy_ports *pp, struct policy_port_range **v, size_
 	return 0;
 }
 
-/* A word that can only be the name of a port set. */
-static bool
-is_set_name(const char *v)
-{
-	if (!isalpha((unsigned char)v[0]) || strlen(v) > POLICY_NAME_MAX ||
-	    strcasecmp(v, "All") == 0)
-		return false;
-	for (; *v; v++)
-		if (!isalnum((unsigned char)*v) && !strchr("-_.", *v))
-			return false;
-	return true;
-}
-
 /* All, 0, a port, or low-high (also low:high and "low high", as AT-TLS writes them). */
 static const char *
 ports_item(const char *v, struct policy_port_range *r)
@@ -213,7 +200,7 @@ ports_set(const struct ynode *node, struct policy_ports *pp, struct schema_out *
 					"must be a list of ports, low-high ranges and port set names");
 			continue;
 		}
-		if (is_set_name(s)) {
+		if (schema_list_is_set_name(s)) {
 			if (schema_list_ref_add(&pp->refs, &pp->ref_pos, &pp->nrefs, s,
 						items[i]->pos) != 0)
 				schema_complain(out, items[i]->pos, "out of memory");

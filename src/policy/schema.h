@@ -5,6 +5,7 @@
 #ifndef ATTLS_SCHEMA_H
 #define ATTLS_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,6 +111,9 @@ void schema_list_free_addrs(struct policy_addrs *as);
 void schema_list_free_certs(struct policy_certs *cs);
 void schema_list_free_labels(struct policy_labels *l);
 void schema_list_free_sni(struct policy_sni_map *m);
+/* True if 'v' has the form of an address or port set name (a letter, then
+ * letters, digits, '-', '_', '.'; at most 32; not All). */
+bool schema_list_is_set_name(const char *v);
 /* The names of address or port sets a condition holds ('refs', where each
  * was written in 'ref_pos'): one more, or all freed. */
 int schema_list_ref_add(char ***refs, struct diag_pos **ref_pos, size_t *nrefs, const char *name,

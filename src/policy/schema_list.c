@@ -16,11 +16,11 @@
 #include "schema.h"
 #include "tlsnames.h"
 
-/* A word that can only be the name of an address set. */
-static bool
-is_set_name(const char *v)
+bool
+schema_list_is_set_name(const char *v)
 {
-	if (!isalpha((unsigned char)v[0]) || strchr(v, ':') || strlen(v) > 32)
+	if (!isalpha((unsigned char)v[0]) || strlen(v) > POLICY_NAME_MAX ||
+	    strcasecmp(v, "All") == 0)
 		return false;
 	for (; *v; v++)
 		if (!isalnum((unsigned char)*v) && !strchr("-_.", *v))
@@ -35,7 +35,7 @@ add_addr(const char *v, struct diag_pos pos, struct policy_addrs *as, char *err,
 
 	if (strcasecmp(v, "All") == 0)
 		return NULL; /* an empty list means All */
-	if (policy_addr_parse(v, &r) != 0 && is_set_name(v)) {
+	if (policy_addr_parse(v, &r) != 0 && schema_list_is_set_name(v)) {
 		if (schema_list_ref_add(&as->refs, &as->ref_pos, &as->nrefs, v, pos) != 0)
 			return "out of memory";
 		return NULL;
