@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "policy.h"
 
 static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -33,7 +34,7 @@ parse_one(const char *s, uint8_t out[16], int *is_v4)
 		*is_v4 = 0;
 		return 0;
 	}
-	return -1;
+	return ATTLS_EINVAL;
 }
 
 int
@@ -44,16 +45,16 @@ policy_addr_parse(const char *s, struct policy_addr_range *out)
 	long plen;
 
 	if (strlen(s) >= sizeof(buf))
-		return -1;
+		return ATTLS_EINVAL;
 	strcpy(buf, s);
 	if ((sep = strchr(buf, '/')) != NULL) {
 		char *end;
 		*sep++ = '\0';
 		if (parse_one(buf, out->lo, &v4a) != 0 || !*sep)
-			return -1;
+			return ATTLS_EINVAL;
 		plen = strtol(sep, &end, 10);
 		if (*end || plen < 0 || plen > (v4a ? 32 : 128))
-			return -1;
+			return ATTLS_EINVAL;
 		bits = (int)plen + (v4a ? 96 : 0);
 		memcpy(out->hi, out->lo, 16);
 		for (i = 0; i < 128; i++) {
@@ -68,13 +69,13 @@ policy_addr_parse(const char *s, struct policy_addr_range *out)
 	if ((sep = strchr(buf, '-')) != NULL) {
 		*sep++ = '\0';
 		if (parse_one(buf, out->lo, &v4a) != 0 || parse_one(sep, out->hi, &v4b) != 0)
-			return -1;
+			return ATTLS_EINVAL;
 		if (v4a != v4b || memcmp(out->lo, out->hi, 16) > 0)
-			return -1;
+			return ATTLS_EINVAL;
 		return 0;
 	}
 	if (parse_one(buf, out->lo, &v4a) != 0)
-		return -1;
+		return ATTLS_EINVAL;
 	memcpy(out->hi, out->lo, 16);
 	return 0;
 }

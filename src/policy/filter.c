@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "policy.h"
 
 bool
@@ -95,7 +96,7 @@ policy_filter_view_build(struct policy *p)
 	return 0;
 fail:
 	policy_filter_view_free(fv);
-	return -1;
+	return ATTLS_ENOMEM;
 }
 
 void

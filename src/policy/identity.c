@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/err.h"
 #include "identity.h"
 #include "schema.h"
 #include "ytree.h"
@@ -202,13 +203,13 @@ parse_sha256(const char *s, uint8_t out[32])
 	while (*s && k < 32) {
 		int hi = hexnib(s[0]), lo = hi >= 0 ? hexnib(s[1]) : -1;
 		if (hi < 0 || lo < 0)
-			return -1;
+			return ATTLS_EINVAL;
 		out[k++] = (uint8_t)(hi << 4 | lo);
 		s += 2;
 		if (*s == ':' && k < 32)
 			s++;
 	}
-	return k == 32 && !*s ? 0 : -1;
+	return k == 32 && !*s ? 0 : ATTLS_EINVAL;
 }
 
 static const char *

@@ -60,7 +60,7 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 		STORE(idmaps, nidmaps, struct policy_identity_map,
 		      offsetof(struct policy_identity_map, set));
 	else
-		return -1;
+		return ATTLS_ENOENT;
 #undef STORE
 	return 0;
 }

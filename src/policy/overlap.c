@@ -18,7 +18,8 @@
  *   this one, with another role or backend, and takes them.
  * A TLS-off rule above a TLS rule (the loopback clear-text carve-out) is the
  * usual AT-TLS idiom and is not reported; a rule that can never match anywhere
- * is reported by the shadow check in validate.c. Pairwise, so bounded. */
+ * is reported by the shadow check at the end of this file. Pairwise, so
+ * bounded. */
 #include "config.h"
 
 #include <stdio.h>
@@ -485,4 +486,37 @@ overlap_check(const struct policy *p, struct diag_list *dl)
 		}
 		free(said);
 	}
+}
+
+/* Rule 'a' (earlier in match order) matches every connection 'b' would. */
+static bool
+rule_covers(const struct policy_rule *a, const struct policy_rule *b)
+{
+	return !a->time_cond && (a->direction & b->direction) == b->direction &&
+	       ports_cover(&a->local_port, &b->local_port) &&
+	       ports_cover(&a->remote_port, &b->remote_port) &&
+	       addrs_cover(&a->local_addr, &b->local_addr) &&
+	       addrs_cover(&a->remote_addr, &b->remote_addr) &&
+	       overlap_pat_cover(a->jobname, b->jobname) && overlap_pat_cover(a->userid, b->userid);
+}
+
+/* Pairwise, so only up to a size where it stays well under a second. */
+#define SHADOW_CHECK_MAX 3000
+
+void
+overlap_warn_shadowed(struct policy *p, struct diag_list *dl)
+{
+	size_t i, j;
+
+	if (p->nrules > SHADOW_CHECK_MAX)
+		return;
+	for (i = 1; i < p->nrules; i++)
+		for (j = 0; j < i; j++)
+			if (rule_covers(&p->rules[j], &p->rules[i])) {
+				diag_warning(dl, p->rules[i].pos,
+					     "rule \"%s\" can never match: rule \"%s\" (priority %u) "
+					     "comes first and matches every connection it would",
+					     p->rules[i].name, p->rules[j].name, p->rules[j].priority);
+				break;
+			}
 }

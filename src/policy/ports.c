@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/err.h"
 #include "policy_int.h"
 
 #define PORT_SET_DEPTH 8 /* as ADDR_SET_DEPTH: sets naming sets, this deep at most */
@@ -57,12 +58,7 @@ ports_free(struct policy_ports *pp)
 	free(pp->ranges);
 	pp->ranges = NULL;
 	pp->n = 0;
-	while (pp->nrefs)
-		free(pp->refs[--pp->nrefs]);
-	free(pp->refs);
-	pp->refs = NULL;
-	free(pp->ref_pos);
-	pp->ref_pos = NULL;
+	schema_list_ref_free(&pp->refs, &pp->ref_pos, &pp->nrefs);
 }
 
 static int
@@ -125,24 +121,11 @@ ports_collect(const struct policy_ports *pp, struct policy_port_range **v, size_
 	if (!n)
 		return 0;
 	if (!(nv = realloc(*v, (*k + n) * sizeof(*nv))))
-		return -1;
+		return ATTLS_ENOMEM;
 	*v = nv;
 	for (i = 0; i < n; i++)
 		nv[(*k)++] = policy_ports_range(pp, i);
 	return 0;
-}
-
-/* A word that can only be the name of a port set. */
-static bool
-is_set_name(const char *v)
-{
-	if (!isalpha((unsigned char)v[0]) || strlen(v) > POLICY_NAME_MAX ||
-	    strcasecmp(v, "All") == 0)
-		return false;
-	for (; *v; v++)
-		if (!isalnum((unsigned char)*v) && !strchr("-_.", *v))
-			return false;
-	return true;
 }
 
 /* All, 0, a port, or low-high (also low:high and "low high", as AT-TLS writes them). */
@@ -178,24 +161,6 @@ ports_item(const char *v, struct policy_port_range *r)
 		hi = 65535;
 	*r = (struct policy_port_range){ (uint16_t)lo, (uint16_t)hi };
 	return NULL;
-}
-
-static int
-ports_add_ref(struct policy_ports *pp, const char *name, struct diag_pos pos)
-{
-	char **refs = realloc(pp->refs, (pp->nrefs + 1) * sizeof(*refs));
-	struct diag_pos *rp;
-
-	if (!refs)
-		return -1;
-	pp->refs = refs;
-	if (!(rp = realloc(pp->ref_pos, (pp->nrefs + 1) * sizeof(*rp))))
-		return -1;
-	pp->ref_pos = rp;
-	if (!(refs[pp->nrefs] = strdup(name)))
-		return -1;
-	rp[pp->nrefs++] = pos;
-	return 0;
 }
 
 /* The value of a port key: one item or a list of items, each All, 0, a port,
@@ -235,8 +200,9 @@ ports_set(const struct ynode *node, struct policy_ports *pp, struct schema_out *
 					"must be a list of ports, low-high ranges and port set names");
 			continue;
 		}
-		if (is_set_name(s)) {
-			if (ports_add_ref(pp, s, items[i]->pos) != 0)
+		if (schema_list_is_set_name(s)) {
+			if (schema_list_ref_add(&pp->refs, &pp->ref_pos, &pp->nrefs, s,
+						items[i]->pos) != 0)
 				schema_complain(out, items[i]->pos, "out of memory");
 			continue;
 		}
@@ -355,23 +321,11 @@ static void
 ports_undefined(struct policy *p, struct diag_list *dl, struct diag_pos pos, const char *owner,
 		const char *name)
 {
-	const char **cands = calloc(p->nport_sets + 1, sizeof(*cands));
-	const char *s = NULL;
-	size_t i;
+	const char **names;
 
-	for (i = 0; cands && i < p->nport_sets; i++)
-		cands[i] = p->port_sets[i].name;
-	if (cands)
-		s = diag_suggest(name, cands);
-	if (s)
-		diag_error(dl, pos, "%s names port set \"%s\", which is not defined in \"ports\" "
-				    "(nor is it a port); did you mean \"%s\"?",
-			   owner, name, s);
-	else
-		diag_error(dl, pos, "%s names port set \"%s\", which is not defined in \"ports\" "
-				    "(nor is it a port)",
-			   owner, name);
-	free(cands);
+	NAMES(p->port_sets, p->nport_sets, names);
+	validate_undefined_set(dl, pos, owner, "port", name, names);
+	free(names);
 }
 
 /* Adds the ranges of the sets 'pp' names to its own; the names stay for the dump.

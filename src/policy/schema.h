@@ -5,6 +5,7 @@
 #ifndef ATTLS_SCHEMA_H
 #define ATTLS_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,6 +98,30 @@ void schema_complain(struct schema_out *o, struct diag_pos pos, const char *phra
  * Returns the number of problems found. */
 unsigned schema_set(const struct schema_ctx *ctx, const struct schema_row *row, void *base,
 		    const struct ynode *node, const char *what);
+/* The setters of schema_set() for values of many items (schema_list.c), and
+ * what frees them. */
+void schema_list_addrs(const struct ynode *node, struct policy_addrs *as, struct schema_out *out);
+void schema_list_codes(const struct schema_row *row, const struct ynode *node,
+		       struct policy_codes *c, struct schema_out *out);
+void schema_list_certs(const struct schema_ctx *ctx, const struct ynode *node,
+		       struct policy_certs *cs, struct schema_out *out);
+void schema_list_labels(const struct ynode *node, struct policy_labels *l, struct schema_out *out);
+void schema_list_sni(const struct ynode *node, struct policy_sni_map *m, struct schema_out *out);
+void schema_list_free_addrs(struct policy_addrs *as);
+void schema_list_free_certs(struct policy_certs *cs);
+void schema_list_free_labels(struct policy_labels *l);
+void schema_list_free_sni(struct policy_sni_map *m);
+/* True if 'v' has the form of an address or port set name (a letter, then
+ * letters, digits, '-', '_', '.'; at most 32; not All). */
+bool schema_list_is_set_name(const char *v);
+/* The names of address or port sets a condition holds ('refs', where each
+ * was written in 'ref_pos'): one more, or all freed. */
+int schema_list_ref_add(char ***refs, struct diag_pos **ref_pos, size_t *nrefs, const char *name,
+			struct diag_pos pos);
+void schema_list_ref_free(char ***refs, struct diag_pos **ref_pos, size_t *nrefs);
+/* ST_PATH (schema_path.c): 'v' with ${VAR} expanded, relative to ctx->basedir,
+ * into *field; NULL, or what is wrong with it. */
+const char *schema_path_set(const struct schema_ctx *ctx, const char *v, char **field);
 /* Applies the row's default to the field (no-op when it has none). */
 int schema_set_default(const struct schema_row *row, void *base);
 /* Formats the field's value as a user would write it. */
@@ -107,7 +132,7 @@ void schema_format_codes(enum schema_type t, const struct policy_codes *c, char 
 void schema_format_sni(const struct policy_sni_map *m, char *buf, size_t len);
 /* Frees what a field owns. */
 void schema_free_field(const struct schema_row *row, void *base);
-/* Case-insensitive enum lookup; -1 when absent. */
+/* Case-insensitive enum lookup; ATTLS_ENOENT when absent. */
 int schema_enum_lookup(const struct schema_enum *e, const char *s);
 const char *schema_enum_name(const struct schema_enum *e, int v);
 const char *schema_type_name(const struct schema_row *row);

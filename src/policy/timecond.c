@@ -277,7 +277,7 @@ digits(const char *s, int n)
 
 	while (n-- > 0) {
 		if (*s < '0' || *s > '9')
-			return -1;
+			return ATTLS_EINVAL;
 		v = v * 10 + (*s++ - '0');
 	}
 	return v;
@@ -290,11 +290,11 @@ parse_bits(const char *v, size_t n, uint64_t *bits)
 	size_t i;
 
 	if (strlen(v) != n)
-		return -1;
+		return ATTLS_EINVAL;
 	*bits = 0;
 	for (i = 0; i < n; i++) {
 		if (v[i] != '0' && v[i] != '1')
-			return -1;
+			return ATTLS_EINVAL;
 		if (v[i] == '1')
 			*bits |= UINT64_C(1) << i;
 	}
@@ -310,7 +310,7 @@ parse_stamp(const char *s, int64_t *wall)
 
 	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 ||
 	    mi < 0 || mi > 59 || sec < 0 || sec > 59)
-		return -1;
+		return ATTLS_EINVAL;
 	*wall = days_from_civil(y, mo, d) * DAY + h * 3600 + mi * 60 + sec;
 	return 0;
 }
@@ -374,11 +374,11 @@ day_index(const char *s, const char *e)
 
 	trim(&s, &e);
 	if (e - s != 3)
-		return -1;
+		return ATTLS_EINVAL;
 	for (i = 0; i < 7; i++)
 		if (strncasecmp(s, day_names[i], 3) == 0)
 			return i;
-	return -1;
+	return ATTLS_EINVAL;
 }
 
 /* "Mon-Fri", "mon,wed,sat", "Fri-Mon" (a range may wrap past Saturday). */
@@ -395,7 +395,7 @@ parse_day_names(const char *v, uint8_t *mask)
 		a = day_index(s, dash ? dash : e);
 		b = dash ? day_index(dash + 1, e) : a;
 		if (a < 0 || b < 0)
-			return -1;
+			return ATTLS_EINVAL;
 		for (;; a = (a + 1) % 7) {
 			*mask |= (uint8_t)(1u << a);
 			if (a == b)
@@ -438,15 +438,15 @@ parse_hms(const char **p, int32_t *sod)
 	if (h >= 0 && s[2] == ':')
 		m = digits(s + 3, 2);
 	if (m < 0)
-		return -1;
+		return ATTLS_EINVAL;
 	s += 5;
 	if (*s == ':') {
 		if ((sec = digits(s + 1, 2)) < 0)
-			return -1;
+			return ATTLS_EINVAL;
 		s += 3;
 	}
 	if (h > 23 || m > 59 || sec > 59)
-		return -1;
+		return ATTLS_EINVAL;
 	*sod = h * 3600 + m * 60 + sec;
 	*p = s;
 	return 0;

@@ -26,8 +26,8 @@ mark_pos(const struct ybuild *b, yaml_mark_t m)
 	return p;
 }
 
-static struct ynode *
-node_new(enum ynode_type t, struct diag_pos pos)
+struct ynode *
+ytree_new(enum ynode_type t, struct diag_pos pos)
 {
 	struct ynode *n = calloc(1, sizeof(*n));
 
@@ -38,17 +38,63 @@ node_new(enum ynode_type t, struct diag_pos pos)
 	return n;
 }
 
-static int
-node_push(struct ynode *parent, struct ynode *child)
+struct ynode *
+ytree_scalar(const char *v, struct diag_pos pos)
+{
+	struct ynode *n = ytree_new(YNODE_SCALAR, pos);
+
+	if (n && !(n->value = strdup(v))) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+int
+ytree_push(struct ynode *parent, struct ynode *child)
 {
 	struct ynode **items;
 
-	items = realloc(parent->items, (parent->n + 1) * sizeof(*items));
-	if (!items)
+	if (!parent || !child ||
+	    !(items = realloc(parent->items, (parent->n + 1) * sizeof(*items)))) {
+		ytree_free(child);
 		return ATTLS_ENOMEM;
+	}
 	parent->items = items;
 	parent->items[parent->n++] = child;
 	return 0;
+}
+
+int
+ytree_put(struct ynode *map, const char *key, struct diag_pos kpos, struct ynode *v)
+{
+	int r;
+
+	if (!v || (r = ytree_push(map, ytree_scalar(key, kpos))) != 0) {
+		ytree_free(v);
+		return ATTLS_ENOMEM;
+	}
+	if ((r = ytree_push(map, v)) != 0)
+		ytree_free(map->items[--map->n]);
+	return r;
+}
+
+struct ynode *
+ytree_clone(const struct ynode *n, struct diag_pos pos)
+{
+	struct ynode *copy;
+	size_t i;
+
+	if (n->type == YNODE_SCALAR)
+		return ytree_scalar(n->value, pos);
+	if (!(copy = ytree_new(n->type, pos)))
+		return NULL;
+	for (i = 0; i < n->n; i++)
+		if (ytree_push(copy, ytree_clone(n->items[i], pos)) != 0) {
+			ytree_free(copy);
+			return NULL;
+		}
+	return copy;
 }
 
 void
@@ -105,10 +151,8 @@ build_children(struct ybuild *b, struct ynode *parent, yaml_event_type_t end, in
 		yaml_event_delete(&ev);
 		if (r)
 			return r;
-		if ((r = node_push(parent, child)) != 0) {
-			ytree_free(child);
+		if ((r = ytree_push(parent, child)) != 0)
 			return r;
-		}
 	}
 }
 
@@ -127,7 +171,7 @@ build_node(struct ybuild *b, yaml_event_t *ev, int depth, struct ynode **out)
 	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		if (!(n = node_new(YNODE_SCALAR, pos)))
+		if (!(n = ytree_new(YNODE_SCALAR, pos)))
 			return ATTLS_ENOMEM;
 		n->value = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
@@ -137,12 +181,12 @@ build_node(struct ybuild *b, yaml_event_t *ev, int depth, struct ynode **out)
 			n->exact = scalar_exact(ev, n->quoted);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
-		if (!(n = node_new(YNODE_SEQ, pos)))
+		if (!(n = ytree_new(YNODE_SEQ, pos)))
 			return ATTLS_ENOMEM;
 		r = build_children(b, n, YAML_SEQUENCE_END_EVENT, depth);
 		break;
 	case YAML_MAPPING_START_EVENT:
-		if (!(n = node_new(YNODE_MAP, pos)))
+		if (!(n = ytree_new(YNODE_MAP, pos)))
 			return ATTLS_ENOMEM;
 		r = build_children(b, n, YAML_MAPPING_END_EVENT, depth);
 		break;

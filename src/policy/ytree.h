@@ -28,6 +28,18 @@ void ytree_free(struct ynode *n);
 /* Map lookup by exact key; NULL if absent. */
 struct ynode *ytree_get(const struct ynode *map, const char *key);
 const char *ytree_type_name(const struct ynode *n);
+
+/* Building a tree (pagent.c's converter builds one from pagent text). Each
+ * returns NULL or ATTLS_ENOMEM when an allocation fails. */
+struct ynode *ytree_new(enum ynode_type t, struct diag_pos pos);
+struct ynode *ytree_scalar(const char *v, struct diag_pos pos);
+/* Appends 'child' (NULL: an allocation that failed) to a list or map; owns
+ * 'child' from the call on, freeing it on failure. */
+int ytree_push(struct ynode *parent, struct ynode *child);
+/* Appends key: 'v' to 'map'; owns 'v' as ytree_push() owns 'child'. */
+int ytree_put(struct ynode *map, const char *key, struct diag_pos kpos, struct ynode *v);
+/* A deep copy of 'n' with every position 'pos'. */
+struct ynode *ytree_clone(const struct ynode *n, struct diag_pos pos);
 /* Where byte 'off' of a scalar's value is in the source: the exact column when the
  * value is the source text (one line, no escapes), else the scalar's own position,
  * so a bad word inside "0023 9999" is pointed at, never a wrong column. Errors

@@ -46,10 +46,10 @@ struct chello_watch {
 };
 
 /* Parses a ClientHello handshake body (after the 4-byte handshake header).
- * Returns 0, or -1 when it is malformed. */
+ * Returns 0, or ATTLS_EINVAL when it is malformed. */
 int chello_parse_body(const uint8_t *p, size_t len, struct chello *h);
 /* Parses a ClientHello at the start of TLS record bytes. Returns 0, 1 when the
- * bytes are not (or not yet wholly) a ClientHello, -1 when malformed. */
+ * bytes are not (or not yet wholly) a ClientHello, ATTLS_EINVAL when malformed. */
 int chello_parse_record(const uint8_t *p, size_t len, struct chello *h);
 
 void chello_watch_init(struct chello_watch *w);
@@ -68,7 +68,7 @@ void chello_summary(const struct chello *h, char *out, size_t len);
 /* Appends to 'cause' the evidence for 'rc' from the hello the peer offered
  * (versions and suites against the rule's for 402/412, signature algorithms for
  * 467, which side closed after which message for 406/420, and the certificate
- * we presented when the peer refused it with an alert, 401/406). */
+ * we presented when the peer refused it with an alert, 401/406); chello_cause.c. */
 void chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d,
 		     const struct policy_rule *r, int rc, char *cause, size_t len);
 

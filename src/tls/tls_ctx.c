@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SSL_CTX from a rule's effective policy: certificate and key, trusted CAs,
- * protocol versions, client authentication, and secure defaults. */
+ * protocol versions, client authentication, and secure defaults; the cipher
+ * and signature sets are tls_parms.c's. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -15,18 +16,12 @@
 #include <openssl/x509v3.h>
 
 #include "common/err.h"
-#include "common/log.h"
 #include "common/rc.h"
 #include "tls.h"
 #include "policy/tlsnames.h"
 #include "chello.h"
+#include "tls_int.h"
 #include "tls_adv.h"
-
-/* Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. */
-#define TLS12_DEFAULT_CIPHERS                                                              \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                        \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                        \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /* A DER OCSP response, read once per context. */
 struct ocsp_blob {
@@ -70,17 +65,6 @@ tls_reneg_refused(const SSL *ssl)
 	return reneg_index >= 0 && SSL_get_ex_data(ssl, reneg_index) != NULL;
 }
 
-static void
-last_ssl_error(char *err, size_t len, const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	char buf[256];
-
-	ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, len, "%s: %s", what, e ? buf : "unknown error");
-	ERR_clear_error();
-}
-
 /* Accepts any client certificate (ClientAuthType PassThru: no validation). */
 static int
 verify_accept_all(int ok, X509_STORE_CTX *x)
@@ -114,7 +98,7 @@ set_versions(SSL_CTX *ctx, unsigned protos)
 		}
 	}
 	if (!SSL_CTX_set_min_proto_version(ctx, lo) || !SSL_CTX_set_max_proto_version(ctx, hi))
-		return -1;
+		return ATTLS_ETLS;
 	/* A gap between min and max (1.0 and 1.3 only) is closed with options. */
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		if (v[i].version > lo && v[i].version < hi && !(protos & v[i].bit))
@@ -136,7 +120,7 @@ load_cert(SSL_CTX *ctx, const struct policy_cert *c, int types[], const char *la
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->certificate) != 1) {
 		*rc = RC_CERT_VALIDATION;
-		last_ssl_error(err, len, c->certificate);
+		tls_err_last(err, len, c->certificate);
 		return ATTLS_ETLS;
 	}
 	type = EVP_PKEY_get_base_id(X509_get0_pubkey(SSL_CTX_get0_certificate(ctx)));
@@ -152,7 +136,7 @@ load_cert(SSL_CTX *ctx, const struct policy_cert *c, int types[], const char *la
 	labels[(*n)++] = c->label;
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
 		*rc = RC_NO_PRIVATE_KEY;
-		last_ssl_error(err, len, c->key);
+		tls_err_last(err, len, c->key);
 		return ATTLS_ETLS;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -243,137 +227,13 @@ load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size
 
 		if (SSL_CTX_load_verify_locations(ctx, k->trusted_ca, NULL) != 1) {
 			*rc = RC_CERT_VALIDATION;
-			last_ssl_error(err, len, k->trusted_ca);
+			tls_err_last(err, len, k->trusted_ca);
 			return ATTLS_ETLS;
 		}
 		/* Tell clients which CAs we accept, so they pick the right certificate. */
 		if ((names = SSL_load_client_CA_file(k->trusted_ca)) != NULL)
 			SSL_CTX_set_client_CA_list(ctx, names);
 		ERR_clear_error();
-	}
-	return 0;
-}
-
-static int
-append(char *buf, size_t len, const char *name)
-{
-	size_t off = strlen(buf);
-
-	if (off + strlen(name) + 2 > len)
-		return -1;
-	snprintf(buf + off, len - off, "%s%s", off ? ":" : "", name);
-	return 0;
-}
-
-/* IANA codes -> OpenSSL cipher strings, in policy order; TLS 1.3 suites apart. */
-static int
-cipher_lists(const struct policy_cipher_parms *cp, const char *rule, char *l12, char *l13,
-	     size_t len)
-{
-	STACK_OF(SSL_CIPHER) *sk;
-	SSL_CTX *all;
-	size_t i;
-	int k, r = 0;
-
-	l12[0] = l13[0] = '\0';
-	if (!(all = SSL_CTX_new(TLS_method())))
-		return -1;
-	SSL_CTX_set_cipher_list(all, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
-	SSL_CTX_set_ciphersuites(all, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
-				      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
-				      "TLS_AES_128_CCM_8_SHA256");
-	sk = SSL_CTX_get_ciphers(all);
-	for (i = 0; i < cp->suites.n && r == 0; i++) {
-		uint16_t code = cp->suites.v[i];
-		const SSL_CIPHER *c = NULL;
-
-		for (k = 0; k < sk_SSL_CIPHER_num(sk); k++)
-			if (SSL_CIPHER_get_protocol_id(sk_SSL_CIPHER_value(sk, k)) == code)
-				c = sk_SSL_CIPHER_value(sk, k);
-		if (!c) {
-			log_warn("rule \"%s\": cipher suite %04X is not available in this OpenSSL; "
-				 "it is left out",
-				 rule, code);
-			continue;
-		}
-		r = append((code >> 8) == 0x13 ? l13 : l12, len, SSL_CIPHER_get_name(c));
-	}
-	SSL_CTX_free(all);
-	return r;
-}
-
-static int
-code_list(const struct policy_codes *c, const struct tlsname *(*lookup)(uint16_t), char *buf,
-	  size_t len)
-{
-	size_t i;
-
-	buf[0] = '\0';
-	for (i = 0; i < c->n; i++) {
-		const struct tlsname *n = lookup(c->v[i]);
-		if (n && append(buf, len, n->openssl) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* TTLSCipherParms and TTLSSignatureParms onto the context. */
-static int
-set_parm_sets(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t errlen)
-{
-	const struct policy_sig_parms *sg = r->eff.signatures;
-	char a[2048], b[1024];
-
-	if (r->eff.ciphers) {
-		if (cipher_lists(r->eff.ciphers, r->name, a, b, sizeof(b)) != 0 ||
-		    (a[0] && SSL_CTX_set_cipher_list(ctx, a) != 1) ||
-		    SSL_CTX_set_ciphersuites(ctx, b) != 1) {
-			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
-			last_ssl_error(err, errlen, "cipher set");
-			return ATTLS_ETLS;
-		}
-		if (!a[0] && (r->eff.protocols & ~POLICY_PROTO_TLS1_3)) {
-			*rc = 422;
-			snprintf(err, errlen, "cipher set \"%s\" leaves no TLS 1.2 suite this OpenSSL "
-					      "supports",
-				 r->eff.ciphers->name);
-			return ATTLS_ETLS;
-		}
-	}
-	if (!sg)
-		return 0;
-	if (sg->sigalgs.n && (code_list(&sg->sigalgs, tlsname_sigalg, a, sizeof(a)) != 0 ||
-			      SSL_CTX_set1_sigalgs_list(ctx, a) != 1 ||
-			      SSL_CTX_set1_client_sigalgs_list(ctx, a) != 1)) {
-		*rc = 467;
-		last_ssl_error(err, errlen, "signature_pairs");
-		return ATTLS_ETLS;
-	}
-	/* One groups list in OpenSSL: TLS 1.3 key shares first, then TLS 1.2 curves. */
-	bool client = r->eff.role == POLICY_ROLE_CLIENT;
-	const struct policy_codes *src[2] = {
-		client ? &sg->client_key_shares : &sg->server_key_shares,
-		client ? &sg->client_ecurves : &sg->server_kex_ecurves,
-	};
-	struct policy_codes both = { NULL, 0 };
-	uint16_t v[64];
-	size_t i, j;
-
-	both.v = v;
-	for (i = 0; i < 2; i++)
-		for (j = 0; j < src[i]->n && both.n < 64; j++) {
-			size_t m;
-			for (m = 0; m < both.n && v[m] != src[i]->v[j]; m++)
-				;
-			if (m == both.n)
-				v[both.n++] = src[i]->v[j];
-		}
-	if (both.n && (code_list(&both, tlsname_group, a, sizeof(a)) != 0 ||
-		       SSL_CTX_set1_groups_list(ctx, a) != 1)) {
-		*rc = 402;
-		last_ssl_error(err, errlen, client ? "client key-exchange groups"
-		                                   : "server key-exchange groups");
-		return ATTLS_ETLS;
 	}
 	return 0;
 }
@@ -592,8 +452,8 @@ tls_set_identity(SSL *ssl, const char *id)
 		return 0;
 	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (inet_pton(AF_INET, id, buf) == 1 || inet_pton(AF_INET6, id, buf) == 1)
-		return X509_VERIFY_PARAM_set1_ip_asc(vp, id) == 1 ? 0 : -1;
-	return SSL_set1_host(ssl, id) == 1 ? 0 : -1;
+		return X509_VERIFY_PARAM_set1_ip_asc(vp, id) == 1 ? 0 : ATTLS_ETLS;
+	return SSL_set1_host(ssl, id) == 1 ? 0 : ATTLS_ETLS;
 }
 
 /* Where key_log secret lines go: the diagnostics part registers its sink at
@@ -617,7 +477,7 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	*rc = RC_INTERNAL;
 	pthread_once(&index_once, index_init);
 	if (!(ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method()))) {
-		last_ssl_error(err, errlen, "SSL_CTX_new");
+		tls_err_last(err, errlen, "SSL_CTX_new");
 		return ATTLS_ETLS;
 	}
 	/* The rule outlives the context: both belong to one runtime generation. */
@@ -641,13 +501,13 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)r->name,
 				       (unsigned)strlen(r->name));
-	if (set_versions(ctx, r->eff.protocols) != 0 ||
-	    SSL_CTX_set_cipher_list(ctx, TLS12_DEFAULT_CIPHERS) != 1) {
-		last_ssl_error(err, errlen, "protocol or cipher setup");
-		ret = ATTLS_ETLS;
+	if ((ret = set_versions(ctx, r->eff.protocols)) != 0) {
+		tls_err_last(err, errlen, "protocol or cipher setup");
 		goto fail;
 	}
-	if ((ret = set_parm_sets(ctx, r, rc, err, errlen)) != 0)
+	if ((ret = tls_parms_set_default(ctx, r->name, err, errlen)) != 0)
+		goto fail;
+	if ((ret = tls_parms_set(ctx, r, rc, err, errlen)) != 0)
 		goto fail;
 	if ((ret = load_keyring(ctx, r, rc, err, errlen)) != 0)
 		goto fail;

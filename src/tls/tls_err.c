@@ -14,6 +14,7 @@
 
 #include "common/rc.h"
 #include "tls.h"
+#include "tls_int.h"
 
 static int diag_index = -1;
 
@@ -397,4 +398,15 @@ tls_cipher_code(const SSL *ssl, char out[5])
 		return;
 	}
 	snprintf(out, 5, "%04X", (unsigned)(SSL_CIPHER_get_id(c) & 0xffff));
+}
+
+void
+tls_err_last(char *err, size_t len, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[256];
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	snprintf(err, len, "%s: %s", what, e ? buf : "unknown error");
+	ERR_clear_error();
 }

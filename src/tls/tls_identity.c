@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "common/err.h"
 #include "policy/identity.h"
 #include "common/rc.h"
 #include "tls.h"
@@ -38,11 +39,11 @@ entry_string(const X509_NAME_ENTRY *e)
 }
 
 /* RDNs most specific first (X509_NAME holds them root first); the parts of a
- * multi-valued RDN are joined with '+'. Returns the count, or -1. */
+ * multi-valued RDN are joined with '+'. Returns the count, or ATTLS_ENOMEM, or ATTLS_EINVAL past RDNS_MAX RDNs. */
 static int
 name_rdns(const X509_NAME *n, char **out)
 {
-	int i, k = 0, prev_set = -1;
+	int i, k = 0, prev_set = -1, r = ATTLS_ENOMEM;
 
 	for (i = X509_NAME_entry_count(n) - 1; i >= 0; i--) {
 		const X509_NAME_ENTRY *e = X509_NAME_get_entry(n, i);
@@ -62,6 +63,7 @@ name_rdns(const X509_NAME *n, char **out)
 		}
 		if (k == RDNS_MAX) {
 			free(s);
+			r = ATTLS_EINVAL;
 			goto fail;
 		}
 		prev_set = X509_NAME_ENTRY_set(e);
@@ -71,7 +73,7 @@ name_rdns(const X509_NAME *n, char **out)
 fail:
 	while (k > 0)
 		free(out[--k]);
-	return -1;
+	return r;
 }
 
 static void

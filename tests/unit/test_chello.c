@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <openssl/ssl.h>
 
+#include "common/err.h"
 #include "tls/chello.h"
 
 /* The bytes of the first flight of a client with 'max' version and 'ciphers'. */
@@ -72,7 +73,7 @@ test_parse_short_and_garbage(void **state)
 	assert_int_equal(chello_parse_record(b, n / 2, &h), 1); /* not yet whole */
 	assert_int_equal(chello_parse_record((const uint8_t *)"GET / HTTP/1.0\r\n", 16, &h), 1);
 	b[9 + 2 + 32] = 0xff; /* session id length beyond the message */
-	assert_int_equal(chello_parse_record(b, n, &h), -1);
+	assert_int_equal(chello_parse_record(b, n, &h), ATTLS_EINVAL);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "common/err.h"
 #include "policy/diag.h"
 #include "policy/policy.h"
 
@@ -307,10 +308,10 @@ test_addr_parse_forms(void **state)
 	policy_addr_from_v4(inet_addr("11.0.0.0"), a);
 	assert_false(policy_addrs_contain(&as, a));
 	assert_int_equal(policy_addr_parse("2001:db8::/32", &r), 0);
-	assert_int_equal(policy_addr_parse("10.0.0.9-10.0.0.1", &r), -1);
-	assert_int_equal(policy_addr_parse("10.0.0.0/33", &r), -1);
-	assert_int_equal(policy_addr_parse("not-an-address", &r), -1);
-	assert_int_equal(policy_addr_parse("10.0.0.1-::1", &r), -1);
+	assert_int_equal(policy_addr_parse("10.0.0.9-10.0.0.1", &r), ATTLS_EINVAL);
+	assert_int_equal(policy_addr_parse("10.0.0.0/33", &r), ATTLS_EINVAL);
+	assert_int_equal(policy_addr_parse("not-an-address", &r), ATTLS_EINVAL);
+	assert_int_equal(policy_addr_parse("10.0.0.1-::1", &r), ATTLS_EINVAL);
 }
 
 static void
