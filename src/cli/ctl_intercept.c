@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "policy/diag.h"
 #include "policy/policy.h"
 #include "ctl_intercept.h"
@@ -218,6 +219,9 @@ ctl_intercept_ip(const struct policy *p, const struct ctl_intercept_step *s, con
 	argv[n] = NULL;
 }
 
+/* Runs argv (stdout to out_fd if >= 0; quiet: to /dev/null, stderr too) and
+ * waits: 0 if it exited 0, ATTLS_EIO if it failed, ATTLS_ESYS if it could not
+ * be run. */
 static int
 ctl_intercept_spawn(char *const argv[], int out_fd, bool quiet)
 {
@@ -236,12 +240,12 @@ ctl_intercept_spawn(char *const argv[], int out_fd, bool quiet)
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0) {
 		fprintf(stderr, "attlsctl: cannot run %s: %s\n", argv[0], strerror(r));
-		return -1;
+		return ATTLS_ESYS;
 	}
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+			return ATTLS_ESYS;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : ATTLS_EIO;
 }
 
 static int
@@ -260,7 +264,7 @@ ctl_intercept_output(char *const argv[], char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (fd < 0)
-		return -1;
+		return ATTLS_ESYS;
 	unlink(path);
 	r = ctl_intercept_spawn(argv, fd, true);
 	if (r == 0 && (n = pread(fd, buf, len - 1, 0)) >= 0)
@@ -329,14 +333,14 @@ ctl_intercept_nft(const struct policy *p, const char *saved)
 		fprintf(stderr, "attlsctl: cannot write a temporary file: %s\n", strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return ATTLS_ESYS;
 	}
 	if (saved)
 		fprintf(f, "table inet %s\ndelete table inet %s\n%s", CTL_INTERCEPT_TABLE,
 			CTL_INTERCEPT_TABLE, saved);
 	else
 		ctl_intercept_ruleset(f, p);
-	r = fclose(f) == 0 ? ctl_intercept_run(nft, false) : -1;
+	r = fclose(f) == 0 ? ctl_intercept_run(nft, false) : ATTLS_EIO;
 	unlink(path);
 	return r;
 }

@@ -23,6 +23,7 @@ ctl_keyring_print(const char *line, void *arg)
 	fprintf(arg, "%s\n", line);
 }
 
+/* --days N: 0, or ATTLS_EINVAL. */
 static int
 ctl_keyring_days(const char *s, unsigned *out)
 {
@@ -32,12 +33,15 @@ ctl_keyring_days(const char *s, unsigned *out)
 	errno = 0;
 	n = strtoul(s, &end, 10);
 	if (!*s || *end || errno || n > 36500 || s[0] == '-')
-		return -1;
+		return ATTLS_EINVAL;
 	*out = (unsigned)n;
 	return 0;
 }
 
-/* Options and the policy path; 0, or the exit status to return. */
+/* --help: the usage is printed, exit 0 (0 from ctl_keyring_args means go on). */
+#define CTL_KEYRING_HELP (-1)
+
+/* Options and the policy path; 0, CTL_KEYRING_HELP, or the exit status to return. */
 static int
 ctl_keyring_args(int argc, char **argv, struct keyring_lint_opts *o, const char **path)
 {
@@ -59,7 +63,7 @@ ctl_keyring_args(int argc, char **argv, struct keyring_lint_opts *o, const char 
 			break;
 		case 'h':
 			fputs(CTL_KEYRING_USAGE, stdout);
-			return -1;
+			return CTL_KEYRING_HELP;
 		default:
 			fputs(CTL_KEYRING_USAGE, stderr);
 			return 2;
@@ -83,7 +87,7 @@ ctl_keyring_check(int argc, char **argv)
 	int r;
 
 	if ((r = ctl_keyring_args(argc, argv, &o, &path)) != 0)
-		return r < 0 ? 0 : r;
+		return r == CTL_KEYRING_HELP ? 0 : r;
 	diag_list_init(&dl);
 	r = policy_load(path, &p, &dl);
 	diag_print(&dl, stderr); /* the policy's own warnings too */

@@ -14,6 +14,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "common/err.h"
 #include "policy/diag.h"
 #include "policy/policy.h"
 #include "common/rc.h"
@@ -60,7 +61,7 @@ ctl_policy_filter_export(int argc, char **argv)
 	return 0;
 }
 
-/* ADDR or ADDR:PORT, [v6]:PORT. */
+/* ADDR or ADDR:PORT, [v6]:PORT: 0, or ATTLS_EINVAL. */
 static int
 endpoint(const char *s, bool need_port, uint8_t addr[16], uint16_t *port)
 {
@@ -73,7 +74,7 @@ endpoint(const char *s, bool need_port, uint8_t addr[16], uint16_t *port)
 	if (buf[0] == '[') {
 		host = buf + 1;
 		if (!(colon = strchr(host, ']')))
-			return -1;
+			return ATTLS_EINVAL;
 		*colon++ = '\0';
 		colon = *colon == ':' ? colon : NULL;
 	} else {
@@ -85,18 +86,19 @@ endpoint(const char *s, bool need_port, uint8_t addr[16], uint16_t *port)
 		*colon++ = '\0';
 		n = strtoul(colon, NULL, 10);
 		if (n == 0 || n > 65535)
-			return -1;
+			return ATTLS_EINVAL;
 		*port = (uint16_t)n;
 	} else if (need_port) {
-		return -1;
+		return ATTLS_EINVAL;
 	}
 	if (policy_addr_parse(host, &r) != 0 || memcmp(r.lo, r.hi, 16) != 0)
-		return -1;
+		return ATTLS_EINVAL;
 	memcpy(addr, r.lo, 16);
 	return 0;
 }
 
-/* 'YYYY-MM-DD HH:MM[:SS]' in the local zone, or with a trailing 'UTC'. */
+/* 'YYYY-MM-DD HH:MM[:SS]' in the local zone, or with a trailing 'UTC': 0, or
+ * ATTLS_EINVAL. */
 static int
 parse_at(const char *s, time_t *out)
 {
@@ -105,9 +107,9 @@ parse_at(const char *s, time_t *out)
 
 	memset(&tm, 0, sizeof(tm));
 	if (!(end = strptime(s, "%Y-%m-%d %H:%M", &tm)))
-		return -1;
+		return ATTLS_EINVAL;
 	if (*end == ':' && !(end = strptime(end, ":%S", &tm)))
-		return -1;
+		return ATTLS_EINVAL;
 	while (*end == ' ')
 		end++;
 	if (strcmp(end, "UTC") == 0 || strcmp(end, "Z") == 0) {
@@ -115,7 +117,7 @@ parse_at(const char *s, time_t *out)
 		return 0;
 	}
 	if (*end)
-		return -1;
+		return ATTLS_EINVAL;
 	tm.tm_isdst = -1;
 	*out = mktime(&tm);
 	return 0;

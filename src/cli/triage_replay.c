@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/compiler.h"
+#include "common/err.h"
 #include "common/rc.h"
 #include "tls/tls.h"
 #include "policy/tlsnames.h"
@@ -47,7 +48,7 @@ triage_replay_new(const struct policy *p, struct triage_replay **out)
 	if (!t || !(t->ctx = calloc(n, sizeof(*t->ctx))) || !(t->ctx_rc = calloc(n, sizeof(int))) ||
 	    !(t->ctx_err = calloc(n, sizeof(char *)))) {
 		triage_replay_free(t);
-		return -1;
+		return ATTLS_ENOMEM;
 	}
 	t->p = p;
 	*out = t;

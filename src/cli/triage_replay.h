@@ -16,6 +16,7 @@
 
 struct triage_replay;
 
+/* The replayer for the rules of 'p' (which it does not own): 0, or ATTLS_ENOMEM. */
 int triage_replay_new(const struct policy *p, struct triage_replay **out);
 void triage_replay_free(struct triage_replay *t);
 

@@ -8,6 +8,12 @@
 #include "rc.h"
 
 static const struct rc_info rc_tab[] = {
+	{ RC_KEY_LABEL_NOT_FOUND, "GSK_KEY_LABEL_NOT_FOUND",
+	  "the keyring has no certificate with a label the rule names (certificate_label, "
+	  "server_certificate_labels or server_handshake_sni_list); reported when the "
+	  "environment's TLS context is built",
+	  "add the certificate to the keyring under that label, or correct the label "
+	  "(`attlsd -t` names the rule and the label)" },
 	{ RC_CERT_VALIDATION, "GSK_ERROR_CERT_VALIDATION",
 	  "the peer's certificate chain could not be validated",
 	  "check the chain the peer sends and the trusted_ca bundle of the keyring" },
@@ -62,6 +68,13 @@ static const struct rc_info rc_tab[] = {
 	{ RC_SOCKET_CLOSED, "GSK_ERROR_SOCKET_CLOSED",
 	  "the peer closed the connection during the handshake",
 	  "the peer gave up; its own log says why" },
+	{ RC_BAD_V3_CIPHER, "GSK_ERROR_BAD_V3_CIPHER",
+	  "the rule's cipher set is not usable: this OpenSSL rejects its suites, or it "
+	  "leaves no TLS 1.2 suite while TLS 1.2 is on; reported when the environment's TLS "
+	  "context is built",
+	  "put suites this OpenSSL supports in the cipher set (`openssl ciphers -V` lists them "
+	  "with their codes; the start-up warnings name those left out), or turn TLS 1.2 off "
+	  "for a set of TLS 1.3 suites only" },
 	{ RC_NO_PRIVATE_KEY, "GSK_ERROR_NO_PRIVATE_KEY",
 	  "the private key cannot be used with the certificate",
 	  "the key file does not belong to the certificate, or cannot be read; pair them" },

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of the return-code table and of the OpenSSL-outcome -> RC mapping,
- * fed with real OpenSSL error codes on a real SSL object. */
+/* Unit tests of the return-code table, of the error-code names and of the
+ * OpenSSL-outcome -> RC mapping, fed with real OpenSSL error codes on a real SSL
+ * object. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include "common/err.h"
 #include "common/rc.h"
 #include "tls/tls.h"
 
@@ -140,7 +142,7 @@ test_table_has_meaning_and_fix_for_every_code(void **state)
 {
 	const struct rc_info *t;
 	unsigned n, i;
-	static const int must[] = { 401, 402, 406, 412, 420, 428, 435, 5001, 5003, 5004,
+	static const int must[] = { 6, 401, 402, 406, 412, 420, 422, 428, 435, 5001, 5003, 5004,
 				    RC_BACKEND_REFUSED, RC_BACKEND_TIMEOUT };
 
 	(void)state;
@@ -156,6 +158,30 @@ test_table_has_meaning_and_fix_for_every_code(void **state)
 	assert_null(rc_lookup(4242));
 }
 
+/* A stray -1 (or an errno passed up) must not read as one of our codes:
+ * issue 11 found -1 logged as "out of memory". */
+static void
+test_strerror_names_only_our_codes(void **state)
+{
+	static const int codes[] = { ATTLS_ENOMEM, ATTLS_EINVAL, ATTLS_EIO,    ATTLS_ETLS,
+				     ATTLS_EPOLICY, ATTLS_ENOENT, ATTLS_EAGAIN, ATTLS_ESYS };
+	size_t i, j;
+
+	(void)state;
+	assert_string_equal(attls_strerror(ATTLS_OK), "success");
+	assert_string_equal(attls_strerror(ATTLS_ENOMEM), "out of memory");
+	assert_string_equal(attls_strerror(-1), "unknown error");
+	assert_string_equal(attls_strerror(-ENOMEM), "unknown error");
+	assert_string_equal(attls_strerror(-EINVAL), "unknown error");
+	assert_string_equal(attls_strerror(1), "unknown error");
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		assert_true(codes[i] < -133); /* below every -errno */
+		assert_string_not_equal(attls_strerror(codes[i]), "unknown error");
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(codes[i], codes[j]);
+	}
+}
+
 int
 main(void)
 {
@@ -165,6 +191,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alerts_from_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_outcomes, setup, teardown),
 		cmocka_unit_test(test_table_has_meaning_and_fix_for_every_code),
+		cmocka_unit_test(test_strerror_names_only_our_codes),
 	};
 	return cmocka_run_group_tests_name("rc", tests, NULL, NULL);
 }
