@@ -8,7 +8,7 @@ uint64_t
 hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 14695981039346656037ull; /* the FNV-1a 64 offset basis */
 	size_t i;
 
 	for (i = 0; i < n; i++)

@@ -14,8 +14,9 @@
  * and list them (CONNS); another uid only a connection whose local socket
  * (LOCAL -> REMOTE) it owns, else ERR EACCES.
  * INIT LOCAL REMOTE (TTLS_INIT_CONNECTION, same access rule): the connection
- * starts TLS (appctl.c); answered like QUERY once it has, or ERR EACCES
- * (application_controlled Off), EALREADY, ENOTCONN, ECONNRESET.
+ * starts TLS (appctl.c queues the request for its worker, whose
+ * proxy/appctl_conn.c switches it); answered like QUERY once it has, or ERR
+ * EACCES (application_controlled Off), EALREADY, ENOTCONN, ECONNRESET.
  * The numbers are z/OS's: policy status 1-5, connection status 1-3,
  * security type 0-6, protocol 0x0303/0x0304 (attls-reference.md §7.5). */
 #include "config.h"
