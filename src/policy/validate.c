@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "policy_int.h"
+#include "tokenuri.h"
 
 #define FIND(arr, n, nm, out)                                   \
 	do {                                                    \
@@ -28,7 +29,7 @@ check_file(struct diag_list *dl, struct diag_pos pos, const char *what, const ch
 {
 	FILE *f;
 
-	if (!path)
+	if (!path || tokenuri_is(path)) /* a token is reached when the contexts are built */
 		return;
 	if (!(f = fopen(path, "r"))) {
 		diag_error(dl, pos, "%s \"%s\": cannot read %s %s: %s", "keyring", owner, what, path,
@@ -97,6 +98,13 @@ resolve_keyrings(struct policy *p, struct diag_list *dl)
 			diag_error(dl, k->pos, "keyring \"%s\" needs both \"certificate\" and \"key\"",
 				   k->name);
 		check_file(dl, k->pos, "trusted_ca", k->name, k->trusted_ca);
+		check_file(dl, k->pos, "pin_file", k->name, k->pin_file);
+		check_file(dl, k->pos, "stash_file", k->name, k->stash_file);
+		check_file(dl, k->pos, "key_passphrase_file", k->name, k->key_passphrase_file);
+		if (k->pin_file && k->stash_file)
+			diag_error(dl, k->pos, "keyring \"%s\" has both \"pin_file\" and "
+					       "\"stash_file\"; the PIN comes from one of them",
+				   k->name);
 	}
 }
 
