@@ -22,7 +22,9 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rc.h"
+#include "keyload.h"
 #include "keyring_lint.h"
+#include "policy/tokenuri.h"
 
 #define KL_MIN_RSA_BITS 2048
 
@@ -175,6 +177,41 @@ keyring_lint_keydesc(EVP_PKEY *pk, char *buf, size_t len)
 	return buf;
 }
 
+/* A certificate on a token, through keyload.c: what attlsd will present. */
+static STACK_OF(X509) *
+        keyring_lint_token_certs(struct keyring_lint *kl, const char *uri)
+{
+	STACK_OF(X509) *sk = NULL;
+	char err[512];
+	int rc;
+
+	if (keyload_certs(kl->k, uri, &sk, &rc, err, sizeof(err)) == 0)
+		return sk;
+	kl->unreadable = true;
+	keyring_lint_report(kl, rc, "%s", err);
+	return NULL;
+}
+
+/* A key on a token, or an encrypted PEM key: reachable with the keyring's PIN
+ * or passphrase, and of which type and size. */
+static EVP_PKEY *
+keyring_lint_keyload_key(struct keyring_lint *kl, const char *ref)
+{
+	EVP_PKEY *pk = NULL;
+	char err[512], desc[64], token[128];
+	int rc;
+
+	if (keyload_key(kl->k, ref, &pk, &rc, err, sizeof(err)) != 0) {
+		kl->unreadable = true;
+		keyring_lint_report(kl, rc, "%s", err);
+		return NULL;
+	}
+	if (tokenuri_attr(ref, "token", token, sizeof(token)))
+		keyring_lint_note(kl, "key %s is on token \"%s\": %s", ref, token,
+		                  keyring_lint_keydesc(pk, desc, sizeof(desc)));
+	return pk;
+}
+
 static STACK_OF(X509) *
         keyring_lint_read_certs(struct keyring_lint *kl, const char *path, const char *what)
 {
@@ -182,6 +219,8 @@ static STACK_OF(X509) *
 	X509 *x;
 	FILE *f;
 
+	if (tokenuri_is(path))
+		return keyring_lint_token_certs(kl, path);
 	if ((f = fopen(path, "r")) && (sk = sk_X509_new_null()) != NULL)
 		while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
 			if (!sk_X509_push(sk, x))
@@ -215,6 +254,8 @@ keyring_lint_read_key(struct keyring_lint *kl, const char *path)
 	EVP_PKEY *pk = NULL;
 	FILE *f;
 
+	if (keyload_managed(kl->k, path))
+		return keyring_lint_keyload_key(kl, path);
 	if ((f = fopen(path, "r")) != NULL) {
 		pk = PEM_read_PrivateKey(f, NULL, keyring_lint_nopass, NULL);
 		fclose(f);
