@@ -125,12 +125,6 @@ keyload_stop(void)
 	pthread_mutex_unlock(&keyload.lock);
 }
 
-bool
-keyload_managed(const struct policy_keyring *k, const char *ref)
-{
-	return tokenuri_is(ref) || k->key_passphrase_file || k->stash_file;
-}
-
 /* The token's PIN: pin_file or stash_file; "" when neither is given. */
 static int
 keyload_pin(const struct policy_keyring *k, char *pin, size_t plen, int *rc, char *err, size_t len)
@@ -284,7 +278,13 @@ keyload_file_key(const struct policy_keyring *k, const char *path, EVP_PKEY **ou
 			 k->key_passphrase_file ? k->key_passphrase_file : k->stash_file, path);
 		ERR_clear_error();
 	} else {
-		keyload_ssl_error(err, len, path);
+		unsigned long e = ERR_peek_error();
+		char why[256];
+
+		ERR_error_string_n(e, why, sizeof(why));
+		ERR_clear_error();
+		snprintf(err, len, "key %s holds no readable PEM private key (%s)", path,
+			 e ? why : "no key found");
 	}
 	return ATTLS_ETLS;
 }

@@ -36,10 +36,6 @@ void keyload_seal(void);
 /* Releases the backend; every key it gave must be freed before. */
 void keyload_stop(void);
 
-/* True if 'ref' (a keyring's key) is read through this loader rather than as a
- * plain PEM file: a token URI, or a keyring with a passphrase or stash. */
-bool keyload_managed(const struct policy_keyring *k, const char *ref);
-
 /* The private key 'ref' (a PEM file or a pkcs11: URI) of keyring 'k', with the
  * keyring's PIN or passphrase. Returns 0, or a negative code with *rc (201 no
  * PIN/passphrase, 202 token or module not reachable, 408 wrong PIN or

@@ -192,8 +192,8 @@ static STACK_OF(X509) *
 	return NULL;
 }
 
-/* A key on a token, or an encrypted PEM key: reachable with the keyring's PIN
- * or passphrase, and of which type and size. */
+/* A key as attlsd reads it (keyload.c): a PEM file, encrypted ones with the
+ * keyring's passphrase, or a token key with its PIN, noted with type and size. */
 static EVP_PKEY *
 keyring_lint_keyload_key(struct keyring_lint *kl, const char *ref)
 {
@@ -237,36 +237,10 @@ static STACK_OF(X509) *
 	return NULL;
 }
 
-/* Never prompts: an encrypted key cannot be used by attlsd either. */
-static int
-keyring_lint_nopass(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
 static EVP_PKEY *
 keyring_lint_read_key(struct keyring_lint *kl, const char *path)
 {
-	EVP_PKEY *pk = NULL;
-	FILE *f;
-
-	if (keyload_managed(kl->k, path))
-		return keyring_lint_keyload_key(kl, path);
-	if ((f = fopen(path, "r")) != NULL) {
-		pk = PEM_read_PrivateKey(f, NULL, keyring_lint_nopass, NULL);
-		fclose(f);
-	}
-	ERR_clear_error();
-	if (pk)
-		return pk;
-	kl->unreadable = true;
-	keyring_lint_report(kl, RC_NO_PRIVATE_KEY, "key %s %s; give an unencrypted PEM private key",
-	                    path, f ? "holds no readable PEM private key" : "cannot be read");
-	return NULL;
+	return keyring_lint_keyload_key(kl, path);
 }
 
 /* notBefore, notAfter and the warning horizon. */
