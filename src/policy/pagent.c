@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "pagent.h"
+#include "tokenuri.h"
 #include "policy.h"
 #include "ytree.h"
 
@@ -1173,20 +1174,46 @@ yn_clone(struct pconv *c, const struct ynode *n, struct diag_pos pos)
 	return copy;
 }
 
+/* The certificate and key of the object a token URI names. */
+static void
+pagent_keyring_token(struct pconv *c, const struct pnode *k, struct ynode *m, const char *uri)
+{
+	char *cert = tokenuri_with_type(uri, "cert"), *key = tokenuri_with_type(uri, "private");
+
+	if (cert && key) {
+		yn_put_str(c, m, "certificate", k->pos, cert, k->vpos[0]);
+		yn_put_str(c, m, "key", k->pos, key, k->vpos[0]);
+	}
+	free(cert);
+	free(key);
+}
+
 static void
 pagent_keyring(struct pconv *c, const struct pnode *k, struct ynode *m)
 {
-	static const char *const keys[5] = { "certificate", "key", "trusted_ca", "crl",
-					     "ocsp_response" };
+	static const char *const keys[9] = { "certificate", "key", "trusted_ca", "crl",
+					     "ocsp_response", "pin_file", "stash_file",
+					     "key_passphrase_file", "pkcs11_module" };
 	const struct ynode *e = c->o ? ytree_get(c->o->keyring_map, k->v[0]) : NULL;
 	const struct ynode *v;
+	bool token = false;
 	size_t i;
 
 	if (!e) {
 		pagent_keyring_placeholder(c, k, m);
 		return;
 	}
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
+	/* An ICSF/PKDS-backed ring mapped to a token: "RING: pkcs11:token=T;object=O",
+	 * or {token: URI, pin_file: ...}: its certificate and key from the token. */
+	if (e->type == YNODE_SCALAR && tokenuri_is(e->value)) {
+		pagent_keyring_token(c, k, m, e->value);
+		return;
+	}
+	if ((v = ytree_get(e, "token")) && v->type == YNODE_SCALAR && tokenuri_is(v->value)) {
+		pagent_keyring_token(c, k, m, v->value);
+		token = true;
+	}
+	for (i = token ? 2 : 0; i < ARRAY_SIZE(keys); i++)
 		if ((v = ytree_get(e, keys[i])) && v->type == YNODE_SCALAR)
 			yn_put_str(c, m, keys[i], k->pos, v->value, k->vpos[0]);
 	/* Labelled certificates, for CertificateLabel, ServerCertificateLabel and
