@@ -39,6 +39,17 @@ check_file(struct diag_list *dl, struct diag_pos pos, const char *what, const ch
 	fclose(f);
 }
 
+/* A token URI may carry its PIN (pin-value, pin-source): never in a policy. */
+static void
+check_no_pin(struct diag_list *dl, const struct policy_keyring *k, const char *ref)
+{
+	if (tokenuri_is(ref) && (strstr(ref, "pin-value=") || strstr(ref, "pin-source=")))
+		diag_error(dl, k->pos, "keyring \"%s\": the PIN never goes into the policy; remove "
+				       "pin-value/pin-source from the URI and give pin_file or "
+				       "stash_file",
+			   k->name);
+}
+
 /* 'certificate' and 'key' become the label "default" of the keyring. */
 static void
 default_label(struct policy_keyring *k, struct diag_list *dl)
@@ -87,6 +98,8 @@ resolve_keyrings(struct policy *p, struct diag_list *dl)
 		for (j = 0; j < k->certs.n; j++) {
 			check_file(dl, k->pos, "certificate", k->name, k->certs.v[j].certificate);
 			check_file(dl, k->pos, "key", k->name, k->certs.v[j].key);
+			check_no_pin(dl, k, k->certs.v[j].certificate);
+			check_no_pin(dl, k, k->certs.v[j].key);
 		}
 		check_file(dl, k->pos, "crl", k->name, k->crl);
 		check_file(dl, k->pos, "ocsp_response", k->name, k->ocsp_response);
