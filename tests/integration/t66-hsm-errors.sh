@@ -4,7 +4,8 @@
 # cause naming the token or file: wrong PIN 408, missing token 202, missing key
 # object 428, missing certificate object 407, no PIN 201, a PIN file others may
 # read 201; pin_file and stash_file together are a policy error. A reload that
-# cannot reach the token keeps the running policy, which goes on serving.
+# cannot reach the token keeps the running policy, which goes on serving; a good
+# reload then loads the token key of the new policy.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$T_DIR/hsm.sh"
@@ -87,5 +88,17 @@ wait_report "$ATTLSD_LOG" "reload: .* cannot be put in force" 10 >/dev/null ||
 assert_match "the refused reload names RC 202 and the token" \
 	"RC 202: no token \"no-such-token\"" "$(cat "$ATTLSD_LOG")"
 assert_match "after the refused reload, the running policy still serves" "^$page\$" "$(get)"
+# Once the token is named right again, a reload loads its key anew and takes over.
+policy good2 "$HSM_CERT_EC" "$HSM_URI_EC" "$pin" >/dev/null
+cp "$T_TMP/good2.yaml" "$T_TMP/live.yaml"
+log_mark
+kill -HUP "$ATTLSD_PID"
+wait_report "$ATTLSD_LOG" "policy reloaded from .* \\(generation 1\\)" 10 >/dev/null ||
+	{ tail -20 "$ATTLSD_LOG"; t_fail "after SIGHUP: the good token policy was not put in force"; }
+sleep 0.3 # the workers apply it on their own threads
+out=$(get)
+assert_match "after a good reload: served" "^$page\$" "$out"
+assert_match "after a good reload: with the token's ECDSA key of the new policy" \
+	"Signature type: ECDSA$" "$out"
 attlsd_stop
 t_done
