@@ -19,13 +19,20 @@ ATTLSD=${ATTLSD:-$top/attlsd}
 [[ -x $ATTLSD ]] || ATTLSD=$top/build/attlsd
 DUR=${DUR:-8} WARM=${WARM:-1} HS_CONC=${HS_CONC:-32}
 PROXY_CORE=${PROXY_CORE:-0} LOAD_CORE=${LOAD_CORE:-1}
-module=$(ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so 2>/dev/null | head -n 1)
+module=
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do
+	[[ -r $m ]] && { module=$m; break; }
+done
 [[ -n $module ]] || { echo "hsm.sh: softhsm2 is not installed" >&2; exit 2; }
 make -s -C "$top/bench" >/dev/null
 rm -rf "$out"
 mkdir -p "$out/tokens"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT INT TERM
+stop_all() {
+	((${#pids[@]} == 0)) || kill "${pids[@]}" 2>/dev/null
+	wait 2>/dev/null
+}
+trap stop_all EXIT INT TERM
 export SOFTHSM2_CONF=$out/softhsm2.conf PKCS11_MODULE_PATH=$module
 printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$out/tokens" >"$SOFTHSM2_CONF"
 q() { "$@" >"$out/cmd.log" 2>&1 || { cat "$out/cmd.log"; echo "hsm.sh: $* failed" >&2; exit 1; }; }

@@ -11,6 +11,7 @@
 #
 # Skips (77) when softhsm2, opensc or libengine-pkcs11-openssl is not installed
 # (Debian: apt-get install softhsm2 opensc libengine-pkcs11-openssl).
+# shellcheck disable=SC2034 # variables set here are used by the tests
 
 HSM_PIN=4321
 HSM_TOKEN=attls-hsm

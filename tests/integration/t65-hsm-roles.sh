@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
 # Keys on a PKCS#11 token (SoftHSM2, created by the test; keys generated on it):
 # real clients complete handshakes in every role with RSA-2048 and ECDSA P-256
 # token keys, TLS 1.2 and 1.3: Server (openssl s_client, curl), certificate and

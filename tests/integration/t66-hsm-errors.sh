@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
 # A token key that cannot be used stops attlsd -t and start-up with its RC and a
 # cause naming the token or file: wrong PIN 408, missing token 202, missing key
 # object 428, missing certificate object 407, no PIN 201, a PIN file others may

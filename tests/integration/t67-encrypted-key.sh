@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
 # Encrypted PEM keys: the passphrase comes from key_passphrase_file, or from a
 # stash file written by `attlsctl keyring stash`, never from the policy. With it
 # a real client completes the handshake; a wrong passphrase is RC 408 and a

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
 # Tokens in the keyring lint and the pagent importer. attlsctl keyring check
 # reaches the token with a stash file (attlsctl keyring stash) and notes each
 # token key's type and size; it reports a token key that does not match its
