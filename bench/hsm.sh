@@ -81,7 +81,7 @@ grep -q EZZ4250I "$out/attlsd.log" || { cat "$out/attlsd.log"; exit 1; }
 echo "hsm.sh: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); attlsd -w 1 on core $PROXY_CORE, load on core $LOAD_CORE, $DUR s per figure"
 printf '%-10s %-4s %12s %16s %8s\n' key TLS "hs/s" "hs/attlsd-CPU-s" "ratio"
 i=1
-declare -A rate per
+declare -A per
 for k in rsa-file rsa-token ec-file ec-token; do
 	for v in 1.3 1.2; do
 		line=$(taskset -c "$LOAD_CORE" "$top/bench/bin/tlsload" -m hs -V "$v" -p $((base + i)) \
@@ -89,7 +89,6 @@ for k in rsa-file rsa-token ec-file ec-token; do
 		echo "$k $line" >>"$out/raw.txt"
 		r=$(sed -n 's/.* rate=\([0-9.]*\) .*/\1/p' <<<"$line")
 		cpu=$(sed -n 's/.* proxy_cpu=\([0-9.]*\).*/\1/p' <<<"$line")
-		rate[$k.$v]=$r
 		per[$k.$v]=$(awk -v r="$r" -v c="${cpu:-0}" 'BEGIN { printf "%.1f", (c > 0 ? r * 100 / c : 0) }')
 		ratio=-
 		if [[ $k == *-token ]]; then
