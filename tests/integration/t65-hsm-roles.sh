@@ -58,6 +58,7 @@ mtls_port=$(<"$T_TMP/mtls.port")
 read -r p_both p_auth p_sni p_cli p_tokcert <<<"$(free_ports 5)"
 tok="pin_file: \"$HSM_PIN_FILE\", pkcs11_module: \"$HSM_MODULE\", trusted_ca: \"$T_PKI/ca.crt\""
 policy=$(write_policy t65 <<EOF
+settings: { control_socket: "Off" }
 keyrings:
   tok:
     certificate: "$T_TMP/hsm-rsa.crt"

@@ -22,6 +22,7 @@ port=$(free_port)
 # policy NAME CERT KEY [MORE-KEYRING-KEYS]: a Server rule whose keyring is on the token.
 policy() {
 	write_policy "$1" <<EOF
+settings: { control_socket: "Off" }
 keyrings:
   tok: { certificate: "$2", key: "$3", pkcs11_module: "$HSM_MODULE"${4:+, $4} }
 groups:

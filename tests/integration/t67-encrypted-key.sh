@@ -33,6 +33,7 @@ t_ok "the stash file does not hold the passphrase in clear"
 # policy NAME [KEYRING-KEYS]: a Server rule whose key is the encrypted one.
 policy() {
 	write_policy "$1" <<EOF
+settings: { control_socket: "Off" }
 keyrings:
   enc: { certificate: "$T_PKI/server.crt", key: "$enc", trusted_ca: "$T_PKI/ca.crt"${2:+, $2} }
 groups:
