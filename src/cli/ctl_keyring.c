@@ -15,7 +15,9 @@
 #include "ctl_keyring.h"
 #include "tls/keyring_lint.h"
 
-#define CTL_KEYRING_USAGE "usage: attlsctl keyring check POLICY [--days N]\n"
+#define CTL_KEYRING_USAGE                                                                  \
+	"usage: attlsctl keyring check POLICY [--days N]\n"                                \
+	"       attlsctl keyring stash FILE   (the secret on standard input)\n"
 
 static void
 ctl_keyring_print(const char *line, void *arg)
@@ -111,6 +113,8 @@ ctl_keyring_check(int argc, char **argv)
 int
 ctl_keyring(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "stash") == 0)
+		return ctl_stash(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "check") != 0) {
 		fputs(CTL_KEYRING_USAGE, stderr);
 		return 2;

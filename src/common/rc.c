@@ -20,6 +20,16 @@ static const struct rc_info rc_tab[] = {
 	{ RC_UNKNOWN_ERROR, "GSK_ERROR_UNKNOWN_ERROR",
 	  "the TLS library failed in a way attlsd does not classify",
 	  "read the cause line for the library's own message; report it so it gets a code" },
+	{ RC_NO_KEYFILE_PASSWORD, "GSK_NO_KEYFILE_PASSWORD",
+	  "a key needs a PIN or passphrase that the keyring does not give, or its pin_file, "
+	  "stash_file or key_passphrase_file cannot be used",
+	  "give the keyring pin_file or stash_file (token) or key_passphrase_file (encrypted "
+	  "PEM key), a file owned by attlsd's user or root with mode 0600 (doc/keys.md)" },
+	{ RC_KEYRING_OPEN, "GSK_KEYRING_OPEN_ERROR",
+	  "the PKCS#11 token of a key cannot be reached: no token with that label in the "
+	  "module, or the module cannot be loaded",
+	  "check the token= of the URI against `pkcs11-tool --module MODULE -L`, that the "
+	  "token is present, and pkcs11_module" },
 	{ RC_BAD_DATE, "GSK_ERR_BAD_DATE",
 	  "a certificate is expired or not yet valid",
 	  "renew the certificate named in the cause line, or fix the clock of the host that "
@@ -44,6 +54,15 @@ static const struct rc_info rc_tab[] = {
 	  "the peer reset the connection or rejected the handshake",
 	  "the peer ended the handshake; its own log says why (often our certificate, protocol "
 	  "or cipher)" },
+	{ RC_BAD_KEYFILE_LABEL, "GSK_ERROR_BAD_KEYFILE_LABEL",
+	  "the certificate a pkcs11: URI names is not on the token",
+	  "check object= or id= against `pkcs11-tool --module MODULE --token-label T -O`, or "
+	  "give the certificate as a PEM file" },
+	{ RC_BAD_KEYFILE_PASSWORD, "GSK_ERROR_BAD_KEYFILE_PASSWORD",
+	  "the token refused the PIN (wrong, locked or expired), or the passphrase does not "
+	  "decrypt the PEM key",
+	  "correct the pin_file, stash_file or key_passphrase_file the cause line names; a "
+	  "locked PIN is unlocked with the token's SO PIN" },
 	{ RC_BAD_MESSAGE, "GSK_ERROR_BAD_MESSAGE",
 	  "the peer sent an incorrectly formatted TLS message",
 	  "the peer is not speaking TLS correctly; capture the handshake" },

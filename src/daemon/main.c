@@ -16,6 +16,7 @@
 #include "common/rc.h"
 #include "runtime/runtime.h"
 #include "diag/capture.h"
+#include "tls/keyload.h"
 #include "tls/keyring_lint.h"
 #include "tls/tls.h"
 
@@ -89,7 +90,7 @@ main(int argc, char **argv)
 	struct diag_list dl;
 	struct policy *p = NULL;
 	int ch, test = 0, dump = 0, debug = 0, code;
-	char *end;
+	char *end, errbuf[512];
 
 	/* key_log secrets go into the capture of the connection they belong to. */
 	tls_ctx_set_keylog_sink(capture_keylog_cb);
@@ -160,6 +161,12 @@ main(int argc, char **argv)
 	}
 	diag_print(&dl, stderr);
 	diag_list_cleanup(&dl);
+	/* A PKCS#11 module is loaded now, before anything would give up privileges. */
+	if (keyload_start(p, &code, errbuf, sizeof(errbuf)) != 0) {
+		log_error("%s: cannot start: RC %d: %s", p->path, code, errbuf);
+		policy_unref(p);
+		return 1;
+	}
 	keyring_lint_log(p);
 	if (test) {
 		code = check_only(p, dump);
@@ -167,6 +174,7 @@ main(int argc, char **argv)
 		code = daemon_run(&o, p);
 	}
 	policy_unref(p);
+	keyload_stop();
 	log_close();
 	return code;
 }

@@ -12,6 +12,7 @@
 
 #include "common/compiler.h"
 #include "pagent_int.h"
+#include "tokenuri.h"
 
 #define PAGENT_COMM_MAX 15 /* Linux process names (comm): TASK_COMM_LEN - 1 */
 
@@ -59,20 +60,48 @@ pagent_keyring_placeholder(struct pconv *c, const struct pnode *k, struct ynode 
 		     ring, kind, var);
 }
 
+/* The certificate and key of the object a token URI names. */
+static void
+pagent_keyring_token(struct pconv *c, const struct pnode *k, struct ynode *m, const char *uri)
+{
+	char *cert = tokenuri_with_type(uri, "cert"), *key = tokenuri_with_type(uri, "private");
+
+	if (cert && key) {
+		(void)conv_ok(c, ytree_put(m, "certificate", k->pos, ytree_scalar(cert, k->vpos[0])));
+		(void)conv_ok(c, ytree_put(m, "key", k->pos, ytree_scalar(key, k->vpos[0])));
+	} else {
+		(void)conv_ok(c, ATTLS_ENOMEM);
+	}
+	free(cert);
+	free(key);
+}
+
 void
 pagent_params_keyring(struct pconv *c, const struct pnode *k, struct ynode *m)
 {
-	static const char *const keys[5] = { "certificate", "key", "trusted_ca", "crl",
-					     "ocsp_response" };
+	static const char *const keys[9] = { "certificate", "key", "trusted_ca", "crl",
+					     "ocsp_response", "pin_file", "stash_file",
+					     "key_passphrase_file", "pkcs11_module" };
 	const struct ynode *e = c->o ? ytree_get(c->o->keyring_map, k->v[0]) : NULL;
 	const struct ynode *v;
+	bool token = false;
 	size_t i;
 
 	if (!e) {
 		pagent_keyring_placeholder(c, k, m);
 		return;
 	}
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
+	/* An ICSF/PKDS-backed ring mapped to a token: "RING: pkcs11:token=T;object=O",
+	 * or {token: URI, pin_file: ...}: its certificate and key from the token. */
+	if (e->type == YNODE_SCALAR && tokenuri_is(e->value)) {
+		pagent_keyring_token(c, k, m, e->value);
+		return;
+	}
+	if ((v = ytree_get(e, "token")) && v->type == YNODE_SCALAR && tokenuri_is(v->value)) {
+		pagent_keyring_token(c, k, m, v->value);
+		token = true;
+	}
+	for (i = token ? 2 : 0; i < ARRAY_SIZE(keys); i++)
 		if ((v = ytree_get(e, keys[i])) && v->type == YNODE_SCALAR)
 			(void)conv_ok(c, ytree_put(m, keys[i], k->pos,
 						   ytree_scalar(v->value, k->vpos[0])));

@@ -168,8 +168,8 @@ struct policy_time_cond {
 /* A labelled certificate of a keyring (a certificate connected to a key ring). */
 struct policy_cert {
 	char *label;
-	char *certificate; /* PEM chain, leaf first */
-	char *key;         /* PEM private key */
+	char *certificate; /* PEM chain, leaf first, or a pkcs11: URI */
+	char *key;         /* PEM private key, or a pkcs11: URI */
 };
 
 struct policy_certs {
@@ -261,6 +261,10 @@ struct policy_keyring {
 	char *trusted_ca;  /* PEM bundle of trusted CAs */
 	char *crl;         /* PEM CRLs: peer certificates are checked for revocation */
 	char *ocsp_response; /* DER OCSP response stapled for our certificate */
+	char *pin_file;      /* PIN of the PKCS#11 token of pkcs11: keys */
+	char *stash_file;    /* that PIN (or the PEM passphrase), stashed (obfuscated) */
+	char *key_passphrase_file; /* passphrase of encrypted PEM keys */
+	char *pkcs11_module; /* PKCS#11 module; NULL: libp11's default */
 	struct policy_certs certs; /* labelled certificates ("default": certificate/key) */
 };
 

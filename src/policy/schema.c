@@ -225,9 +225,11 @@ static const struct schema_row settings_rows[] = {
 
 static const struct schema_row keyring_rows[] = {
 	ROW("certificate", "TTLSKeyringParms Keyring", ST_PATH, struct policy_keyring, certificate,
-	    .help = "PEM file: this side's certificate, then its intermediate CAs"),
+	    .help = "PEM file: this side's certificate, then its intermediate CAs; or a "
+		    "PKCS#11 URI of the certificate on a token (pkcs11:token=T;object=O)"),
 	ROW("key", "TTLSKeyringParms Keyring", ST_PATH, struct policy_keyring, key,
-	    .help = "PEM file: the private key of 'certificate'"),
+	    .help = "PEM file (encrypted: key_passphrase_file) with the private key of "
+		    "'certificate', or a PKCS#11 URI of the key on a token (pin_file)"),
 	ROW("trusted_ca", "TTLSKeyringParms Keyring (CERTAUTH)", ST_PATH, struct policy_keyring,
 	    trusted_ca, .help = "PEM bundle of CA certificates trusted to sign peer certificates"),
 	ROW("certificates", "TTLSKeyringParms Keyring (labelled certificates)", ST_CERTS,
@@ -241,6 +243,19 @@ static const struct schema_row keyring_rows[] = {
 	    struct policy_keyring, ocsp_response,
 	    .help = "DER OCSP response for this side's certificate, stapled when a client asks "
 		    "(status_request)"),
+	ROW("pin_file", "-", ST_PATH, struct policy_keyring, pin_file,
+	    .help = "file holding the PIN of the PKCS#11 token that pkcs11: keys and "
+		    "certificates are on; readable by its owner only (doc/keys.md)"),
+	ROW("stash_file", "TTLSKeyringParms KeyringStashFile", ST_PATH, struct policy_keyring,
+	    stash_file,
+	    .help = "stash file (attlsctl keyring stash) with the token PIN, or the passphrase of "
+		    "encrypted PEM keys when key_passphrase_file is not given"),
+	ROW("key_passphrase_file", "-", ST_PATH, struct policy_keyring, key_passphrase_file,
+	    .help = "file holding the passphrase of encrypted PEM keys of this keyring; readable "
+		    "by its owner only"),
+	ROW("pkcs11_module", "-", ST_PATH, struct policy_keyring, pkcs11_module,
+	    .help = "PKCS#11 module (.so) of pkcs11: keys; default: libp11's (p11-kit-proxy); "
+		    "one module per attlsd, loaded at start-up"),
 };
 
 static const struct schema_row group_rows[] = {

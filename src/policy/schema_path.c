@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ST_PATH values: ${VAR} and ${VAR:-default} from the environment, and paths
- * relative to the policy file's folder. */
+ * relative to the policy file's folder (a pkcs11: URI is left as it is). */
 #include "config.h"
 
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "schema.h"
+#include "tokenuri.h"
 
 /* Expands ${VAR} and ${VAR:-default} from the environment. */
 static char *
@@ -84,7 +85,9 @@ schema_path_set(const struct schema_ctx *ctx, const char *v, char **field)
 		free(exp);
 		return "is an empty path";
 	}
-	if (exp[0] != '/' && ctx && ctx->basedir && strcmp(ctx->basedir, ".") != 0) {
+	/* A pkcs11: URI names a token object, not a file: no folder in front of it. */
+	if (exp[0] != '/' && !tokenuri_is(exp) && ctx && ctx->basedir &&
+	    strcmp(ctx->basedir, ".") != 0) {
 		if (asprintf(&full, "%s/%s", ctx->basedir, exp) < 0) {
 			free(exp);
 			return "out of memory";

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "policy_int.h"
+#include "tokenuri.h"
 
 static void
 check_file(struct diag_list *dl, struct diag_pos pos, const char *what, const char *owner,
@@ -18,7 +19,7 @@ check_file(struct diag_list *dl, struct diag_pos pos, const char *what, const ch
 {
 	FILE *f;
 
-	if (!path)
+	if (!path || tokenuri_is(path)) /* a token is reached when the contexts are built */
 		return;
 	if (!(f = fopen(path, "r"))) {
 		diag_error(dl, pos, "%s \"%s\": cannot read %s %s: %s", "keyring", owner, what, path,
@@ -26,6 +27,17 @@ check_file(struct diag_list *dl, struct diag_pos pos, const char *what, const ch
 		return;
 	}
 	fclose(f);
+}
+
+/* A token URI may carry its PIN (pin-value, pin-source): never in a policy. */
+static void
+check_no_pin(struct diag_list *dl, const struct policy_keyring *k, const char *ref)
+{
+	if (tokenuri_is(ref) && (strstr(ref, "pin-value=") || strstr(ref, "pin-source=")))
+		diag_error(dl, k->pos, "keyring \"%s\": the PIN never goes into the policy; remove "
+				       "pin-value/pin-source from the URI and give pin_file or "
+				       "stash_file",
+			   k->name);
 }
 
 /* 'certificate' and 'key' become the label "default" of the keyring. */
@@ -93,6 +105,8 @@ resolve_keyrings(struct policy *p, struct diag_list *dl)
 		for (j = 0; j < k->certs.n; j++) {
 			check_file(dl, k->pos, "certificate", k->name, k->certs.v[j].certificate);
 			check_file(dl, k->pos, "key", k->name, k->certs.v[j].key);
+			check_no_pin(dl, k, k->certs.v[j].certificate);
+			check_no_pin(dl, k, k->certs.v[j].key);
 		}
 		check_file(dl, k->pos, "crl", k->name, k->crl);
 		check_file(dl, k->pos, "ocsp_response", k->name, k->ocsp_response);
@@ -104,6 +118,13 @@ resolve_keyrings(struct policy *p, struct diag_list *dl)
 			diag_error(dl, k->pos, "keyring \"%s\" needs both \"certificate\" and \"key\"",
 				   k->name);
 		check_file(dl, k->pos, "trusted_ca", k->name, k->trusted_ca);
+		check_file(dl, k->pos, "pin_file", k->name, k->pin_file);
+		check_file(dl, k->pos, "stash_file", k->name, k->stash_file);
+		check_file(dl, k->pos, "key_passphrase_file", k->name, k->key_passphrase_file);
+		if (k->pin_file && k->stash_file)
+			diag_error(dl, k->pos, "keyring \"%s\" has both \"pin_file\" and "
+					       "\"stash_file\"; the PIN comes from one of them",
+				   k->name);
 	}
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Keyring lint: what would make a handshake fail, found before the first
- * connection does. Certificates and keys are read from the files the policy
- * names; the role-dependent checks (SAN, key usage, key type against cipher
- * and signature lists) follow each rule that uses the keyring, presenting the
- * certificates load_certs() in tls_ctx.c would present. Here: the walk over
+ * connection does. Certificates and keys are read as attlsd reads them
+ * (keyload.c: PEM files, encrypted ones, PKCS#11 tokens); the role-dependent
+ * checks (SAN, key usage, key type against cipher and signature lists) follow
+ * each rule that uses the keyring, presenting the certificates load_certs() in
+ * tls_ctx.c would present. Here: the walk over
  * keyrings and rules, the report, and naming helpers; the checks are in
  * keyring_lint_cert.c (files alone) and keyring_lint_rule.c (against rules). */
 #include "config.h"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Keyring lint of the files alone: certificates and keys readable, dates,
+/* Keyring lint of the certificates and keys alone (files, encrypted keys or
+ * token objects, read by keyload.c as attlsd reads them): readable, dates,
  * RSA key sizes, keys paired with their certificates, chains that reach a CA,
  * and CA bundles without two CAs of one name. */
 #include "config.h"
@@ -13,9 +14,46 @@
 #include <openssl/x509_vfy.h>
 
 #include "common/rc.h"
+#include "keyload.h"
 #include "keyring_lint_int.h"
+#include "policy/tokenuri.h"
 
 #define KL_MIN_RSA_BITS 2048
+
+/* A certificate on a token, through keyload.c: what attlsd will present. */
+static STACK_OF(X509) *
+keyring_lint_token_certs(struct keyring_lint *kl, const char *uri)
+{
+	STACK_OF(X509) *sk = NULL;
+	char err[512];
+	int rc;
+
+	if (keyload_certs(kl->k, uri, &sk, &rc, err, sizeof(err)) == 0)
+		return sk;
+	kl->unreadable = true;
+	keyring_lint_report(kl, rc, "%s", err);
+	return NULL;
+}
+
+/* A key as attlsd reads it (keyload.c): a PEM file, encrypted ones with the
+ * keyring's passphrase, or a token key with its PIN, noted with type and size. */
+static EVP_PKEY *
+keyring_lint_keyload_key(struct keyring_lint *kl, const char *ref)
+{
+	EVP_PKEY *pk = NULL;
+	char err[512], desc[64], token[128];
+	int rc;
+
+	if (keyload_key(kl->k, ref, &pk, &rc, err, sizeof(err)) != 0) {
+		kl->unreadable = true;
+		keyring_lint_report(kl, rc, "%s", err);
+		return NULL;
+	}
+	if (tokenuri_attr(ref, "token", token, sizeof(token)))
+		keyring_lint_note(kl, "key %s is on token \"%s\": %s", ref, token,
+		                  keyring_lint_keydesc(pk, desc, sizeof(desc)));
+	return pk;
+}
 
 STACK_OF(X509) *
 keyring_lint_read_certs(struct keyring_lint *kl, const char *path, const char *what)
@@ -24,6 +62,8 @@ keyring_lint_read_certs(struct keyring_lint *kl, const char *path, const char *w
 	X509 *x;
 	FILE *f;
 
+	if (tokenuri_is(path))
+		return keyring_lint_token_certs(kl, path);
 	if ((f = fopen(path, "r")) && (sk = sk_X509_new_null()) != NULL)
 		while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
 			if (!sk_X509_push(sk, x))
@@ -40,35 +80,10 @@ keyring_lint_read_certs(struct keyring_lint *kl, const char *path, const char *w
 	return NULL;
 }
 
-/* Never prompts: an encrypted key cannot be used by attlsd either. -1 is
- * OpenSSL's pem_password_cb answer for "no password", not an attls error. */
-static int
-keyring_lint_nopass(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
 static EVP_PKEY *
 keyring_lint_read_key(struct keyring_lint *kl, const char *path)
 {
-	EVP_PKEY *pk = NULL;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) != NULL) {
-		pk = PEM_read_PrivateKey(f, NULL, keyring_lint_nopass, NULL);
-		fclose(f);
-	}
-	ERR_clear_error();
-	if (pk)
-		return pk;
-	kl->unreadable = true;
-	keyring_lint_report(kl, RC_NO_PRIVATE_KEY, "key %s %s; give an unencrypted PEM private key",
-	                    path, f ? "holds no readable PEM private key" : "cannot be read");
-	return NULL;
+	return keyring_lint_keyload_key(kl, path);
 }
 
 /* notBefore, notAfter and the warning horizon. */

@@ -19,6 +19,7 @@
 
 #include "common/err.h"
 #include "common/rc.h"
+#include "keyload.h"
 #include "tls.h"
 #include "tls_adv.h"
 
@@ -66,44 +67,21 @@ sni_index_init(void)
 }
 
 /* One labelled certificate for SNI: the leaf, the rest of the PEM file as its
- * chain, the key, checked to belong together. */
+ * chain, the key, checked to belong together (keyload.c: files or a token). */
 static int
-sni_load_one(struct sni_cert *sc, const struct policy_cert *c, int *rc, char *err, size_t len)
+sni_load_one(struct sni_cert *sc, const struct policy_keyring *k, const struct policy_cert *c,
+	     int *rc, char *err, size_t len)
 {
-	FILE *f = fopen(c->certificate, "r");
-	X509 *x;
+	struct keyload_pair kp;
+	char why[400];
 
-	*rc = RC_CERT_VALIDATION;
-	if (!f || !(sc->leaf = PEM_read_X509(f, NULL, NULL, NULL))) {
-		if (f)
-			fclose(f);
-		snprintf(err, len, "label \"%s\": cannot read a PEM certificate from %s", c->label,
-			 c->certificate);
-		ERR_clear_error();
+	if (keyload_pair(k, c, &kp, rc, why, sizeof(why)) != 0) {
+		snprintf(err, len, "label \"%s\": %s", c->label, why);
 		return ATTLS_ETLS;
 	}
-	if (!(sc->chain = sk_X509_new_null())) {
-		fclose(f);
-		snprintf(err, len, "out of memory");
-		return ATTLS_ETLS;
-	}
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(sc->chain, x))
-			X509_free(x);
-	fclose(f);
-	ERR_clear_error(); /* the end of the file reads as an error */
-	*rc = RC_NO_PRIVATE_KEY;
-	if (!(f = fopen(c->key, "r")) || !(sc->key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) ||
-	    X509_check_private_key(sc->leaf, sc->key) != 1) {
-		if (f)
-			fclose(f);
-		snprintf(err, len, "label \"%s\": the private key %s cannot be read or does not "
-				   "match the certificate %s",
-			 c->label, c->key, c->certificate);
-		ERR_clear_error();
-		return ATTLS_ETLS;
-	}
-	fclose(f);
+	sc->leaf = kp.leaf;
+	sc->chain = kp.chain;
+	sc->key = kp.key;
 	return 0;
 }
 
@@ -135,7 +113,7 @@ tls_adv_load_sni(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, 
 		sc->v[i].name = m->v[i].name;
 		sc->v[i].label = m->v[i].label;
 		sc->n = i + 1;
-		if (sni_load_one(&sc->v[i], c, rc, err, len) != 0)
+		if (sni_load_one(&sc->v[i], r->env->keyring, c, rc, err, len) != 0)
 			return ATTLS_ETLS;
 	}
 	return 0;

@@ -20,6 +20,7 @@
 #include "tls.h"
 #include "policy/tlsnames.h"
 #include "chello.h"
+#include "keyload.h"
 #include "tls_int.h"
 #include "tls_adv.h"
 
@@ -110,43 +111,38 @@ set_versions(SSL_CTX *ctx, unsigned protos)
 
 /* One labelled certificate into its key-type slot of the context. OpenSSL has
  * one slot per key type, so a second label of the same type would silently
- * replace the first: refused. 'types' holds the types loaded so far. */
+ * replace the first: refused. 'types' holds the types loaded so far. The files
+ * or token objects are read by keyload.c. */
 static int
-load_cert(SSL_CTX *ctx, const struct policy_cert *c, int types[], const char *labels[],
-	  size_t *n, int *rc, char *err, size_t len)
+load_cert(SSL_CTX *ctx, const struct policy_rule *r, const struct policy_cert *c, int types[],
+	  const char *labels[], size_t *n, int *rc, char *err, size_t len)
 {
-	int type;
+	struct keyload_pair kp;
+	int type, ret = ATTLS_ETLS;
 	size_t i;
 
-	if (SSL_CTX_use_certificate_chain_file(ctx, c->certificate) != 1) {
-		*rc = RC_CERT_VALIDATION;
-		tls_err_last(err, len, c->certificate);
-		return ATTLS_ETLS;
-	}
-	type = EVP_PKEY_get_base_id(X509_get0_pubkey(SSL_CTX_get0_certificate(ctx)));
+	if ((ret = keyload_pair(r->env->keyring, c, &kp, rc, err, len)) != 0)
+		return ret;
+	type = EVP_PKEY_get_base_id(X509_get0_pubkey(kp.leaf));
 	for (i = 0; i < *n; i++)
 		if (types[i] == type) {
 			*rc = RC_UNSUPPORTED_CERT_TYPE;
 			snprintf(err, len, "certificate labels \"%s\" and \"%s\" both hold %s keys; "
 					   "one is presented per key type",
 				 labels[i], c->label, OBJ_nid2sn(type));
-			return ATTLS_ETLS;
+			goto out;
 		}
 	types[*n] = type;
 	labels[(*n)++] = c->label;
-	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_cert_and_key(ctx, kp.leaf, kp.key, kp.chain, 1) != 1) {
 		*rc = RC_NO_PRIVATE_KEY;
 		tls_err_last(err, len, c->key);
-		return ATTLS_ETLS;
+		goto out;
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		*rc = RC_NO_PRIVATE_KEY;
-		snprintf(err, len, "the private key %s does not match the certificate %s", c->key,
-			 c->certificate);
-		ERR_clear_error();
-		return ATTLS_ETLS;
-	}
-	return 0;
+	ret = 0;
+out:
+	keyload_pair_free(&kp);
+	return ret;
 }
 
 /* CertificateLabel, or the ServerCertificateLabel list for server roles; the
@@ -177,7 +173,7 @@ load_certs(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t
 				 k->name, want[i]);
 			return ATTLS_ETLS;
 		}
-		if ((ret = load_cert(ctx, c, types, loaded, &nl, rc, err, len)) != 0)
+		if ((ret = load_cert(ctx, r, c, types, loaded, &nl, rc, err, len)) != 0)
 			return ret;
 	}
 	return 0;
