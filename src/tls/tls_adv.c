@@ -105,7 +105,7 @@ tls_adv_load_sni(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, 
 		const struct policy_cert *c = policy_keyring_cert(r->env->keyring, m->v[i].label);
 
 		if (!c) {
-			*rc = 6; /* GSK_KEY_LABEL_NOT_FOUND; validation normally catches it */
+			*rc = RC_KEY_LABEL_NOT_FOUND; /* validation normally catches it */
 			snprintf(err, len, "keyring \"%s\" has no certificate labelled \"%s\"",
 				 r->env->keyring->name, m->v[i].label);
 			return ATTLS_ETLS;

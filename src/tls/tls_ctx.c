@@ -168,7 +168,7 @@ load_certs(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t
 		if (!c && r->eff.role == POLICY_ROLE_CLIENT && !r->eff.cert_label)
 			continue; /* a client needs a certificate only for client auth */
 		if (!c) {
-			*rc = 6; /* GSK_KEY_LABEL_NOT_FOUND; validation normally catches it */
+			*rc = RC_KEY_LABEL_NOT_FOUND; /* validation normally catches it */
 			snprintf(err, len, "keyring \"%s\" has no certificate labelled \"%s\"",
 				 k->name, want[i]);
 			return ATTLS_ETLS;

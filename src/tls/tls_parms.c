@@ -127,17 +127,17 @@ tls_parms_set(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, siz
 	if (r->eff.ciphers) {
 		if (cipher_lists(r->eff.ciphers->suites.v, r->eff.ciphers->suites.n,
 				 r->eff.ciphers->name, r->name, &sl, err, errlen) != 0) {
-			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
+			*rc = RC_BAD_V3_CIPHER;
 			return ATTLS_ETLS;
 		}
 		if ((a[0] && SSL_CTX_set_cipher_list(ctx, a) != 1) ||
 		    SSL_CTX_set_ciphersuites(ctx, b) != 1) {
-			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
+			*rc = RC_BAD_V3_CIPHER;
 			tls_err_last(err, errlen, "cipher set");
 			return ATTLS_ETLS;
 		}
 		if (!a[0] && (r->eff.protocols & ~POLICY_PROTO_TLS1_3)) {
-			*rc = 422; /* GSK_ERROR_BAD_V3_CIPHER */
+			*rc = RC_BAD_V3_CIPHER;
 			snprintf(err, errlen, "cipher set \"%s\" leaves no TLS 1.2 suite this OpenSSL "
 					      "supports",
 				 r->eff.ciphers->name);
