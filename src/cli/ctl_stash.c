@@ -11,12 +11,14 @@
 
 #include <openssl/crypto.h>
 
+#include "common/err.h"
 #include "ctl_keyring.h"
 #include "tls/keyload.h"
 
 #define CTL_STASH_USAGE "usage: attlsctl keyring stash FILE   (the secret on standard input)\n"
 
-/* One line of standard input, without its newline; echo off on a terminal. */
+/* One line of standard input, without its newline; echo off on a terminal.
+ * 0, or ATTLS_EIO when there is none. */
 static int
 ctl_stash_read(char *buf, size_t len)
 {
@@ -36,7 +38,7 @@ ctl_stash_read(char *buf, size_t len)
 		fputs("\n", stderr);
 	}
 	if (!ok)
-		return -1;
+		return ATTLS_EIO;
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return 0;
 }

@@ -227,13 +227,13 @@ keyload_on_passphrase(char *buf, int size, int rwflag, void *u)
 	if (k->key_passphrase_file) {
 		if (keysecret_read(k->key_passphrase_file, false, secret, sizeof(secret), &kp->rc,
 				   kp->err, sizeof(kp->err)) != 0)
-			return -1;
+			return KEYLOAD_PEM_NO_SECRET;
 	} else if (k->stash_file) {
 		if (keysecret_read(k->stash_file, true, secret, sizeof(secret), &kp->rc, kp->err,
 				   sizeof(kp->err)) != 0)
-			return -1;
+			return KEYLOAD_PEM_NO_SECRET;
 	} else {
-		return -1;
+		return KEYLOAD_PEM_NO_SECRET;
 	}
 	kp->given = true;
 	n = (int)strlen(secret);

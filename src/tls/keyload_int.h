@@ -9,6 +9,10 @@
 
 #include <openssl/ssl.h>
 
+/* What a pem_password_cb returns when it has no PIN or passphrase to give:
+ * OpenSSL's contract (a negative length, no prompt), not an ATTLS_E* code. */
+#define KEYLOAD_PEM_NO_SECRET (-1)
+
 /* How a token load failed, for the caller's RC and cause line. */
 enum keyload_fail {
 	KEYLOAD_FAIL_OTHER = 1, /* the library's message says why */

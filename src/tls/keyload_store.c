@@ -49,7 +49,7 @@ keyload_store_on_pin(char *buf, int size, int rwflag, void *u)
 
 	(void)rwflag;
 	if (!pin)
-		return -1;
+		return KEYLOAD_PEM_NO_SECRET;
 	n = (int)strlen(pin);
 	if (n > size)
 		n = size;
