@@ -67,7 +67,8 @@ pagent_keyring_token(struct pconv *c, const struct pnode *k, struct ynode *m, co
 	char *cert = tokenuri_with_type(uri, "cert"), *key = tokenuri_with_type(uri, "private");
 
 	if (cert && key) {
-		(void)conv_ok(c, ytree_put(m, "certificate", k->pos, ytree_scalar(cert, k->vpos[0])));
+		(void)conv_ok(c, ytree_put(m, "certificate", k->pos,
+					   ytree_scalar(cert, k->vpos[0])));
 		(void)conv_ok(c, ytree_put(m, "key", k->pos, ytree_scalar(key, k->vpos[0])));
 	} else {
 		(void)conv_ok(c, ATTLS_ENOMEM);
