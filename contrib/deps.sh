@@ -4,7 +4,7 @@
 set -eu
 pkgs="autoconf automake libtool pkg-config make gcc clang libssl-dev libuv1-dev
 libyaml-dev libpcap-dev libcmocka-dev openssl curl python3 procps iproute2 nftables valgrind faketime
-tzdata systemd"
+tzdata systemd graphviz"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs stunnel4 haproxy hitch"
 missing=""
 for p in $pkgs; do
