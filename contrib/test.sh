@@ -21,14 +21,15 @@ logs=$top/build-ci
 rm -rf "$logs" && mkdir -p "$logs/bin"
 
 # stage LANE NAME CMD...: runs CMD with its output in build-ci/LANE.NAME.log and
-# prints how long it took.
+# prints how long it took, and the CPU time it and its children used (on a
+# shared machine the wall time says little; the CPU time says what it costs).
 stage() {
-	local lane=$1 name=$2 s rc; shift 2
-	s=$(date +%s)
-	"$@" >"$logs/$lane.$name.log" 2>&1
+	local lane=$1 name=$2 rc real cpu sys TIMEFORMAT='%0R %0U %0S'; shift 2
+	{ time "$@" >"$logs/$lane.$name.log" 2>&1; } 2>"$logs/$lane.$name.time"
 	rc=$?
-	printf '[%4ds] %-5s %-16s %-6s %4ds\n' $(($(date +%s) - t0)) "$lane" "$name" \
-		"$([ $rc = 0 ] && echo ok || echo FAILED)" $(($(date +%s) - s))
+	read -r real cpu sys <"$logs/$lane.$name.time"
+	printf '[%4ds] %-5s %-15s %-6s %4ss wall %5ss cpu\n' $(($(date +%s) - t0)) "$lane" "$name" \
+		"$([ $rc = 0 ] && echo ok || echo FAILED)" "$real" $((cpu + sys))
 	return $rc
 }
 
