@@ -92,7 +92,9 @@ valgrind_units() {
 	local t
 	for t in "$top"/build/tests/unit/test_*; do
 		[ -x "$t" ] && [ "${t%.c}" = "$t" ] && echo "$t"
-	done | xargs -P 2 -n 1 bash -c 'valgrind_unit "$1"' valgrind_unit
+	done | xargs -P 2 -n 1 bash -c 'valgrind_unit "$1"' valgrind_unit >"$logs/valgrind-units.out"
+	cat "$logs/valgrind-units.out"
+	! grep -q '^FAIL: ' "$logs/valgrind-units.out"
 }
 
 # attlsd under valgrind (tests/integration/lib.sh, ATTLS_VALGRIND=1) in tests that
@@ -106,7 +108,7 @@ vg_tests="t01-curl t02-client-auth t03-bulk-sha256 t04-half-close t05-rc-handsha
 t06-rc-backend t08-signals t12-client-role t14-proxy-v2 t15-reload t16-fake-clock
 t20-safcheck t43-capture t46-application-controlled t47-rc-peers t49-bad-mac t50-sni-server"
 valgrind_attlsd() {
-	local t log
+	local t log rc=0
 	for t in $vg_tests; do
 		log="$top/build/tests/integration/$t.valgrind.log"
 		mkdir -p "${log%/*}"
@@ -115,9 +117,10 @@ valgrind_attlsd() {
 		case $? in
 		0) echo "PASS: valgrind $t" ;;
 		77) echo "SKIP: valgrind $t" ;;
-		*) echo "FAIL: valgrind $t"; tail -60 "$log" ;;
+		*) echo "FAIL: valgrind $t"; tail -60 "$log"; rc=1 ;;
 		esac
 	done
+	return $rc
 }
 
 # count_lines LANE NAME: PASS/FAIL lines of build-ci/LANE.NAME.log into the totals.
