@@ -4,11 +4,16 @@
 set -eu
 pkgs="autoconf automake libtool pkg-config make gcc clang libssl-dev libuv1-dev
 libyaml-dev libpcap-dev libcmocka-dev openssl curl python3 procps iproute2 nftables valgrind faketime
-tzdata systemd"
+tzdata systemd graphviz"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs stunnel4 haproxy hitch"
+# One dpkg-query for all of them (one per package took seconds on a busy machine);
+# apt-get update runs only when something is missing.
+# shellcheck disable=SC2086
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null |
+	sed -n 's/ install ok installed$//p' | tr '\n' ' ')"
 missing=""
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	case $installed in *" $p "*) ;; *) missing="$missing $p" ;; esac
 done
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* strbuf_cat(): appending to a fixed-size string with snprintf semantics, for
+ * cause and evidence lines. */
 #include "config.h"
 
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Appending to a fixed-size string buffer without ever overrunning it. */
 #ifndef ATTLS_STRBUF_H
 #define ATTLS_STRBUF_H
 

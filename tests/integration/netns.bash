@@ -12,8 +12,13 @@
 #   ns_client ARGS         netns.py client inside $NS_C
 
 need_tool ip nft
-NS_C=attls-c-$$
-NS_S=attls-s-$$
+# Names of this test's own (the pid, and a random part in case a killed run left
+# a namespace of a recycled pid behind): tests that use namespaces run
+# concurrently with each other and with any other test (`make -j2 check`), as
+# everything they create (addresses, veth ends, nftables tables, routes) lives
+# inside their two namespaces.
+NS_C=attls-c-$$-$RANDOM
+NS_S=attls-s-$$-$RANDOM
 NS_NET=10.77.$(($$ % 250)).
 NS_CADDR=${NS_NET}1
 NS_SADDR=${NS_NET}2
