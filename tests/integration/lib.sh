@@ -361,6 +361,8 @@ tlsclient_bg() {
 # SCLIENT_VERIFY: the s_client options that check attlsd's server certificate
 # the way a careful client does (host name localhost, the test CA).
 SCLIENT_VERIFY=(-servername localhost -CAfile "$T_PKI/ca.crt" -verify_return_error)
+# HTTP_GET: the request for index.html that the http backends answer (sclient -s).
+HTTP_GET='GET /index.html HTTP/1.0\r\n\r\n'
 
 # sclient [-o FILE] [-t SECS] [-s TEXT | -u ERE]... [-x] [HOST:]PORT [s_client OPTIONS...]
 # The one openssl s_client of the tests, bounded by SECS (default 15) in all.
@@ -412,6 +414,15 @@ sclient() {
 	wait "$pid"
 	((stop)) || st=$?
 	return "$st"
+}
+
+# sclient_fails [HOST:]PORT [s_client OPTIONS...]: an s_client that must not
+# complete a session (fails the test, with its output, if it does).
+sclient_fails() {
+	if sclient "$@"; then
+		cat "$T_TMP/sclient.out"
+		t_fail "openssl s_client ${*:2} to $1 succeeded"
+	fi
 }
 
 # ---------------------------------------------------------------- attlsd
