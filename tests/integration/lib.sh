@@ -364,20 +364,21 @@ SCLIENT_VERIFY=(-servername localhost -CAfile "$T_PKI/ca.crt" -verify_return_err
 # HTTP_GET: the request for index.html that the http backends answer (sclient -s).
 HTTP_GET='GET /index.html HTTP/1.0\r\n\r\n'
 
-# sclient [-o FILE] [-t SECS] [-s TEXT | -u ERE]... [-x] [HOST:]PORT [s_client OPTIONS...]
+# sclient [-o FILE] [-t SECS] [-s TEXT | -u ERE | -w CMD]... [-x] [HOST:]PORT [s_client OPTIONS...]
 # The one openssl s_client of the tests, bounded by SECS (default 15) in all.
 # Output (stdout and stderr) in FILE (default $T_TMP/sclient.out). Its stdin
 # stays open while the steps run in order: -s writes TEXT (printf %b), -u waits
-# until the output matches ERE (fails at once if s_client exits or SECS pass
-# first). Then -x ends s_client (the conversation is over; status 0), else its
-# stdin is closed and sclient returns s_client's exit status (124: SECS passed).
+# until the output matches ERE, -w until "eval CMD" succeeds (both fail at once,
+# status 1, if s_client exits or SECS pass first). Then -x ends s_client (the
+# conversation is over; status 0), else its stdin is closed and sclient returns
+# s_client's exit status (124: SECS passed).
 sclient() {
 	local out=$T_TMP/sclient.out secs=15 stop=0 steps=() fifo fd pid st=0 i end target
 	while (($#)); do
 		case $1 in
 		-o) out=$2 ;;
 		-t) secs=$2 ;;
-		-s | -u) steps+=("$1" "$2") ;;
+		-s | -u | -w) steps+=("$1" "$2") ;;
 		-x) stop=1 && shift && continue ;;
 		*) break ;;
 		esac
@@ -400,9 +401,9 @@ sclient() {
 			(printf '%b' "${steps[i + 1]}" >&"$fd") 2>/dev/null
 			continue
 		fi
-		until grep -Eq -- "${steps[i + 1]}" "$out"; do
+		until p_sclient_step "${steps[@]:i:2}" "$out"; do
 			if ! t_running "$pid" || ((${EPOCHREALTIME/./} > end)); then
-				grep -Eq -- "${steps[i + 1]}" "$out" && break
+				p_sclient_step "${steps[@]:i:2}" "$out" && break
 				st=1 stop=1
 				break 2
 			fi
@@ -414,6 +415,11 @@ sclient() {
 	wait "$pid"
 	((stop)) || st=$?
 	return "$st"
+}
+
+# p_sclient_step -u ERE FILE | -w CMD FILE: the condition a step waits for.
+p_sclient_step() {
+	if [[ $1 == -u ]]; then grep -Eq -- "$2" "$3"; else eval "$2"; fi
 }
 
 # sclient_fails [HOST:]PORT [s_client OPTIONS...]: an s_client that must not
