@@ -581,6 +581,8 @@ attlsd_holds() {
 	attlsd_sockets | awk -v p=":$1" '{n = length(p)} substr($4, length($4) - n + 1) == p {f = 1} END {exit !f}'
 }
 
+p_let_go() { ! attlsd_holds "$1"; }
+
 # wait_idle [SECS]: wait (default 10 s) until every connection attlsd had has
 # ended, and so has been logged; fails the test if not.
 wait_idle() {
@@ -615,7 +617,7 @@ expect_rc() {
 	fi
 	# Once attlsd has let go of the connection, all it logs about it is there.
 	peer=$(sed -n 's/.* REMOTE: [^ ]*\.\.\([0-9]*\) .*/\1/p' <<<"$line")
-	if [[ -n $peer ]] && ! wait_until 5 eval '! attlsd_holds "$peer"'; then
+	if [[ -n $peer ]] && ! wait_until 5 p_let_go "$peer"; then
 		t_fail "attlsd still holds the connection of CONNID $connid 5 s after its RC $rc"
 	fi
 	n=$(log_since_mark | grep -c 'EZD1286I')

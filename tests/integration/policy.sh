@@ -13,7 +13,7 @@
 #   policy_env NAME ROLE KEYRING [ITEM...]
 #   policy_rule NAME PORT ENV BACKEND [ITEM...]
 #                                        Inbound, priority 100, 127.0.0.1:PORT, grp-on;
-#                                        BACKEND "-": none
+#                                        ENV or BACKEND "-": none
 #   policy_add SECTION NAME [ITEM...]    any other entry (identity_maps, connections, ...)
 #   policy_file [NAME]                   writes $T_TMP/NAME.yaml (default: the test's
 #                                        name and a counter), prints its path
@@ -91,11 +91,12 @@ policy_env() {
 }
 
 policy_rule() {
-	local name=$1 port=$2 env=$3 be=()
+	local name=$1 port=$2 env=() be=()
+	[[ $3 == - ]] || env=("environment: $3")
 	[[ $4 == - ]] || be=("backend: \"$4\"")
 	shift 4
 	p_section rules "  $name: { $(p_items 'priority: 100' 'direction: Inbound' \
-		'local_addr: 127.0.0.1' "local_port: $port" 'group: grp-on' "environment: $env" \
+		'local_addr: 127.0.0.1' "local_port: $port" 'group: grp-on' "${env[@]}" \
 		"${be[@]}" -- "$@") }"
 }
 

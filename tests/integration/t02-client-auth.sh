@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # handshake_role ServerWithClientAuth, client_auth_type Required, with openssl s_client:
 # a good client certificate works end to end (TLS 1.2 and 1.3); no certificate -> RC 5001,
 # certificate from an untrusted CA -> 435, self-signed -> 417, expired -> 401.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Handshake failures produced by real clients, each asserted on its EZD1286I line:
 #   402 no common cipher      openssl s_client -tls1_2 offering only an ECDSA suite (RSA server)
 #   412 no common protocol    s_client -tls1_2 vs a TLS 1.3-only rule, -tls1_3 vs TLS 1.2-only

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # client_auth_type SAFCheck with identity maps (the RACDCERT MAP analogue), with
 # openssl s_client: a certificate that maps (most specific filter, or a sha256
 # one-to-one entry before any filter) gets through and its user ID is in the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # SignaturePairsCert on the client's certificate chain, with openssl s_client:
 # a client certificate signed with rsa_pkcs1_sha1 (0201) against
 # signature_pairs_cert that leaves it out -> RC 467; a certificate signed with

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # ServerCertificateLabel / CertificateLabel with a keyring of labelled
 # certificates (RSA and ECDSA), with openssl s_client:
 #   - label list [rsa, ecdsa]: an ECDSA-only client gets the ECDSA certificate, an

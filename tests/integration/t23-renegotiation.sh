@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Renegotiation, with openssl s_client -tls1_2 and its "R" command (a client
 # initiated, RFC 5746 secure renegotiation): Default and Disabled refuse it with
 # alert no_renegotiation and RC 432; All lets it finish and data flows after it.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Revocation: a keyring with a CRL; a client certificate the CRL lists -> RC 431,
 # a good one from the same CA works (openssl s_client and curl). OCSP stapling:
 # with ocsp_response, s_client -status gets the stapled response; without, none.

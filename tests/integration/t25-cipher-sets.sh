@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # TTLSCipherParms and TTLSSignatureParms with openssl s_client as the peer:
 # the policy's cipher order wins (server preference), a client offering only
 # suites outside the set gets 402, TLS 1.3 suites are restricted the same way,

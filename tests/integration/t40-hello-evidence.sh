@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # The peer's ClientHello as evidence in the ATL1288I cause line, with openssl
 # s_client offering known lists:
 #   402: -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 against an RSA server:

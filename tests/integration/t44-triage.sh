@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # attlsctl triage --pcap FILE --policy POLICY, offline, on attlsd's own captures
 # (capture: all) and, when tcpdump can capture on lo, on a tcpdump file. Each
 # client provokes one verdict; triage must give the RC attlsd logged, and read

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Return codes no other test provoked with a real peer, each asserted on its
 # EZD1286I line and ATL1288I cause line:
 #   5104 a client that starts the handshake (part of a ClientHello) and stalls

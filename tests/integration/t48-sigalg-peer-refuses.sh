@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # RC 467 when the *peer* refuses: attlsd in Client role offers only the
 # signature algorithms of its signature_pairs (ECDSA) to an openssl s_server
 # whose key is RSA, so the server finds no scheme it can sign with and sends

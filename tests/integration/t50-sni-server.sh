@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # ServerHandshakeSNI / ServerHandshakeSNIMatch / ServerHandshakeSNIList: the
 # server presents the certificate the list names for the client's server name.
 #   - Optional: alpha.example -> the ECDSA label; x.beta.example matches

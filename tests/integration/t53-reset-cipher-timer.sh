@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # ResetCipherTimer (reset_cipher_timer, minutes): attlsd runs under libfaketime
 # with its clocks 30 times faster, so one minute passes in two seconds.
 #   - TLS 1.3, reset_cipher_timer 1: s_client -trace receives KeyUpdate messages
