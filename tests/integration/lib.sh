@@ -220,16 +220,16 @@ export ATTLS_PKI=$T_PKI
 # ---------------------------------------------------------------- waiting
 
 # wait_until SECS CMD...: runs CMD every 50 ms until it succeeds; 1 if SECS
-# (scaled under valgrind) pass first. Every wait of a test goes through here or
-# through a helper built on it: the tests never sleep to let something happen.
+# (whole seconds of the wall clock, scaled under valgrind) pass first. Every
+# wait of a test goes through here or through a helper built on it: the tests
+# never sleep to let something happen.
 wait_until() {
-	local secs=$1 i
+	local end=$((${EPOCHREALTIME/./} + $1 * T_SCALE * 1000000))
 	shift
-	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
-		"$@" && return 0
+	until "$@"; do
+		((${EPOCHREALTIME/./} < end)) || return 1
 		sleep 0.05
 	done
-	"$@"
 }
 
 # ---------------------------------------------------------------- ports
@@ -565,9 +565,12 @@ cause_of() {
 	grep -E -- "$pat" "$ATTLSD_LOG" | tail -n 1
 }
 
-# attlsd_sockets: attlsd's TCP sockets, "STATE RECV-Q LOCAL PEER" each.
+# attlsd_sockets: attlsd's TCP sockets, "STATE RECV-Q LOCAL PEER" each, seen
+# from its network namespace (the interception tests run it in one of theirs).
 attlsd_sockets() {
-	ss -Htanp 2>/dev/null | awk -v p="pid=$ATTLSD_PID," 'index($0, p) {print $1, $2, $4, $5}'
+	local in=()
+	[[ /proc/$ATTLSD_PID/ns/net -ef /proc/$$/ns/net ]] || in=(nsenter -t "$ATTLSD_PID" -n)
+	"${in[@]}" ss -Htanp 2>/dev/null | awk -v p="pid=$ATTLSD_PID," 'index($0, p) {print $1, $2, $4, $5}'
 }
 
 # attlsd_idle: attlsd holds no connection (only listening sockets with nothing
