@@ -170,7 +170,7 @@ valgrind_verdicts() {
 
 # ---------------------------------------------------------------- setup
 
-need_tool "$T_PY" timeout
+need_tool "$T_PY" timeout ss
 ((T_VALGRIND)) && need_tool valgrind
 "$T_PY" -c 'import sys, ssl; sys.exit(sys.version_info < (3, 7))' 2>/dev/null ||
 	t_skip "$T_PY is not Python >= 3.7 with the ssl module"
@@ -214,6 +214,24 @@ timeout 60 sh "$T_TOP/contrib/mkpki.sh" "$T_PKI" >/dev/null ||
 T_PKI=$(cd "$T_PKI" && pwd)
 export ATTLS_PKI=$T_PKI
 
+# shellcheck source=policy.sh
+. "$T_DIR/policy.sh"
+
+# ---------------------------------------------------------------- waiting
+
+# wait_until SECS CMD...: runs CMD every 50 ms until it succeeds; 1 if SECS
+# (whole seconds of the wall clock, scaled under valgrind) pass first. Every
+# wait of a test goes through here or through a helper built on it: the tests
+# never sleep to let something happen.
+wait_until() {
+	local end=$((${EPOCHREALTIME/./} + $1 * T_SCALE * 1000000))
+	shift
+	until "$@"; do
+		((${EPOCHREALTIME/./} < end)) || return 1
+		sleep 0.05
+	done
+}
+
 # ---------------------------------------------------------------- ports
 
 # free_ports N: prints N distinct currently free TCP ports on 127.0.0.1 (and ::1).
@@ -242,14 +260,7 @@ free_port() { free_ports 1; }
 
 # wait_tcp HOST PORT [SECS]: wait until something accepts TCP connections there.
 wait_tcp() {
-	local host=$1 port=$2 secs=${3:-10} i
-	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
-		if timeout 1 bash -c ": >/dev/tcp/$host/$port" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
+	wait_until "${3:-10}" timeout 1 bash -c ": >/dev/tcp/$1/$2" 2>/dev/null
 }
 
 # port_refused HOST PORT: true when a TCP connect is actively refused.
@@ -299,18 +310,14 @@ start_http_backend() {
 # start_backend MODE [ARGS...]: tests/integration/backend.py on a port it picks
 # itself; sets BACKEND_PORT and BACKEND_REPORT (one line per event).
 start_backend() {
-	local n=$((${T_BACKEND_N:-0} + 1)) i
+	local n=$((${T_BACKEND_N:-0} + 1))
 	T_BACKEND_N=$n
 	BACKEND_REPORT=$T_TMP/backend.$n.report
 	: >"$BACKEND_REPORT"
 	"$T_PY" "$T_DIR/backend.py" --ready "$T_TMP/backend.$n.ready" \
 		--report "$BACKEND_REPORT" "$@" >"$T_TMP/backend.$n.log" 2>&1 &
 	t_track $!
-	for ((i = 0; i < 200; i++)); do
-		[[ -s $T_TMP/backend.$n.ready ]] && break
-		t_running "$!" || break
-		sleep 0.05
-	done
+	wait_until 10 p_ready_or_dead "$T_TMP/backend.$n.ready" "$!"
 	[[ -s $T_TMP/backend.$n.ready ]] || {
 		cat "$T_TMP/backend.$n.log"
 		t_fail "backend.py $* did not start"
@@ -318,18 +325,23 @@ start_backend() {
 	BACKEND_PORT=$(<"$T_TMP/backend.$n.ready")
 }
 
+# p_ready_or_dead FILE PID: FILE has content, or PID is gone (no point waiting).
+p_ready_or_dead() { [[ -s $1 ]] || ! t_running "$2"; }
+
 # wait_report FILE REGEX [SECS]: wait for a line matching REGEX; prints it.
 wait_report() {
-	local f=$1 re=$2 secs=${3:-10} i line
-	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
-		line=$(grep -E -m1 -- "$re" "$f" 2>/dev/null) && {
-			printf '%s\n' "$line"
-			return 0
-		}
-		sleep 0.05
-	done
-	return 1
+	wait_until "${3:-10}" grep -Eq -- "$2" "$1" 2>/dev/null || return 1
+	grep -E -m1 -- "$2" "$1"
 }
+
+# wait_count FILE ERE N [SECS]: wait until at least N lines of FILE match ERE.
+wait_count() {
+	wait_until "${4:-10}" p_count_ge "$1" "$2" "$3"
+}
+p_count_ge() { (($(grep -Ec -- "$2" "$1" 2>/dev/null) >= $3)); }
+
+# wait_file FILE [SECS]: wait until FILE exists and is not empty.
+wait_file() { wait_until "${2:-10}" test -s "$1"; }
 
 # ---------------------------------------------------------------- clients
 
@@ -344,6 +356,79 @@ tlsclient_bg() {
 	timeout 120 "$T_PY" "$T_DIR/tlsclient.py" "$@" >"$out" 2>&1 &
 	BG_PID=$!
 	t_track "$BG_PID"
+}
+
+# SCLIENT_VERIFY: the s_client options that check attlsd's server certificate
+# the way a careful client does (host name localhost, the test CA).
+SCLIENT_VERIFY=(-servername localhost -CAfile "$T_PKI/ca.crt" -verify_return_error)
+# HTTP_GET: the request for index.html that the http backends answer (sclient -s).
+HTTP_GET='GET /index.html HTTP/1.0\r\n\r\n'
+
+# sclient [-o FILE] [-t SECS] [-s TEXT | -u ERE | -w CMD]... [-x] [HOST:]PORT [s_client OPTIONS...]
+# The one openssl s_client of the tests, bounded by SECS (default 15) in all.
+# Output (stdout and stderr) in FILE (default $T_TMP/sclient.out). Its stdin
+# stays open while the steps run in order: -s writes TEXT (printf %b), -u waits
+# until the output matches ERE, -w until "eval CMD" succeeds (both fail at once,
+# status 1, if s_client exits or SECS pass first). Then -x ends s_client (the
+# conversation is over; status 0), else its stdin is closed and sclient returns
+# s_client's exit status (124: SECS passed).
+sclient() {
+	local out=$T_TMP/sclient.out secs=15 stop=0 steps=() fifo fd pid st=0 i end target
+	while (($#)); do
+		case $1 in
+		-o) out=$2 ;;
+		-t) secs=$2 ;;
+		-s | -u | -w) steps+=("$1" "$2") ;;
+		-x) stop=1 && shift && continue ;;
+		*) break ;;
+		esac
+		shift 2
+	done
+	target=$1
+	shift
+	[[ $target == *:* ]] || target=127.0.0.1:$target
+	secs=$((secs * T_SCALE))
+	end=$((${EPOCHREALTIME/./} + secs * 1000000))
+	fifo=$(mktemp -u "$T_TMP/.sclient.XXXXXX")
+	mkfifo "$fifo"
+	timeout "$secs" openssl s_client -connect "$target" "$@" <"$fifo" >"$out" 2>&1 &
+	pid=$!
+	exec {fd}>"$fifo"
+	rm -f "$fifo"
+	for ((i = 0; i < ${#steps[@]}; i += 2)); do
+		if [[ ${steps[i]} == -s ]]; then
+			# In a subshell: a write after s_client has gone must not SIGPIPE the test.
+			(printf '%b' "${steps[i + 1]}" >&"$fd") 2>/dev/null
+			continue
+		fi
+		until p_sclient_step "${steps[@]:i:2}" "$out"; do
+			if ! t_running "$pid" || ((${EPOCHREALTIME/./} > end)); then
+				p_sclient_step "${steps[@]:i:2}" "$out" && break
+				st=1 stop=1
+				break 2
+			fi
+			sleep 0.05
+		done
+	done
+	((stop)) && kill -TERM "$pid" 2>/dev/null
+	exec {fd}>&-
+	wait "$pid"
+	((stop)) || st=$?
+	return "$st"
+}
+
+# p_sclient_step -u ERE FILE | -w CMD FILE: the condition a step waits for.
+p_sclient_step() {
+	if [[ $1 == -u ]]; then grep -Eq -- "$2" "$3"; else eval "$2"; fi
+}
+
+# sclient_fails [HOST:]PORT [s_client OPTIONS...]: an s_client that must not
+# complete a session (fails the test, with its output, if it does).
+sclient_fails() {
+	if sclient "$@"; then
+		cat "$T_TMP/sclient.out"
+		t_fail "openssl s_client ${*:2} to $1 succeeded"
+	fi
 }
 
 # ---------------------------------------------------------------- attlsd
@@ -458,17 +543,65 @@ $seen}${seen:-(none)}"
 # rc_pattern RC: the EZD1286I regex for a return code ("RC:  402 ", "RC: 5004 ").
 rc_pattern() { printf 'EZD1286I TTLS Error .* RC: %4s( |$)' "$1"; }
 
+# wait_log ERE [SECS]: wait (default 10 s) for a line matching ERE among those
+# written since the mark; prints the first.
+wait_log() {
+	wait_until "${2:-10}" p_log_has "$1" || return 1
+	log_since_mark | grep -E -m1 -- "$1"
+}
+p_log_has() { log_since_mark | grep -Eq -- "$1"; }
+
+# cause_of CONNID|RC [SECS]: waits for the ATL1288I cause line of connection
+# CONNID (8 hex digits) or, newest first, of return code RC anywhere in the log;
+# prints it.
+cause_of() {
+	local pat
+	if [[ $1 =~ ^[0-9A-Fa-f]{8}$ ]]; then
+		pat="ATL1288I TTLS Cause CONNID: $1 "
+	else
+		pat="ATL1288I TTLS Cause CONNID: [0-9A-F]{8} $(printf 'RC: %4s' "$1") "
+	fi
+	wait_until "${2:-8}" grep -Eq -- "$pat" "$ATTLSD_LOG" || return 1
+	grep -E -- "$pat" "$ATTLSD_LOG" | tail -n 1
+}
+
+# attlsd_sockets: attlsd's TCP sockets, "STATE RECV-Q LOCAL PEER" each, seen
+# from its network namespace (the interception tests run it in one of theirs).
+attlsd_sockets() {
+	local in=()
+	[[ /proc/$ATTLSD_PID/ns/net -ef /proc/$$/ns/net ]] || in=(nsenter -t "$ATTLSD_PID" -n)
+	"${in[@]}" ss -Htanp 2>/dev/null | awk -v p="pid=$ATTLSD_PID," 'index($0, p) {print $1, $2, $4, $5}'
+}
+
+# attlsd_idle: attlsd holds no connection (only listening sockets with nothing
+# waiting to be accepted). It logs a connection's lines before closing its socket.
+attlsd_idle() {
+	attlsd_sockets | awk '$1 != "LISTEN" || $2 != 0 {busy = 1} END {exit busy}'
+}
+
+# attlsd_holds PORT: attlsd has a socket whose peer port is PORT.
+attlsd_holds() {
+	attlsd_sockets | awk -v p=":$1" '{n = length(p)} substr($4, length($4) - n + 1) == p {f = 1} END {exit !f}'
+}
+
+p_let_go() { ! attlsd_holds "$1"; }
+
+# wait_idle [SECS]: wait (default 10 s) until every connection attlsd had has
+# ended, and so has been logged; fails the test if not.
+wait_idle() {
+	wait_until "${1:-10}" attlsd_idle && return 0
+	echo "  attlsd's sockets:"
+	attlsd_sockets | sed 's/^/    /'
+	t_fail "attlsd still holds connections after ${1:-10} s"
+}
+
 # expect_rc RC [LOCALPORT] [SECS]: exactly one new EZD1286I line with this RC (and
 # LOCAL ..LOCALPORT when given) and its ATL1288I cause line appear; attlsd lives.
+# Sets RC_LINE, RC_CONNID and RC_CAUSE (the cause line) for further checks.
 expect_rc() {
-	local rc=$1 lport=${2:-} secs=${3:-8} i line="" connid n cause pat
+	local rc=$1 lport=${2:-} secs=${3:-8} line connid n cause pat peer
 	pat=$(rc_pattern "$rc")
-	for ((i = 0; i < secs * 20 * T_SCALE; i++)); do
-		line=$(log_since_mark | grep -E -m1 -- "$pat") && break
-		line=""
-		sleep 0.05
-	done
-	if [[ -z $line ]]; then
+	if ! line=$(wait_log "$pat" "$secs"); then
 		echo "  expected: an EZD1286I line with $(printf 'RC: %4s' "$rc") within ${secs}s"
 		show_seen
 		t_fail "RC $rc was not logged"
@@ -480,17 +613,16 @@ expect_rc() {
 	fi
 	connid=$(sed -n 's/.* CONNID: \([0-9A-Fa-f]*\) .*/\1/p' <<<"$line")
 	[[ -n $connid ]] || t_fail "no CONNID in: $line"
-	for ((i = 0; i < 40 * T_SCALE; i++)); do
-		cause=$(log_since_mark | grep -E -m1 -- "ATL1288I TTLS Cause CONNID: $connid $(printf 'RC: %4s' "$rc") ") && break
-		cause=""
-		sleep 0.05
-	done
-	if [[ -z $cause ]]; then
+	if ! cause=$(wait_log "ATL1288I TTLS Cause CONNID: $connid $(printf 'RC: %4s' "$rc") " 2); then
 		echo "  expected: ATL1288I TTLS Cause CONNID: $connid $(printf 'RC: %4s' "$rc") <text>"
 		show_seen
 		t_fail "no ATL1288I cause line for CONNID $connid"
 	fi
-	sleep 0.2
+	# Once attlsd has let go of the connection, all it logs about it is there.
+	peer=$(sed -n 's/.* REMOTE: [^ ]*\.\.\([0-9]*\) .*/\1/p' <<<"$line")
+	if [[ -n $peer ]] && ! wait_until 5 p_let_go "$peer"; then
+		t_fail "attlsd still holds the connection of CONNID $connid 5 s after its RC $rc"
+	fi
 	n=$(log_since_mark | grep -c 'EZD1286I')
 	if [[ $n != 1 ]]; then
 		echo "  expected: exactly one EZD1286I line for one failed connection"
@@ -500,12 +632,14 @@ expect_rc() {
 	attlsd_alive
 	t_ok "RC $rc logged: $line"
 	t_ok "   cause: ${cause#*ATL1288I}"
+	RC_LINE=$line RC_CONNID=$connid RC_CAUSE=$cause
 	log_mark
 }
 
-# expect_no_error: no EZD1286I line since the mark (after a short settle time).
+# expect_no_error [SECS]: once attlsd holds no connection any more (wait_idle),
+# no EZD1286I line since the mark.
 expect_no_error() {
-	sleep "${1:-0.3}"
+	wait_idle "${1:-10}"
 	if log_since_mark | grep -q 'EZD1286I'; then
 		echo "  expected: no EZD1286I line"
 		show_seen

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # 100 MiB client->backend and 100 MiB backend->client through attlsd (concurrently,
 # on two connections), plus 16 MiB echoed full-duplex on one connection; every byte
 # stream is checked by SHA-256 on both ends.
@@ -21,36 +21,12 @@ start_backend echo
 echo_port=$BACKEND_PORT echo_report=$BACKEND_REPORT
 
 read -r p_up p_down p_echo <<<"$(free_ports 3)"
-rule() { # rule NAME PORT BACKENDPORT
-	cat <<EOF
-  $1:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $2
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$3
-EOF
-}
-policy=$(write_policy t03 <<EOF
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-server:
-    handshake_role: Server
-    keyring: ring1
-rules:
-$(rule up "$p_up" "$sink_port")
-$(rule down "$p_down" "$source_port")
-$(rule echo "$p_echo" "$echo_port")
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_standard
+policy_rule up "$p_up" env-server "127.0.0.1:$sink_port"
+policy_rule down "$p_down" env-server "127.0.0.1:$source_port"
+policy_rule echo "$p_echo" env-server "127.0.0.1:$echo_port"
+attlsd_start "$(policy_file)"
 
 TC=(--ca "$T_PKI/ca.crt" --timeout 100)
 t0=$(date +%s%N)

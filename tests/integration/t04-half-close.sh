@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Half-close through attlsd, with TLS 1.3 and TLS 1.2:
 #  forward: the client sends data, then close_notify + TCP FIN; the backend sees EOF,
 #           only then (after a delay) sends a 1 MiB reply; the client gets all of it.
@@ -20,37 +20,11 @@ start_backend early-close --bytes "$GREET"
 rev_port=$BACKEND_PORT rev_report=$BACKEND_REPORT
 
 read -r p_fwd p_rev <<<"$(free_ports 2)"
-policy=$(write_policy t04 <<EOF
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-server:
-    handshake_role: Server
-    keyring: ring1
-rules:
-  forward:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_fwd
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$fwd_port
-  reverse:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_rev
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$rev_port
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_standard
+policy_rule forward "$p_fwd" env-server "127.0.0.1:$fwd_port"
+policy_rule reverse "$p_rev" env-server "127.0.0.1:$rev_port"
+attlsd_start "$(policy_file)"
 # TLS 1.3 defines half-close; with TLS 1.2 (RFC 5246 lets the receiver of close_notify
 # close at once) attlsd relays it the same way, and this checks that it keeps doing so.
 n=0
@@ -72,7 +46,7 @@ for v in 1.3 1.2; do
 	expect_no_error
 
 	# ---- reverse: backend closes its write side first
-	tlsclient --ca "$T_PKI/ca.crt" --tls "$v" --timeout 20 "127.0.0.1:$p_rev" recv sleep:0.3 "send:$UP" shut sleep:0.3 >"$T_TMP/rev.$v.out" 2>&1 ||
+	tlsclient --ca "$T_PKI/ca.crt" --tls "$v" --timeout 20 "127.0.0.1:$p_rev" recv "send:$UP" shut >"$T_TMP/rev.$v.out" 2>&1 ||
 		{ cat "$T_TMP/rev.$v.out"; t_fail "TLS $v reverse half-close client failed"; }
 	assert_eq "TLS $v reverse: client got the greeting, then" close_notify "$(kv "$T_TMP/rev.$v.out" eof)"
 	assert_eq "TLS $v reverse: greeting first line" HELLO "$(kv "$T_TMP/rev.$v.out" first_line)"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Handshake failures produced by real clients, each asserted on its EZD1286I line:
 #   402 no common cipher      openssl s_client -tls1_2 offering only an ECDSA suite (RSA server)
 #   412 no common protocol    s_client -tls1_2 vs a TLS 1.3-only rule, -tls1_3 vs TLS 1.2-only
@@ -13,58 +13,15 @@
 
 start_backend echo
 read -r p_all p_13 p_12 <<<"$(free_ports 3)"
-policy=$(write_policy t05 <<EOF
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-all:
-    handshake_role: Server
-    keyring: ring1
-    tls_v1_2: On
-    tls_v1_3: On
-    handshake_timeout: 1
-  env-13:
-    handshake_role: Server
-    keyring: ring1
-    tls_v1_2: Off
-    tls_v1_3: On
-  env-12:
-    handshake_role: Server
-    keyring: ring1
-    tls_v1_2: On
-    tls_v1_3: Off
-rules:
-  all:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_all
-    group: grp-on
-    environment: env-all
-    backend: 127.0.0.1:$BACKEND_PORT
-  only13:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_13
-    group: grp-on
-    environment: env-13
-    backend: 127.0.0.1:$BACKEND_PORT
-  only12:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_12
-    group: grp-on
-    environment: env-12
-    backend: 127.0.0.1:$BACKEND_PORT
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_standard
+policy_env env-all Server ring1 'tls_v1_2: On' 'tls_v1_3: On' 'handshake_timeout: 1'
+policy_env env-13 Server ring1 'tls_v1_2: Off' 'tls_v1_3: On'
+policy_env env-12 Server ring1 'tls_v1_2: On' 'tls_v1_3: Off'
+policy_rule all "$p_all" env-all "127.0.0.1:$BACKEND_PORT"
+policy_rule only13 "$p_13" env-13 "127.0.0.1:$BACKEND_PORT"
+policy_rule only12 "$p_12" env-12 "127.0.0.1:$BACKEND_PORT"
+attlsd_start "$(policy_file)"
 
 # Each port works for a client it should accept (so the failures below mean something).
 for pv in "$p_all:" "$p_13:1.3" "$p_12:1.2"; do
@@ -76,25 +33,16 @@ for pv in "$p_all:" "$p_13:1.3" "$p_12:1.2"; do
 done
 expect_no_error
 
-# sclient PORT ARGS...: openssl s_client that must fail to complete a session.
-sclient() {
-	local p=$1
-	shift
-	if timeout 10 openssl s_client -connect "127.0.0.1:$p" -servername localhost \
-		-CAfile "$T_PKI/ca.crt" "$@" </dev/null >"$T_TMP/sclient.out" 2>&1; then
-		cat "$T_TMP/sclient.out"
-		t_fail "openssl s_client $* to port $p succeeded"
-	fi
-}
+SV=(-servername localhost -CAfile "$T_PKI/ca.crt")
 
 # 402: the client offers only ECDHE-ECDSA; the server has an RSA key.
-sclient "$p_all" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+sclient_fails "$p_all" "${SV[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
 expect_rc 402 "$p_all"
 
 # 412: protocol version mismatch, both ways.
-sclient "$p_13" -tls1_2
+sclient_fails "$p_13" "${SV[@]}" -tls1_2
 expect_rc 412 "$p_13"
-sclient "$p_12" -tls1_3
+sclient_fails "$p_12" "${SV[@]}" -tls1_3
 expect_rc 412 "$p_12"
 
 RAW=(tlsclient --raw --timeout 10)
@@ -115,19 +63,20 @@ expect_rc 5004 "$p_all"
 t_ok "silent connection closed after $ms ms"
 
 # 420: FIN in the middle of the handshake (partial ClientHello; full ClientHello).
+# The pause after the partial ClientHello is the case: a client that stops half-way.
 "${RAW[@]}" "127.0.0.1:$p_all" hello:60 sleep:0.3 shut recv >"$T_TMP/fin1.out" 2>&1 ||
 	{ cat "$T_TMP/fin1.out"; t_fail "partial ClientHello + FIN client failed"; }
 expect_rc 420 "$p_all"
-"${RAW[@]}" "127.0.0.1:$p_all" hello sleep:0.3 shut recv >"$T_TMP/fin2.out" 2>&1 ||
+"${RAW[@]}" "127.0.0.1:$p_all" hello recvn:1 shut recv >"$T_TMP/fin2.out" 2>&1 ||
 	{ cat "$T_TMP/fin2.out"; t_fail "ClientHello + FIN client failed"; }
 (($(kv "$T_TMP/fin2.out" received) > 0)) || t_fail "no ServerHello came back for a complete ClientHello"
 expect_rc 420 "$p_all"
 
-# 406: RST in the middle of the handshake.
+# 406: RST in the middle of the handshake (the pause is the case, as for 420).
 "${RAW[@]}" "127.0.0.1:$p_all" hello:60 sleep:0.3 rst >"$T_TMP/rst1.out" 2>&1 ||
 	{ cat "$T_TMP/rst1.out"; t_fail "partial ClientHello + RST client failed"; }
 expect_rc 406 "$p_all"
-"${RAW[@]}" "127.0.0.1:$p_all" hello sleep:0.3 rst >"$T_TMP/rst2.out" 2>&1 ||
+"${RAW[@]}" "127.0.0.1:$p_all" hello recvn:1 rst >"$T_TMP/rst2.out" 2>&1 ||
 	{ cat "$T_TMP/rst2.out"; t_fail "ClientHello + RST client failed"; }
 expect_rc 406 "$p_all"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Backend failures: 5101 (backend port refuses) and 5102 (backend connect timeout:
 # a local listener whose accept queue is full drops SYNs; connect_timeout: 1).
 # The client must be disconnected promptly and attlsd must keep serving.
@@ -18,47 +18,13 @@ if timeout 1.5 bash -c ": >/dev/tcp/127.0.0.1/$hole_port" 2>/dev/null; then
 	t_fail "blackhole port $hole_port accepted a connection"
 fi
 
-policy=$(write_policy t06 <<EOF
-settings:
-  connect_timeout: 1
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-server:
-    handshake_role: Server
-    keyring: ring1
-rules:
-  good:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_ok
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$echo_port
-  refused:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_refused
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$dead_port
-  blackhole:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_hole
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$hole_port
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_settings 'connect_timeout: 1'
+policy_standard
+policy_rule good "$p_ok" env-server "127.0.0.1:$echo_port"
+policy_rule refused "$p_refused" env-server "127.0.0.1:$dead_port"
+policy_rule blackhole "$p_hole" env-server "127.0.0.1:$hole_port"
+attlsd_start "$(policy_file)"
 TC=(--ca "$T_PKI/ca.crt" --timeout 10)
 
 # client PORT OUT: a TLS client that sends a line and waits for the connection to end.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Bad input: attlsd -t accepts a good policy (0) and rejects bad ones (1); startup
 # fails with exit status 1 and a message naming file:line or the offending path for
 # malformed YAML, an unknown key, a missing policy / certificate file, a key that does

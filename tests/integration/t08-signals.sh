@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Signals:
 #  SIGHUP (twice, with a live connection) does not crash attlsd, does not break the
 #   live connection, and new connections are still served.
@@ -12,45 +12,25 @@
 
 start_backend sink
 read -r port port2 <<<"$(free_ports 2)"
-policy_text() { # policy_text PORT SHUTDOWN_TIMEOUT
-	cat <<EOF
-settings:
-  shutdown_timeout: $2
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-server:
-    handshake_role: Server
-    keyring: ring1
-rules:
-  web:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $1
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$BACKEND_PORT
-EOF
+# policy PORT SHUTDOWN_TIMEOUT: one rule to the sink; sets POLICY.
+policy() {
+	policy_new
+	policy_settings "shutdown_timeout: $2"
+	policy_standard
+	policy_rule web "$1" env-server "127.0.0.1:$BACKEND_PORT"
+	POLICY=$(policy_file)
 }
 TC=(--ca "$T_PKI/ca.crt" --timeout 20)
 
 # slow_client N OUT: connects, sends 1000 bytes, pauses 2 s, sends 1000 more, half-closes
-# and reads the sink's reply; runs in the background, sets SLOW_PID.
+# and reads the sink's reply; runs in the background, sets SLOW_PID. The pause
+# is the case: a connection that is live while the signals arrive.
 slow_client() {
 	local before
 	before=$(grep -c '^accept ' "$BACKEND_REPORT")
 	tlsclient_bg "$2" "${TC[@]}" "127.0.0.1:$1" send:1000 sleep:2 send:1000 shut recv
 	SLOW_PID=$BG_PID
-	local i
-	for ((i = 0; i < 100; i++)); do
-		(($(grep -c '^accept ' "$BACKEND_REPORT") > before)) && return 0
-		sleep 0.05
-	done
+	wait_count "$BACKEND_REPORT" '^accept ' $((before + 1)) 5 && return 0
 	cat "$2"
 	t_fail "the slow client's connection did not reach the backend"
 }
@@ -63,23 +43,24 @@ check_slow() {
 		"received 2000 $(kv "$1" sent_sha256)" "$(kv "$1" first_line)"
 }
 
+p_no_listener() { ! ss -Hltn "sport = :$1" | grep -q LISTEN; }
 quick_client() { # quick_client PORT OUT
 	tlsclient --ca "$T_PKI/ca.crt" --timeout 5 "127.0.0.1:$1" 'text:quick' shut recv >"$2" 2>&1
 }
 
-policy=$(policy_text "$port" 20 | write_policy t08)
-attlsd_start "$policy"
+policy "$port" 20
+attlsd_start "$POLICY"
 
 # ---- SIGHUP
 slow_client "$port" "$T_TMP/hup.out"
 kill -HUP "$ATTLSD_PID"
-sleep 0.5
+wait_log 'policy reloaded from .* \(generation 1\)' >/dev/null || t_fail "no reload logged after SIGHUP"
 attlsd_alive
 t_ok "attlsd survived SIGHUP"
 quick_client "$port" "$T_TMP/quick1.out" || { cat "$T_TMP/quick1.out"; t_fail "new connection after SIGHUP failed"; }
 assert_eq "new connection after SIGHUP" "received 5 $(kv "$T_TMP/quick1.out" sent_sha256)" "$(kv "$T_TMP/quick1.out" first_line)"
 kill -HUP "$ATTLSD_PID"
-sleep 0.3
+wait_log 'policy reloaded from .* \(generation 2\)' >/dev/null || t_fail "no reload logged after the second SIGHUP"
 attlsd_alive
 check_slow "$T_TMP/hup.out" "SIGHUP"
 expect_no_error
@@ -87,7 +68,8 @@ expect_no_error
 # ---- SIGTERM with a live connection
 slow_client "$port" "$T_TMP/term.out"
 kill -TERM "$ATTLSD_PID"
-sleep 0.5
+wait_log 'signal 15: no longer accepting' >/dev/null || t_fail "attlsd did not log that it stopped accepting"
+wait_until 5 p_no_listener "$port"
 t_running "$ATTLSD_PID" || { wait "$ATTLSD_PID"; t_fail "attlsd exited (status $?) while a connection was live"; }
 # Stopped accepting = the listening socket is closed: a new client is refused at once
 # instead of completing the TCP handshake and then waiting for up to shutdown_timeout.
@@ -109,8 +91,8 @@ assert_eq "attlsd exit status within 5 s after its last connection ended (shutdo
 check_sanitizers
 
 # ---- SIGTERM with a connection that does not end: bounded by shutdown_timeout
-policy=$(policy_text "$port2" 1 | write_policy t08b)
-attlsd_start "$policy"
+policy "$port2" 1
+attlsd_start "$POLICY"
 n=$(grep -c '^accept ' "$BACKEND_REPORT")
 tlsclient_bg "$T_TMP/idle.out" "${TC[@]}" "127.0.0.1:$port2" 'text:idle' recv
 idle_pid=$BG_PID

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # A rule listening on ::1 (IPv6 loopback) relaying to an IPv4 backend: curl by IP
 # (SAN IP:::1), a python client with SHA-256 check, and an RC line with an IPv6 LOCAL.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # run by sh: re-exec under bash
@@ -16,37 +16,11 @@ start_http_backend "$docroot"
 start_backend echo
 
 read -r port port_echo <<<"$(free_ports 2)"
-policy=$(write_policy t09 <<EOF
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-server:
-    handshake_role: Server
-    keyring: ring1
-rules:
-  web6:
-    priority: 100
-    direction: Inbound
-    local_addr: "::1"
-    local_port: $port
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$HTTP_PORT
-  echo6:
-    priority: 100
-    direction: Inbound
-    local_addr: "::1"
-    local_port: $port_echo
-    group: grp-on
-    environment: env-server
-    backend: 127.0.0.1:$BACKEND_PORT
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_standard
+policy_rule web6 "$port" env-server "127.0.0.1:$HTTP_PORT" 'local_addr: "::1"'
+policy_rule echo6 "$port_echo" env-server "127.0.0.1:$BACKEND_PORT" 'local_addr: "::1"'
+attlsd_start "$(policy_file)"
 
 body=$(timeout 20 curl -sS --fail -g --cacert "$T_PKI/ca.crt" "https://[::1]:$port/index.html") ||
 	t_fail "curl https://[::1]:$port/index.html failed"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # IpTimeCondition on live connections: of two rules on one port, the one whose
 # window holds the current time maps the connection and the one outside its
 # window does not, whatever their priorities; with no_match: deny, a port whose
@@ -27,50 +28,17 @@ start_http_backend "$root_a"; port_a=$HTTP_PORT
 start_http_backend "$root_b"; port_b=$HTTP_PORT
 read -r p1 p2 <<<"$(free_ports 2)"
 
-policy=$(write_policy t10 <<EOF
-settings:
-  no_match: deny
-  trace: 6
-keyrings:
-  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-groups:
-  grp-on: { enabled: On, trace: 6 }
-environments:
-  env: { handshake_role: Server, keyring: ring }
-time_conditions:
-  now-open: { time_of_day: "$open_from-$open_to", time_zone: UTC }
-  now-closed: { time_of_day: "$closed_from-$closed_to", time_zone: UTC }
-rules:
-  closed-high:
-    priority: 300
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p1
-    time_condition: now-closed
-    group: grp-on
-    environment: env
-    backend: 127.0.0.1:$port_b
-  open-low:
-    priority: 200
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p1
-    time_condition: now-open
-    group: grp-on
-    environment: env
-    backend: 127.0.0.1:$port_a
-  closed-only:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p2
-    time_condition: now-closed
-    group: grp-on
-    environment: env
-    backend: 127.0.0.1:$port_b
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_settings 'no_match: deny' 'trace: 6'
+policy_keyring ring server
+policy_group grp-on 'trace: 6'
+policy_env env Server ring
+policy_add time_conditions now-open "time_of_day: \"$open_from-$open_to\"" 'time_zone: UTC'
+policy_add time_conditions now-closed "time_of_day: \"$closed_from-$closed_to\"" 'time_zone: UTC'
+policy_rule closed-high "$p1" env "127.0.0.1:$port_b" 'priority: 300' 'time_condition: now-closed'
+policy_rule open-low "$p1" env "127.0.0.1:$port_a" 'priority: 200' 'time_condition: now-open'
+policy_rule closed-only "$p2" env "127.0.0.1:$port_b" 'time_condition: now-closed'
+attlsd_start "$(policy_file)"
 
 body=$(curl -sS --max-time 10 --cacert "$T_PKI/ca.crt" "https://localhost:$p1/" 2>&1)
 assert_eq "the rule whose window is open maps the connection" "backend-in-window" "$body"

@@ -113,7 +113,7 @@ assert_match "implicit deny for 127.0.0.3" '^refused:' "$(try 127.0.0.3 127.0.0.
 assert_eq "::1 permitted inside its window" served "$(try ::1 ::1 "$p6")"
 assert_match "::1 denied outside its window" '^refused:' "$(try ::1 ::1 "$p6b")"
 for _ in 1 2 3 4 5; do try 127.0.0.3 127.0.0.1 "$p4" >/dev/null; done
-sleep 0.5
+wait_idle # nothing attlsd accepted is still on its way to the backend
 # Only the two permitted connections (127.0.0.1, ::1 in window) reached the backend.
 assert_eq "denied peers never reached the backend" 2 "$(grep -c '^accept ' "$BACKEND_REPORT")"
 attlsd_stop

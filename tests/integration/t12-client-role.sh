@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # HandshakeRole Client: an unchanged plaintext client talks to attlsd, which
 # originates TLS to a real TLS server (Python ssl) and checks it: success with
 # SNI; a server certificate that names another host (RC 5107); a server whose CA
@@ -42,12 +43,11 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 start_tls_server() { # require(yes|no) -> sets SRV_PORT
-	local pf=$T_TMP/srv.$RANDOM i
+	local pf=$T_TMP/srv.$RANDOM
 	"$T_PY" "$T_TMP/tlsserver.py" "$pf" "$T_PKI/server.crt" "$T_PKI/server.key" "$T_PKI/ca.crt" "$1" \
 		>"$pf.log" 2>&1 &
 	t_track $!
-	for ((i = 0; i < 100; i++)); do [[ -s $pf ]] && break; sleep 0.05; done
-	[[ -s $pf ]] || t_fail "TLS server did not start"
+	wait_file "$pf" 5 || t_fail "TLS server did not start"
 	SRV_PORT=$(<"$pf")
 }
 # plain PORT: sends one line in plaintext, prints the reply (empty if refused).
@@ -69,33 +69,32 @@ print(out.decode().strip())
 PY
 }
 
-start_tls_server no; srv=$SRV_PORT
-start_tls_server yes; srv_mtls=$SRV_PORT
+# srv and srv_mtls are read through ${!be} below.
+start_tls_server no
+# shellcheck disable=SC2034
+srv=$SRV_PORT
+start_tls_server yes
+# shellcheck disable=SC2034
+srv_mtls=$SRV_PORT
 read -r p_ok p_name p_ca p_nostrict p_mtls p_nocert p_sni <<<"$(free_ports 7)"
-policy=$(write_policy t12 <<EOF
-keyrings:
-  trust: { trusted_ca: "$T_PKI/ca.crt" }
-  other-ca: { trusted_ca: "$T_PKI/untrusted-ca.crt" }
-  with-cert: { certificate: "$T_PKI/client.crt", key: "$T_PKI/client.key", trusted_ca: "$T_PKI/ca.crt" }
-groups:
-  grp-on: { enabled: On, trace: 10 }
-environments:
-  out: { handshake_role: Client, keyring: trust }
-  out-wrong-name: { handshake_role: Client, keyring: trust, host_reference_id_dns: zosmf.example.com }
-  out-other-ca: { handshake_role: Client, keyring: other-ca }
-  out-nostrict: { handshake_role: Client, keyring: trust, host_reference_id_dns: zosmf.example.com, server_identity_check: Off }
-  out-mtls: { handshake_role: Client, keyring: with-cert }
-  out-sni: { handshake_role: Client, keyring: trust, client_handshake_sni_list: custom.example.com }
-rules:
-  ok: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_ok, group: grp-on, environment: out, backend: "localhost:$srv" }
-  name: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_name, group: grp-on, environment: out-wrong-name, backend: "localhost:$srv" }
-  ca: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_ca, group: grp-on, environment: out-other-ca, backend: "localhost:$srv" }
-  nostrict: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_nostrict, group: grp-on, environment: out-nostrict, backend: "localhost:$srv" }
-  mtls: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_mtls, group: grp-on, environment: out-mtls, backend: "localhost:$srv_mtls" }
-  nocert: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_nocert, group: grp-on, environment: out, backend: "localhost:$srv_mtls" }
-  sni: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_sni, group: grp-on, environment: out-sni, backend: "localhost:$srv" }
-EOF
-)
+policy_new
+policy_add keyrings trust 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_add keyrings other-ca 'trusted_ca: "${ATTLS_PKI}/untrusted-ca.crt"'
+policy_keyring with-cert client 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_group grp-on 'trace: 10'
+policy_env out Client trust
+policy_env out-wrong-name Client trust 'host_reference_id_dns: zosmf.example.com'
+policy_env out-other-ca Client other-ca
+policy_env out-nostrict Client trust 'host_reference_id_dns: zosmf.example.com' 'server_identity_check: Off'
+policy_env out-mtls Client with-cert
+policy_env out-sni Client trust 'client_handshake_sni_list: custom.example.com'
+for r in ok:out:srv name:out-wrong-name:srv ca:out-other-ca:srv nostrict:out-nostrict:srv \
+	mtls:out-mtls:srv_mtls nocert:out:srv_mtls sni:out-sni:srv; do
+	IFS=: read -r name env be <<<"$r"
+	port=p_$name
+	policy_rule "$name" "${!port}" "$env" "localhost:${!be}" 'priority: 1'
+done
+policy=$(policy_file)
 attlsd_start "$policy"
 grep -q 'rule "nostrict" does not check the server.s identity' "$ATTLSD_LOG" ||
 	t_fail "no load warning for server_identity_check: Off"

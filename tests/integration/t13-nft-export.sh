@@ -64,7 +64,7 @@ while True:
     c, _ = s.accept(); c.sendall(b"hi"); c.close()
 ' "$port" "$T_TMP/srv.up" >/dev/null 2>&1 &
 t_track $!
-for _ in $(seq 100); do [ -s "$T_TMP/srv.up" ] && break; sleep 0.05; done
+wait_file "$T_TMP/srv.up" 5 || t_fail "the test server did not start"
 
 connect_from() { # SRC -> "open" or "refused"
 	ip netns exec "$ns" "$T_PY" -c '

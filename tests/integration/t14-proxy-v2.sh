@@ -55,7 +55,7 @@ while True:
 PY
 "$T_PY" "$T_TMP/ppbackend.py" "$T_TMP/pp.port" >"$T_TMP/pp.log" 2>&1 &
 t_track $!
-for _ in $(seq 100); do [ -s "$T_TMP/pp.port" ] && break; sleep 0.05; done
+wait_file "$T_TMP/pp.port" 5 || t_fail "the PROXY v2 backend did not start"
 pp=$(<"$T_TMP/pp.port")
 read -r p_tls p_mtls p_clear <<<"$(free_ports 3)"
 policy=$(write_policy t14 <<EOF

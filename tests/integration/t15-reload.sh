@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # SIGHUP reload: the new policy is built completely before it takes over; new
 # connections get it (a rule now TLS 1.3 only refuses TLS 1.2 with 412, a new
 # port is served), a connection opened before the reload keeps the policy it was
@@ -37,15 +38,20 @@ EOF
 	} >"$policy"
 }
 hs() { # PORT VERSION-FLAG: "ok" if a TLS handshake and echo work
-	local out
-	out=$( (echo "hello-$1"; sleep 0.3) | timeout 10 openssl s_client -connect "127.0.0.1:$1" "$2" -quiet 2>/dev/null)
-	[[ $out == *"hello-$1"* ]] && echo ok || echo failed
+	sclient -s "hello-$1\n" -u "hello-$1" -x "$1" "$2" -quiet && echo ok || echo failed
 }
+# hs_becomes WANT PORT VERSION-FLAG: the workers take a reload on their own
+# threads a moment after it is logged: hs until it gives WANT (10 s at most);
+# prints the last result.
+hs_becomes() {
+	wait_until 10 p_hs_is "$@"
+	printf '%s\n' "$HS"
+}
+p_hs_is() { HS=$(hs "$2" "$3") && [[ $HS == "$1" ]]; }
 reload() { # PATTERN: SIGHUP and wait for PATTERN in the log
 	log_mark
 	kill -HUP "$ATTLSD_PID"
 	wait_report "$ATTLSD_LOG" "$1" 10 >/dev/null || { tail -20 "$ATTLSD_LOG"; t_fail "after SIGHUP: no '$1'"; }
-	sleep 0.3 # the workers apply it on their own threads
 }
 
 real_attlsd=$ATTLSD
@@ -53,10 +59,11 @@ write_version 1
 attlsd_start "$policy"
 assert_eq "v1: TLS 1.2 on p1" ok "$(hs "$p1" -tls1_2)"
 # A connection opened under v1 that lives across the reloads.
+# Its 8 s pause is the case: it must span the reloads below.
 tlsclient_bg "$T_TMP/long.out" --ca "$T_PKI/ca.crt" --servername localhost --tls 1.2 "127.0.0.1:$p1" \
 	send:1000 sleep:8 send:1000 shut recv
 long_pid=$BG_PID
-sleep 0.5
+wait_report "$T_TMP/long.out" '^handshake=ok' >/dev/null || { cat "$T_TMP/long.out"; t_fail "the v1 connection did not get through"; }
 
 write_version 2
 reload "policy reloaded from .* \\(generation 1\\): 2 rules, 2 listeners"
@@ -66,10 +73,10 @@ t_ok "reload runs the keyring lint: RC 401 for the expired certificate of keyrin
 ATTLSCTL=${ATTLSCTL:-$(dirname "$real_attlsd")/attlsctl}
 conns=$("$ATTLSCTL" connections -s "$T_TMP/ctl.sock")
 assert_match "attlsctl connections lists the live v1 connection" "^[0-9A-F]{8} web .* 0x0303 " "$conns"
-assert_eq "v2: TLS 1.2 on p1 now refused" failed "$(hs "$p1" -tls1_2)"
+assert_eq "v2: TLS 1.2 on p1 now refused" failed "$(hs_becomes failed "$p1" -tls1_2)"
 expect_rc 412 "$p1"
 assert_eq "v2: TLS 1.3 on p1" ok "$(hs "$p1" -tls1_3)"
-assert_eq "v2: the new port p2 is served" ok "$(hs "$p2" -tls1_2)"
+assert_eq "v2: the new port p2 is served" ok "$(hs_becomes ok "$p2" -tls1_2)"
 show=$("$ATTLSCTL" policy show -s "$T_TMP/ctl.sock")
 assert_match "attlsctl policy show prints the reloaded policy" "rule: new" "$show"
 assert_match "with the new environment of web" "environment: +only13" "$show"
@@ -84,8 +91,8 @@ assert_eq "after the failed reload, p2 still served" ok "$(hs "$p2" -tls1_3)"
 
 write_version 4
 reload "policy reloaded from .* \\(generation 2\\): 1 rules, 1 listeners"
-assert_eq "v4: TLS 1.2 on p1 again" ok "$(hs "$p1" -tls1_2)"
-port_refused 127.0.0.1 "$p2" || t_fail "p2 is still open after its rule was removed"
+assert_eq "v4: TLS 1.2 on p1 again" ok "$(hs_becomes ok "$p1" -tls1_2)"
+wait_until 10 port_refused 127.0.0.1 "$p2" || t_fail "p2 is still open after its rule was removed"
 t_ok "v4: p2 closed"
 
 wait_exit "$long_pid" 20

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Time windows against an injected clock: the real attlsd runs under
 # libfaketime (Debian's faketime), started once on a Monday at 10:00 UTC and
 # once on a Saturday: the same peer (127.0.0.2) is served through an
@@ -13,25 +14,18 @@ libft=$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketimeMT\.so\.1$')
 
 start_backend echo
 read -r port <<<"$(free_ports 1)"
-policy=$(write_policy t16 <<EOF
-keyrings:
-  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-groups:
-  grp-on: { enabled: On, trace: 6 }
-  grp-off: { enabled: Off, trace: 6 }
-environments:
-  env: { handshake_role: Server, keyring: ring }
-time_conditions:
-  office: { days_of_week: Mon-Fri, time_of_day: "07:00-19:00", time_zone: UTC }
-  night: { time_of_day: "22:00-06:00", time_zone: UTC }
-filters:
-  partners: { action: permit, source: 127.0.0.2, time_condition: office }
-  night-shift: { action: permit, source: 127.0.0.2, time_condition: night }
-rules:
-  night-clear: { priority: 20, direction: Inbound, local_addr: 127.0.0.1, local_port: $port, time_condition: night, group: grp-off, backend: "127.0.0.1:$BACKEND_PORT" }
-  day-tls: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $port, group: grp-on, environment: env, backend: "127.0.0.1:$BACKEND_PORT" }
-EOF
-)
+policy_new
+policy_keyring ring server
+policy_group grp-on 'trace: 6'
+policy_group grp-off 'enabled: Off' 'trace: 6'
+policy_env env Server ring
+policy_add time_conditions office 'days_of_week: Mon-Fri' 'time_of_day: "07:00-19:00"' 'time_zone: UTC'
+policy_add time_conditions night 'time_of_day: "22:00-06:00"' 'time_zone: UTC'
+policy_add filters partners 'action: permit' 'source: 127.0.0.2' 'time_condition: office'
+policy_add filters night-shift 'action: permit' 'source: 127.0.0.2' 'time_condition: night'
+policy_rule night-clear "$port" - "127.0.0.1:$BACKEND_PORT" 'priority: 20' 'time_condition: night' 'group: grp-off'
+policy_rule day-tls "$port" env "127.0.0.1:$BACKEND_PORT" 'priority: 10'
+policy=$(policy_file)
 real=$ATTLSD
 # start_at 'YYYY-MM-DD hh:mm:ss': attlsd with its clock starting there (the
 # monotonic clock stays real, so libuv's timers are unaffected).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # SignaturePairsCert on the client's certificate chain, with openssl s_client:
 # a client certificate signed with rsa_pkcs1_sha1 (0201) against
 # signature_pairs_cert that leaves it out -> RC 467; a certificate signed with
@@ -16,48 +16,40 @@ start_http_backend "$docroot"
 
 cat "$T_PKI/ca.crt" "$T_PKI/rsa-ca.crt" >"$T_TMP/trust.pem"
 read -r p_cert p_pairs <<<"$(free_ports 2)"
-policy=$(write_policy t21 <<EOF
-keyrings:
-  ring1: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_TMP/trust.pem" }
-groups:
-  grp-on: { enabled: On }
-signatures:
-  cert-no-sha1: { signature_pairs_cert: "0401 0403 0501 0503 0804 0805" }
-  pairs-no-sha1: { signature_pairs: "0401 0403 0501 0503 0804 0805" }
-environments:
-  env-cert: { handshake_role: ServerWithClientAuth, keyring: ring1, signatures: cert-no-sha1 }
-  env-pairs: { handshake_role: ServerWithClientAuth, keyring: ring1, signatures: pairs-no-sha1 }
-rules:
-  cert:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_cert, group: grp-on, environment: env-cert, backend: "127.0.0.1:$HTTP_PORT" }
-  pairs: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_pairs, group: grp-on, environment: env-pairs, backend: "127.0.0.1:$HTTP_PORT" }
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_keyring ring1 server 'trusted_ca: "'"$T_TMP"'/trust.pem"'
+policy_group grp-on
+policy_add signatures cert-no-sha1 'signature_pairs_cert: "0401 0403 0501 0503 0804 0805"'
+policy_add signatures pairs-no-sha1 'signature_pairs: "0401 0403 0501 0503 0804 0805"'
+policy_env env-cert ServerWithClientAuth ring1 'signatures: cert-no-sha1'
+policy_env env-pairs ServerWithClientAuth ring1 'signatures: pairs-no-sha1'
+policy_rule cert "$p_cert" env-cert "127.0.0.1:$HTTP_PORT"
+policy_rule pairs "$p_pairs" env-pairs "127.0.0.1:$HTTP_PORT"
+attlsd_start "$(policy_file)"
 
-sclient() {
+# get OUT PORT VERSION [ARGS...]: HTTP/1.0 GET through openssl s_client.
+get() {
 	local out=$1 port=$2 v=$3
 	shift 3
-	printf 'GET /index.html HTTP/1.0\r\n\r\n' |
-		timeout 15 openssl s_client -connect "127.0.0.1:$port" -servername localhost \
-			-CAfile "$T_PKI/ca.crt" -verify_return_error "-tls$v" -quiet "$@" >"$out" 2>&1
+	sclient -o "$out" -s "$HTTP_GET" "$port" "${SCLIENT_VERIFY[@]}" "-tls$v" -quiet "$@"
 }
 page=$(cat "$docroot/index.html")
 good=0
 for port in $p_cert $p_pairs; do
 	for v in 1_2 1_3; do
 		V=${v/_/.}
-		sclient "$T_TMP/good.$port.$v" "$port" $v -cert "$T_PKI/client.crt" -key "$T_PKI/client.key"
+		get "$T_TMP/good.$port.$v" "$port" $v -cert "$T_PKI/client.crt" -key "$T_PKI/client.key"
 		assert_match "port $port TLS $V: certificate signed with 0403 gets through" "^$page\$" "$(cat "$T_TMP/good.$port.$v")"
 		good=$((good + 1))
 		expect_no_error
 
 		# The client's own OpenSSL refuses SHA-1 certificates above security level 0.
-		sclient "$T_TMP/sha1.$port.$v" "$port" $v -cert "$T_PKI/sha1-client.crt" -key "$T_PKI/sha1-client.key" \
+		get "$T_TMP/sha1.$port.$v" "$port" $v -cert "$T_PKI/sha1-client.crt" -key "$T_PKI/sha1-client.key" \
 			-cipher 'DEFAULT:@SECLEVEL=0'
 
 		assert_no_match "port $port TLS $V: certificate signed with 0201: no page" "$page" "$(cat "$T_TMP/sha1.$port.$v")"
-		cause=$(log_since_mark | grep -m1 'ATL1288I.*RC:  467')
 		expect_rc 467 "$port"
+		cause=$RC_CAUSE
 		assert_match "port $port TLS $V: cause names the scheme" 'signed with rsa_pkcs1_sha1 \(0201\)' "$cause"
 	done
 done

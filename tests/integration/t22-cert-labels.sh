@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # ServerCertificateLabel / CertificateLabel with a keyring of labelled
 # certificates (RSA and ECDSA), with openssl s_client:
 #   - label list [rsa, ecdsa]: an ECDSA-only client gets the ECDSA certificate, an
@@ -20,69 +20,56 @@ echo "labels page $$ $RANDOM" >"$docroot/index.html"
 start_http_backend "$docroot"
 
 read -r p_both p_rsa p_default p_label <<<"$(free_ports 4)"
-policy=$(write_policy t22 <<EOF
-keyrings:
-  plain: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-  labelled:
-    certificates:
-      rsa: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-      ecdsa: { certificate: "$T_PKI/server-ecdsa.crt", key: "$T_PKI/server-ecdsa.key" }
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-both: { handshake_role: Server, keyring: labelled, server_certificate_labels: [rsa, ecdsa] }
-  env-rsa: { handshake_role: Server, keyring: labelled, server_certificate_labels: [rsa] }
-  env-default: { handshake_role: Server, keyring: plain }
-  env-label: { handshake_role: Server, keyring: labelled, certificate_label: ecdsa }
-rules:
-  both:    { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_both, group: grp-on, environment: env-both, backend: "127.0.0.1:$HTTP_PORT" }
-  rsa:     { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_rsa, group: grp-on, environment: env-rsa, backend: "127.0.0.1:$HTTP_PORT" }
-  default: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_default, group: grp-on, environment: env-default, backend: "127.0.0.1:$HTTP_PORT" }
-  label:   { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_label, group: grp-on, environment: env-label, backend: "127.0.0.1:$HTTP_PORT" }
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_keyring plain server
+policy_add keyrings labelled 'certificates: {
+      rsa: { certificate: "${ATTLS_PKI}/server.crt", key: "${ATTLS_PKI}/server.key" },
+      ecdsa: { certificate: "${ATTLS_PKI}/server-ecdsa.crt", key: "${ATTLS_PKI}/server-ecdsa.key" } }'
+policy_group grp-on
+policy_env env-both Server labelled 'server_certificate_labels: [rsa, ecdsa]'
+policy_env env-rsa Server labelled 'server_certificate_labels: [rsa]'
+policy_env env-default Server plain
+policy_env env-label Server labelled 'certificate_label: ecdsa'
+policy_rule both "$p_both" env-both "127.0.0.1:$HTTP_PORT"
+policy_rule rsa "$p_rsa" env-rsa "127.0.0.1:$HTTP_PORT"
+policy_rule default "$p_default" env-default "127.0.0.1:$HTTP_PORT"
+policy_rule label "$p_label" env-label "127.0.0.1:$HTTP_PORT"
+attlsd_start "$(policy_file)"
 
-# sclient OUT PORT [ARGS...]: GET with a brief summary (the peer certificate).
-sclient() {
-	local out=$1 port=$2
-	shift 2
-	printf 'GET /index.html HTTP/1.0\r\n\r\n' |
-		timeout 15 openssl s_client -connect "127.0.0.1:$port" -servername localhost \
-			-CAfile "$T_PKI/ca.crt" -verify_return_error -brief -ign_eof "$@" >"$out" 2>&1
-}
+# get OUT PORT [ARGS...]: GET with a brief summary (the peer certificate).
+get() { sclient -o "$1" -s "$HTTP_GET" "$2" "${SCLIENT_VERIFY[@]}" -brief -ign_eof "${@:3}"; }
 ecdsa13=(-tls1_3 -sigalgs ECDSA+SHA256:ECDSA+SHA384)
 ecdsa12=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)
 rsa13=(-tls1_3 -sigalgs rsa_pss_rsae_sha256:rsa_pss_rsae_sha384)
 page=$(cat "$docroot/index.html")
 good=0
 
-sclient "$T_TMP/both.ec13" "$p_both" "${ecdsa13[@]}"
+get "$T_TMP/both.ec13" "$p_both" "${ecdsa13[@]}"
 out=$(cat "$T_TMP/both.ec13")
 assert_match "[rsa, ecdsa], ECDSA-only TLS 1.3 client: page" "^$page\$" "$out"
 assert_match "[rsa, ecdsa], ECDSA-only TLS 1.3 client: gets the ECDSA certificate" 'Peer certificate: O = attls ECDSA, CN = localhost' "$out"
-sclient "$T_TMP/both.ec12" "$p_both" "${ecdsa12[@]}"
+get "$T_TMP/both.ec12" "$p_both" "${ecdsa12[@]}"
 out=$(cat "$T_TMP/both.ec12")
 assert_match "[rsa, ecdsa], ECDSA-only TLS 1.2 client: gets the ECDSA certificate" 'Peer certificate: O = attls ECDSA, CN = localhost' "$out"
-sclient "$T_TMP/both.rsa13" "$p_both" "${rsa13[@]}"
+get "$T_TMP/both.rsa13" "$p_both" "${rsa13[@]}"
 out=$(cat "$T_TMP/both.rsa13")
 assert_match "[rsa, ecdsa], RSA-only TLS 1.3 client: page" "^$page\$" "$out"
 assert_match "[rsa, ecdsa], RSA-only TLS 1.3 client: gets the RSA certificate" 'Peer certificate: O = attls, CN = localhost' "$out"
 good=$((good + 3))
 expect_no_error
 
-sclient "$T_TMP/rsa.ec13" "$p_rsa" "${ecdsa13[@]}"
+get "$T_TMP/rsa.ec13" "$p_rsa" "${ecdsa13[@]}"
 assert_no_match "[rsa], ECDSA-only TLS 1.3 client: no page" "$page" "$(cat "$T_TMP/rsa.ec13")"
 expect_rc 510 "$p_rsa"
-sclient "$T_TMP/rsa.ec12" "$p_rsa" "${ecdsa12[@]}"
+get "$T_TMP/rsa.ec12" "$p_rsa" "${ecdsa12[@]}"
 assert_no_match "[rsa], ECDSA-only TLS 1.2 client: no page" "$page" "$(cat "$T_TMP/rsa.ec12")"
 expect_rc 510 "$p_rsa"
 
-sclient "$T_TMP/default.ec12" "$p_default" "${ecdsa12[@]}"
+get "$T_TMP/default.ec12" "$p_default" "${ecdsa12[@]}"
 assert_no_match "no label list, ECDSA-only TLS 1.2 client: no page" "$page" "$(cat "$T_TMP/default.ec12")"
 expect_rc 402 "$p_default"
 
-sclient "$T_TMP/label" "$p_label"
+get "$T_TMP/label" "$p_label"
 out=$(cat "$T_TMP/label")
 assert_match "certificate_label ecdsa: page" "^$page\$" "$out"
 assert_match "certificate_label ecdsa: the ECDSA certificate" 'Peer certificate: O = attls ECDSA, CN = localhost' "$out"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Renegotiation, with openssl s_client -tls1_2 and its "R" command (a client
 # initiated, RFC 5746 secure renegotiation): Default and Disabled refuse it with
 # alert no_renegotiation and RC 432; All lets it finish and data flows after it.
@@ -9,37 +9,23 @@
 
 start_backend echo
 read -r p_default p_disabled p_all <<<"$(free_ports 3)"
-policy=$(write_policy t23 <<EOF
-keyrings:
-  ring1: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-default: { handshake_role: Server, keyring: ring1 }
-  env-disabled: { handshake_role: Server, keyring: ring1, renegotiation: Disabled }
-  env-all: { handshake_role: Server, keyring: ring1, renegotiation: All }
-rules:
-  default:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_default, group: grp-on, environment: env-default, backend: "127.0.0.1:$BACKEND_PORT" }
-  disabled: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_disabled, group: grp-on, environment: env-disabled, backend: "127.0.0.1:$BACKEND_PORT" }
-  all:      { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_all, group: grp-on, environment: env-all, backend: "127.0.0.1:$BACKEND_PORT" }
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_standard
+policy_env env-default Server ring1
+policy_env env-disabled Server ring1 'renegotiation: Disabled'
+policy_env env-all Server ring1 'renegotiation: All'
+policy_rule default "$p_default" env-default "127.0.0.1:$BACKEND_PORT"
+policy_rule disabled "$p_disabled" env-disabled "127.0.0.1:$BACKEND_PORT"
+policy_rule all "$p_all" env-all "127.0.0.1:$BACKEND_PORT"
+attlsd_start "$(policy_file)"
 
-# reneg OUT PORT: one echoed line, "R" (renegotiate), then another line. The
-# pauses let s_client read each line on its own: it acts on "R" only at the
-# start of what one read returns.
+# reneg OUT PORT: one echoed line, "R" (renegotiate), then another line. Each
+# line is written once the previous one has had its effect: s_client acts on
+# "R" only at the start of what one read returns. The last wait ends early when
+# attlsd ends the connection instead (s_client exits).
 reneg() {
-	{
-		sleep 0.5
-		echo "before-$2"
-		sleep 0.5
-		echo R
-		sleep 1
-		echo "after-$2"
-		sleep 1
-	} | timeout 15 openssl s_client -connect "127.0.0.1:$2" -servername localhost \
-		-CAfile "$T_PKI/ca.crt" -verify_return_error -tls1_2 >"$1" 2>&1
+	sclient -o "$1" -s "before-$2\n" -u "^before-$2\$" -s 'R\n' -u RENEGOTIATING \
+		-s "after-$2\n" -u "^after-$2\$" "$2" "${SCLIENT_VERIFY[@]}" -tls1_2
 }
 
 for port in $p_default $p_disabled; do
@@ -48,9 +34,8 @@ for port in $p_default $p_disabled; do
 	assert_match "port $port: data before the renegotiation is echoed" "^before-$port\$" "$out"
 	assert_match "port $port: s_client tried to renegotiate" 'RENEGOTIATING' "$out"
 	assert_no_match "port $port: no data after the refused renegotiation" "^after-$port\$" "$out"
-	cause=$(log_since_mark | grep -m1 'ATL1288I.*RC:  432')
 	expect_rc 432 "$port"
-	assert_match "port $port: cause says a renegotiation was refused" 'tried to renegotiate' "$cause"
+	assert_match "port $port: cause says a renegotiation was refused" 'tried to renegotiate' "$RC_CAUSE"
 done
 
 reneg "$T_TMP/reneg.all" "$p_all"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # TTLSCipherParms and TTLSSignatureParms with openssl s_client as the peer:
 # the policy's cipher order wins (server preference), a client offering only
 # suites outside the set gets 402, TLS 1.3 suites are restricted the same way,
@@ -12,53 +13,36 @@ need_tool openssl
 
 start_backend echo
 port=$(free_port)
-policy=$(write_policy t25 <<EOF
-keyrings:
-  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-groups:
-  grp-on: { enabled: On }
-ciphers:
-  strong:
-    v3_cipher_suites: "9D"
-    v3_cipher_suites_4char: [C030, "1302 1301"]
-signatures:
-  pss:
-    signature_pairs: [rsa_pss_rsae_sha256, "0805"]
-    server_key_share_groups: "0023 0029"
-    server_kex_ecurves: "0023 0029"
-environments:
-  env: { handshake_role: Server, keyring: ring, ciphers: strong, signatures: pss }
-rules:
-  web: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $port, group: grp-on, environment: env, backend: "127.0.0.1:$BACKEND_PORT" }
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_keyring ring server
+policy_group grp-on
+policy_add ciphers strong 'v3_cipher_suites: "9D"' 'v3_cipher_suites_4char: [C030, "1302 1301"]'
+policy_add signatures pss 'signature_pairs: [rsa_pss_rsae_sha256, "0805"]' \
+	'server_key_share_groups: "0023 0029"' 'server_kex_ecurves: "0023 0029"'
+policy_env env Server ring 'ciphers: strong' 'signatures: pss'
+policy_rule web "$port" env "127.0.0.1:$BACKEND_PORT" 'priority: 1'
+attlsd_start "$(policy_file)"
 
-# sclient ARGS...: the negotiated "Protocol Cipher" or "failed".
-sclient() {
-	local out
-	out=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$port" "$@" 2>&1)
-	if grep -q "^New, TLS" <<<"$out"; then
-		sed -n 's/^New, \(TLS[^,]*\), Cipher is \(.*\)$/\1 \2/p' <<<"$out" | head -1
-	else
-		echo failed
-	fi
+# negotiated ARGS...: the negotiated "Protocol Cipher" or "failed".
+negotiated() {
+	sclient -s '\n' "$port" "$@"
+	sed -n 's/^New, \(TLS[^,]*\), Cipher is \(.*\)$/\1 \2/p' "$T_TMP/sclient.out" | grep -m1 . || echo failed
 }
 
-assert_eq "TLS 1.2: the policy's first suite (009D) wins" "TLSv1.2 AES256-GCM-SHA384" "$(sclient -tls1_2)"
+assert_eq "TLS 1.2: the policy's first suite (009D) wins" "TLSv1.2 AES256-GCM-SHA384" "$(negotiated -tls1_2)"
 assert_eq "TLS 1.2: a suite the client prefers but the set lists later" "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384" \
-	"$(sclient -tls1_2 -cipher 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256')"
-assert_eq "TLS 1.3: the policy's order (1302 first)" "TLSv1.3 TLS_AES_256_GCM_SHA384" "$(sclient -tls1_3)"
+	"$(negotiated -tls1_2 -cipher 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256')"
+assert_eq "TLS 1.3: the policy's order (1302 first)" "TLSv1.3 TLS_AES_256_GCM_SHA384" "$(negotiated -tls1_3)"
 log_mark
-assert_eq "TLS 1.2 suite outside the set" failed "$(sclient -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)"
+assert_eq "TLS 1.2 suite outside the set" failed "$(negotiated -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)"
 expect_rc 402 "$port"
-assert_eq "TLS 1.3 suite outside the set" failed "$(sclient -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256)"
+assert_eq "TLS 1.3 suite outside the set" failed "$(negotiated -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256)"
 expect_rc 402 "$port"
-assert_eq "client signs only with rsa_pkcs1_sha256" failed "$(sclient -tls1_2 -sigalgs rsa_pkcs1_sha256)"
+assert_eq "client signs only with rsa_pkcs1_sha256" failed "$(negotiated -tls1_2 -sigalgs rsa_pkcs1_sha256)"
 expect_rc 467 "$port"
-assert_eq "client offers only P-384" failed "$(sclient -tls1_3 -groups P-384)"
+assert_eq "client offers only P-384" failed "$(negotiated -tls1_3 -groups P-384)"
 expect_rc 402 "$port"
-assert_eq "client offers X25519 (in the set)" "TLSv1.3 TLS_AES_256_GCM_SHA384" "$(sclient -tls1_3 -groups X25519)"
+assert_eq "client offers X25519 (in the set)" "TLSv1.3 TLS_AES_256_GCM_SHA384" "$(negotiated -tls1_3 -groups X25519)"
 attlsd_stop
 
 # Client role: client_key_share_groups / client_ecurves are what attlsd offers.

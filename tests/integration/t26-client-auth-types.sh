@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # ClientAuthType Full and PassThru (AT-TLS semantics): Full asks for a client
 # certificate, accepts a connection without one, and validates one that is
 # sent (an untrusted one: 435); PassThru asks and accepts anything, untrusted
@@ -10,28 +11,18 @@ need_tool openssl
 
 start_backend echo
 read -r p_full p_pass <<<"$(free_ports 2)"
-policy=$(write_policy t26 <<EOF
-keyrings:
-  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
-groups:
-  grp-on: { enabled: On }
-environments:
-  full: { handshake_role: ServerWithClientAuth, client_auth_type: Full, keyring: ring }
-  pass: { handshake_role: ServerWithClientAuth, client_auth_type: PassThru, keyring: ring }
-rules:
-  full: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_full, group: grp-on, environment: full, backend: "127.0.0.1:$BACKEND_PORT" }
-  pass: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_pass, group: grp-on, environment: pass, backend: "127.0.0.1:$BACKEND_PORT" }
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_keyring ring server 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_group grp-on
+policy_env full ServerWithClientAuth ring 'client_auth_type: Full'
+policy_env pass ServerWithClientAuth ring 'client_auth_type: PassThru'
+policy_rule full "$p_full" full "127.0.0.1:$BACKEND_PORT" 'priority: 1'
+policy_rule pass "$p_pass" pass "127.0.0.1:$BACKEND_PORT" 'priority: 1'
+attlsd_start "$(policy_file)"
 
 # echo_through PORT [CERT KEY]: "ok" when the echo backend answered through TLS.
 echo_through() {
-	local port=$1 out
-	shift
-	out=$( (echo "ping-$port"; sleep 0.5) | timeout 10 openssl s_client -connect "127.0.0.1:$port" \
-		-quiet "$@" 2>/dev/null)
-	[[ $out == *"ping-$port"* ]] && echo ok || echo failed
+	sclient -s "ping-$1\n" -u "ping-$1" -x "$1" -quiet "${@:2}" && echo ok || echo failed
 }
 for v in -tls1_2 -tls1_3; do
 	assert_eq "Full $v, no certificate: accepted" ok "$(echo_through "$p_full" $v)"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # contrib/systemd: `systemd-analyze verify` accepts attlsd.service and its
 # drop-in (with the binaries pointed at this build), and the commands the unit
 # names do what it says when run the way systemd runs them, in a network
@@ -84,16 +85,14 @@ open(sys.argv[1] + ".up", "w").close()
 print(s.recv(4096).decode(), flush=True)
 ' "$notify" >"$T_TMP/notify.out" 2>&1 &
 t_track $!
-for ((i = 0; i < 200; i++)); do [[ -e $notify.up ]] && break; sleep 0.05; done
+wait_until 10 test -e "$notify.up" || t_fail "the notify socket listener did not start"
 ATTLSD_LOG=$T_TMP/attlsd.1.log
 NOTIFY_SOCKET=$notify ip netns exec "$NS_S" "${start[@]}" 2>"$ATTLSD_LOG" &
 ATTLSD_PID=$!
 t_track "$ATTLSD_PID"
-for ((i = 0; i < 600; i++)); do
-	grep -q "READY=1" "$T_TMP/notify.out" && break
-	t_running "$ATTLSD_PID" || { cat "$ATTLSD_LOG"; t_fail "ExecStart: attlsd exited"; }
-	sleep 0.05
-done
+p_notified() { grep -q "READY=1" "$T_TMP/notify.out" || ! t_running "$ATTLSD_PID"; }
+wait_until 30 p_notified
+t_running "$ATTLSD_PID" || { cat "$ATTLSD_LOG"; t_fail "ExecStart: attlsd exited"; }
 grep -q "READY=1" "$T_TMP/notify.out" || { cat "$ATTLSD_LOG"; t_fail "attlsd sent no READY=1 within 30 s"; }
 grep -q "listening on 0.0.0.0..15010" "$ATTLSD_LOG" || t_fail "READY=1 before the listener was bound"
 t_ok "ExecStart: attlsd sent READY=1 after binding its listener"

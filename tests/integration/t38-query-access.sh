@@ -47,8 +47,7 @@ chmod 0666 "$sock"
 ip netns exec "$NS_S" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$demo" 7554 "$sock" "$T_TMP/pub/demo.ready" 1 >"$T_TMP/demo.log" 2>&1 &
 t_track $!
-for ((i = 0; i < 300; i++)); do [[ -s $T_TMP/pub/demo.ready ]] && break; sleep 0.05; done
-[[ -s $T_TMP/pub/demo.ready ]] || { cat "$T_TMP/demo.log"; t_fail "query_demo did not start"; }
+wait_file "$T_TMP/pub/demo.ready" 15 || { cat "$T_TMP/demo.log"; t_fail "query_demo did not start"; }
 ns_backend 7555 --query "setpriv --reuid=nobody --regid=nogroup --clear-groups $ATTLSCTL query -s $sock"
 ns_backend 7556 --query "$ATTLSCTL query -s $sock"
 ip netns exec "$NS_S" "$ATTLSCTL" intercept up "$policy" || t_fail "intercept up failed"

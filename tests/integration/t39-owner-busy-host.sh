@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Jobname rules on a busy host: the owning process is looked up off the
 # worker's loop (CONN_MAPPING, libuv's threadpool), completely, and a lookup
 # that cannot finish ends the connection with RC 5108 instead of mapping it
@@ -39,11 +39,8 @@ mkfifo "$T_TMP/hold.in"
 exec {hold_in}<>"$T_TMP/hold.in"
 "$probe" hold 1500 4 <"$T_TMP/hold.in" >"$T_TMP/hold.out" 2>&1 &
 t_track $!
-for ((i = 0; i < 1200; i++)); do
-	grep -q '^ready' "$T_TMP/hold.out" 2>/dev/null && break
-	t_running "$!" || break
-	sleep 0.05
-done
+p_hold_ready() { grep -q '^ready' "$T_TMP/hold.out" 2>/dev/null || ! t_running "$1"; }
+wait_until 60 p_hold_ready "$!"
 grep -q '^ready 1500$' "$T_TMP/hold.out" || { cat "$T_TMP/hold.out"; t_fail "owner_probe hold did not start 1500 processes"; }
 procs=(/proc/[0-9]*)
 t_ok "1500 processes hold sockets (${#procs[@]} processes on the host)"
@@ -86,11 +83,7 @@ start_held() {
 	mkfifo "$T_TMP/$1.release"
 	"$T_TMP/t39-held" "$T_TMP/held.py" "$T_TMP/$1.ready" "$T_TMP/$1.release" >"$T_TMP/$1.log" 2>&1 &
 	t_track $!
-	for ((i = 0; i < 200; i++)); do
-		[[ -s $T_TMP/$1.ready ]] && break
-		sleep 0.05
-	done
-	[[ -s $T_TMP/$1.ready ]] || { cat "$T_TMP/$1.log"; t_fail "held.py $1 did not start"; }
+	wait_file "$T_TMP/$1.ready" || { cat "$T_TMP/$1.log"; t_fail "held.py $1 did not start"; }
 	HELD_PORT=$(<"$T_TMP/$1.ready")
 }
 start_held gate
@@ -145,11 +138,7 @@ expect_no_error
 # 2. A connection waits in the mapping state while the loop serves others.
 tlsclient_bg "$T_TMP/gate.out" --ca "$T_PKI/ca.crt" "127.0.0.1:$p_gate" text:gated shut recv
 gate_pid=$BG_PID
-for ((i = 0; i < 200; i++)); do
-	grep -q "rule held needs the process owning socket inode" "$ATTLSD_LOG" && break
-	sleep 0.05
-done
-grep -q "rule held needs the process owning socket inode" "$ATTLSD_LOG" || t_fail "no lookup started for rule held"
+wait_report "$ATTLSD_LOG" "rule held needs the process owning socket inode" >/dev/null || t_fail "no lookup started for rule held"
 grep -qE 'conn [0-9A-F]+: accepted -> mapping' "$ATTLSD_LOG" || t_fail "no connection entered the mapping state"
 t_ok "connection to $p_gate is in the mapping state (its backend's listener is held by no process)"
 out=$(tlsclient --ca "$T_PKI/ca.crt" "127.0.0.1:$p_plain" text:meanwhile shut recv)
@@ -181,11 +170,7 @@ EOF
 timeout 60 "$T_PY" "$T_TMP/rst.py" "$p_rst" "$T_TMP/rst.go" >"$T_TMP/rst.out" 2>&1 &
 rst_pid=$!
 t_track "$rst_pid"
-for ((i = 0; i < 200; i++)); do
-	grep -q "rule reset needs the process owning socket inode" "$ATTLSD_LOG" && break
-	sleep 0.05
-done
-grep -q "rule reset needs the process owning socket inode" "$ATTLSD_LOG" || t_fail "no lookup started for rule reset"
+wait_report "$ATTLSD_LOG" "rule reset needs the process owning socket inode" >/dev/null || t_fail "no lookup started for rule reset"
 : >"$T_TMP/rst.go"
 expect_rc 406 "$p_rst"
 grep -qE "ATL1288I .*RC:  406 .*the peer reset the connection \(Connection reset by peer\) while attlsd looked up the owning process" "$ATTLSD_LOG" ||
@@ -207,12 +192,9 @@ t_ok "no fallthrough to never-fallback"
 
 # 5. Shutdown while a lookup runs: shutdown_timeout (1 s) ends the waiting
 # connection, its lookup is cancelled, and attlsd exits 0 (attlsd_stop).
+# The client's 30 s are the case: it is still there when attlsd stops.
 tlsclient_bg "$T_TMP/stop.out" --raw "127.0.0.1:$p_rst" hello sleep:30
-for ((i = 0; i < 200; i++)); do
-	log_since_mark | grep -qE "conn [0-9A-F]+: accepted -> mapping" && break
-	sleep 0.05
-done
-log_since_mark | grep -qE "conn [0-9A-F]+: accepted -> mapping" || t_fail "the last connection is not in the mapping state"
+wait_log "conn [0-9A-F]+: accepted -> mapping" >/dev/null || t_fail "the last connection is not in the mapping state"
 attlsd_stop
 log_since_mark | grep -qE "ATL1289I TTLS Close .*END: shutdown " || t_fail "the waiting connection did not end with END: shutdown"
 wait_report "$ATTLSD_LOG" "owner lookup given back after the connection ended \(Operation canceled\)" 1 >/dev/null ||

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # The peer's ClientHello as evidence in the ATL1288I cause line, with openssl
 # s_client offering known lists:
 #   402: -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 against an RSA server:
@@ -13,56 +13,16 @@
 
 start_backend echo
 read -r p_all p_13 <<<"$(free_ports 2)"
-policy=$(write_policy t40 <<EOF
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-all:
-    handshake_role: Server
-    keyring: ring1
-  env-13:
-    handshake_role: Server
-    keyring: ring1
-    tls_v1_2: Off
-rules:
-  all:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_all
-    group: grp-on
-    environment: env-all
-    backend: 127.0.0.1:$BACKEND_PORT
-  only13:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p_13
-    group: grp-on
-    environment: env-13
-    backend: 127.0.0.1:$BACKEND_PORT
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_standard
+policy_env env-all Server ring1
+policy_env env-13 Server ring1 'tls_v1_2: Off'
+policy_rule all "$p_all" env-all "127.0.0.1:$BACKEND_PORT"
+policy_rule only13 "$p_13" env-13 "127.0.0.1:$BACKEND_PORT"
+attlsd_start "$(policy_file)"
+SV=(-servername evidence.test -CAfile "$T_PKI/ca.crt")
 
-sclient() {
-	local p=$1
-	shift
-	if timeout 10 openssl s_client -connect "127.0.0.1:$p" -servername evidence.test \
-		-CAfile "$T_PKI/ca.crt" "$@" </dev/null >"$T_TMP/sclient.out" 2>&1; then
-		cat "$T_TMP/sclient.out"
-		t_fail "openssl s_client $* to port $p succeeded"
-	fi
-}
-
-# cause_of RC: the ATL1288I line of the one failure just asserted by expect_rc.
-cause_of() { grep -E "ATL1288I TTLS Cause CONNID: [0-9A-F]{8} $(printf 'RC: %4s' "$1") " "$ATTLSD_LOG" | tail -n 1; }
-
-sclient "$p_all" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+sclient_fails "$p_all" "${SV[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
 expect_rc 402 "$p_all"
 c=$(cause_of 402)
 assert_match "402 names the offered version" 'the peer offered TLSv1\.2 with suites' "$c"
@@ -71,19 +31,19 @@ assert_match "402 lists the rule's suites" 'rule all allows TLSv1\.2,TLSv1\.3 wi
 assert_match "402 says why the common suite fails" 'C02B is allowed by both but needs an ECDSA certificate and ours is RSA' "$c"
 assert_match "402 says which side sent the alert" 'we sent alert handshake failure' "$c"
 
-sclient "$p_all" -tls1_2 -cipher AES128-SHA
+sclient_fails "$p_all" "${SV[@]}" -tls1_2 -cipher AES128-SHA
 expect_rc 402 "$p_all"
 c=$(cause_of 402)
 assert_match "402 lists 002F" 'suites 002F AES128-SHA' "$c"
 assert_match "402 says nothing in common" 'no suite in common' "$c"
 
-sclient "$p_13" -tls1_2
+sclient_fails "$p_13" "${SV[@]}" -tls1_2
 expect_rc 412 "$p_13"
 c=$(cause_of 412)
 assert_match "412 offered versions" 'the peer offered TLSv1\.2' "$c"
 assert_match "412 allowed versions" 'rule only13 allows TLSv1\.3' "$c"
 
-tlsclient --raw --timeout 10 "127.0.0.1:$p_all" hello sleep:0.3 shut recv >"$T_TMP/fin.out" 2>&1 ||
+tlsclient --raw --timeout 10 "127.0.0.1:$p_all" hello recvn:1 shut recv >"$T_TMP/fin.out" 2>&1 ||
 	{ cat "$T_TMP/fin.out"; t_fail "ClientHello + FIN client failed"; }
 expect_rc 420 "$p_all"
 c=$(cause_of 420)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Trace bits decide exactly which messages a connection produces. Per rule, one
 # good TLS connection and one clear-text connection (RC 5003):
 #   trace 2:  EZD1286I only
@@ -16,26 +16,14 @@
 start_backend echo
 traces=(2 6 14 18 34)
 read -r -a ports <<<"$(free_ports ${#traces[@]})"
-{
-	cat <<EOF
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-environments:
-  env1:
-    handshake_role: Server
-    keyring: ring1
-groups:
-EOF
-	for t in "${traces[@]}"; do printf '  g%s: { enabled: On, trace: %s }\n' "$t" "$t"; done
-	echo "rules:"
-	for i in "${!traces[@]}"; do
-		printf '  r%s:\n    priority: 100\n    direction: Inbound\n    local_addr: 127.0.0.1\n' "${traces[i]}"
-		printf '    local_port: %s\n    group: g%s\n    environment: env1\n' "${ports[i]}" "${traces[i]}"
-		printf '    backend: 127.0.0.1:%s\n' "$BACKEND_PORT"
-	done
-} >"$T_TMP/t41.yaml"
+policy_new
+policy_keyring ring1 server
+policy_env env1 Server ring1
+for i in "${!traces[@]}"; do
+	policy_group "g${traces[i]}" "trace: ${traces[i]}"
+	policy_rule "r${traces[i]}" "${ports[i]}" env1 "127.0.0.1:$BACKEND_PORT" "group: g${traces[i]}"
+done
+policy_file t41 >/dev/null
 
 out=$("$ATTLSD" -t -f "$T_TMP/t41.yaml" 2>&1) || { echo "$out"; t_fail "policy check failed"; }
 assert_match "trace 32 is warned at load" 'rule "r34" has Trace 32: decrypted application data is logged' "$out"
@@ -52,7 +40,7 @@ for i in "${!traces[@]}"; do
 		{ cat "$T_TMP/ok.$t"; t_fail "good client to port $p failed"; }
 	tlsclient --raw --timeout 10 "127.0.0.1:$p" 'text:GET / HTTP/1.0\r\n\r\n' recv >"$T_TMP/clear.$t" 2>&1 || true
 	wait_report "$ATTLSD_LOG" "RULE: r$t RC: 5003" 5 >/dev/null || t_fail "no 5003 for trace $t"
-	sleep 0.3
+	wait_idle # both connections have ended: all their lines are written
 	seen="1286=$(count EZD1286I) 1287=$(count EZD1287I) 1281=$(count EZD1281I) 1282=$(count EZD1282I) 1283=$(count EZD1283I) 1284=$(( $(count EZD1284I) > 0 )) 1285=$(( $(count EZD1285I) > 0 ))"
 	case $t in
 	2) want="1286=1 1287=0 1281=0 1282=0 1283=0 1284=0 1285=0" ;;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # settings.event_log: one JSON object per failure (and per close with Trace 8),
 # parsed back with python's json; settings.error_aggregation: a burst of
 # identical clear-text failures (same rule, RC, client /24) logs only the first
@@ -12,39 +12,18 @@
 start_backend echo
 read -r p1 <<<"$(free_ports 1)"
 evlog=$T_TMP/events.jsonl
-policy=$(write_policy t42 <<EOF
-settings:
-  event_log: $evlog
-  error_aggregation: 3
-  error_aggregation_window: 2
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  g: { enabled: On, trace: 10 }
-environments:
-  env1:
-    handshake_role: Server
-    keyring: ring1
-rules:
-  r1:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p1
-    group: g
-    environment: env1
-    backend: 127.0.0.1:$BACKEND_PORT
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_settings "event_log: $evlog" 'error_aggregation: 3' 'error_aggregation_window: 2'
+policy_keyring ring1 server
+policy_group grp-on 'trace: 10'
+policy_env env1 Server ring1
+policy_rule r1 "$p1" env1 "127.0.0.1:$BACKEND_PORT"
+attlsd_start "$(policy_file)"
 
 # One good connection (a close object) and one 402 (a failure with the hello).
 tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p1" text:ping shut recv >"$T_TMP/ok" 2>&1 ||
 	{ cat "$T_TMP/ok"; t_fail "good client failed"; }
-timeout 10 openssl s_client -connect "127.0.0.1:$p1" -servername json.test -tls1_2 \
-	-cipher ECDHE-ECDSA-AES128-GCM-SHA256 </dev/null >/dev/null 2>&1
+sclient "$p1" -servername json.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
 expect_rc 402 "$p1"
 
 # A burst of 8 clear-text connections, from one process so that the burst
@@ -62,7 +41,7 @@ for i in range(8):
         pass  # attlsd resets a 5003 connection
     s.close()
 PYEOF
-sleep 0.5
+wait_idle # the 8 connections have ended: all their lines are written
 n=$(log_since_mark | grep -c 'EZD1286I.* RC: 5003')
 assert_eq "EZD1286I lines for 8 identical failures (error_aggregation: 3)" 3 "$n"
 n=$(log_since_mark | grep -c 'ATL1288I.* RC: 5003')
@@ -89,7 +68,7 @@ assert_eq "no EZD1286I line came with it" 0 "$(log_since_mark | grep -c 'EZD1286
 log_mark
 tlsclient --raw --timeout 10 "127.0.0.1:$p1" 'text:GET / HTTP/1.0\r\n\r\n' recv >/dev/null 2>&1 || true
 wait_report "$ATTLSD_LOG" 'EZD1286I.* RC: 5003' 5 >/dev/null || t_fail "the failure after the window was not logged"
-sleep 0.3
+wait_idle
 assert_eq "the new window logs again" 1 "$(log_since_mark | grep -c 'EZD1286I.* RC: 5003')"
 assert_eq "no second count line for the same window" 0 "$(log_since_mark | grep -c 'ATL1290I')"
 

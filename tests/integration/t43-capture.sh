@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # capture: failures | all. A failed handshake (402 from openssl s_client) is
 # written as a pcap named by CONNID in capture_dir and the cause line names it;
 # python reads it back: linktype RAW, synthetic IPv4/TCP with the connection's
@@ -13,45 +13,15 @@
 start_backend echo
 read -r p1 p2 <<<"$(free_ports 2)"
 cap=$T_TMP/cap
-policy=$(write_policy t43 <<EOF
-settings:
-  capture_dir: $cap
-  capture_max_files: 2
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-groups:
-  g: { enabled: On }
-environments:
-  env-fail:
-    handshake_role: Server
-    keyring: ring1
-    capture: failures
-  env-all:
-    handshake_role: Server
-    keyring: ring1
-    capture: all
-    key_log: On
-rules:
-  fails:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p1
-    group: g
-    environment: env-fail
-    backend: 127.0.0.1:$BACKEND_PORT
-  everything:
-    priority: 100
-    direction: Inbound
-    local_addr: 127.0.0.1
-    local_port: $p2
-    group: g
-    environment: env-all
-    backend: 127.0.0.1:$BACKEND_PORT
-EOF
-)
+policy_new
+policy_settings "capture_dir: $cap" 'capture_max_files: 2'
+policy_keyring ring1 server
+policy_group grp-on
+policy_env env-fail Server ring1 'capture: failures'
+policy_env env-all Server ring1 'capture: all' 'key_log: On'
+policy_rule fails "$p1" env-fail "127.0.0.1:$BACKEND_PORT"
+policy_rule everything "$p2" env-all "127.0.0.1:$BACKEND_PORT"
+policy=$(policy_file)
 out=$("$ATTLSD" -t -f "$policy" 2>&1) || { echo "$out"; t_fail "policy check failed"; }
 assert_match "key_log is warned at load" 'rule "everything" has key_log On' "$out"
 attlsd_start "$policy"
@@ -59,11 +29,10 @@ attlsd_start "$policy"
 # A good connection on the failures-only rule leaves no file.
 tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p1" text:ping shut recv >"$T_TMP/ok1" 2>&1 ||
 	{ cat "$T_TMP/ok1"; t_fail "good client failed"; }
-sleep 0.3
+wait_idle # a capture is written before the connection's socket is closed
 assert_eq "files after a good connection with capture: failures" 0 "$(find "$cap" -name '*.pcap' 2>/dev/null | wc -l)"
 
-timeout 10 openssl s_client -connect "127.0.0.1:$p1" -servername cap.test -tls1_2 \
-	-cipher ECDHE-ECDSA-AES128-GCM-SHA256 </dev/null >/dev/null 2>&1
+sclient "$p1" -servername cap.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
 expect_rc 402 "$p1"
 line=$(grep 'EZD1286I.*RC:  402' "$ATTLSD_LOG" | tail -n 1)
 cause=$(grep 'ATL1288I.*RC:  402' "$ATTLSD_LOG" | tail -n 1)
@@ -103,10 +72,11 @@ assert down[:1] == b"\x15", "server's answer is not an alert"
 print(f"t43: ok: {len(pkts)} packets, ClientHello of {len(up)} bytes from port {cport}, alert back")
 EOF
 
-# Rotation: three more failures, only capture_max_files (2) files remain.
+# Rotation: three more failures, only capture_max_files (2) files remain. Files
+# of the same second are ordered by name, which starts with the CONNID.
 for i in 1 2 3; do
-	timeout 10 openssl s_client -connect "127.0.0.1:$p1" -tls1_2 -cipher AES128-SHA </dev/null >/dev/null 2>&1
-	sleep 1.1 # distinct mtimes, so "oldest" is well defined
+	sclient "$p1" -tls1_2 -cipher AES128-SHA
+	expect_rc 402 "$p1"
 done
 assert_eq "pcap files after 4 failures (capture_max_files: 2)" 2 "$(find "$cap" -name '*.pcap' | wc -l)"
 [[ -f $file ]] && t_fail "the oldest capture $file was not removed"
@@ -116,7 +86,7 @@ t_ok "the oldest capture was removed"
 log_mark
 tlsclient --ca "$T_PKI/ca.crt" --tls 1.3 --timeout 10 "127.0.0.1:$p2" text:ping shut recv >"$T_TMP/ok2" 2>&1 ||
 	{ cat "$T_TMP/ok2"; t_fail "good client to the capture-all rule failed"; }
-sleep 0.5
+wait_idle
 keys=$(find "$cap" -name '*.keys' | head -n 1)
 [[ -n $keys ]] || t_fail "no key log written"
 assert_match "the key log is in NSS format" '^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]+$' "$(cat "$keys")"

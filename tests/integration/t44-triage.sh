@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # attlsctl triage --pcap FILE --policy POLICY, offline, on attlsd's own captures
 # (capture: all) and, when tcpdump can capture on lo, on a tcpdump file. Each
 # client provokes one verdict; triage must give the RC attlsd logged, and read
@@ -24,35 +24,22 @@ ATTLSCTL=${ATTLSCTL:-$T_TOP/attlsctl}
 start_backend echo
 read -r p_all p_13 p_sig p_exp <<<"$(free_ports 4)"
 cap=$T_TMP/cap
-policy=$(write_policy t44 <<EOF
-settings:
-  capture_dir: $cap
-keyrings:
-  ring1:
-    certificate: $T_PKI/server.crt
-    key: $T_PKI/server.key
-  ring-exp:
-    certificate: $T_PKI/expired-server.crt
-    key: $T_PKI/expired-server.key
-groups:
-  g: { enabled: On }
-signatures:
-  pss-p256:
-    signature_pairs: [rsa_pss_rsae_sha256]
-    server_key_share_groups: "0023"
-    server_kex_ecurves: "0023"
-environments:
-  env-all: { handshake_role: Server, keyring: ring1, capture: all }
-  env-13: { handshake_role: Server, keyring: ring1, tls_v1_2: Off, capture: all }
-  env-sig: { handshake_role: Server, keyring: ring1, signatures: pss-p256, capture: all }
-  env-exp: { handshake_role: Server, keyring: ring-exp, capture: all }
-rules:
-  all: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_all, group: g, environment: env-all, backend: "127.0.0.1:$BACKEND_PORT" }
-  only13: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_13, group: g, environment: env-13, backend: "127.0.0.1:$BACKEND_PORT" }
-  sig: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_sig, group: g, environment: env-sig, backend: "127.0.0.1:$BACKEND_PORT" }
-  exp: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_exp, group: g, environment: env-exp, backend: "127.0.0.1:$BACKEND_PORT" }
-EOF
-)
+policy_new
+policy_settings "capture_dir: $cap"
+policy_keyring ring1 server
+policy_keyring ring-exp expired-server
+policy_group grp-on
+policy_add signatures pss-p256 'signature_pairs: [rsa_pss_rsae_sha256]' \
+	'server_key_share_groups: "0023"' 'server_kex_ecurves: "0023"'
+policy_env env-all Server ring1 'capture: all'
+policy_env env-13 Server ring1 'tls_v1_2: Off' 'capture: all'
+policy_env env-sig Server ring1 'signatures: pss-p256' 'capture: all'
+policy_env env-exp Server ring-exp 'capture: all'
+policy_rule all "$p_all" env-all "127.0.0.1:$BACKEND_PORT"
+policy_rule only13 "$p_13" env-13 "127.0.0.1:$BACKEND_PORT"
+policy_rule sig "$p_sig" env-sig "127.0.0.1:$BACKEND_PORT"
+policy_rule exp "$p_exp" env-exp "127.0.0.1:$BACKEND_PORT"
+policy=$(policy_file)
 attlsd_start "$policy"
 
 dump=
@@ -61,11 +48,8 @@ if command -v tcpdump >/dev/null 2>&1; then
 		"tcp port $p_all or tcp port $p_13 or tcp port $p_sig or tcp port $p_exp" >"$T_TMP/tcpdump.log" 2>&1 &
 	tpid=$!
 	t_track "$tpid"
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'listening on' "$T_TMP/tcpdump.log" && { dump=$T_TMP/lo.pcap; break; }
-		t_running "$tpid" || break
-		sleep 0.05
-	done
+	wait_until 5 p_ready_or_dead "$T_TMP/tcpdump.log" "$tpid"
+	grep -q 'listening on' "$T_TMP/tcpdump.log" && dump=$T_TMP/lo.pcap
 	[[ -n $dump ]] || t_log "tcpdump cannot capture on lo here; only attlsd's captures are triaged"
 fi
 
@@ -74,18 +58,15 @@ fi
 # written at the connection's end, which may follow its EZD line); sets VAR.
 ncap=0
 newcap() {
-	local i f
+	local f
 	ncap=$((ncap + 1))
-	for ((i = 0; i < 200; i++)); do
-		f=$(printf '%s/%08X-' "$cap" "$ncap")
-		for f in "$f"*.pcap; do
-			[[ -s $f ]] && { printf -v "$1" '%s' "$f"; return 0; }
-		done
-		sleep 0.05
-	done
-	t_fail "attlsd wrote no capture file for connection $ncap"
+	f=$(printf '%s/%08X-' "$cap" "$ncap")
+	wait_until 10 compgen -G "$f*.pcap" >/dev/null ||
+		t_fail "attlsd wrote no capture file for connection $ncap"
+	f=$(compgen -G "$f*.pcap")
+	wait_file "$f" || t_fail "capture file $f stays empty"
+	printf -v "$1" '%s' "$f"
 }
-sclient() { timeout 10 openssl s_client -connect "127.0.0.1:$1" "${@:2}" </dev/null >/dev/null 2>&1; }
 
 tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p_all" text:ping shut recv >"$T_TMP/ok" 2>&1 ||
 	{ cat "$T_TMP/ok"; t_fail "good client failed"; }
@@ -113,7 +94,7 @@ tlsclient --ca "$T_PKI/ca.crt" --tls 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256
 	t_fail "Python ssl with an ECDSA-only suite got through to an RSA certificate"
 expect_rc 402 "$p_all"
 newcap c402py
-timeout 10 openssl s_client -connect "127.0.0.1:$p_sig" -tls1_3 -groups X25519:P-256 </dev/null >"$T_TMP/hrr.out" 2>&1
+sclient -o "$T_TMP/hrr.out" "$p_sig" -tls1_3 -groups X25519:P-256
 grep -q '^New, TLSv1.3' "$T_TMP/hrr.out" || { cat "$T_TMP/hrr.out"; t_fail "s_client -groups X25519:P-256 did not connect"; }
 newcap c_hrr
 expect_no_error
@@ -131,6 +112,11 @@ assert_match "406: the cause line names the certificate's names and the SNI" \
 	"the peer sent alert bad certificate.*names DNS:localhost\); the peer asked for wrong\.example" \
 	"$(grep 'ATL1288I.* RC:  406' "$ATTLSD_LOG")"
 newcap c406
+
+# p_hellos_in FILE N: attlsctl triage finds N ClientHellos in FILE.
+p_hellos_in() {
+	[[ $("$ATTLSCTL" triage --pcap "$1" --policy "$policy" 2>/dev/null | head -n 1) == "$2 ClientHello(s),"* ]]
+}
 
 # triage FILE WANT-STATUS: runs attlsctl triage, checks its exit status, prints its output.
 triage() {
@@ -205,8 +191,9 @@ assert_match "another policy (TLS 1.1 only): the capture's ServerHello contradic
 
 if [[ -n $dump ]]; then
 	# --immediate-mode: otherwise libpcap hands packets over per ring block
-	# (up to tcpdump's 1 s timeout) and SIGINT can drop the last block.
-	sleep 0.5
+	# (up to tcpdump's 1 s timeout) and SIGINT can drop the last block. Stop it
+	# once the file holds all 11 ClientHellos (the assertion below says if not).
+	wait_until 10 p_hellos_in "$dump" 11
 	kill -INT "$tpid" 2>/dev/null
 	wait "$tpid" 2>/dev/null
 	out=$(triage "$dump" 1)

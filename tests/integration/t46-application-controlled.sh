@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # ApplicationControlled (application_controlled: On), the analogue of SIOCTTLSCTL
 # TTLS_INIT_CONNECTION, with a STARTTLS-style line protocol (starttls.py): the
 # application greets in clear, answers "STARTTLS" with "OK go" and asks attlsd
@@ -30,43 +31,28 @@ for mode in init late noinit refused; do
 	t_track $!
 done
 for mode in init late noinit refused; do
-	for ((i = 0; i < 200; i++)); do
-		[[ -s $T_TMP/st.$mode.ready ]] && break
-		sleep 0.05
-	done
-	[[ -s $T_TMP/st.$mode.ready ]] || t_fail "starttls.py server --mode $mode did not start"
+	wait_file "$T_TMP/st.$mode.ready" || t_fail "starttls.py server --mode $mode did not start"
 	be[$mode]=$(<"$T_TMP/st.$mode.ready")
 done
 "$T_PY" "$T_DIR/starttls.py" tlspeer --ready "$T_TMP/st.tlspeer.ready" --cert "$T_PKI/server.crt" \
 	--key "$T_PKI/server.key" >"$T_TMP/st.tlspeer.log" 2>&1 &
 t_track $!
-for ((i = 0; i < 200; i++)); do
-	[[ -s $T_TMP/st.tlspeer.ready ]] && break
-	sleep 0.05
-done
-[[ -s $T_TMP/st.tlspeer.ready ]] || t_fail "starttls.py tlspeer did not start"
+wait_file "$T_TMP/st.tlspeer.ready" || t_fail "starttls.py tlspeer did not start"
 be[tlspeer]=$(<"$T_TMP/st.tlspeer.ready")
 read -r p_init p_late p_noinit p_refused p_client <<<"$(free_ports 5)"
-policy=$(write_policy t46 <<EOF
-settings:
-  control_socket: "$sock"
-keyrings:
-  srv: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
-groups:
-  on: { enabled: On }
-environments:
-  starttls: { handshake_role: Server, keyring: srv, application_controlled: On, handshake_timeout: 2 }
-  starttls-client: { handshake_role: Client, keyring: srv, application_controlled: On }
-connections:
-  implicit: { application_controlled: Off }
-rules:
-  st-init: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_init, group: on, environment: starttls, backend: "127.0.0.1:${be[init]}" }
-  st-late: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_late, group: on, environment: starttls, backend: "127.0.0.1:${be[late]}" }
-  st-noinit: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_noinit, group: on, environment: starttls, backend: "127.0.0.1:${be[noinit]}" }
-  implicit: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_refused, group: on, environment: starttls, connection: implicit, backend: "127.0.0.1:${be[refused]}" }
-  st-client: { priority: 10, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_client, group: on, environment: starttls-client, backend: "127.0.0.1:${be[tlspeer]}" }
-EOF
-)
+policy_new
+policy_settings "control_socket: \"$sock\""
+policy_keyring srv server 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_group grp-on
+policy_env starttls Server srv 'application_controlled: On' 'handshake_timeout: 2'
+policy_env starttls-client Client srv 'application_controlled: On'
+policy_add connections implicit 'application_controlled: Off'
+policy_rule st-init "$p_init" starttls "127.0.0.1:${be[init]}" 'priority: 10'
+policy_rule st-late "$p_late" starttls "127.0.0.1:${be[late]}" 'priority: 10'
+policy_rule st-noinit "$p_noinit" starttls "127.0.0.1:${be[noinit]}" 'priority: 10'
+policy_rule implicit "$p_refused" starttls "127.0.0.1:${be[refused]}" 'priority: 10' 'connection: implicit'
+policy_rule st-client "$p_client" starttls-client "127.0.0.1:${be[tlspeer]}" 'priority: 10'
+policy=$(policy_file)
 chmod 0711 "$T_TMP"
 attlsd_start "$policy"
 # Everyone may connect to the control socket here, so that the per-connection

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Return codes no other test provoked with a real peer, each asserted on its
 # EZD1286I line and ATL1288I cause line:
 #   5104 a client that starts the handshake (part of a ClientHello) and stalls
@@ -18,24 +18,15 @@ need_tool openssl
 
 start_backend echo
 read -r p_srv p_auth p_bcast <<<"$(free_ports 3)"
-policy=$(write_policy t47 <<EOF
-keyrings:
-  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key", trusted_ca: "$T_PKI/ca.crt" }
-groups:
-  g: { enabled: On }
-environments:
-  srv: { handshake_role: Server, keyring: ring, handshake_timeout: 1 }
-  auth: { handshake_role: ServerWithClientAuth, keyring: ring }
-rules:
-  srv: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_srv, group: g, environment: srv, backend: "127.0.0.1:$BACKEND_PORT" }
-  auth: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_auth, group: g, environment: auth, backend: "127.0.0.1:$BACKEND_PORT" }
-  bcast: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_bcast, group: g, environment: srv, backend: "255.255.255.255:80" }
-EOF
-)
-attlsd_start "$policy"
-
-# cause_of RC: the last ATL1288I line with that RC.
-cause_of() { grep "ATL1288I.* RC: $(printf '%4s' "$1") " "$ATTLSD_LOG" | tail -n 1; }
+policy_new
+policy_keyring ring server 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_group grp-on
+policy_env srv Server ring 'handshake_timeout: 1'
+policy_env auth ServerWithClientAuth ring
+policy_rule srv "$p_srv" srv "127.0.0.1:$BACKEND_PORT" 'priority: 1'
+policy_rule auth "$p_auth" auth "127.0.0.1:$BACKEND_PORT" 'priority: 1'
+policy_rule bcast "$p_bcast" srv "255.255.255.255:80" 'priority: 1'
+attlsd_start "$(policy_file)"
 
 # 5104: 40 bytes of a ClientHello, then silence (the start timer is satisfied,
 # the completion timer is not).
@@ -53,6 +44,7 @@ assert_match "5104: the cause says no whole message came and whose move it was" 
 	"no complete handshake message arrived from the peer .*it was the peer's move" "$(cause_of 5104)"
 # 5104 after a whole ClientHello: we answered (ServerHello...) and the client
 # went silent; the cause names the last message each way.
+# The client's 4 s of silence are the case (the timer is 1 s).
 log_mark
 tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" hello sleep:4 >/dev/null 2>&1 || true
 expect_rc 5104 "$p_srv"
@@ -60,8 +52,8 @@ assert_match "5104: the cause names the messages exchanged before the stall" \
 	"it stalled after we had received ClientHello and sent [A-Za-z]+ .*it was the peer's move" "$(cause_of 5104)"
 
 # 440: a certificate for servers presented as a client certificate.
-timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" \
-	-CAfile "$T_PKI/ca.crt" </dev/null >/dev/null 2>&1
+sclient "$p_auth" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" \
+	-CAfile "$T_PKI/ca.crt"
 expect_rc 440 "$p_auth"
 assert_match "440: the cause names the certificate and the failed purpose" \
 	'RC:  440 .*Cause: peer certificate CN=localhost,O=attls \(issuer CN=attls Test CA,O=attls, notAfter .*\) failed verification at depth 0: unsuitable certificate purpose; we sent alert unsupported certificate' \
@@ -76,8 +68,8 @@ b[-3] ^= 0x01  # inside the signature value, which ends the certificate
 open(sys.argv[1], "wb").write(b)
 EOF
 openssl x509 -inform DER -in "$T_TMP/client.der" -out "$T_TMP/badsig.crt"
-timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_TMP/badsig.crt" -key "$T_PKI/client.key" \
-	-CAfile "$T_PKI/ca.crt" </dev/null >/dev/null 2>&1
+sclient "$p_auth" -cert "$T_TMP/badsig.crt" -key "$T_PKI/client.key" \
+	-CAfile "$T_PKI/ca.crt"
 expect_rc 413 "$p_auth"
 assert_match "413: the cause names the certificate and the signature failure" \
 	'RC:  413 .*Cause: peer certificate .*CN=attls-client.* failed verification at depth 0: certificate signature failure' \
@@ -87,8 +79,8 @@ assert_match "413: the cause names the certificate and the signature failure" \
 openssl req -new -key "$T_PKI/client.key" -subj "/O=attls/CN=attls-leaf-signed" -out "$T_TMP/ls.csr" 2>/dev/null
 openssl x509 -req -in "$T_TMP/ls.csr" -CA "$T_PKI/server.crt" -CAkey "$T_PKI/server.key" -set_serial 7 \
 	-days 2 -out "$T_TMP/leafsigned.crt" 2>/dev/null || t_fail "cannot make the leaf-signed certificate"
-timeout 10 openssl s_client -connect "127.0.0.1:$p_auth" -cert "$T_TMP/leafsigned.crt" -cert_chain "$T_PKI/server.crt" \
-	-key "$T_PKI/client.key" -CAfile "$T_PKI/ca.crt" </dev/null >/dev/null 2>&1
+sclient "$p_auth" -cert "$T_TMP/leafsigned.crt" -cert_chain "$T_PKI/server.crt" \
+	-key "$T_PKI/client.key" -CAfile "$T_PKI/ca.crt"
 expect_rc 8 "$p_auth"
 assert_match "8: the cause names the certificate that is no CA" \
 	'RC:    8 .*Cause: peer certificate CN=localhost,O=attls \(issuer CN=attls Test CA,O=attls, .*\) failed verification at depth 1: invalid CA certificate; we sent alert unknown CA' \
@@ -149,21 +141,15 @@ attlsd_stop
 
 # 5106: one worker, one connection at most; the second is refused and logged.
 read -r p_lim <<<"$(free_ports 1)"
-policy=$(write_policy t47-limit <<EOF
-settings:
-  workers: 1
-  max_connections: 1
-keyrings:
-  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-groups:
-  g: { enabled: On }
-environments:
-  srv: { handshake_role: Server, keyring: ring }
-rules:
-  lim: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_lim, group: g, environment: srv, backend: "127.0.0.1:$BACKEND_PORT" }
-EOF
-)
+policy_new
+policy_settings 'workers: 1' 'max_connections: 1'
+policy_keyring ring server
+policy_group grp-on
+policy_env srv Server ring
+policy_rule lim "$p_lim" srv "127.0.0.1:$BACKEND_PORT" 'priority: 1'
+policy=$(policy_file)
 attlsd_start "$policy"
+# The first client holds its connection (6 s at most) while the second tries.
 tlsclient_bg "$T_TMP/held" --ca "$T_PKI/ca.crt" --timeout 20 "127.0.0.1:$p_lim" text:held sleep:6
 wait_report "$T_TMP/held" '^handshake=ok' 10 >/dev/null || { cat "$T_TMP/held"; t_fail "the first connection did not get through"; }
 tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p_lim" text:second >"$T_TMP/second" 2>&1 &&

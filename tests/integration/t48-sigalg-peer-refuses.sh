@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # RC 467 when the *peer* refuses: attlsd in Client role offers only the
 # signature algorithms of its signature_pairs (ECDSA) to an openssl s_server
 # whose key is RSA, so the server finds no scheme it can sign with and sends
@@ -16,18 +16,13 @@ need_tool openssl
 
 # s_server VERSION-OPTION: an RSA-keyed server; sets SRV_PORT and SRV_LOG.
 s_server() {
-	local i
 	SRV_PORT=$(free_port)
 	SRV_LOG=$T_TMP/s_server.$SRV_PORT.log
 	# -www: s_server does not read stdin, so EOF there does not stop it
 	openssl s_server -accept "127.0.0.1:$SRV_PORT" -cert "$T_PKI/server.crt" \
 		-key "$T_PKI/server.key" "$1" -www </dev/null >"$SRV_LOG" 2>&1 &
 	t_track $!
-	for ((i = 0; i < 200; i++)); do
-		grep -q ACCEPT "$SRV_LOG" && return 0
-		sleep 0.05
-	done
-	t_fail "openssl s_server did not start"
+	wait_report "$SRV_LOG" ACCEPT >/dev/null || t_fail "openssl s_server did not start"
 }
 s_server -tls1_3
 srv13=$SRV_PORT
@@ -37,28 +32,20 @@ srv12=$SRV_PORT
 log12=$SRV_LOG
 
 read -r p13 p12 pok pnarrow <<<"$(free_ports 4)"
-policy=$(write_policy t48 <<EOF
-keyrings:
-  trust: { trusted_ca: "$T_PKI/ca.crt" }
-groups:
-  g: { enabled: On }
-ciphers:
-  gcm: { v3_cipher_suites_4char: "1302 1301 C02F C030" }
-signatures:
-  ecdsa-only: { signature_pairs: [ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384] }
-  with-pss: { signature_pairs: [ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256] }
-environments:
-  c-ecdsa: { handshake_role: Client, keyring: trust, signatures: ecdsa-only }
-  c-pss: { handshake_role: Client, keyring: trust, signatures: with-pss }
-  c-narrow: { handshake_role: Client, keyring: trust, signatures: ecdsa-only, ciphers: gcm }
-rules:
-  to13: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p13, group: g, environment: c-ecdsa, backend: "localhost:$srv13" }
-  to12: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p12, group: g, environment: c-ecdsa, backend: "localhost:$srv12" }
-  ok13: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $pok, group: g, environment: c-pss, backend: "localhost:$srv13" }
-  narrow: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $pnarrow, group: g, environment: c-narrow, backend: "localhost:$srv13" }
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_add keyrings trust 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_group grp-on
+policy_add ciphers gcm 'v3_cipher_suites_4char: "1302 1301 C02F C030"'
+policy_add signatures ecdsa-only 'signature_pairs: [ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384]'
+policy_add signatures with-pss 'signature_pairs: [ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256]'
+policy_env c-ecdsa Client trust 'signatures: ecdsa-only'
+policy_env c-pss Client trust 'signatures: with-pss'
+policy_env c-narrow Client trust 'signatures: ecdsa-only' 'ciphers: gcm'
+policy_rule to13 "$p13" c-ecdsa "localhost:$srv13" 'priority: 1'
+policy_rule to12 "$p12" c-ecdsa "localhost:$srv12" 'priority: 1'
+policy_rule ok13 "$pok" c-pss "localhost:$srv13" 'priority: 1'
+policy_rule narrow "$pnarrow" c-narrow "localhost:$srv13" 'priority: 1'
+attlsd_start "$(policy_file)"
 
 # get PORT: an HTTP request in plaintext through attlsd; "served" or "failed".
 get() {
@@ -81,9 +68,6 @@ print("served" if b"200 ok" in out.lower() else "failed")' "$1"
 assert_eq "control: a scheme the server's RSA key can use" served "$(get "$pok")"
 expect_no_error
 
-# cause_of RC: the ATL1288I line of the last EZD1286I with that RC.
-cause_of() { grep "ATL1288I.* RC: $(printf '%4s' "$1") " "$ATTLSD_LOG" | tail -n 1; }
-
 for v in 13 12; do
 	port=p$v log=log$v
 	assert_eq "TLS 1.${v#1}: only ECDSA schemes offered to an RSA server" failed "$(get "${!port}")"
@@ -94,10 +78,7 @@ for v in 13 12; do
 	assert_match "TLS 1.${v#1}: what we offered" \
 		"we offered \(our ClientHello\) TLSv1\.3,TLSv1\.2 with suites [0-9A-F,]+, signature algorithms 0403,0503 and groups [0-9A-F,]+( \(signature algorithms from signature_pairs of ecdsa-only\))?; the server sent nothing before its alert" "$c"
 	# The peer's own log: the RC is 467 for the reason the server had.
-	for ((i = 0; i < 40; i++)); do
-		grep -q "no suitable signature algorithm\|no shared cipher" "${!log}" && break
-		sleep 0.05
-	done
+	wait_report "${!log}" "no suitable signature algorithm|no shared cipher" 2 >/dev/null
 	assert_match "TLS 1.${v#1}: openssl s_server's own reason" "no suitable signature algorithm|no shared cipher" "$(cat "${!log}")"
 done
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # RC 411 (a record failed its integrity check) with a real client and a real
 # alteration in transit: a relay between openssl s_client and attlsd forwards
 # the handshake untouched and flips one bit inside the client's first encrypted
@@ -13,18 +13,12 @@ need_tool openssl
 
 start_backend echo
 read -r p_srv p_mitm <<<"$(free_ports 2)"
-policy=$(write_policy t49 <<EOF
-keyrings:
-  ring: { certificate: "$T_PKI/server.crt", key: "$T_PKI/server.key" }
-groups:
-  g: { enabled: On }
-environments:
-  srv: { handshake_role: Server, keyring: ring, tls_v1_2: On, tls_v1_3: On }
-rules:
-  srv: { priority: 1, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_srv, group: g, environment: srv, backend: "127.0.0.1:$BACKEND_PORT" }
-EOF
-)
-attlsd_start "$policy"
+policy_new
+policy_keyring ring server
+policy_group grp-on
+policy_env srv Server ring 'tls_v1_2: On' 'tls_v1_3: On'
+policy_rule srv "$p_srv" srv "127.0.0.1:$BACKEND_PORT" 'priority: 1'
+attlsd_start "$(policy_file)"
 
 # relay: one connection at a time; flips a bit in the first client record of
 # type 23 (application_data, i.e. encrypted) and reports it in $T_TMP/relay.log.
@@ -109,8 +103,8 @@ wait_tcp 127.0.0.1 "$p_mitm" 10 || t_fail "the tampering relay did not start"
 
 for v in tls1_3 tls1_2; do
 	log_mark
-	printf 'secret payload\n' | timeout 10 openssl s_client -connect "127.0.0.1:$p_mitm" -"$v" \
-		-CAfile "$T_PKI/ca.crt" -servername localhost -quiet >"$T_TMP/out.$v" 2>&1 || true
+	sclient -o "$T_TMP/out.$v" -s 'secret payload\n' "$p_mitm" -"$v" -CAfile "$T_PKI/ca.crt" \
+		-servername localhost -quiet
 	expect_rc 411 "$p_srv"
 	grep -q "flipped" "$T_TMP/relay.log" 2>/dev/null || t_fail "$v: the relay altered nothing"
 	cause=$(grep "ATL1288I.* RC:  411 " "$ATTLSD_LOG" | tail -n 1)
@@ -124,15 +118,13 @@ for v in tls1_3 tls1_2; do
 		assert_match "$v: the cause line says we sent the alert" 'we sent alert bad record mac' "$cause"
 		alert_type=23
 	fi
-	sleep 0.3
-	grep -q "attlsd sent a record of type $alert_type" "$T_TMP/relay.log" ||
+	wait_report "$T_TMP/relay.log" "attlsd sent a record of type $alert_type" 5 >/dev/null ||
 		t_fail_soft "$v: attlsd sent no alert record after the altered one: $(cat "$T_TMP/relay.log")"
 	rm -f "$T_TMP/relay.log"
 done
 # attlsd still serves an honest client directly.
-out=$(printf 'ping\n' | timeout 10 openssl s_client -connect "127.0.0.1:$p_srv" -CAfile "$T_PKI/ca.crt" \
-	-servername localhost -quiet 2>/dev/null)
-assert_match "a direct client is served after the altered ones" 'ping' "$out"
+sclient -o "$T_TMP/direct" -s 'ping\n' -u '^ping$' -x "$p_srv" -CAfile "$T_PKI/ca.crt" -servername localhost -quiet
+assert_match "a direct client is served after the altered ones" '^ping$' "$(cat "$T_TMP/direct")"
 wait_report "$BACKEND_REPORT" 'received=5 ' >/dev/null || t_fail "the direct client's 5 bytes did not reach the backend"
 # The TLS 1.2 connection reached the backend (its handshake was intact) but
 # its altered record must not have: every other backend connection got 0 bytes.

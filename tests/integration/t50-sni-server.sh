@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # ServerHandshakeSNI / ServerHandshakeSNIMatch / ServerHandshakeSNIList: the
 # server presents the certificate the list names for the client's server name.
 #   - Optional: alpha.example -> the ECDSA label; x.beta.example matches
@@ -19,47 +19,26 @@ echo "sni page $$ $RANDOM" >"$docroot/index.html"
 start_http_backend "$docroot"
 
 read -r p_opt p_req p_conn <<<"$(free_ports 3)"
-policy=$(write_policy t50 <<EOF
-keyrings:
-  ring:
-    certificate: "$T_PKI/server.crt"
-    key: "$T_PKI/server.key"
-    certificates:
-      ecdsa: { certificate: "$T_PKI/server-ecdsa.crt", key: "$T_PKI/server-ecdsa.key" }
-groups:
-  grp-on: { enabled: On }
-environments:
-  env-opt:
-    handshake_role: Server
-    keyring: ring
-    server_handshake_sni: Optional
-    server_handshake_sni_list: { alpha.example: ecdsa, "*.beta.example": ecdsa }
-  env-req:
-    handshake_role: Server
-    keyring: ring
-    server_handshake_sni: Required
-    server_handshake_sni_match: Required
-    server_handshake_sni_list: { alpha.example: ecdsa, gamma.example: default }
-connections:
-  lenient: { server_handshake_sni_match: Optional }
-rules:
-  opt:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_opt, group: grp-on, environment: env-opt, backend: "127.0.0.1:$HTTP_PORT" }
-  req:  { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_req, group: grp-on, environment: env-req, backend: "127.0.0.1:$HTTP_PORT" }
-  conn: { priority: 100, direction: Inbound, local_addr: 127.0.0.1, local_port: $p_conn, group: grp-on, environment: env-req, connection: lenient, backend: "127.0.0.1:$HTTP_PORT" }
-EOF
-)
+policy_new
+policy_keyring ring server 'certificates: {
+      ecdsa: { certificate: "${ATTLS_PKI}/server-ecdsa.crt", key: "${ATTLS_PKI}/server-ecdsa.key" } }'
+policy_group grp-on
+policy_env env-opt Server ring 'server_handshake_sni: Optional' \
+	'server_handshake_sni_list: { alpha.example: ecdsa, "*.beta.example": ecdsa }'
+policy_env env-req Server ring 'server_handshake_sni: Required' 'server_handshake_sni_match: Required' \
+	'server_handshake_sni_list: { alpha.example: ecdsa, gamma.example: default }'
+policy_add connections lenient 'server_handshake_sni_match: Optional'
+policy_rule opt "$p_opt" env-opt "127.0.0.1:$HTTP_PORT"
+policy_rule req "$p_req" env-req "127.0.0.1:$HTTP_PORT"
+policy_rule conn "$p_conn" env-req "127.0.0.1:$HTTP_PORT" 'connection: lenient'
+policy=$(policy_file)
 "$ATTLSD" -T -f "$policy" >"$T_TMP/dump" 2>&1 || { cat "$T_TMP/dump"; t_fail "attlsd -T failed"; }
 assert_match "-T shows the SNI list" 'server_handshake_sni_list: +alpha.example=ecdsa \*\.beta\.example=ecdsa' "$(cat "$T_TMP/dump")"
 attlsd_start "$policy"
 
-# sclient OUT PORT [ARGS...]: GET with a brief summary (the peer certificate).
-sclient() {
-	local out=$1 port=$2
-	shift 2
-	printf 'GET /index.html HTTP/1.0\r\n\r\n' |
-		timeout 15 openssl s_client -connect "127.0.0.1:$port" -CAfile "$T_PKI/ca.crt" \
-			-verify_return_error -brief -ign_eof "$@" >"$out" 2>&1
-}
+# get OUT PORT [ARGS...]: GET with a brief summary (the peer certificate); the
+# server name is each case's own.
+get() { sclient -o "$1" -s "$HTTP_GET" "$2" -CAfile "$T_PKI/ca.crt" -verify_return_error -brief -ign_eof "${@:3}"; }
 page=$(cat "$docroot/index.html")
 ecdsa_cert='Peer certificate: O = attls ECDSA, CN = localhost'
 rsa_cert='Peer certificate: O = attls, CN = localhost'
@@ -69,7 +48,7 @@ good=0
 served() {
 	local what=$1 port=$2 cert=$3 out
 	shift 3
-	sclient "$T_TMP/out" "$port" "$@"
+	get "$T_TMP/out" "$port" "$@"
 	out=$(cat "$T_TMP/out")
 	assert_match "$what: page" "^$page\$" "$out"
 	assert_match "$what: certificate" "$cert" "$out"
@@ -112,12 +91,12 @@ served "Required, SNI alpha.example" "$p_req" "$ecdsa_cert" -servername alpha.ex
 served "Required, SNI gamma.example -> label default" "$p_req" "$rsa_cert" -servername gamma.example
 expect_no_error
 
-sclient "$T_TMP/req.none" "$p_req" -noservername
+get "$T_TMP/req.none" "$p_req" -noservername
 out=$(cat "$T_TMP/req.none")
 assert_no_match "Required, no SNI: no page" "$page" "$out"
 assert_match "Required, no SNI: the client sees a fatal alert" 'alert (number 109|missing extension|handshake failure)' "$out"
 expect_rc 412 "$p_req"
-sclient "$T_TMP/req.other" "$p_req" -servername unlisted.example
+get "$T_TMP/req.other" "$p_req" -servername unlisted.example
 out=$(cat "$T_TMP/req.other")
 assert_no_match "Match Required, unlisted name: no page" "$page" "$out"
 assert_match "Match Required, unlisted name: the client sees alert unrecognized name" 'unrecognized name:.*alert number 112' "$out"
@@ -126,7 +105,7 @@ grep -q 'server name "unlisted.example", which server_handshake_sni_list does no
 	t_fail "the cause line does not name the server name"
 
 served "connection action Match Optional over the environment's Required" "$p_conn" "$rsa_cert" -servername unlisted.example
-sclient "$T_TMP/conn.none" "$p_conn" -noservername
+get "$T_TMP/conn.none" "$p_conn" -noservername
 assert_no_match "connection action keeps the environment's SNI Required" "$page" "$(cat "$T_TMP/conn.none")"
 expect_rc 412 "$p_conn"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # PeerMinRsaKeySize / PeerMinECCKeySize / PeerMinDHKeySize / PeerMinCertVersion
 # (peer_min_*), with real peers:
 #   - ServerWithClientAuth, curl client certificates: RSA-2048 under a 3072 floor
@@ -111,9 +111,9 @@ ok_get "peer_min_cert_version 3, v3 client passes" "$p_v3" "$pki/rsa.crt" "$pki/
 ok_get "peer_min_cert_version Any (default), v1 client passes" "$p_any" "$pki/v1.crt" "$pki/v1.key"
 # DSA: openssl s_client, TLS 1.2 (curl's DSA support varies with its TLS library).
 dsa_get() { # PORT
-	printf 'GET /index.html HTTP/1.0\r\n\r\n' |
-		timeout 15 openssl s_client -connect "127.0.0.1:$1" -tls1_2 -CAfile "$T_PKI/ca.crt" \
-			-cert "$pki/dsa.crt" -key "$pki/dsa.key" -quiet -ign_eof 2>/dev/null
+	sclient -o "$T_TMP/dsa.out" -s "$HTTP_GET" "$1" -tls1_2 -CAfile "$T_PKI/ca.crt" \
+		-cert "$pki/dsa.crt" -key "$pki/dsa.key" -quiet -ign_eof
+	cat "$T_TMP/dsa.out"
 }
 assert_no_match "peer_min_dsa_key_size 3072, DSA-2048 client: no page" "$page" "$(dsa_get "$p_dsa")"
 expect_rc 404 "$p_dsa"

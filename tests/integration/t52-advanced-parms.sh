@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck source-path=SCRIPTDIR disable=SC2119
+# shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # TTLSEnvironmentAdvancedParms that change the handshake itself, seen by real peers:
 #   - MiddleBoxCompatMode (middlebox_compat): server role, s_client -trace sees a
 #     ChangeCipherSpec record in TLS 1.3 with On (default) and none with Off;
@@ -70,8 +70,7 @@ PY
 pf=$T_TMP/noems.port
 "$T_PY" "$T_TMP/noems.py" "$pf" "$T_PKI/server.crt" "$T_PKI/server.key" >"$T_TMP/noems.log" 2>&1 &
 t_track $!
-for ((i = 0; i < 100; i++)); do [[ -s $pf ]] && break; sleep 0.05; done
-[[ -s $pf ]] || t_fail "the no-EMS server did not start"
+wait_file "$pf" 5 || t_fail "the no-EMS server did not start"
 noems=$(<"$pf")
 
 read -r p_mbon p_mboff p_emsreq p_emsoff p_cmbon p_cmboff p_cemsreq p_cemson p_cemsoff p_mfl p_mflreq p_mfloff p_cv p_cvany s_port \
@@ -124,9 +123,8 @@ page=$(cat "$docroot/index.html")
 trace_client() {
 	local port=$1
 	shift
-	printf 'GET /index.html HTTP/1.0\r\n\r\n' |
-		timeout 15 openssl s_client -connect "127.0.0.1:$port" -CAfile "$T_PKI/ca.crt" \
-			-trace -ign_eof "$@" 2>&1
+	sclient -o "$T_TMP/trace.out" -s "$HTTP_GET" "$port" -CAfile "$T_PKI/ca.crt" -trace -ign_eof "$@"
+	cat "$T_TMP/trace.out"
 }
 # ccs_received TRACE: the number of ChangeCipherSpec records the client received.
 ccs_received() { awk '/^(Sent|Received) Record/ {dir=$1} /Content Type = ChangeCipherSpec/ && dir=="Received" {n++} END {print n+0}' <<<"$1"; }

@@ -81,9 +81,9 @@ attlsd_start "$policy"
 for i in 0 1 2; do
 	assert_eq "curl to ${p[i]} reaches its own backend" "backend $((p[i] + offset))" "$(get "${p[i]}")"
 done
-out=$(printf 'GET /whoami HTTP/1.0\r\nHost: localhost\r\n\r\n' |
-	timeout 10 openssl s_client -connect "127.0.0.1:${p[1]}" -CAfile "$T_PKI/ca.crt" \
-		-verify_return_error -quiet -ign_eof 2>/dev/null)
+sclient -o "$T_TMP/whoami" -s 'GET /whoami HTTP/1.0\r\nHost: localhost\r\n\r\n' "${p[1]}" \
+	-CAfile "$T_PKI/ca.crt" -verify_return_error -quiet -ign_eof
+out=$(cat "$T_TMP/whoami")
 assert_match "openssl s_client to ${p[1]} reaches its own backend" "backend $((p[1] + offset))" "$out"
 
 ATTLSCTL=${ATTLSCTL:-$(dirname "$ATTLSD")/attlsctl}
@@ -113,11 +113,7 @@ kill -HUP "$ATTLSD_PID"
 wait_report "$ATTLSD_LOG" "policy reloaded from .*: 1 rules, 2 listeners" 10 >/dev/null ||
 	{ tail -20 "$ATTLSD_LOG"; t_fail "after SIGHUP: no reload with 2 listeners"; }
 # The workers apply the new listeners on their own threads: wait for the close.
-for ((n = 0; n < 100; n++)); do
-	port_refused 127.0.0.1 "${p[2]}" && break
-	sleep 0.05
-done
-port_refused 127.0.0.1 "${p[2]}" || t_fail "port ${p[2]} still accepts after the range shrank"
+wait_until 5 port_refused 127.0.0.1 "${p[2]}" || t_fail "port ${p[2]} still accepts after the range shrank"
 t_ok "after the reload port ${p[2]} refuses connections"
 for i in 0 1; do
 	assert_eq "after the reload curl to ${p[i]} still reaches its backend" \
