@@ -7,7 +7,12 @@
 void
 roff_text(FILE *out, const char *s)
 {
+	const char *start = s;
+
 	for (; *s; s++) {
+		/* A line starting with . or ' would be a request. */
+		if ((*s == '.' || *s == '\'') && (s == start || s[-1] == '\n'))
+			fputs("\\&", out);
 		if (*s == '\\')
 			fputs("\\e", out);
 		else if (*s == '-')

@@ -5,7 +5,8 @@
 
 #include <stdio.h>
 
-/* Writes 's' as roff text: backslashes and hyphens escaped. */
+/* Writes 's' as roff text: backslashes and hyphens escaped, and a line that
+ * starts with . or ' kept from being a request. */
 void roff_text(FILE *out, const char *s);
 
 #endif
