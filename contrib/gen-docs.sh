@@ -1,10 +1,13 @@
 #!/bin/bash
 # Regenerates the parts of doc/ that come from code tables (policy keys from the
-# schema, return codes from the RC table), between the GENERATED markers.
+# schema, return codes from the RC table), between the GENERATED markers, and
+# the man pages attls-policy(5), attlsd(8) and attlsctl(8), which make install
+# installs.
 # With --check, changes nothing and fails if the docs are out of date.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 attlsd=${ATTLSD:-$top/build/attlsd}
+attlsctl=${ATTLSCTL:-$top/build/attlsctl}
 check=0
 [ "${1:-}" = "--check" ] && check=1
 status=0
@@ -34,14 +37,21 @@ PY
 }
 regen "$top/doc/policy.md" list-keys
 regen "$top/doc/return-codes.md" list-rc
-# The man page is generated whole.
-if [ $check = 1 ]; then
-	if "$attlsd" --man | diff -u "$top/doc/attls-policy.5" - >/dev/null; then
-		echo "ok: $top/doc/attls-policy.5 matches attlsd --man"
+# The man pages are generated whole: man_page FILE COMMAND...
+man_page() {
+	local file=$top/doc/$1
+	shift
+	if [ $check = 1 ]; then
+		if "$@" | diff -u "$file" - >/dev/null; then
+			echo "ok: $file matches ${*##*/}"
+		else
+			echo "$file is out of date: run contrib/gen-docs.sh"; status=1
+		fi
 	else
-		echo "$top/doc/attls-policy.5 is out of date: run contrib/gen-docs.sh"; status=1
+		"$@" >"$file"
 	fi
-else
-	"$attlsd" --man >"$top/doc/attls-policy.5"
-fi
+}
+man_page attls-policy.5 "$attlsd" --man
+man_page attlsd.8 "$attlsd" --man8
+man_page attlsctl.8 "$attlsctl" help --man
 exit $status

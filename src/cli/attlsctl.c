@@ -18,46 +18,7 @@
 #include "ctl_policy.h"
 #include "ctl_triage.h"
 
-static void
-attlsctl_usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: attlsctl import pagent [OPTIONS] FILE...\n"
-		"       attlsctl filter export --nft POLICY\n"
-		"       attlsctl policy show [-s SOCKET]       (the running daemon's policy)\n"
-		"       attlsctl connections [-s SOCKET]       (its live connections)\n"
-		"       attlsctl triage --pcap FILE --policy POLICY\n"
-		"       attlsctl explain -f POLICY --src ADDR[:PORT] --dst ADDR:PORT\n"
-		"                        [--at 'YYYY-MM-DD HH:MM[:SS][ UTC]'] [--outbound]\n"
-		"                        [--cert CLIENT.pem]\n"
-		"       attlsctl intercept plan|up|down POLICY\n"
-		"       attlsctl keyring check POLICY [--days N]\n"
-		"       attlsctl keyring stash FILE              (PIN or passphrase on stdin)\n"
-		"       attlsctl query [-s SOCKET] [--cert] LOCAL-ADDR:PORT REMOTE-ADDR:PORT\n"
-		"       attlsctl init [-s SOCKET] (--fd N | LOCAL-ADDR:PORT REMOTE-ADDR:PORT)\n\n"
-		"import pagent: writes the attls YAML policy equivalent to z/OS Policy Agent\n"
-		"TTLS files.\n"
-		"filter export --nft: the policy's IP filters as an nftables ruleset.\n"
-		"explain: which IP filter and which TTLS rule a connection would meet, and why.\n"
-		"intercept: prints, applies or removes the nftables rules (own table) and policy\n"
-		"routing that divert what the policy's intercept rules name to attlsd.\n"
-		"keyring check: certificates expiring within N days (default 30), keys that do\n"
-		"not match, incomplete chains, missing SANs, key usage, key types no allowed\n"
-		"cipher or signature pair can use, weak RSA keys, same-named CAs; exit 0 clean,\n"
-		"1 findings, 2 cannot load; keys on PKCS#11 tokens are reached with the PIN.\n"
-		"keyring stash: writes a token PIN or PEM passphrase as a stash file (0600).\n"
-		"query: asks attlsd about a connection as the local application sees it\n"
-		"(its own address, then its peer's): policy and connection status, protocol,\n"
-		"cipher, user ID, and with --cert the peer certificate.\n"
-		"init: starts TLS on an application_controlled connection (TTLS_INIT_CONNECTION);\n"
-		"--fd: the connected socket N this process inherited.\n\n"
-		"Options of import pagent:\n"
-		"  --backend RULE=HOST:PORT   plaintext server of an inbound rule (repeatable)\n"
-		"  --backend-port-offset N    backend = 127.0.0.1:(LocalPort + N) for the others\n"
-		"                             (default 10000, with a warning per rule)\n"
-		"  --keyring-map MAP.yaml     SAF key ring name -> {certificate, key, trusted_ca}\n"
-		"  -h, --help                 this text\n");
-}
+#define ATTLSCTL_SEE_HELP "attlsctl: see attlsctl help import\n"
 
 static int
 attlsctl_add_backend(const char *arg, struct pagent_backend **bs, size_t *n)
@@ -122,18 +83,15 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 		case 'k':
 			a->map_path = optarg;
 			break;
-		case 'h':
-			attlsctl_usage(stdout);
+		default: /* -h and --help: ctl_help_asked() answered before */
+			fputs(ATTLSCTL_SEE_HELP, stderr);
 			return 1;
-		default:
-			attlsctl_usage(stderr);
-			return ATTLS_EINVAL;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "attlsctl: import pagent needs at least one FILE\n");
-		attlsctl_usage(stderr);
-		return ATTLS_EINVAL;
+		fputs(ATTLSCTL_SEE_HELP, stderr);
+		return 1;
 	}
 	return 0;
 }
@@ -199,13 +157,20 @@ out:
 	return code;
 }
 
+/* Help for every subcommand, from one table (ctl_help.c). */
+#include "ctl_help.h"
+
 int
 main(int argc, char **argv)
 {
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		attlsctl_usage(stdout);
-		return 0;
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		ctl_help_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 1 : 0;
 	}
+	if (strcmp(argv[1], "help") == 0)
+		return ctl_help_main(argc - 1, argv + 1);
+	if (ctl_help_asked(argc, argv))
+		return 0;
 	if (argc >= 3 && strcmp(argv[1], "filter") == 0 && strcmp(argv[2], "export") == 0)
 		return ctl_policy_filter_export(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "triage") == 0)
@@ -225,7 +190,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return ctl_query_init(argc - 1, argv + 1);
 	if (argc < 3 || strcmp(argv[1], "import") != 0 || strcmp(argv[2], "pagent") != 0) {
-		attlsctl_usage(stderr);
+		ctl_help_usage(stderr);
 		return 1;
 	}
 	/* getopt sees "pagent" as the program name and the rest as arguments. */

@@ -6,19 +6,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <uv.h>
 
+#include "activation.h"
 #include "daemon.h"
+#include "sdnotify.h"
 #include "policy/diag.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -44,6 +45,7 @@ struct daemon {
 	uv_loop_t *loop;
 	uv_signal_t sigterm, sigint, sighup, sigusr1;
 	uv_timer_t drain, check, housekeeping;
+	struct sdnotify *sd;
 	bool stopping;
 };
 
@@ -55,6 +57,9 @@ listen_socket(const struct rt_addr *a, bool reuseport, int intercept, int *out)
 	int fd, one = 1, r;
 
 	*out = -1;
+	/* Socket activation: systemd bound and set up this one (activation.c). */
+	if ((r = activation_take(a, out)) != 0)
+		return r < 0 ? r : 0;
 	fd = socket(a->ss.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -179,6 +184,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	d->stopping = true;
+	sdnotify_stopping(d->sd);
 	log_notice("signal %d: no longer accepting; %u live connections may take up to %us",
 		   signum, worker_live_connections(), timeout);
 	for (i = 0; i < d->nworkers; i++)
@@ -352,7 +358,9 @@ on_sighup(uv_signal_t *s, int signum)
 			return;
 		}
 	log_notice("SIGHUP: reloading %s", d->policy_path);
+	sdnotify_reloading();
 	reload(d);
+	sdnotify_ready(d->sd); /* also when the running policy stays */
 }
 
 static int
@@ -404,6 +412,7 @@ static int
 start_workers(struct daemon *d)
 {
 	unsigned i, nl = (unsigned)d->gen->policy->nlisteners;
+	char name[24]; /* at most 15 characters: -w allows 256 workers */
 
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
 	if (!d->workers)
@@ -425,6 +434,9 @@ start_workers(struct daemon *d)
 			}
 			return ATTLS_ESYS;
 		}
+		/* "top -H" (and the watchdog test) tell the workers apart by name. */
+		snprintf(name, sizeof(name), "attlsd-w%u", i);
+		pthread_setname_np(d->workers[i]->thread, name);
 	}
 	return 0;
 }
@@ -449,31 +461,6 @@ setup_signals(struct daemon *d)
 	uv_signal_start(&d->sighup, on_sighup, SIGHUP);
 }
 
-/* systemd Type=notify: READY=1 once every listener is bound and the workers
- * run, so that ExecStartPost (attlsctl intercept up) diverts nothing to a
- * port nobody serves yet. libc only: one datagram to $NOTIFY_SOCKET. */
-static void
-daemon_notify(const char *state)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *path = getenv("NOTIFY_SOCKET");
-	socklen_t len;
-	size_t n;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || (n = strlen(path)) >= sizeof(sun.sun_path))
-		return;
-	memcpy(sun.sun_path, path, n);
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0'; /* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
-		log_warn("NOTIFY_SOCKET %s: %s", path, strerror(errno));
-	close(fd);
-}
-
 int
 daemon_run(const struct daemon_opts *o, struct policy *p)
 {
@@ -495,8 +482,9 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 		log_error("cannot start: %s", attls_strerror(ATTLS_ENOMEM));
 		goto out;
 	}
-	if ((r = open_listeners(&d)) != 0)
+	if ((r = activation_load()) != 0 || (r = open_listeners(&d)) != 0)
 		goto out;
+	activation_report();
 	/* Start-up errors went to stderr; from here on a daemon logs to syslog. */
 	if (!o->foreground)
 		log_open("attlsd", false, p->settings.syslog_facility);
@@ -513,10 +501,13 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 	}
 	control_start(d.loop, p);
 	control_set_policy(d.gen->policy);
+	if ((r = sdnotify_start(d.loop, d.workers, d.nworkers, &d.generation, &d.sd)) != 0)
+		log_warn("systemd notifications: %s", attls_strerror(r));
 	log_notice("EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR %s (%u workers, %zu rules, %zu "
 		   "listeners)",
 		   p->settings.jobname, d.nworkers, p->nrules, p->nlisteners);
-	daemon_notify("READY=1");
+	/* Type=notify: ExecStartPost (attlsctl intercept up) runs only after this. */
+	sdnotify_ready(d.sd);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	for (i = 0; i < d.nworkers; i++)
 		worker_join(d.workers[i]);
@@ -528,7 +519,9 @@ out:
 	for (i = 0; d.workers && i < d.nworkers; i++)
 		worker_free(d.workers[i]);
 	free(d.workers);
+	sdnotify_free(d.sd);
 	close_listeners(&d);
+	activation_close();
 	free(d.wfds);
 	free(d.policy_path);
 	if (d.loop) {

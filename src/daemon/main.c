@@ -11,6 +11,8 @@
 #include <openssl/ssl.h>
 
 #include "daemon.h"
+#include "sdnotify.h"
+#include "usage.h"
 #include "policy/diag.h"
 #include "common/log.h"
 #include "common/rc.h"
@@ -19,29 +21,6 @@
 #include "tls/keyload.h"
 #include "tls/keyring_lint.h"
 #include "tls/tls.h"
-
-#define DEFAULT_POLICY "/etc/attls/policy.yaml"
-
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: attlsd [-F] [-d] [-f POLICY] [-w WORKERS] [-p PIDFILE]\n"
-		"       attlsd -t|-T [-f POLICY]\n"
-		"Transparent TLS in front of unchanged servers, by AT-TLS-style policy.\n\n"
-		"  -f, --policy FILE   policy file (default " DEFAULT_POLICY ")\n"
-		"  -F, --foreground    stay in the foreground and log to stderr\n"
-		"  -t, --test          check the policy (and its keys) and exit 0 or 1\n"
-		"  -T, --dump          check, then print the effective policy in match order\n"
-		"  -w, --workers N     worker threads (default: settings.workers, else CPUs)\n"
-		"  -p, --pidfile FILE  write the process id to FILE\n"
-		"  -d, --debug         log debug messages\n"
-		"      --list-rc       print the return-code table (Markdown) and exit\n"
-		"      --list-keys     print the policy key reference (Markdown) and exit\n"
-		"      --man           print the man page attls-policy(5) (roff) and exit\n"
-		"  -h, --help          this text\n"
-		"  -V, --version       print the version and exit\n");
-}
 
 static void
 list_rc(void)
@@ -76,17 +55,9 @@ check_only(struct policy *p, int dump)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "policy", required_argument, NULL, 'f' }, { "foreground", no_argument, NULL, 'F' },
-		{ "test", no_argument, NULL, 't' },         { "dump", no_argument, NULL, 'T' },
-		{ "workers", required_argument, NULL, 'w' }, { "pidfile", required_argument, NULL, 'p' },
-		{ "debug", no_argument, NULL, 'd' },        { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },      { "list-rc", no_argument, NULL, 1 },
-		{ "list-keys", no_argument, NULL, 2 },
-		{ "man", no_argument, NULL, 3 },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct daemon_opts o = { .policy_path = DEFAULT_POLICY };
+	struct option longopts[USAGE_MAX_OPTS];
+	char shortopts[64];
+	struct daemon_opts o = { .policy_path = USAGE_DEFAULT_POLICY };
 	struct diag_list dl;
 	struct policy *p = NULL;
 	int ch, test = 0, dump = 0, debug = 0, code;
@@ -94,7 +65,8 @@ main(int argc, char **argv)
 
 	/* key_log secrets go into the capture of the connection they belong to. */
 	tls_ctx_set_keylog_sink(capture_keylog_cb);
-	while ((ch = getopt_long(argc, argv, "f:FtTw:p:dhV", longopts, NULL)) != -1) {
+	usage_getopt(longopts, shortopts);
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			o.policy_path = optarg;
@@ -122,28 +94,32 @@ main(int argc, char **argv)
 			debug = 1;
 			break;
 		case 'h':
-			usage(stdout);
+			usage_print(stdout);
 			return 0;
 		case 'V':
-			printf("attlsd %s (%s)\n", PACKAGE_VERSION, OpenSSL_version(OPENSSL_VERSION));
+			printf("attlsd %s (%s%s)\n", PACKAGE_VERSION, OpenSSL_version(OPENSSL_VERSION),
+			       sdnotify_available() ? "; systemd" : "");
 			return 0;
-		case 1:
+		case USAGE_LIST_RC:
 			list_rc();
 			return 0;
-		case 2:
+		case USAGE_LIST_KEYS:
 			policy_schema_doc(stdout);
 			return 0;
-		case 3:
+		case USAGE_MAN:
 			policy_schema_man(stdout);
 			return 0;
+		case USAGE_MAN8:
+			usage_man(stdout);
+			return 0;
 		default:
-			usage(stderr);
+			usage_print(stderr);
 			return 1;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "attlsd: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
+		usage_print(stderr);
 		return 1;
 	}
 	/* Local time conditions follow TZ as it is at start-up. */

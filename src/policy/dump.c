@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "common/roff.h"
 #include "policy_int.h"
 
 #define LABEL_W 26
@@ -304,20 +305,6 @@ policy_schema_doc(FILE *out)
 	}
 }
 
-/* roff-escapes a help or value string. */
-static void
-man_text(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", out);
-		else if (*s == '-')
-			fputs("\\-", out);
-		else
-			fputc(*s, out);
-	}
-}
-
 static void
 man_rows(FILE *out, const struct schema_row *rows, size_t n)
 {
@@ -338,16 +325,16 @@ man_rows(FILE *out, const struct schema_row *rows, size_t n)
 			fprintf(out, ", %u to %u", r->min, r->max);
 		if (r->def) {
 			fputs("; default ", out);
-			man_text(out, r->def);
+			roff_text(out, r->def);
 		}
 		if (r->flags & SF_REQUIRED)
 			fputs("; required", out);
 		fputs(")\n", out);
-		man_text(out, r->help);
+		roff_text(out, r->help);
 		fputs(".", out);
 		if (strcmp(r->attls, "-") != 0) {
 			fputs(" AT\\-TLS: ", out);
-			man_text(out, r->attls);
+			roff_text(out, r->attls);
 			fputs(".", out);
 		}
 		fputs("\n", out);
@@ -372,11 +359,11 @@ policy_schema_man(FILE *out)
 		const struct schema_section *s = &schema_sections[i];
 
 		fprintf(out, ".SH %s\n", s->key);
-		man_text(out, s->help);
+		roff_text(out, s->help);
 		fputs(".", out);
 		if (strcmp(s->attls, "-") != 0) {
 			fputs(" AT\\-TLS: ", out);
-			man_text(out, s->attls);
+			roff_text(out, s->attls);
 			fputs(".", out);
 		}
 		fputs("\n", out);

@@ -286,6 +286,7 @@ on_wake(uv_async_t *a)
 	struct worker_reload *r = atomic_exchange(&w->reload, NULL);
 	int cmd = atomic_load(&w->command);
 
+	atomic_fetch_add(&w->alive, 1); /* this loop runs: the daemon feeds systemd's watchdog */
 	if (r)
 		apply_reload(w, r);
 

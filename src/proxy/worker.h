@@ -47,6 +47,7 @@ struct worker {
 	struct conn *conns;     /* all live connections */
 	unsigned nconns;
 	atomic_int command;     /* WORKER_CMD_* */
+	atomic_uint alive;      /* counts wakes: answers to the watchdog's pings */
 	_Atomic(struct worker_reload *) reload; /* pending reload, taken by the worker */
 	void (*on_done)(struct worker *w); /* called on the worker thread as it exits */
 	bool stopping;

@@ -1,0 +1,213 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The Debian packages, as CI builds and installs them: dpkg-buildpackage
+# -us -uc -b in a clean copy of the tree (git's tracked and new files), lintian
+# with no errors, then the three .debs installed with dpkg -i into a
+# copy-on-write image of this system (an overlay over /, entered with chroot,
+# so the host is not touched). There: the user and directories exist, the
+# service is enabled, /etc/attls/policy.yaml is the sample and a conffile;
+# systemd-analyze verify accepts the installed units; and since systemd cannot
+# run as PID 1 here, the unit's own Exec lines run as systemd would run them,
+# in a new network namespace: ExecStartPre, ExecStart with $NOTIFY_SOCKET and
+# $WATCHDOG_USEC (READY=1, watchdog fed), ExecStartPost, a TLS client through
+# the sample policy to a plaintext backend, ExecReload, SIGTERM (STOPPING=1,
+# exit 0), ExecStopPost. Then a program built with pkg-config against
+# libattlsquery-dev runs, an edited policy survives reinstalling, and purge
+# removes it. Needs root (mount, chroot, unshare). Prints how long it took.
+# Usage: tests/package/run.sh [--keep] [--debs DIR]
+#   --keep      keep the scratch directory (build tree, logs, the image)
+#   --debs DIR  install the .debs a previous run built in DIR (no build, no lintian)
+set -u
+src=$(cd "${ATTLS_SRCDIR:-$(dirname "$0")/../..}" && pwd)
+keep=0 prebuilt=
+while (($#)); do
+	case $1 in
+	--keep) keep=1 ;;
+	--debs) prebuilt=$2; shift ;;
+	*) echo "usage: $0 [--keep] [--debs DIR]"; exit 2 ;;
+	esac
+	shift
+done
+t0=$(date +%s)
+say() { echo "package: $*"; }
+fail() { echo "package: FAIL: $*"; exit 1; }
+skip() { echo "package: SKIP: $*"; exit 77; }
+((EUID == 0)) || skip "needs root (mount, chroot, unshare)"
+for t in dpkg-buildpackage dh lintian unshare chroot python3 curl systemd-analyze make-ssl-cert; do
+	command -v "$t" >/dev/null || skip "$t is missing (Debian packages: dpkg-dev debhelper lintian util-linux python3 curl systemd ssl-cert)"
+done
+
+work=$(mktemp -d /tmp/attls-package.XXXXXX)
+root=$work/root
+mounts=()
+cleanup() {
+	local i
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null; done
+	if ((keep)); then echo "package: kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+if [[ -z $prebuilt ]]; then
+	# 1. A clean copy: what git tracks plus new files, nothing built or ignored.
+	mkdir -p "$work/attls"
+	if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$src" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$work/attls" -xf -
+	else
+		cp -a "$src/." "$work/attls/"
+	fi
+	say "building in $work/attls"
+	(cd "$work/attls" && dpkg-buildpackage -us -uc -b -j2) >"$work/build.log" 2>&1 ||
+		{ tail -40 "$work/build.log"; fail "dpkg-buildpackage failed (log: $work/build.log)"; }
+	say "ok: built ($(($(date +%s) - t0)) s)"
+
+	# 2. lintian: errors fail; warnings are shown.
+	lintian --fail-on error --tag-display-limit 0 "$work"/attls_*.changes >"$work/lintian.log" 2>&1
+	lrc=$?
+	grep -E '^[EWI]:' "$work/lintian.log" | sed 's/^/  lintian: /'
+	((lrc == 0)) || fail "lintian reports errors"
+	say "ok: lintian: no errors ($(grep -c '^W:' "$work/lintian.log") warnings)"
+	prebuilt=$work
+fi
+debs=("$prebuilt"/attlsd_*.deb "$prebuilt"/libattlsquery1_*.deb "$prebuilt"/libattlsquery-dev_*.deb)
+for d in "${debs[@]}"; do [[ -f $d ]] || fail "no $d"; done
+
+# 3. Where each file went: the library and its -dev split as Debian does.
+contents() { dpkg-deb -c "$1" | awk '{ print $6 }' | sed 's|^\./|/|'; }
+expect_in() { # DEB REGEX...
+	local deb=$1 re
+	shift
+	for re in "$@"; do contents "$deb" | grep -Eq "^$re$" || fail "${deb##*/} has no $re"; done
+}
+expect_in "${debs[0]}" /usr/sbin/attlsd /usr/sbin/attlsctl /lib/systemd/system/attlsd.service \
+	/lib/systemd/system/attlsd.socket /usr/lib/sysusers.d/attlsd.conf /usr/lib/tmpfiles.d/attlsd.conf \
+	/etc/attls/policy.yaml /etc/logrotate.d/attlsd /usr/share/bash-completion/completions/attlsctl \
+	'/usr/share/man/man8/attlsd.8.gz' '/usr/share/man/man8/attlsctl.8.gz' '/usr/share/man/man5/attls-policy.5.gz'
+expect_in "${debs[1]}" '/usr/lib/[^/]*/libattlsquery.so.1'
+expect_in "${debs[2]}" '/usr/lib/[^/]*/libattlsquery.so' '/usr/lib/[^/]*/libattlsquery.a' \
+	'/usr/lib/[^/]*/pkgconfig/libattlsquery.pc' /usr/include/attls/attlsquery.h
+contents "${debs[1]}" | grep -q 'libattlsquery.so$' && fail "the runtime library package has the .so link"
+say "ok: attlsd, libattlsquery1 (the .so.1) and libattlsquery-dev (header, .so, .a, .pc) hold what they should"
+
+# 4. A copy-on-write image of this system to install into.
+mkdir -p "$work/cow" "$root"
+mount -t tmpfs tmpfs "$work/cow" && mounts+=("$work/cow") || fail "cannot mount a tmpfs"
+mkdir -p "$work/cow/upper" "$work/cow/work"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$work/cow/upper,workdir=$work/cow/work" "$root" &&
+	mounts+=("$root") || skip "overlayfs over / is not available here"
+for m in proc dev run tmp; do
+	case $m in
+	proc) mount -t proc proc "$root/proc" ;;
+	dev) mount --rbind /dev "$root/dev" ;;
+	*) mount -t tmpfs tmpfs "$root/$m" ;;
+	esac && mounts+=("$root/$m") || fail "cannot mount $root/$m"
+done
+in_root() { chroot "$root" "$@"; }
+in_root dpkg-query -W attlsd >/dev/null 2>&1 && in_root dpkg --purge attlsd libattlsquery-dev libattlsquery1 >/dev/null 2>&1
+in_root getent passwd attlsd >/dev/null && fail "the image already has a user attlsd"
+# What ssl-cert's postinst does on a clean system (the image may lack it).
+[[ -f $root/etc/ssl/private/ssl-cert-snakeoil.key ]] || in_root make-ssl-cert generate-default-snakeoil ||
+	fail "make-ssl-cert failed"
+mkdir -p "$root/tmp/debs"
+cp "${debs[@]}" "$root/tmp/debs/"
+names=("${debs[@]##*/}")
+in_root dpkg -i "${names[@]/#//tmp/debs/}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i failed"; }
+say "ok: dpkg -i of the three packages"
+
+# 5. What the maintainer scripts did.
+in_root getent passwd attlsd | grep -q ':/var/lib/attlsd:/usr/sbin/nologin$' || fail "no system user attlsd"
+for d in /var/lib/attlsd /var/lib/attlsd/capture /var/log/attlsd /run/attlsd; do
+	[[ $(in_root stat -c '%U:%G %a' "$d" 2>/dev/null) == "root:attlsd 770" ]] ||
+		fail "$d: $(in_root stat -c '%U:%G %a' "$d" 2>&1), not root:attlsd 770"
+done
+[[ -L $root/etc/systemd/system/multi-user.target.wants/attlsd.service ]] || fail "attlsd.service is not enabled"
+[[ -e $root/etc/systemd/system/sockets.target.wants/attlsd.socket ]] && fail "attlsd.socket was enabled"
+cmp -s "$root/etc/attls/policy.yaml" "$src/contrib/sample-policy.yaml" || fail "/etc/attls/policy.yaml is not the sample"
+in_root dpkg-query -W -f='${Conffiles}\n' attlsd | grep -q '/etc/attls/policy.yaml' || fail "the policy is not a conffile"
+say "ok: user attlsd, its directories (root:attlsd 0770), attlsd.service enabled, the sample policy as a conffile"
+
+# 6. The installed units verify.
+out=$(in_root systemd-analyze verify --man=no /lib/systemd/system/attlsd.service /lib/systemd/system/attlsd.socket 2>&1)
+[[ -z $out ]] || { echo "$out"; fail "systemd-analyze verify of the installed units"; }
+say "ok: systemd-analyze verify: attlsd.service and attlsd.socket"
+
+# 7. The unit's Exec lines, run as systemd would (${ATTLS_POLICY} expanded,
+# "-" ignored, $MAINPID), in a new network namespace inside the image.
+cat >"$root/tmp/exec-lines.sh" <<'EOF'
+set -u
+unit=/lib/systemd/system/attlsd.service
+policy=$(sed -n 's/^Environment=ATTLS_POLICY=//p' $unit)
+line() { sed -n "s/^$1=//p" $unit | head -1 | sed "s|^-||; s|\${ATTLS_POLICY}|$policy|g; s|\$MAINPID|$MAINPID|g"; }
+die() { echo "exec-lines: FAIL: $*"; exit 1; }
+wait_for() { # FILE REGEX
+	local i
+	for ((i = 0; i < 200; i++)); do grep -Eq -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
+ip link set lo up
+MAINPID= sink= http=
+trap 'kill $MAINPID $sink $http 2>/dev/null' EXIT
+$(line ExecStartPre) >/tmp/pre.log 2>&1 || { cat /tmp/pre.log; die "ExecStartPre: $(line ExecStartPre)"; }
+echo "exec-lines: ok: ExecStartPre: $(line ExecStartPre)"
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/run/notify.sock")
+open("/run/notify.up", "w").close()
+with open("/run/notify.log", "a", buffering=1) as f:
+    while True: f.write(s.recv(4096).decode().replace("\n", " | ") + "\n")' &
+sink=$!
+for ((i = 0; i < 200; i++)); do [[ -e /run/notify.up ]] && break; sleep 0.05; done
+[[ -e /run/notify.up ]] || die "the notify socket did not come up"
+mkdir -p /tmp/www && echo "hello from the plaintext backend" >/tmp/www/index.html
+python3 -m http.server --bind 127.0.0.1 --directory /tmp/www 8080 >/tmp/http.log 2>&1 &
+http=$!
+for ((i = 0; i < 200; i++)); do (: >/dev/tcp/127.0.0.1/8080) 2>/dev/null && break; sleep 0.05; done
+(: >/dev/tcp/127.0.0.1/8080) 2>/dev/null || { cat /tmp/http.log; die "the plaintext backend did not start"; }
+NOTIFY_SOCKET=/run/notify.sock WATCHDOG_USEC=3000000 $(line ExecStart) 2>/tmp/attlsd.log &
+MAINPID=$!
+wait_for /run/notify.log '^READY=1' || { cat /tmp/attlsd.log; die "no READY=1 from ExecStart: $(line ExecStart)"; }
+echo "exec-lines: ok: ExecStart: READY=1 ($(grep -m1 STATUS= /run/notify.log))"
+$(line ExecStartPost) >/tmp/post.log 2>&1 || { cat /tmp/post.log; die "ExecStartPost: $(line ExecStartPost)"; }
+echo "exec-lines: ok: ExecStartPost: $(line ExecStartPost)"
+# The snakeoil certificate names the host it was made on.
+cn=$(openssl x509 -in /etc/ssl/certs/ssl-cert-snakeoil.pem -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= //p')
+out=$(curl -sS --max-time 20 --cacert /etc/ssl/certs/ssl-cert-snakeoil.pem --resolve "$cn:8443:127.0.0.1" "https://$cn:8443/" 2>&1)
+[[ $out == "hello from the plaintext backend" ]] || { cat /tmp/attlsd.log; die "TLS through the sample policy: $out"; }
+echo "exec-lines: ok: curl https://127.0.0.1:8443/ through the sample policy reaches the plaintext backend"
+wait_for /run/notify.log '^WATCHDOG=1' || die "the watchdog is not fed"
+echo "exec-lines: ok: WATCHDOG=1 (WATCHDOG_USEC=3000000)"
+$(line ExecReload) || die "ExecReload: $(line ExecReload)"
+wait_for /run/notify.log '^RELOADING=1' || die "no RELOADING=1 after ExecReload"
+wait_for /run/notify.log 'STATUS=policy generation 1' || die "no STATUS after the reload"
+echo "exec-lines: ok: ExecReload: $(line ExecReload): RELOADING=1, READY=1, policy generation 1"
+kill -TERM "$MAINPID"
+for ((i = 0; i < 200; i++)); do kill -0 "$MAINPID" 2>/dev/null || break; sleep 0.05; done
+wait "$MAINPID"
+rc=$?
+((rc == 0)) || die "attlsd exited with $rc after SIGTERM"
+grep -q '^STOPPING=1' /run/notify.log || die "no STOPPING=1"
+echo "exec-lines: ok: SIGTERM (KillSignal): STOPPING=1, exit 0"
+$(line ExecStopPost) >/tmp/stoppost.log 2>&1 || { cat /tmp/stoppost.log; die "ExecStopPost"; }
+nft list tables | grep -q attls && die "ExecStopPost left an nft table"
+echo "exec-lines: ok: ExecStopPost: $(line ExecStopPost)"
+EOF
+unshare --net chroot "$root" bash /tmp/exec-lines.sh || fail "the unit's Exec lines (above)"
+
+# 8. The -dev package: a program built with pkg-config against it runs.
+cat >"$root/tmp/q.c" <<'EOF'
+#include <stdio.h>
+#include <attls/attlsquery.h>
+int main(void) { printf("%s\n", attls_query_policy_name(1)); return 0; }
+EOF
+in_root sh -c 'cc -o /tmp/q /tmp/q.c $(pkg-config --cflags --libs libattlsquery) && /tmp/q' >"$work/q.out" 2>&1 ||
+	{ cat "$work/q.out"; fail "a program built with pkg-config --libs libattlsquery"; }
+in_root ldd /tmp/q | grep -Eq 'libattlsquery\.so\.1 => (/usr)?/lib/' || fail "/tmp/q is not linked to the installed libattlsquery.so.1"
+say "ok: pkg-config libattlsquery: a program builds, links libattlsquery.so.1 and runs ($(cat "$work/q.out"))"
+
+# 9. The admin's policy survives reinstalling; purge removes it and the unit.
+echo "# edited by the admin" >>"$root/etc/attls/policy.yaml"
+in_root dpkg -i "/tmp/debs/${names[0]}" >"$work/dpkg2.log" 2>&1 || { cat "$work/dpkg2.log"; fail "reinstall"; }
+grep -q "edited by the admin" "$root/etc/attls/policy.yaml" || fail "reinstalling replaced the edited policy"
+in_root dpkg --purge attlsd libattlsquery-dev libattlsquery1 >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "purge"; }
+[[ -e $root/etc/attls/policy.yaml || -e $root/lib/systemd/system/attlsd.service ]] && fail "purge left files"
+say "ok: an edited policy survives reinstalling; purge removes it"
+say "ok: all done in $(($(date +%s) - t0)) s"
