@@ -237,19 +237,34 @@ wait_until() {
 # free_ports N: prints N distinct currently free TCP ports on 127.0.0.1 (and ::1).
 free_ports() {
 	"$T_PY" - "$1" <<'EOF'
-import socket, sys
+# Ports below the kernel's ephemeral range: a port taken from that range and
+# released again can be handed to any client's connect() (this test's or a
+# concurrent one's) before attlsd binds it. Random, so that tests running side
+# by side rarely pick the same one; each is checked free on IPv4 and IPv6.
+import random, socket, sys
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+low = max(low, 12000)
 socks, ports = [], []
 while len(ports) < int(sys.argv[1]):
+    p = random.randrange(10000, low)
+    if p in ports:
+        continue
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
     socks.append(s)
     try:
+        s.bind(("0.0.0.0", p))
+    except OSError:
+        continue
+    try:  # a host without IPv6 only needs the IPv4 port
         s6 = socket.socket(socket.AF_INET6)
-        s6.bind(("::1", p))
         socks.append(s6)
+        s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s6.bind(("::", p))
     except OSError as e:
-        if e.errno == 98:
+        if e.errno == 98:  # EADDRINUSE
             continue
     ports.append(p)
 print(" ".join(map(str, ports)))
