@@ -308,6 +308,8 @@ struct policy_tls_parms {
 	unsigned reset_cipher_timer; /* ResetCipherTimer, minutes; 0 never */
 	int sni_client;            /* enum policy_sni: ClientHandshakeSNI */
 	int sni_client_match;      /* enum policy_sni_match: ClientHandshakeSNIMatch */
+	unsigned v3_session_timeout; /* GSK_V3_SESSION_TIMEOUT, seconds; 0 no session-ID cache */
+	unsigned v3_sidcache_size;   /* GSK_V3_SIDCACHE_SIZE, sessions */
 };
 
 struct policy_env {
@@ -361,6 +363,8 @@ struct policy_effective {
 	unsigned reset_cipher_timer;       /* minutes between TLS 1.3 key updates; 0 never */
 	int sni_client;                    /* enum policy_sni (Client role) */
 	int sni_client_match;              /* enum policy_sni_match (Client role) */
+	unsigned v3_session_timeout;       /* session lifetime, seconds; 0: no session-ID cache */
+	unsigned v3_sidcache_size;         /* session-ID cache entries of the rule */
 };
 
 struct policy_rule {

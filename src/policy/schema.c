@@ -411,6 +411,17 @@ const struct schema_row schema_tls_parms[] = {
 	    .flags = SF_PARMS,
 	    .help = "Client role: Required refuses a server that does not acknowledge the "
 		    "server name sent (RC 412); Optional does not look"),
+	ROW("v3_session_timeout", "TTLSGskAdvancedParms GSK_V3_SESSION_TIMEOUT", ST_UINT,
+	    struct policy_tls_parms, v3_session_timeout, .min = 0, .max = 86400, .def = "86400",
+	    .flags = SF_PARMS,
+	    .help = "server roles: seconds a session can be resumed, by session ID (TLS 1.2, "
+		    "a cache shared by all workers) or by ticket; 0: no session-ID cache "
+		    "(tickets then live 2 hours)"),
+	ROW("v3_sidcache_size", "TTLSGskAdvancedParms GSK_V3_SIDCACHE_SIZE", ST_UINT,
+	    struct policy_tls_parms, v3_sidcache_size, .min = 0, .max = 64000, .def = "512",
+	    .flags = SF_PARMS,
+	    .help = "server roles: sessions the rule's session-ID cache holds in attlsd; the "
+		    "oldest are dropped beyond it; 0: no session-ID cache"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 /* load.c records which keys an entry sets in a uint64_t bit mask. */

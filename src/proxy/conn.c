@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "control/control.h"
 #include "diag/ezd.h"
+#include "tls/sesscache.h"
 #include "worker.h"
 
 static const char *const end_names[] = {
@@ -538,7 +539,7 @@ start_tls(struct conn *c)
 	c->tls = &c->cl;
 	if (!(c->cl.ssl = SSL_new(rr->ctx)) || !(c->diag = malloc(sizeof(*c->diag))))
 		return -1;
-	if (SSL_set_fd(c->cl.ssl, c->cl.fd) != 1)
+	if (SSL_set_fd(c->cl.ssl, c->cl.fd) != 1 || sesscache_ssl_bind(c->cl.ssl, c->rule) != 0)
 		return -1;
 	SSL_set_accept_state(c->cl.ssl);
 	tls_diag_init(c->diag);

@@ -20,6 +20,7 @@
 #include "tls.h"
 #include "policy/tlsnames.h"
 #include "chello.h"
+#include "sesscache.h"
 #include "tls_adv.h"
 
 /* Mozilla "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. */
@@ -636,11 +637,11 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* One read() per burst instead of one per record header and body. */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	/* Resumption works through tickets, which keep no state per session here. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_num_tickets(ctx, 1);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)r->name,
-				       (unsigned)strlen(r->name));
+	if (sesscache_ctx_set(ctx, r) != 0) {
+		last_ssl_error(err, errlen, "session cache setup");
+		ret = ATTLS_ETLS;
+		goto fail;
+	}
 	if (set_versions(ctx, r->eff.protocols) != 0 ||
 	    SSL_CTX_set_cipher_list(ctx, TLS12_DEFAULT_CIPHERS) != 1) {
 		last_ssl_error(err, errlen, "protocol or cipher setup");
