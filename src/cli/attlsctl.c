@@ -15,6 +15,7 @@
 #include "policy/pagent.h"
 #include "ctl_intercept.h"
 #include "ctl_keyring.h"
+#include "ctl_tickets.h"
 #include "ctl_policy.h"
 #include "ctl_triage.h"
 #include "policy/ytree.h"
@@ -35,6 +36,7 @@ attlsctl_usage(FILE *out)
 		"                        [--cert CLIENT.pem]\n"
 		"       attlsctl intercept plan|up|down POLICY\n"
 		"       attlsctl keyring check POLICY [--days N]\n"
+		"       attlsctl tickets rotate FILE [--staged|--promote] [--keep N]\n"
 		"       attlsctl query [-s SOCKET] [--cert] LOCAL-ADDR:PORT REMOTE-ADDR:PORT\n"
 		"       attlsctl init [-s SOCKET] (--fd N | LOCAL-ADDR:PORT REMOTE-ADDR:PORT)\n\n"
 		"import pagent: writes the attls YAML policy equivalent to z/OS Policy Agent\n"
@@ -47,6 +49,7 @@ attlsctl_usage(FILE *out)
 		"not match, incomplete chains, missing SANs, key usage, key types no allowed\n"
 		"cipher or signature pair can use, weak RSA keys, same-named CAs; exit 0 clean,\n"
 		"1 findings, 2 cannot load.\n"
+		"tickets rotate: a new session ticket key first in a shared key file.\n"
 		"query: asks attlsd about a connection as the local application sees it\n"
 		"(its own address, then its peer's): policy and connection status, protocol,\n"
 		"cipher, user ID, and with --cert the peer certificate.\n"
@@ -236,6 +239,8 @@ main(int argc, char **argv)
 		return ctl_intercept(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keyring") == 0)
 		return ctl_keyring(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "tickets") == 0)
+		return ctl_tickets(argc - 1, argv + 1);
 	if (argc >= 3 && strcmp(argv[1], "policy") == 0 && strcmp(argv[2], "show") == 0)
 		return ctl_query_show(argc - 2, argv + 2, "POLICY\n");
 	if (argc >= 2 && strcmp(argv[1], "connections") == 0)

@@ -463,6 +463,8 @@ struct policy_settings {
 	unsigned intercept_table;  /* route table of that local route */
 	unsigned max_rule_listeners; /* ports one rule without "listen" may listen on */
 	unsigned max_listeners;      /* listeners of the whole policy */
+	char *ticket_keys;           /* shared session ticket key file; NULL: own keys */
+	unsigned ticket_key_lifetime; /* seconds an own ticket key encrypts */
 };
 
 struct policy {

@@ -225,6 +225,16 @@ static const struct schema_row settings_rows[] = {
 	ROW("max_listeners", "-", ST_UINT, struct policy_settings, max_listeners, .min = 1,
 	    .max = 65535, .def = "1024",
 	    .help = "listening sockets of the whole policy (each worker opens each once)"),
+	ROW("ticket_keys", "-", ST_PATH, struct policy_settings, ticket_keys,
+	    .help = "file of session ticket keys shared by a fleet (doc/fleet.md): one base64 "
+		    "line of 80 random bytes per key, the first encrypts, all decrypt; mode 0600; "
+		    "re-read when it changes and on SIGHUP; without it attlsd makes its own "
+		    "keys"),
+	ROW("ticket_key_lifetime", "-",
+	    ST_UINT, struct policy_settings, ticket_key_lifetime, .min = 60, .max = 86400,
+	    .def = "3600",
+	    .help = "seconds a ticket key attlsd made itself encrypts before a new one takes "
+		    "over; the previous one still decrypts for as long again"),
 };
 
 static const struct schema_row keyring_rows[] = {

@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "sesscache.h"
+#include "tickets.h"
 
 /* OpenSSL's own lifetime of a session (tickets) when the rule caches none. */
 #define SESSCACHE_NO_CACHE_TIMEOUT 7200
@@ -57,6 +58,8 @@ sesscache_ctx_set(SSL_CTX *ctx, const struct policy_rule *r)
 	if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx)) != 1)
 		return ATTLS_ETLS;
 	SSL_CTX_set_num_tickets(ctx, 1);
+	if (r->eff.role != POLICY_ROLE_CLIENT)
+		tickets_ctx_set(ctx);
 	if (!cache) {
 		/* The Client role offers no sessions (a backend connection is new
 		 * each time); a server rule with 0 resumes by ticket only. */
