@@ -465,6 +465,8 @@ struct policy_settings {
 	unsigned max_listeners;      /* listeners of the whole policy */
 	char *ticket_keys;           /* shared session ticket key file; NULL: own keys */
 	unsigned ticket_key_lifetime; /* seconds an own ticket key encrypts */
+	char *session_cache;         /* redis://HOST:PORT[/DB]; NULL: none */
+	unsigned session_cache_timeout; /* ms a handshake waits for the store */
 };
 
 struct policy {

@@ -235,6 +235,15 @@ static const struct schema_row settings_rows[] = {
 	    .def = "3600",
 	    .help = "seconds a ticket key attlsd made itself encrypts before a new one takes "
 		    "over; the previous one still decrypts for as long again"),
+	ROW("session_cache", "TTLSGskAdvancedParms GSK_SYSPLEX_SIDCACHE", ST_STRING,
+	    struct policy_settings, session_cache,
+	    .help = "redis://HOST:PORT[/DB]: TLS 1.2 sessions of rules with a session-ID cache "
+		    "are stored there too, so every host of a fleet resumes them; Redis down or "
+		    "slow means full handshakes, never a failed one (doc/fleet.md)"),
+	ROW("session_cache_timeout", "-", ST_UINT, struct policy_settings, session_cache_timeout,
+	    .min = 1, .max = 1000, .def = "50",
+	    .help = "milliseconds a handshake waits for session_cache before it goes on as a "
+		    "full handshake"),
 };
 
 static const struct schema_row keyring_rows[] = {

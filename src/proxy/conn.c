@@ -300,6 +300,12 @@ handshake_step(struct conn *c)
 	}
 	serr = errno;
 	e = SSL_get_error(c->tls->ssl, r);
+	if (e == SSL_ERROR_WANT_CLIENT_HELLO_CB) {
+		/* The fleet's session store is asked (tls/sesscache.c); it calls
+		 * on_session_lookup_done. Meanwhile only a reset ends us early. */
+		poll_set(&c->cl.poll, &c->cl.ev, UV_DISCONNECT, on_poll);
+		return;
+	}
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		ezd_flow(c, 0, "Call", fn, e == SSL_ERROR_WANT_READ ? "want read" : "want write");
 		c->tls->read_wants_write = e == SSL_ERROR_WANT_WRITE;
@@ -311,6 +317,16 @@ handshake_step(struct conn *c)
 	ezd_flow(c, r, "Call", fn, SSL_state_string_long(c->tls->ssl));
 	ezd_diag_evidence(c, r, cause, sizeof(cause));
 	conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
+}
+
+/* The session store answered (or was too slow): the handshake goes on. */
+static void
+on_session_lookup_done(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_HANDSHAKING)
+		handshake_step(c);
 }
 
 /* Before OpenSSL sees anything, looks at the first bytes: clear text on a TLS
@@ -539,7 +555,8 @@ start_tls(struct conn *c)
 	c->tls = &c->cl;
 	if (!(c->cl.ssl = SSL_new(rr->ctx)) || !(c->diag = malloc(sizeof(*c->diag))))
 		return -1;
-	if (SSL_set_fd(c->cl.ssl, c->cl.fd) != 1 || sesscache_ssl_bind(c->cl.ssl, c->rule) != 0)
+	if (SSL_set_fd(c->cl.ssl, c->cl.fd) != 1 ||
+	    sesscache_ssl_bind(c->cl.ssl, c->rule, on_session_lookup_done, c) != 0)
 		return -1;
 	SSL_set_accept_state(c->cl.ssl);
 	tls_diag_init(c->diag);

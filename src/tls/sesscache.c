@@ -3,8 +3,13 @@
  * and the session ID context that binds a session to its rule. */
 #include "config.h"
 
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "common/err.h"
@@ -38,13 +43,210 @@ sesscache_sid_ctx(const struct policy_rule *r, unsigned char out[SESSCACHE_SID_C
 	EVP_MD_CTX_free(m);
 }
 
+/* What one connection's SSL knows for the external store. */
+struct sesscache_conn {
+	unsigned char sid_ctx[SESSCACHE_SID_CTX_LEN];
+	enum { LOOKUP_NONE, LOOKUP_PENDING, LOOKUP_DONE } state;
+	struct sesscache_lookup *lookup; /* while pending */
+	const struct sesscache_store *store;
+	void (*wake)(void *arg);
+	void *arg;
+	SSL_SESSION *found; /* from the store, for on_get_session */
+};
+
+static int conn_index = -1;
+static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
+static __thread const struct sesscache_store *thread_store;
+
+static void
+conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct sesscache_conn *sc = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (!sc)
+		return;
+	if (sc->lookup)
+		sc->store->cancel(sc->lookup);
+	SSL_SESSION_free(sc->found);
+	free(sc);
+}
+
+static void
+conn_index_init(void)
+{
+	conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+}
+
+void
+sesscache_set_store(const struct sesscache_store *store)
+{
+	pthread_once(&conn_once, conn_index_init);
+	thread_store = store;
+}
+
 int
-sesscache_ssl_bind(SSL *ssl, const struct policy_rule *r)
+sesscache_ssl_bind(SSL *ssl, const struct policy_rule *r, void (*wake)(void *arg), void *arg)
 {
 	unsigned char sid_ctx[SESSCACHE_SID_CTX_LEN];
+	struct sesscache_conn *sc;
 
 	sesscache_sid_ctx(r, sid_ctx);
-	return SSL_set_session_id_context(ssl, sid_ctx, sizeof(sid_ctx)) == 1 ? 0 : ATTLS_ETLS;
+	if (SSL_set_session_id_context(ssl, sid_ctx, sizeof(sid_ctx)) != 1)
+		return ATTLS_ETLS;
+	/* Only a rule with a session-ID cache resumes by ID from the store. */
+	if (!thread_store || !r->eff.v3_session_timeout || !r->eff.v3_sidcache_size)
+		return 0;
+	if (!(sc = calloc(1, sizeof(*sc))))
+		return ATTLS_ENOMEM;
+	memcpy(sc->sid_ctx, sid_ctx, sizeof(sid_ctx));
+	sc->store = thread_store;
+	sc->wake = wake;
+	sc->arg = arg;
+	if (SSL_set_ex_data(ssl, conn_index, sc) != 1) {
+		free(sc);
+		return ATTLS_ENOMEM;
+	}
+	return 0;
+}
+
+static void
+hex(char *out, const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* The store's key: the rule's session ID context, then the session ID, so a
+ * session is found only under the rule it was made by. */
+static void
+store_key(char out[SESSCACHE_KEY_MAX], const unsigned char *sid_ctx, const unsigned char *id,
+	  size_t idlen)
+{
+	memcpy(out, "attls:sid:", 10);
+	hex(out + 10, sid_ctx, SESSCACHE_SID_CTX_LEN);
+	out[10 + 2 * SESSCACHE_SID_CTX_LEN] = ':';
+	hex(out + 11 + 2 * SESSCACHE_SID_CTX_LEN, id, idlen);
+}
+_Static_assert(11 + 2 * SESSCACHE_SID_CTX_LEN + 2 * SSL_MAX_SSL_SESSION_ID_LENGTH + 1 <=
+		       SESSCACHE_KEY_MAX,
+	       "store key length");
+
+/* A TLS 1.3 hello carries a random legacy session ID (RFC 8446 D.4): nothing
+ * to look up when TLS 1.3 will be negotiated. */
+static bool
+hello_is_tls13(SSL *ssl)
+{
+	const unsigned char *p;
+	size_t len, i;
+
+	if (SSL_get_max_proto_version(ssl) != 0 && SSL_get_max_proto_version(ssl) < TLS1_3_VERSION)
+		return false;
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len) != 1 ||
+	    len < 1)
+		return false;
+	for (i = 1; i + 1 < len && i < (size_t)p[0] + 1; i += 2)
+		if (p[i] == 0x03 && p[i + 1] == 0x04)
+			return true;
+	return false;
+}
+
+int
+sesscache_on_hello(SSL *ssl)
+{
+	struct sesscache_conn *sc = conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
+	const unsigned char *id, *tk;
+	char key[SESSCACHE_KEY_MAX];
+	size_t idlen, tklen = 0;
+
+	if (!sc || sc->state == LOOKUP_DONE)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (sc->state == LOOKUP_PENDING)
+		return SSL_CLIENT_HELLO_RETRY;
+	sc->state = LOOKUP_DONE;
+	idlen = SSL_client_hello_get0_session_id(ssl, &id);
+	/* A ticket resumes without the store; a session we hold needs no lookup. */
+	if (idlen == 0 || idlen > SSL_MAX_SSL_SESSION_ID_LENGTH || hello_is_tls13(ssl) ||
+	    (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &tk, &tklen) == 1 &&
+	     tklen > 0) ||
+	    SSL_has_matching_session_id(ssl, id, (unsigned)idlen))
+		return SSL_CLIENT_HELLO_SUCCESS;
+	store_key(key, sc->sid_ctx, id, idlen);
+	if (!(sc->lookup = sc->store->get(ssl, key)))
+		return SSL_CLIENT_HELLO_SUCCESS;
+	sc->state = LOOKUP_PENDING;
+	return SSL_CLIENT_HELLO_RETRY;
+}
+
+void
+sesscache_found(SSL *ssl, const unsigned char *der, size_t len)
+{
+	struct sesscache_conn *sc = SSL_get_ex_data(ssl, conn_index);
+	const unsigned char *p = der;
+
+	if (!sc || sc->state != LOOKUP_PENDING)
+		return;
+	sc->lookup = NULL;
+	sc->state = LOOKUP_DONE;
+	if (der && len && len < LONG_MAX)
+		sc->found = d2i_SSL_SESSION(NULL, &p, (long)len);
+	ERR_clear_error();
+	sc->wake(sc->arg);
+}
+
+/* OpenSSL's cache missed: the session the store found, if it is the one asked
+ * for (OpenSSL then checks its context and lifetime itself). */
+static SSL_SESSION *
+on_get_session(SSL *ssl, const unsigned char *id, int idlen, int *copy)
+{
+	struct sesscache_conn *sc = conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
+	SSL_SESSION *s = sc ? sc->found : NULL;
+	unsigned int slen;
+	const unsigned char *sid;
+
+	*copy = 0;
+	if (!s)
+		return NULL;
+	sc->found = NULL;
+	sid = SSL_SESSION_get_id(s, &slen);
+	if (slen != (unsigned)idlen || memcmp(sid, id, slen) != 0) {
+		SSL_SESSION_free(s);
+		return NULL;
+	}
+	return s; /* our reference goes to OpenSSL */
+}
+
+/* A new TLS 1.2 session of a full handshake: into the store as well. */
+static int
+on_new_session(SSL *ssl, SSL_SESSION *s)
+{
+	struct sesscache_conn *sc = conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
+	char key[SESSCACHE_KEY_MAX];
+	unsigned char *der = NULL;
+	const unsigned char *id;
+	unsigned int idlen;
+	int len;
+
+	if (!sc || SSL_SESSION_get_protocol_version(s) >= TLS1_3_VERSION)
+		return 0;
+	id = SSL_SESSION_get_id(s, &idlen);
+	if (idlen == 0 || idlen > SSL_MAX_SSL_SESSION_ID_LENGTH ||
+	    (len = i2d_SSL_SESSION(s, &der)) <= 0)
+		return 0;
+	store_key(key, sc->sid_ctx, id, idlen);
+	sc->store->put(key, der, (size_t)len, (unsigned)SSL_SESSION_get_timeout(s));
+	OPENSSL_free(der);
+	return 0; /* OpenSSL keeps its reference */
 }
 
 int
@@ -74,6 +276,9 @@ sesscache_ctx_set(SSL_CTX *ctx, const struct policy_rule *r)
 	 * the process uses: one cache per rule and generation for all of them. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_sess_set_cache_size(ctx, r->eff.v3_sidcache_size);
+	/* settings.session_cache: OpenSSL's cache first, then the fleet's. */
+	SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+	SSL_CTX_sess_set_get_cb(ctx, on_get_session);
 	SSL_CTX_set_timeout(ctx, r->eff.v3_session_timeout);
 	return 0;
 }

@@ -21,7 +21,36 @@ void sesscache_sid_ctx(const struct policy_rule *r, unsigned char out[SESSCACHE_
 int sesscache_ctx_set(SSL_CTX *ctx, const struct policy_rule *r);
 
 /* Binds the sessions of one accepted connection to its rule: rules that share
- * an environment share a context (and its cache), not their sessions. */
-int sesscache_ssl_bind(SSL *ssl, const struct policy_rule *r);
+ * an environment share a context (and its cache), not their sessions. With an
+ * external store, a lookup that ends calls wake(arg) on the connection's
+ * thread, and the handshake goes on. */
+int sesscache_ssl_bind(SSL *ssl, const struct policy_rule *r, void (*wake)(void *arg),
+		       void *arg);
+
+/* An external session store (settings.session_cache): TLS 1.2 sessions by
+ * session ID, for every host of a fleet. Its functions run on the thread of
+ * the connection's loop and never block. */
+struct sesscache_lookup;
+#define SESSCACHE_KEY_MAX 160
+struct sesscache_store {
+	/* Stores a session under 'key' for 'ttl' seconds; may drop it. */
+	void (*put)(const char *key, const unsigned char *der, size_t len, unsigned ttl);
+	/* Starts looking 'key' up for 'ssl', which then waits for
+	 * sesscache_found(); NULL: not started (a full handshake follows). */
+	struct sesscache_lookup *(*get)(SSL *ssl, const char *key);
+	/* 'ssl' is gone: sesscache_found() must not be called for it. */
+	void (*cancel)(struct sesscache_lookup *l);
+};
+
+/* Set by the thread that runs a loop, for the connections of that loop. */
+void sesscache_set_store(const struct sesscache_store *store);
+
+/* A lookup ended: 'der' the session found (NULL: none, or too late). */
+void sesscache_found(SSL *ssl, const unsigned char *der, size_t len);
+
+/* From the ClientHello callback: starts the external lookup of a TLS 1.2
+ * session ID the process does not hold. SSL_CLIENT_HELLO_RETRY while one is
+ * under way, else SSL_CLIENT_HELLO_SUCCESS. */
+int sesscache_on_hello(SSL *ssl);
 
 #endif

@@ -512,8 +512,12 @@ on_client_hello(SSL *ssl, int *al, void *arg)
 	unsigned char fin[EVP_MAX_MD_SIZE];
 
 	chello_capture(ssl);
-	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0)
-		return tls_adv_on_hello(ssl, r, al);
+	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0) {
+		int ret = tls_adv_on_hello(ssl, r, al);
+
+		/* A session ID the fleet's store may hold: looked up meanwhile. */
+		return ret == SSL_CLIENT_HELLO_SUCCESS ? sesscache_on_hello(ssl) : ret;
+	}
 	if (r->eff.renegotiation == POLICY_RENEG_ALL ||
 	    (r->eff.renegotiation == POLICY_RENEG_ABBREVIATED && offers_resumption(ssl)))
 		return SSL_CLIENT_HELLO_SUCCESS;

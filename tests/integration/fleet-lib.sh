@@ -39,3 +39,15 @@ expect_resume() {
 	}
 	t_ok "$what: $got"
 }
+
+# start_redis: a private redis-server on a free loopback port, no persistence;
+# sets REDIS_PORT and REDIS_PID.
+start_redis() {
+	need_tool redis-server
+	REDIS_PORT=${1:-$(free_port)}
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$T_TMP" >"$T_TMP/redis.$REDIS_PORT.log" 2>&1 &
+	REDIS_PID=$!
+	t_track "$REDIS_PID"
+	wait_tcp 127.0.0.1 "$REDIS_PORT" 10 || t_fail "redis-server did not start on $REDIS_PORT"
+}
