@@ -467,6 +467,7 @@ struct policy_settings {
 	unsigned ticket_key_lifetime; /* seconds an own ticket key encrypts */
 	char *session_cache;         /* redis://HOST:PORT[/DB]; NULL: none */
 	unsigned session_cache_timeout; /* ms a handshake waits for the store */
+	char *metrics_listen;        /* ADDR:PORT of /metrics; NULL: none */
 };
 
 struct policy {

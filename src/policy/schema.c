@@ -244,6 +244,9 @@ static const struct schema_row settings_rows[] = {
 	    .min = 1, .max = 1000, .def = "50",
 	    .help = "milliseconds a handshake waits for session_cache before it goes on as a "
 		    "full handshake"),
+	ROW("metrics_listen", "-", ST_STRING, struct policy_settings, metrics_listen,
+	    .help = "ADDR:PORT (or [ADDR]:PORT) where attlsd serves Prometheus metrics at "
+		    "/metrics (doc/fleet.md); read at start only"),
 };
 
 static const struct schema_row keyring_rows[] = {

@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "control/control.h"
 #include "diag/ezd.h"
+#include "metrics/metrics.h"
 #include "tls/sesscache.h"
 #include "worker.h"
 
@@ -205,6 +206,14 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 		return;
 	c->end = end;
 	c->end_rc = rc;
+	/* Metrics: a handshake that did not finish; a connection served (it has
+	 * a backend since conn_mapped) or turned away before. */
+	if (c->tls && !c->hs_ms && rc)
+		metrics_handshake(c->rule, c->tls->ssl, rc, uv_now(&c->w->loop) - c->start_ms);
+	if (c->backend)
+		metrics_conn_closed(c->rule, c->cl.bytes_in, c->be.bytes_in);
+	else
+		metrics_conn_refused(c->rule, conn_end_name(end));
 	appctl_conn_end(c);
 	cause = ezd_diag_capture(c, rc, cause, withcap, sizeof(withcap));
 	if (rc)
@@ -280,6 +289,7 @@ handshake_step(struct conn *c)
 			return;
 		}
 		c->hs_ms = uv_now(&c->w->loop);
+		metrics_handshake(c->rule, c->tls->ssl, 0, c->hs_ms - c->start_ms);
 		/* Client role and application_controlled: the application may ask
 		 * again, now secure. */
 		if (c->tls == &c->be || c->be.fd >= 0)
@@ -630,6 +640,7 @@ conn_mapped(struct conn *c, unsigned listener)
 		c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
 				     : &c->gen->listen_backends[listener];
 	}
+	metrics_conn_accepted(c->rule);
 	if (!c->rule || !c->rule->eff.enabled || c->rule->eff.role == POLICY_ROLE_CLIENT ||
 	    c->rule->eff.app_controlled) {
 		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text; Client role:

@@ -16,6 +16,7 @@
 #include "intercept.h"
 #include "filter/ipfilter.h"
 #include "fleet/rediscache.h"
+#include "metrics/metrics.h"
 #include "worker.h"
 
 #define ACCEPT_BURST 64
@@ -324,6 +325,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	const struct policy_settings *st = &w->gen->policy->settings;
 
+	metrics_worker_start();
 	/* The fleet's session store is per loop: set up on this thread. */
 	(void)rediscache_worker_start(&w->loop, st->session_cache, st->session_cache_timeout);
 	uv_run(&w->loop, UV_RUN_DEFAULT);

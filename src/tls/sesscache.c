@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,8 +55,19 @@ struct sesscache_conn {
 	SSL_SESSION *found; /* from the store, for on_get_session */
 };
 
-static int conn_index = -1;
+static int conn_index = -1, offer_index = -1;
 static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
+
+/* What a ClientHello offered, kept in the SSL as a small number for the metrics. */
+enum { OFFER_ID = 1, OFFER_TICKET = 2, OFFER_STORE_ASKED = 4, OFFER_STORE_HIT = 8 };
+
+static void
+offer_add(SSL *ssl, uintptr_t bits)
+{
+	uintptr_t v = (uintptr_t)SSL_get_ex_data(ssl, offer_index);
+
+	SSL_set_ex_data(ssl, offer_index, (void *)(v | bits));
+}
 static __thread const struct sesscache_store *thread_store;
 
 static void
@@ -80,6 +92,7 @@ static void
 conn_index_init(void)
 {
 	conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+	offer_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
 void
@@ -161,31 +174,64 @@ hello_is_tls13(SSL *ssl)
 	return false;
 }
 
+/* What the hello offers to resume: a ticket or PSK, or a TLS 1.2 session ID. */
+static uintptr_t
+hello_offer(SSL *ssl, const unsigned char **id, size_t *idlen)
+{
+	const unsigned char *p;
+	size_t len = 0;
+	bool tls13 = hello_is_tls13(ssl);
+
+	*idlen = SSL_client_hello_get0_session_id(ssl, id);
+	if ((SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &p, &len) == 1 && len > 0) ||
+	    (tls13 && SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) == 1))
+		return OFFER_TICKET;
+	return !tls13 && *idlen > 0 && *idlen <= SSL_MAX_SSL_SESSION_ID_LENGTH ? OFFER_ID : 0;
+}
+
 int
 sesscache_on_hello(SSL *ssl)
 {
 	struct sesscache_conn *sc = conn_index >= 0 ? SSL_get_ex_data(ssl, conn_index) : NULL;
-	const unsigned char *id, *tk;
+	const unsigned char *id;
 	char key[SESSCACHE_KEY_MAX];
-	size_t idlen, tklen = 0;
+	uintptr_t offer;
+	size_t idlen;
 
-	if (!sc || sc->state == LOOKUP_DONE)
-		return SSL_CLIENT_HELLO_SUCCESS;
-	if (sc->state == LOOKUP_PENDING)
+	pthread_once(&conn_once, conn_index_init);
+	if (sc && sc->state == LOOKUP_PENDING)
 		return SSL_CLIENT_HELLO_RETRY;
+	if (sc && sc->state == LOOKUP_DONE)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	offer = hello_offer(ssl, &id, &idlen);
+	offer_add(ssl, offer);
+	if (!sc)
+		return SSL_CLIENT_HELLO_SUCCESS;
 	sc->state = LOOKUP_DONE;
-	idlen = SSL_client_hello_get0_session_id(ssl, &id);
 	/* A ticket resumes without the store; a session we hold needs no lookup. */
-	if (idlen == 0 || idlen > SSL_MAX_SSL_SESSION_ID_LENGTH || hello_is_tls13(ssl) ||
-	    (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &tk, &tklen) == 1 &&
-	     tklen > 0) ||
-	    SSL_has_matching_session_id(ssl, id, (unsigned)idlen))
+	if (offer != OFFER_ID || SSL_has_matching_session_id(ssl, id, (unsigned)idlen))
 		return SSL_CLIENT_HELLO_SUCCESS;
 	store_key(key, sc->sid_ctx, id, idlen);
 	if (!(sc->lookup = sc->store->get(ssl, key)))
 		return SSL_CLIENT_HELLO_SUCCESS;
+	offer_add(ssl, OFFER_STORE_ASKED);
 	sc->state = LOOKUP_PENDING;
 	return SSL_CLIENT_HELLO_RETRY;
+}
+
+enum sesscache_kind
+sesscache_resumption(SSL *ssl, bool *hit)
+{
+	uintptr_t v = offer_index >= 0 ? (uintptr_t)SSL_get_ex_data(ssl, offer_index) : 0;
+
+	*hit = SSL_session_reused(ssl) == 1;
+	if (v & OFFER_TICKET)
+		return SESSCACHE_TICKET;
+	if (!(v & OFFER_ID))
+		return SESSCACHE_OFFERED_NONE;
+	if (*hit)
+		return v & OFFER_STORE_HIT ? SESSCACHE_REDIS : SESSCACHE_LOCAL;
+	return v & OFFER_STORE_ASKED ? SESSCACHE_REDIS : SESSCACHE_LOCAL;
 }
 
 void
@@ -223,6 +269,7 @@ on_get_session(SSL *ssl, const unsigned char *id, int idlen, int *copy)
 		SSL_SESSION_free(s);
 		return NULL;
 	}
+	offer_add(ssl, OFFER_STORE_HIT);
 	return s; /* our reference goes to OpenSSL */
 }
 

@@ -4,6 +4,8 @@
 #ifndef ATTLS_SESSCACHE_H
 #define ATTLS_SESSCACHE_H
 
+#include <stdbool.h>
+
 #include <openssl/ssl.h>
 
 #include "policy/policy.h"
@@ -52,5 +54,15 @@ void sesscache_found(SSL *ssl, const unsigned char *der, size_t len);
  * session ID the process does not hold. SSL_CLIENT_HELLO_RETRY while one is
  * under way, else SSL_CLIENT_HELLO_SUCCESS. */
 int sesscache_on_hello(SSL *ssl);
+
+/* After a handshake: the cache the client offered to resume from, and hit or
+ * miss. Tickets (TLS 1.2) and PSKs (TLS 1.3) are SESSCACHE_TICKET. */
+enum sesscache_kind {
+	SESSCACHE_OFFERED_NONE = -1,
+	SESSCACHE_LOCAL = 0, /* the session-ID cache of the process */
+	SESSCACHE_REDIS = 1, /* settings.session_cache */
+	SESSCACHE_TICKET = 2,
+};
+enum sesscache_kind sesscache_resumption(SSL *ssl, bool *hit);
 
 #endif
