@@ -17,11 +17,11 @@ echo "redis page $$" >"$docroot/index.html"
 start_http_backend "$docroot"
 start_redis
 
-read -r pa pb pc < <(free_ports 3)
-fleet_policy() { # NAME ADDR
+read -r pa pb pc mp < <(free_ports 4)
+fleet_policy() { # NAME ADDR [SETTINGS]
 	write_policy "$1" <<EOF
 settings: { workers: 2, control_socket: "Off", session_cache: "redis://127.0.0.1:$REDIS_PORT/3",
-            session_cache_timeout: 200 }
+            session_cache_timeout: 200 ${3:-} }
 keyrings:
   ring1:
     certificate: $T_PKI/server.crt
@@ -41,6 +41,10 @@ rules:
                environment: env-auth, backend: "127.0.0.1:$HTTP_PORT" }
 EOF
 }
+# metric NAME{LABELS}: its value on host 2's /metrics.
+metric() {
+	curl -s --max-time 5 "http://127.0.0.1:$mp/metrics" | awk -v m="$1" '$1 == m {print $2}'
+}
 # wait_redis_clients N: until N clients (the workers, and redis-cli) are connected.
 wait_redis_clients() {
 	local i
@@ -53,7 +57,7 @@ wait_redis_clients() {
 
 attlsd_start "$(fleet_policy h1 127.0.0.1)"
 log1=$ATTLSD_LOG pid1=$ATTLSD_PID
-attlsd_start "$(fleet_policy h2 127.0.0.2)"
+attlsd_start "$(fleet_policy h2 127.0.0.2 ", metrics_listen: \"127.0.0.1:$mp\"")"
 log2=$ATTLSD_LOG pid2=$ATTLSD_PID
 wait_redis_clients 5
 
@@ -66,6 +70,11 @@ for i in 1 2 3 4; do
 	expect_resume "host 2 resumes host 1's session by ID ($i)" Reused "$T_TMP/a$i" 127.0.0.2 "$pa" \
 		1_2 -no_ticket -sess_in "$s"
 done
+assert_eq "host 2 metrics: resumed through Redis" 1 \
+	"$(metric 'attls_session_resumptions_total{cache="redis",result="hit"}')"
+assert_eq "host 2 metrics: then from its own cache" 3 \
+	"$(metric 'attls_session_resumptions_total{cache="local",result="hit"}')"
+assert_eq "host 2 metrics: Redis up" 1 "$(metric attls_session_cache_up)"
 expect_resume "host 2, rule B: rule A's session does not resume" New "$T_TMP/b1" 127.0.0.2 "$pb" \
 	1_2 -no_ticket -sess_in "$s"
 
@@ -116,6 +125,9 @@ w=$(grep -c "session_cache redis://.*full until it answers" "$log2")
 ((w == 1)) || t_fail "$w warnings, not one per interval"
 t_ok "one warning for the stop and the kill together (one per interval)"
 grep -E "EZD1286I" "$log1" "$log2" && t_fail "handshake errors logged"
+assert_eq "host 2 metrics: Redis down" 0 "$(metric attls_session_cache_up)"
+assert_eq "host 2 metrics: no failed handshake" "" \
+	"$(curl -s "http://127.0.0.1:$mp/metrics" | grep '^attls_handshakes_total' | grep -v 'rc="0"')"
 
 # Redis back on the same port: the workers reconnect (every second) and a new
 # session crosses hosts again.
