@@ -31,8 +31,11 @@ import socket; s=[socket.socket() for _ in range(6)]
 "$BENCH/bin/backend" -p "$BE" -q >"$OUT/backend.log" 2>&1 & PIDS+=($!)
 redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 & PIDS+=($!)
 
-# start NAME ADDR PORT EXTRA-SETTINGS: one attlsd, one worker; prints its pid.
+# start VAR NAME ADDR PORT EXTRA-SETTINGS: one attlsd, one worker; its pid in VAR
+# (not a command substitution: the trap must know every pid).
 start() {
+	local var=$1
+	shift
 	cat >"$OUT/$1.yaml" <<EOF
 settings: { workers: 1, control_socket: "Off", trace: 0 $4 }
 keyrings:
@@ -52,12 +55,12 @@ EOF
 		grep -q EZZ4250I "$OUT/$1.log" && break
 		sleep 0.1
 	done
-	echo "$pid"
+	printf -v "$var" '%s' "$pid"
 }
 redis=", session_cache: \"redis://127.0.0.1:$RP\""
-A=$(start plain 127.0.0.1 "$PA" "")
-B=$(start redis1 127.0.0.1 "$PB" "$redis")
-C=$(start redis2 127.0.0.2 "$PB" "$redis, metrics_listen: \"127.0.0.1:$MP\"")
+start A plain 127.0.0.1 "$PA" ""
+start B redis1 127.0.0.1 "$PB" "$redis"
+start C redis2 127.0.0.2 "$PB" "$redis, metrics_listen: \"127.0.0.1:$MP\""
 sleep 1
 
 # run LABEL ARGS...: fleetload; prints "rate per_cpu_s" and logs the line.

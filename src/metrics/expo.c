@@ -397,3 +397,22 @@ expo_write(FILE *out)
 	write_policy(out);
 	pthread_mutex_unlock(&expo_lock);
 }
+
+void
+expo_policy_clear(void)
+{
+	struct expo_cert *certs;
+	struct rt_gen *g;
+	size_t n;
+
+	pthread_mutex_lock(&expo_lock);
+	g = expo_gen;
+	certs = expo_certs;
+	n = expo_ncerts;
+	expo_gen = NULL;
+	expo_certs = NULL;
+	expo_ncerts = 0;
+	pthread_mutex_unlock(&expo_lock);
+	rt_gen_unref(g);
+	certs_free(certs, n);
+}

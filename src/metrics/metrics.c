@@ -214,6 +214,7 @@ void
 metrics_stop(void)
 {
 	httpd_stop();
+	expo_policy_clear();
 }
 
 void

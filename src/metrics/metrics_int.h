@@ -52,6 +52,8 @@ const char *metrics_slot_name(unsigned slot);
 void expo_write(FILE *out);
 struct rt_gen;
 void expo_policy_set(struct rt_gen *g, unsigned generation, bool ok);
+/* At exit: the generation and certificates are given back. */
+void expo_policy_clear(void);
 
 /* httpd.c: the HTTP server of /metrics. */
 int httpd_start(const char *listen);
