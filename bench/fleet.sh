@@ -18,14 +18,19 @@ SESS=${SESS:-1000}
 PROCS=${PROCS:-4}
 ROUNDS=${ROUNDS:-2}
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT INT TERM
+stop_all() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap stop_all EXIT INT TERM
 
 mkdir -p "$OUT"
 make -s -C "$BENCH" bin/fleetload bin/backend || exit 1
 command -v redis-server >/dev/null || { echo "fleet.sh: redis-server is not installed"; exit 1; }
 sh "$ROOT/contrib/mkpki.sh" "$OUT/pki" >/dev/null || exit 1
-read -r BE RP PA PB PC MP < <(python3 -c '
-import socket; s=[socket.socket() for _ in range(6)]
+read -r BE RP PA PB MP < <(python3 -c '
+import socket; s=[socket.socket() for _ in range(5)]
 [x.bind(("127.0.0.1",0)) for x in s]; print(*[x.getsockname()[1] for x in s])')
 
 "$BENCH/bin/backend" -p "$BE" -q >"$OUT/backend.log" 2>&1 & PIDS+=($!)
@@ -73,7 +78,7 @@ run() {
 }
 best() { sort -g -r | head -1; } # of several rounds on a shared machine
 : >"$OUT/raw.txt"
-declare -A R C
+declare -A RATE CPU
 for ((round = 1; round <= ROUNDS; round++)); do
 	# The on/off pair runs back to back, in turns first, so drift hits both.
 	pair="full_plain full_on"
@@ -88,25 +93,25 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			curl -s "http://127.0.0.1:$MP/metrics" >/dev/null # a scrape during the run
 			read -r r c < <(run "$t" -m full -a 127.0.0.2 -p "$PB" -d "$DUR" -s "$C") ;;
 		esac
-		R[$t]+="$r "
-		C[$t]+="$c "
+		RATE[$t]+="$r "
+		CPU[$t]+="$c "
 	done
 done
 for t in full resume_local resume_redis full_plain full_on; do
-	R[$t]=$(tr ' ' '\n' <<<"${R[$t]}" | grep . | best)
-	C[$t]=$(tr ' ' '\n' <<<"${C[$t]}" | grep . | best)
+	RATE[$t]=$(tr ' ' '\n' <<<"${RATE[$t]}" | grep . | best)
+	CPU[$t]=$(tr ' ' '\n' <<<"${CPU[$t]}" | grep . | best)
 done
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 {
 	echo "fleet figures $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "attlsd -w 1 each, $PROCS client processes, TLS 1.2 ECDHE-RSA-2048, best of $ROUNDS rounds"
 	printf '%-44s %10s %14s\n' "test" "hs/s" "hs/attlsd-CPU-s"
-	printf '%-44s %10s %14s\n' "full handshakes (attlsd with Redis)" "${R[full]}" "${C[full]}"
-	printf '%-44s %10s %14s\n' "resumed by session ID, local cache" "${R[resume_local]}" "${C[resume_local]}"
-	printf '%-44s %10s %14s\n' "resumed by session ID, other host via Redis" "${R[resume_redis]}" "${C[resume_redis]}"
-	printf '%-44s %10s %14s\n' "full handshakes, metrics+redis off" "${R[full_plain]}" "${C[full_plain]}"
-	printf '%-44s %10s %14s\n' "full handshakes, metrics+redis on" "${R[full_on]}" "${C[full_on]}"
-	echo "ratio resumed local / full:        rate $(ratio "${R[resume_local]}" "${R[full]}"), per CPU-s $(ratio "${C[resume_local]}" "${C[full]}")"
-	echo "ratio resumed Redis / local:       rate $(ratio "${R[resume_redis]}" "${R[resume_local]}"), per CPU-s $(ratio "${C[resume_redis]}" "${C[resume_local]}")"
-	echo "ratio full, metrics+redis on/off:  rate $(ratio "${R[full_on]}" "${R[full_plain]}"), per CPU-s $(ratio "${C[full_on]}" "${C[full_plain]}")"
+	printf '%-44s %10s %14s\n' "full handshakes (attlsd with Redis)" "${RATE[full]}" "${CPU[full]}"
+	printf '%-44s %10s %14s\n' "resumed by session ID, local cache" "${RATE[resume_local]}" "${CPU[resume_local]}"
+	printf '%-44s %10s %14s\n' "resumed by session ID, other host via Redis" "${RATE[resume_redis]}" "${CPU[resume_redis]}"
+	printf '%-44s %10s %14s\n' "full handshakes, metrics+redis off" "${RATE[full_plain]}" "${CPU[full_plain]}"
+	printf '%-44s %10s %14s\n' "full handshakes, metrics+redis on" "${RATE[full_on]}" "${CPU[full_on]}"
+	echo "ratio resumed local / full:        rate $(ratio "${RATE[resume_local]}" "${RATE[full]}"), per CPU-s $(ratio "${CPU[resume_local]}" "${CPU[full]}")"
+	echo "ratio resumed Redis / local:       rate $(ratio "${RATE[resume_redis]}" "${RATE[resume_local]}"), per CPU-s $(ratio "${CPU[resume_redis]}" "${CPU[resume_local]}")"
+	echo "ratio full, metrics+redis on/off:  rate $(ratio "${RATE[full_on]}" "${RATE[full_plain]}"), per CPU-s $(ratio "${CPU[full_on]}" "${CPU[full_plain]}")"
 } | tee "$OUT/results.txt"

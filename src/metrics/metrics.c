@@ -28,16 +28,9 @@ static struct metrics_worker *workers;          /* under metrics_lock, never fre
 static char *slot_names[METRICS_RULES];         /* written once under metrics_lock */
 static _Atomic unsigned nslots;
 
-/* A worker's own map of rule names to slots, so the shared table is locked
- * only the first time a worker meets a rule. */
-#define SLOT_CACHE 512
-struct slot_cache {
-	const char *name[SLOT_CACHE]; /* the interned name */
-	unsigned slot[SLOT_CACHE];
-};
+#define SLOT_CACHE METRICS_SLOT_CACHE
 
 static __thread struct metrics_worker *self;
-static __thread struct slot_cache *cache;
 
 struct metrics_worker *
 metrics_workers(void)
@@ -62,11 +55,8 @@ void
 metrics_worker_start(void)
 {
 	struct metrics_worker *w = calloc(1, sizeof(*w));
-	struct slot_cache *sc = calloc(1, sizeof(*sc));
 
-	if (!w || !sc) {
-		free(w);
-		free(sc);
+	if (!w) {
 		log_warn("metrics: no memory for a worker's counters; it counts nothing");
 		return;
 	}
@@ -75,7 +65,6 @@ metrics_worker_start(void)
 	workers = w;
 	pthread_mutex_unlock(&metrics_lock);
 	self = w;
-	cache = sc;
 }
 
 static unsigned
@@ -107,6 +96,7 @@ intern(const char *name)
 static unsigned
 slot_of(const struct policy_rule *r)
 {
+	struct metrics_slot_cache *cache = &self->cache;
 	const char *name = r ? r->name : "(none)";
 	unsigned h = hash(name), i, k, slot;
 

@@ -32,8 +32,17 @@ struct metrics_rc {
 	atomic_uint_fast64_t count;
 };
 
+/* A worker's own map of rule names to slots, so the shared table is locked
+ * only the first time a worker meets a rule. */
+#define METRICS_SLOT_CACHE 512
+struct metrics_slot_cache {
+	const char *name[METRICS_SLOT_CACHE]; /* the interned name */
+	unsigned slot[METRICS_SLOT_CACHE];
+};
+
 struct metrics_worker {
 	struct metrics_worker *next;
+	struct metrics_slot_cache cache; /* the worker's only */
 	struct metrics_rule rules[METRICS_RULES + 1]; /* the last: every other rule */
 	struct metrics_rc rcs[METRICS_RC_SLOTS];
 	atomic_uint_fast64_t rc_overflow;

@@ -61,7 +61,7 @@ attlsd_start "$(fleet_policy h1 127.0.0.1 ", ticket_keys: $keys")"
 pid1=$ATTLSD_PID log1=$ATTLSD_LOG
 attlsd_start "$(fleet_policy h2 127.0.0.2 ", ticket_keys: $keys")"
 pid2=$ATTLSD_PID log2=$ATTLSD_LOG
-ATTLSD_ARGS= attlsd_start "$(fleet_policy h3 127.0.0.3 "")"
+ATTLSD_ARGS="" attlsd_start "$(fleet_policy h3 127.0.0.3 "")"
 pid3=$ATTLSD_PID
 grep -q "ticket keys" "$log1" "$log2" || t_fail "no ticket keys line"
 grep -q "$(tail -c 40 "$keys" | head -c 20)" "$log1" "$log2" && t_fail "a key was logged"

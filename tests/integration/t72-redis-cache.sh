@@ -137,5 +137,5 @@ s2=$T_TMP/a2.sess
 expect_resume "Redis back: full handshake on host 1" New "$T_TMP/r0" 127.0.0.1 "$pa" 1_2 -no_ticket -sess_out "$s2"
 expect_resume "Redis back: resumes on host 2" Reused "$T_TMP/r1" 127.0.0.2 "$pa" 1_2 -no_ticket -sess_in "$s2"
 
-t_running "$pid1" && t_running "$pid2" || t_fail "an attlsd died"
+{ t_running "$pid1" && t_running "$pid2"; } || t_fail "an attlsd died"
 t_done
