@@ -65,45 +65,6 @@ rc_warn(struct rediscache *rc, const char *what)
 		 rc->url, what, REDISCACHE_WARN_MS / 1000);
 }
 
-int
-rediscache_parse(const char *url, char *host, size_t hostlen, int *port, int *db)
-{
-	const char *p, *h, *he, *colon;
-	char *end;
-	long v;
-
-	if (strncmp(url, "redis://", 8) != 0)
-		return ATTLS_EINVAL;
-	h = url + 8;
-	if (*h == '[') {
-		if (!(he = strchr(h, ']')))
-			return ATTLS_EINVAL;
-		colon = he + 1;
-		h++;
-	} else {
-		colon = strchr(h, ':');
-		he = colon;
-	}
-	if (!colon || *colon != ':' || he == h || (size_t)(he - h) >= hostlen)
-		return ATTLS_EINVAL;
-	memcpy(host, h, (size_t)(he - h));
-	host[he - h] = '\0';
-	v = strtol(colon + 1, &end, 10);
-	if (end == colon + 1 || v < 1 || v > 65535)
-		return ATTLS_EINVAL;
-	*port = (int)v;
-	*db = 0;
-	p = end;
-	if (*p == '/') {
-		v = strtol(p + 1, &end, 10);
-		if (end == p + 1 || v < 0 || v > 65535)
-			return ATTLS_EINVAL;
-		*db = (int)v;
-		p = end;
-	}
-	return *p ? ATTLS_EINVAL : 0;
-}
-
 static void rc_connect(struct rediscache *rc);
 
 static void
@@ -293,7 +254,7 @@ rediscache_worker_start(uv_loop_t *loop, const char *url, unsigned timeout_ms)
 		return 0;
 	if (!(rc = calloc(1, sizeof(*rc))))
 		return ATTLS_ENOMEM;
-	if (rediscache_parse(url, rc->host, sizeof(rc->host), &rc->port, &rc->db) != 0) {
+	if (sesscache_url_parse(url, rc->host, sizeof(rc->host), &rc->port, &rc->db) != 0) {
 		log_error("session_cache %s: not redis://HOST:PORT[/DB]; no session store", url);
 		free(rc);
 		return ATTLS_EINVAL;

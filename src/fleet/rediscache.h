@@ -11,10 +11,6 @@
 
 #include "common/compiler.h"
 
-/* "redis://HOST:PORT[/DB]": HOST a name or address ([v6] in brackets). */
-ATTLS_NODISCARD int rediscache_parse(const char *url, char *host, size_t hostlen, int *port,
-				     int *db);
-
 /* On a worker's thread, before its loop runs: connects that loop to the
  * store at 'url' (NULL: none) and answers lookups within 'timeout_ms'. A store
  * that is down is tried again every second; meanwhile handshakes are full. */

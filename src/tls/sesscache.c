@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "sesscache.h"
 #include "tickets.h"
 
@@ -294,6 +295,57 @@ on_new_session(SSL *ssl, SSL_SESSION *s)
 	sc->store->put(key, der, (size_t)len, (unsigned)SSL_SESSION_get_timeout(s));
 	OPENSSL_free(der);
 	return 0; /* OpenSSL keeps its reference */
+}
+
+int
+sesscache_url_parse(const char *url, char *host, size_t hostlen, int *port, int *db)
+{
+	const char *p, *h, *he, *colon;
+	char *end;
+	long v;
+
+	if (strncmp(url, "redis://", 8) != 0)
+		return ATTLS_EINVAL;
+	h = url + 8;
+	if (*h == '[') {
+		if (!(he = strchr(h, ']')))
+			return ATTLS_EINVAL;
+		colon = he + 1;
+		h++;
+	} else {
+		colon = strchr(h, ':');
+		he = colon;
+	}
+	if (!colon || *colon != ':' || he == h || (size_t)(he - h) >= hostlen)
+		return ATTLS_EINVAL;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+	v = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || v < 1 || v > 65535)
+		return ATTLS_EINVAL;
+	*port = (int)v;
+	*db = 0;
+	p = end;
+	if (*p == '/') {
+		v = strtol(p + 1, &end, 10);
+		if (end == p + 1 || v < 0 || v > 65535)
+			return ATTLS_EINVAL;
+		*db = (int)v;
+		p = end;
+	}
+	return *p ? ATTLS_EINVAL : 0;
+}
+
+int
+sesscache_url_check(const char *url)
+{
+	char host[256];
+	int port, db;
+
+	if (!url || sesscache_url_parse(url, host, sizeof(host), &port, &db) == 0)
+		return 0;
+	log_error("session_cache \"%s\" is not redis://HOST:PORT[/DB]", url);
+	return ATTLS_EINVAL;
 }
 
 int

@@ -8,6 +8,7 @@
 
 #include <openssl/ssl.h>
 
+#include "common/compiler.h"
 #include "policy/policy.h"
 
 /* The rule's session ID context: a digest of its rule and environment names,
@@ -43,6 +44,12 @@ struct sesscache_store {
 	/* 'ssl' is gone: sesscache_found() must not be called for it. */
 	void (*cancel)(struct sesscache_lookup *l);
 };
+
+/* settings.session_cache, "redis://HOST:PORT[/DB]": HOST a name or address
+ * ([v6] in brackets). sesscache_url_check() logs why a URL is refused. */
+ATTLS_NODISCARD int sesscache_url_parse(const char *url, char *host, size_t hostlen, int *port,
+					int *db);
+ATTLS_NODISCARD int sesscache_url_check(const char *url);
 
 /* Set by the thread that runs a loop, for the connections of that loop. */
 void sesscache_set_store(const struct sesscache_store *store);

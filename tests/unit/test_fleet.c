@@ -16,7 +16,6 @@
 
 #include <cmocka.h>
 
-#include "fleet/rediscache.h"
 #include "tls/sesscache.h"
 #include "tls/tickets.h"
 
@@ -27,25 +26,25 @@ test_redis_url(void **state)
 	int port, db;
 
 	(void)state;
-	assert_int_equal(rediscache_parse("redis://10.0.0.5:6379", host, sizeof(host), &port, &db), 0);
+	assert_int_equal(sesscache_url_parse("redis://10.0.0.5:6379", host, sizeof(host), &port, &db), 0);
 	assert_string_equal(host, "10.0.0.5");
 	assert_int_equal(port, 6379);
 	assert_int_equal(db, 0);
-	assert_int_equal(rediscache_parse("redis://[::1]:7000/3", host, sizeof(host), &port, &db), 0);
+	assert_int_equal(sesscache_url_parse("redis://[::1]:7000/3", host, sizeof(host), &port, &db), 0);
 	assert_string_equal(host, "::1");
 	assert_int_equal(port, 7000);
 	assert_int_equal(db, 3);
-	assert_int_equal(rediscache_parse("redis://cache.example:1/15", host, sizeof(host), &port, &db), 0);
+	assert_int_equal(sesscache_url_parse("redis://cache.example:1/15", host, sizeof(host), &port, &db), 0);
 	assert_string_equal(host, "cache.example");
 	/* Refused: other schemes, no port, bad port or db, trailing junk, empty host. */
-	assert_int_not_equal(rediscache_parse("rediss://h:1", host, sizeof(host), &port, &db), 0);
-	assert_int_not_equal(rediscache_parse("redis://h", host, sizeof(host), &port, &db), 0);
-	assert_int_not_equal(rediscache_parse("redis://h:0", host, sizeof(host), &port, &db), 0);
-	assert_int_not_equal(rediscache_parse("redis://h:65536", host, sizeof(host), &port, &db), 0);
-	assert_int_not_equal(rediscache_parse("redis://h:1/x", host, sizeof(host), &port, &db), 0);
-	assert_int_not_equal(rediscache_parse("redis://h:1/2/3", host, sizeof(host), &port, &db), 0);
-	assert_int_not_equal(rediscache_parse("redis://:1", host, sizeof(host), &port, &db), 0);
-	assert_int_not_equal(rediscache_parse("redis://[::1:1", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("rediss://h:1", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("redis://h", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("redis://h:0", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("redis://h:65536", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("redis://h:1/x", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("redis://h:1/2/3", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("redis://:1", host, sizeof(host), &port, &db), 0);
+	assert_int_not_equal(sesscache_url_parse("redis://[::1:1", host, sizeof(host), &port, &db), 0);
 }
 
 /* Writes 'text' to a fresh file of mode 'mode'; returns its path. */
