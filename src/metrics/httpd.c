@@ -5,12 +5,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <microhttpd.h>
 
+#include "common/compiler.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "metrics_int.h"
@@ -63,6 +65,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	return answer(conn, MHD_HTTP_OK, body, len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) ATTLS_PRINTF(2, 0);
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_warn("metrics: %s", msg);
+}
+
 /* "ADDR:PORT" or "[V6]:PORT". */
 static int
 parse_listen(const char *s, struct sockaddr_storage *ss)
@@ -108,9 +126,11 @@ httpd_start(const char *listen)
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	/* Few scrapers, small answers: a short queue and a timeout bound them. */
+	/* Few scrapers, small answers: a short queue and a timeout bound them;
+	 * libmicrohttpd's own messages go to our log, not to stderr. */
 	httpd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-				 (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16u,
+				 (struct sockaddr *)&ss, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				 MHD_OPTION_CONNECTION_LIMIT, 16u,
 				 MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!httpd) {
 		log_error("metrics_listen %s: cannot serve /metrics there (in use?)", listen);

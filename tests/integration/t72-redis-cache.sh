@@ -17,7 +17,7 @@ echo "redis page $$" >"$docroot/index.html"
 start_http_backend "$docroot"
 start_redis
 
-read -r pa pb pc mp < <(free_ports 4)
+read -r pa pb pc < <(free_ports 3)
 fleet_policy() { # NAME ADDR [SETTINGS]
 	write_policy "$1" <<EOF
 settings: { workers: 2, control_socket: "Off", session_cache: "redis://127.0.0.1:$REDIS_PORT/3",
@@ -57,6 +57,7 @@ wait_redis_clients() {
 
 attlsd_start "$(fleet_policy h1 127.0.0.1)"
 log1=$ATTLSD_LOG pid1=$ATTLSD_PID
+mp=$(free_port) # just before use: a busy machine takes free ports quickly
 attlsd_start "$(fleet_policy h2 127.0.0.2 ", metrics_listen: \"127.0.0.1:$mp\"")"
 log2=$ATTLSD_LOG pid2=$ATTLSD_PID
 wait_redis_clients 5
