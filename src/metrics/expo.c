@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/err.h"
 #include "fleet/rediscache.h"
 #include "metrics_int.h"
 #include "policy/policy.h"
@@ -72,23 +73,26 @@ head(FILE *out, const char *name, const char *type, const char *help)
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static long long
-cert_not_after(const char *path)
+/* The notAfter of the first certificate in 'path', in seconds since the epoch. */
+static int
+cert_not_after(const char *path, long long *out)
 {
 	const ASN1_TIME *t;
-	long long v = -1;
 	struct tm tm;
 	X509 *x = NULL;
 	FILE *f;
+	int ret = ATTLS_ETLS;
 
 	if (!path || !(f = fopen(path, "re")))
-		return -1;
+		return ATTLS_EIO;
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	if (x && (t = X509_get0_notAfter(x)) && ASN1_TIME_to_tm(t, &tm) == 1)
-		v = (long long)timegm(&tm);
+	if (x && (t = X509_get0_notAfter(x)) && ASN1_TIME_to_tm(t, &tm) == 1) {
+		*out = (long long)timegm(&tm);
+		ret = 0;
+	}
 	X509_free(x);
-	return v;
+	return ret;
 }
 
 static void
@@ -125,7 +129,8 @@ certs_read(const struct policy *p, size_t *n)
 				continue;
 			v[*n].keyring = strdup(k->name);
 			v[*n].label = strdup(k->certs.n ? k->certs.v[j].label : "default");
-			v[*n].not_after = cert_not_after(path);
+			if (cert_not_after(path, &v[*n].not_after) != 0)
+				v[*n].not_after = -1; /* the gauge says "unreadable" */
 			(*n)++;
 		}
 	}

@@ -55,13 +55,13 @@ decode_line(const char *s, size_t len, unsigned char out[TICKETS_KEY_BYTES])
 	int n, pad = 0;
 
 	if (len != 108) /* 4 * ceil(80 / 3) */
-		return -1;
+		return ATTLS_EINVAL;
 	while (pad < 2 && s[len - 1 - pad] == '=')
 		pad++;
 	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
 	if (n < 0 || n - pad != TICKETS_KEY_BYTES) {
 		OPENSSL_cleanse(buf, sizeof(buf));
-		return -1;
+		return ATTLS_EINVAL;
 	}
 	memcpy(out, buf, TICKETS_KEY_BYTES);
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -282,7 +282,7 @@ set_keys(const struct tickets_key *k, unsigned char *iv, EVP_CIPHER_CTX *c, EVP_
 
 	if (EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, k->aes, iv, enc) != 1 ||
 	    EVP_MAC_CTX_set_params(h, p) != 1)
-		return -1;
+		return ATTLS_ETLS;
 	return 0;
 }
 
@@ -295,7 +295,7 @@ on_ticket_key(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CT
 	struct tickets_key k;
 	bool have = false;
 	size_t i = 0;
-	int ret = 0;
+	int ret = 0; /* OpenSSL's contract: 1 or 2 a key, 0 none, -1 an error */
 
 	(void)ssl;
 	tickets_refresh(time(NULL));
