@@ -15,6 +15,7 @@
 #include "policy/pagent.h"
 #include "ctl_intercept.h"
 #include "ctl_keyring.h"
+#include "ctl_tickets.h"
 #include "ctl_policy.h"
 #include "ctl_triage.h"
 
@@ -181,6 +182,8 @@ main(int argc, char **argv)
 		return ctl_intercept(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keyring") == 0)
 		return ctl_keyring(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "tickets") == 0)
+		return ctl_tickets(argc - 1, argv + 1);
 	if (argc >= 3 && strcmp(argv[1], "policy") == 0 && strcmp(argv[2], "show") == 0)
 		return ctl_query_show(argc - 2, argv + 2, "POLICY\n");
 	if (argc >= 2 && strcmp(argv[1], "connections") == 0)

@@ -114,6 +114,19 @@ static const struct ctl_help_cmd ctl_help_cmds[] = {
 	  "0 clean (check), written (stash)\n1 findings (check)\n2 the policy or a key file "
 	  "cannot be loaded, or the stash file cannot be written",
 	  "attlsctl keyring check /etc/attls/policy.yaml --days 60" },
+	{ "tickets", "rotate", "tickets rotate FILE [--staged | --promote] [--keep N]",
+	  "a new session ticket key first in a shared key file",
+	  "Puts a new random session ticket key first in FILE (made if missing, mode 0600), the "
+	  "file of settings.ticket_keys: attlsd encrypts new tickets with it and still decrypts "
+	  "with the older keys. A fleet stages, copies the file to every host, then promotes "
+	  "(doc/fleet.md). The file is written atomically; keys are never printed.",
+	  { { "--staged", NULL, "put the new key second, where it only decrypts" },
+	    { "--promote", NULL, "make the second key first and add none" },
+	    { "--keep", "N", "keep at most N keys, 2 to 16 (default 3)" },
+	    HELP_OPT },
+	  "0 written\n1 the file cannot be read or written, or has no second key to promote\n"
+	  "2 a bad command line",
+	  "attlsctl tickets rotate /etc/attls/ticket.keys --staged" },
 	{ "query", NULL, "query [-s SOCKET] [--cert] LOCAL-ADDR:PORT REMOTE-ADDR:PORT",
 	  "ask attlsd about a connection, as its application sees it",
 	  "Asks attlsd about a connection as the local application sees it (its own address "

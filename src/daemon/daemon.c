@@ -28,6 +28,7 @@
 #include "proxy/intercept.h"
 #include "tls/keyring_lint.h"
 #include "filter/ipfilter.h"
+#include "metrics/metrics.h"
 #include "proxy/worker.h"
 
 #define LISTEN_BACKLOG 4096
@@ -302,6 +303,7 @@ reload(struct daemon *d)
 		log_diags(&dl);
 		log_error("reload: %s has %u error%s; the running policy stays in force",
 			  d->policy_path, dl.errors, dl.errors == 1 ? "" : "s");
+		metrics_policy_loaded(NULL, d->generation, false);
 		goto out;
 	}
 	log_diags(&dl);
@@ -309,6 +311,7 @@ reload(struct daemon *d)
 	if (rt_gen_new(p, &g) != 0 || reload_sockets(d, g, &fds) != 0) {
 		log_error("reload: %s cannot be put in force (see above); the running policy stays",
 			  d->policy_path);
+		metrics_policy_loaded(NULL, d->generation, false);
 		goto out;
 	}
 	nl = g->policy->nlisteners;
@@ -334,6 +337,7 @@ reload(struct daemon *d)
 	g = NULL;
 	control_set_policy(d->gen->policy);
 	d->generation++;
+	metrics_policy_loaded(d->gen, d->generation, true);
 	log_notice("policy reloaded from %s (generation %u): %zu rules, %zu listeners; live "
 		   "connections keep the policy they were mapped with",
 		   d->policy_path, d->generation, d->gen->policy->nrules, nl);
@@ -495,6 +499,9 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 	write_pidfile(o->pidfile);
 	d.loop = uv_default_loop();
 	setup_signals(&d);
+	if ((r = metrics_start(p->settings.metrics_listen)) != 0)
+		goto out;
+	metrics_policy_loaded(d.gen, 0, true);
 	if ((r = start_workers(&d)) != 0) {
 		log_error("cannot start workers: %s", attls_strerror(r));
 		goto out;
@@ -516,6 +523,7 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 	log_notice("attlsd stopped");
 	code = 0;
 out:
+	metrics_stop();
 	for (i = 0; d.workers && i < d.nworkers; i++)
 		worker_free(d.workers[i]);
 	free(d.workers);

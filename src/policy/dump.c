@@ -80,7 +80,7 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 		"client_extended_master_secret", "server_extended_master_secret",
 		"cert_validation_mode", "truncated_hmac", "client_max_fragment",
 		"client_max_fragment_length", "reset_cipher_timer", "client_handshake_sni",
-		"client_handshake_sni_match",
+		"client_handshake_sni_match", "v3_session_timeout", "v3_sidcache_size",
 	};
 	struct policy_tls_parms t;
 	size_t i;
@@ -110,6 +110,8 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 	t.sni_client = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.sni_client : POLICY_SNI_OPTIONAL;
 	t.sni_client_match = r->eff.role == POLICY_ROLE_CLIENT ? r->eff.sni_client_match
 							      : POLICY_SNI_MATCH_OPTIONAL;
+	t.v3_session_timeout = r->eff.v3_session_timeout;
+	t.v3_sidcache_size = r->eff.v3_sidcache_size;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		dump_parm(out, &t, keys[i]);
 }

@@ -88,6 +88,9 @@ policy_free(struct policy *p)
 	free(p->settings.control_socket);
 	free(p->settings.event_log);
 	free(p->settings.capture_dir);
+	free(p->settings.ticket_keys);
+	free(p->settings.session_cache);
+	free(p->settings.metrics_listen);
 	free(p->path);
 	free(p);
 }

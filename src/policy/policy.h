@@ -312,6 +312,8 @@ struct policy_tls_parms {
 	unsigned reset_cipher_timer; /* ResetCipherTimer, minutes; 0 never */
 	int sni_client;            /* enum policy_sni: ClientHandshakeSNI */
 	int sni_client_match;      /* enum policy_sni_match: ClientHandshakeSNIMatch */
+	unsigned v3_session_timeout; /* GSK_V3_SESSION_TIMEOUT, seconds; 0 no session-ID cache */
+	unsigned v3_sidcache_size;   /* GSK_V3_SIDCACHE_SIZE, sessions */
 };
 
 struct policy_env {
@@ -365,6 +367,8 @@ struct policy_effective {
 	unsigned reset_cipher_timer;       /* minutes between TLS 1.3 key updates; 0 never */
 	int sni_client;                    /* enum policy_sni (Client role) */
 	int sni_client_match;              /* enum policy_sni_match (Client role) */
+	unsigned v3_session_timeout;       /* session lifetime, seconds; 0: no session-ID cache */
+	unsigned v3_sidcache_size;         /* session-ID cache entries of the rule */
 };
 
 struct policy_rule {
@@ -463,6 +467,11 @@ struct policy_settings {
 	unsigned intercept_table;  /* route table of that local route */
 	unsigned max_rule_listeners; /* ports one rule without "listen" may listen on */
 	unsigned max_listeners;      /* listeners of the whole policy */
+	char *ticket_keys;           /* shared session ticket key file; NULL: own keys */
+	unsigned ticket_key_lifetime; /* seconds an own ticket key encrypts */
+	char *session_cache;         /* redis://HOST:PORT[/DB]; NULL: none */
+	unsigned session_cache_timeout; /* ms a handshake waits for the store */
+	char *metrics_listen;        /* ADDR:PORT of /metrics; NULL: none */
 };
 
 struct policy {

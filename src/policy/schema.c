@@ -221,6 +221,28 @@ static const struct schema_row settings_rows[] = {
 	ROW("max_listeners", "-", ST_UINT, struct policy_settings, max_listeners, .min = 1,
 	    .max = 65535, .def = "1024",
 	    .help = "listening sockets of the whole policy (each worker opens each once)"),
+	ROW("ticket_keys", "-", ST_PATH, struct policy_settings, ticket_keys,
+	    .help = "file of session ticket keys shared by a fleet (doc/fleet.md): one base64 "
+		    "line of 80 random bytes per key, the first encrypts, all decrypt; mode 0600; "
+		    "re-read when it changes and on SIGHUP; without it attlsd makes its own "
+		    "keys"),
+	ROW("ticket_key_lifetime", "-",
+	    ST_UINT, struct policy_settings, ticket_key_lifetime, .min = 60, .max = 86400,
+	    .def = "3600",
+	    .help = "seconds a ticket key attlsd made itself encrypts before a new one takes "
+		    "over; the previous one still decrypts for as long again"),
+	ROW("session_cache", "TTLSGskAdvancedParms GSK_SYSPLEX_SIDCACHE", ST_STRING,
+	    struct policy_settings, session_cache,
+	    .help = "redis://HOST:PORT[/DB]: TLS 1.2 sessions of rules with a session-ID cache "
+		    "are stored there too, so every host of a fleet resumes them; Redis down or "
+		    "slow means full handshakes, never a failed one (doc/fleet.md)"),
+	ROW("session_cache_timeout", "-", ST_UINT, struct policy_settings, session_cache_timeout,
+	    .min = 1, .max = 1000, .def = "50",
+	    .help = "milliseconds a handshake waits for session_cache before it goes on as a "
+		    "full handshake"),
+	ROW("metrics_listen", "-", ST_STRING, struct policy_settings, metrics_listen,
+	    .help = "ADDR:PORT (or [ADDR]:PORT) where attlsd serves Prometheus metrics at "
+		    "/metrics (doc/fleet.md); read at start only"),
 };
 
 static const struct schema_row keyring_rows[] = {
@@ -422,6 +444,17 @@ const struct schema_row schema_tls_parms[] = {
 	    .flags = SF_PARMS,
 	    .help = "Client role: Required refuses a server that does not acknowledge the "
 		    "server name sent (RC 412); Optional does not look"),
+	ROW("v3_session_timeout", "TTLSGskAdvancedParms GSK_V3_SESSION_TIMEOUT", ST_UINT,
+	    struct policy_tls_parms, v3_session_timeout, .min = 0, .max = 86400, .def = "86400",
+	    .flags = SF_PARMS,
+	    .help = "server roles: seconds a session can be resumed, by session ID (TLS 1.2, "
+		    "a cache shared by all workers) or by ticket; 0: no session-ID cache "
+		    "(tickets then live 2 hours)"),
+	ROW("v3_sidcache_size", "TTLSGskAdvancedParms GSK_V3_SIDCACHE_SIZE", ST_UINT,
+	    struct policy_tls_parms, v3_sidcache_size, .min = 0, .max = 64000, .def = "512",
+	    .flags = SF_PARMS,
+	    .help = "server roles: sessions the rule's session-ID cache holds in attlsd; the "
+		    "oldest are dropped beyond it; 0: no session-ID cache"),
 };
 const size_t schema_ntls_parms = ARRAY_SIZE(schema_tls_parms);
 /* load.c records which keys an entry sets in a uint64_t bit mask. */

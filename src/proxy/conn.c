@@ -19,6 +19,8 @@
 #include "common/log.h"
 #include "common/rc.h"
 #include "conn.h"
+#include "metrics/metrics.h"
+#include "tls/sesscache.h"
 #include "worker.h"
 
 static const char *const end_names[] = {
@@ -203,6 +205,14 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 		return;
 	c->end = end;
 	c->end_rc = rc;
+	/* Metrics: a handshake that did not finish; a connection served (it has
+	 * a backend since conn_mapped) or turned away before. */
+	if (c->tls && !c->hs_ms && rc)
+		metrics_handshake(c->rule, c->tls->ssl, rc, uv_now(&c->w->loop) - c->start_ms);
+	if (c->backend)
+		metrics_conn_closed(c->rule, c->cl.bytes_in, c->be.bytes_in);
+	else
+		metrics_conn_refused(c->rule, conn_end_name(end));
 	appctl_conn_end(c);
 	cause = ezd_diag_capture(report_ezd(c, &v), rc, cause, withcap, sizeof(withcap));
 	if (rc)
@@ -279,6 +289,7 @@ handshake_step(struct conn *c)
 			return;
 		}
 		c->hs_ms = uv_now(&c->w->loop);
+		metrics_handshake(c->rule, c->tls->ssl, 0, c->hs_ms - c->start_ms);
 		/* Client role and application_controlled: the application may ask
 		 * again, now secure. */
 		if (c->tls == &c->be || c->be.fd >= 0)
@@ -299,6 +310,12 @@ handshake_step(struct conn *c)
 	}
 	serr = errno;
 	e = SSL_get_error(c->tls->ssl, r);
+	if (e == SSL_ERROR_WANT_CLIENT_HELLO_CB) {
+		/* The fleet's session store is asked (tls/sesscache.c); it calls
+		 * on_session_lookup_done. Meanwhile only a reset ends us early. */
+		poll_set(&c->cl.poll, &c->cl.ev, UV_DISCONNECT, on_poll);
+		return;
+	}
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		ezd_flow(report_ezd(c, &v), 0, "Call", fn,
 			 e == SSL_ERROR_WANT_READ ? "want read" : "want write");
@@ -311,6 +328,16 @@ handshake_step(struct conn *c)
 	ezd_flow(report_ezd(c, &v), r, "Call", fn, SSL_state_string_long(c->tls->ssl));
 	ezd_diag_evidence(report_ezd(c, &v), r, cause, sizeof(cause));
 	conn_finish(c, CONN_END_HANDSHAKE_FAILED, r, cause);
+}
+
+/* The session store answered (or was too slow): the handshake goes on. */
+static void
+on_session_lookup_done(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_HANDSHAKING)
+		handshake_step(c);
 }
 
 /* Before OpenSSL sees anything, looks at the first bytes: clear text on a TLS
@@ -536,10 +563,13 @@ static int
 start_tls(struct conn *c)
 {
 	const struct rt_rule *rr = &c->gen->rules[c->rule->index];
+	int r;
 
 	c->tls = &c->cl;
 	if (!(c->cl.ssl = SSL_new(rr->ctx)) || SSL_set_fd(c->cl.ssl, c->cl.fd) != 1)
 		return ATTLS_ETLS;
+	if ((r = sesscache_ssl_bind(c->cl.ssl, c->rule, on_session_lookup_done, c)) != 0)
+		return r;
 	if (!(c->diag = malloc(sizeof(*c->diag))))
 		return ATTLS_ENOMEM;
 	SSL_set_accept_state(c->cl.ssl);
@@ -615,6 +645,7 @@ conn_mapped(struct conn *c, unsigned listener)
 		c->backend = c->rule ? &c->gen->rules[c->rule->index].backend
 				     : &c->gen->listen_backends[listener];
 	}
+	metrics_conn_accepted(c->rule);
 	if (!c->rule || !c->rule->eff.enabled || c->rule->eff.role == POLICY_ROLE_CLIENT ||
 	    c->rule->eff.app_controlled) {
 		/* AT-TLS "no policy" / TTLSEnabled Off: relay clear text; Client role:

@@ -15,6 +15,8 @@
 #include "diag/ezd.h"
 #include "intercept.h"
 #include "filter/ipfilter.h"
+#include "fleet/rediscache.h"
+#include "metrics/metrics.h"
 #include "worker.h"
 
 #define ACCEPT_BURST 64
@@ -160,6 +162,7 @@ stop_listening(struct worker *w)
 	}
 	if (!uv_is_closing((uv_handle_t *)&w->retry))
 		uv_close((uv_handle_t *)&w->retry, on_closed_noop);
+	rediscache_worker_stop();
 	if (!uv_is_closing((uv_handle_t *)&w->agg)) {
 		uv_close((uv_handle_t *)&w->agg, on_closed_noop);
 		ezd_agg_flush(true); /* counts still pending are not lost at exit */
@@ -320,7 +323,11 @@ static void
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	const struct policy_settings *st = &w->gen->policy->settings;
 
+	metrics_worker_start();
+	/* The fleet's session store is per loop: set up on this thread. */
+	(void)rediscache_worker_start(&w->loop, st->session_cache, st->session_cache_timeout);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	if (w->on_done)
 		w->on_done(w);

@@ -15,6 +15,8 @@
 #include "common/log.h"
 #include "common/rc.h"
 #include "runtime.h"
+#include "tls/sesscache.h"
+#include "tls/tickets.h"
 #include "tls/tls.h"
 
 void
@@ -215,7 +217,9 @@ rt_gen_new(struct policy *p, struct rt_gen **out)
 				 &g->rules[i].backend)) != 0)
 			goto fail;
 	}
-	if ((r = build_contexts(g)) != 0)
+	if ((r = sesscache_url_check(p->settings.session_cache)) != 0 ||
+	    (r = tickets_configure(p->settings.ticket_keys, p->settings.ticket_key_lifetime)) != 0 ||
+	    (r = build_contexts(g)) != 0)
 		goto fail;
 	*out = g;
 	return 0;

@@ -21,6 +21,7 @@
 #include "policy/tlsnames.h"
 #include "chello.h"
 #include "keyload.h"
+#include "sesscache.h"
 #include "tls_int.h"
 #include "tls_adv.h"
 
@@ -367,8 +368,12 @@ on_client_hello(SSL *ssl, int *al, void *arg)
 	unsigned char fin[EVP_MAX_MD_SIZE];
 
 	chello_capture(ssl);
-	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0)
-		return tls_adv_on_hello(ssl, r, al);
+	if (SSL_get_peer_finished(ssl, fin, sizeof(fin)) == 0) {
+		int ret = tls_adv_on_hello(ssl, r, al);
+
+		/* A session ID the fleet's store may hold: looked up meanwhile. */
+		return ret == SSL_CLIENT_HELLO_SUCCESS ? sesscache_on_hello(ssl) : ret;
+	}
 	if (r->eff.renegotiation == POLICY_RENEG_ALL ||
 	    (r->eff.renegotiation == POLICY_RENEG_ABBREVIATED && offers_resumption(ssl)))
 		return SSL_CLIENT_HELLO_SUCCESS;
@@ -492,11 +497,12 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* One read() per burst instead of one per record header and body. */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	/* Resumption works through tickets, which keep no state per session here. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_num_tickets(ctx, 1);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)r->name,
-				       (unsigned)strlen(r->name));
+	/* Resumption: tickets, and a session-ID cache where the rule has one. */
+	if (sesscache_ctx_set(ctx, r) != 0) {
+		tls_err_last(err, errlen, "session cache setup");
+		ret = ATTLS_ETLS;
+		goto fail;
+	}
 	if ((ret = set_versions(ctx, r->eff.protocols)) != 0) {
 		tls_err_last(err, errlen, "protocol or cipher setup");
 		goto fail;
