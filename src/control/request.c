@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The control socket's requests: one line parsed, dispatched and answered
+ * from the registry, the policy, or (INIT) the connection's worker.
+ *
+ * Request:  QUERY LOCAL REMOTE [CERT]   (addr:port or [v6]:port, the asking
+ *                                        application's own view)
+ * Answer:   OK POLICY CONN SECTYPE PROTO CIPHER4 USERID RULE CONNID
+ *           then with CERT the peer certificate (PEM), then a line "."
+ *           or: ERR ERRNO-NAME text
+ * CONNS lists the connections, POLICY prints the effective policy; who may
+ * ask what is access.c's.
+ * INIT LOCAL REMOTE (TTLS_INIT_CONNECTION, same access rule): the connection
+ * starts TLS (appctl.c queues the request for its worker, whose
+ * proxy/appctl_conn.c switches it); answered like QUERY once it has, or ERR
+ * EACCES (application_controlled Off), EALREADY, ENOTCONN, ECONNRESET. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common/err.h"
+#include "control_int.h"
+
+/* "a.b.c.d:port" or "[v6]:port"; an IPv4-mapped IPv6 address is IPv4. */
+static int
+request_parse_endpoint(const char *s, uint8_t addr[16], uint16_t *port)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	unsigned char b[16];
+	unsigned long p;
+	char *end;
+	size_t n;
+
+	if (!colon || colon == s)
+		return ATTLS_EINVAL;
+	n = (size_t)(colon - s);
+	if (s[0] == '[' && colon[-1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return ATTLS_EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	p = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || p > 65535)
+		return ATTLS_EINVAL;
+	*port = (uint16_t)p;
+	if (inet_pton(AF_INET, host, b) == 1) {
+		uint32_t a;
+		memcpy(&a, b, 4);
+		policy_addr_from_v4(a, addr);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, addr) == 1)
+		return 0;
+	return ATTLS_EINVAL;
+}
+
+/* The running generation's policy (main thread only: set at start and reload,
+ * read here on the same loop). */
+static const struct policy *request_policy;
+
+void
+control_set_policy(const struct policy *p)
+{
+	request_policy = p;
+}
+
+/* POLICY: the effective policy, as attlsd -T prints it (pasearch -t). */
+static char *
+request_policy_show(void)
+{
+	char *buf = NULL, *out;
+	size_t len = 0;
+	FILE *m;
+
+	if (!request_policy || !(m = open_memstream(&buf, &len)))
+		return strdup("ERR EAGAIN no policy\n");
+	policy_dump(request_policy, m);
+	fclose(m);
+	if (asprintf(&out, "OK\n%s.\n", buf ? buf : "") < 0)
+		out = NULL;
+	free(buf);
+	return out;
+}
+
+static void
+request_conns_line(const struct control_entry *e, void *arg)
+{
+	FILE *m = arg;
+	char l[64], r[64];
+
+	policy_addr_format(e->key.laddr, l, sizeof(l));
+	policy_addr_format(e->key.raddr, r, sizeof(r));
+	fprintf(m, "%08X %-24s %s..%-*u %s..%-*u %3d %4d 0x%04X   %-5s %s\n", e->connid, e->rule, l,
+		(int)(45 - strlen(l)), e->key.lport, r, (int)(45 - strlen(r)), e->key.rport,
+		e->policy_status, e->conn_status, e->protocol, e->cipher,
+		e->userid[0] ? e->userid : "-");
+}
+
+/* CONNS: one line per live connection that reached its backend, like netstat
+ * TTLS: the 4-tuple as the backend sees it, rule, status, protocol, cipher. */
+static char *
+request_conns(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	fprintf(m, "OK\n%-8s %-24s %-47s %-47s %s %s %-8s %-5s %s\n", "CONNID", "RULE", "LOCAL",
+		"REMOTE", "POL", "CONN", "PROTO", "CIPH", "USERID");
+	registry_lock();
+	registry_each(request_conns_line, m);
+	registry_unlock();
+	fprintf(m, ".\n");
+	fclose(m);
+	return buf;
+}
+
+/* The answer, built under the lock into one malloc'd string. */
+static char *
+request_answer(const struct control_client *cl, const char *line)
+{
+	char cmd[16], l[80], r[80], flag[16], *out = NULL, *pem = NULL;
+	struct control_key k;
+	struct control_entry *e;
+	long pemlen = 0;
+	BIO *bio;
+	int n;
+
+	memset(&k, 0, sizeof(k));
+	flag[0] = '\0';
+	if (strcmp(line, "POLICY") == 0)
+		return request_policy_show();
+	if (strcmp(line, "CONNS") == 0)
+		return access_may_list(cl) ? request_conns()
+					   : strdup("ERR EACCES the connection list is for root and "
+						    "attlsd's user\n");
+	n = sscanf(line, "%15s %79s %79s %15s", cmd, l, r, flag);
+	if (n < 3 || strcmp(cmd, "QUERY") != 0 || (n == 4 && strcasecmp(flag, "CERT") != 0))
+		return strdup("ERR EINVAL usage: QUERY LOCAL-ADDR:PORT REMOTE-ADDR:PORT [CERT]\n");
+	if (request_parse_endpoint(l, k.laddr, &k.lport) != 0 ||
+	    request_parse_endpoint(r, k.raddr, &k.rport) != 0)
+		return strdup("ERR EINVAL addresses are ADDR:PORT or [ADDR]:PORT\n");
+	if (!access_may_query(cl, &k))
+		return strdup("ERR EACCES the local socket LOCAL REMOTE is not the caller's\n");
+	registry_lock();
+	if (!(e = registry_find(&k))) {
+		registry_unlock();
+		return strdup("ERR ENOTCONN attlsd holds no connection with this 4-tuple\n");
+	}
+	if (n == 4 && e->peer && (bio = BIO_new(BIO_s_mem()))) {
+		if (PEM_write_bio_X509(bio, e->peer) == 1)
+			pemlen = BIO_get_mem_data(bio, &pem);
+		if (pemlen > 0 && (out = malloc(512 + (size_t)pemlen)))
+			snprintf(out, 512 + (size_t)pemlen, "OK %d %d %d 0x%04X %s %s %s %08X\n%.*s.\n",
+				 e->policy_status, e->conn_status, e->sec_type, e->protocol, e->cipher,
+				 e->userid, e->rule, e->connid, (int)pemlen, pem);
+		BIO_free(bio);
+	}
+	if (!out && (out = malloc(512)))
+		snprintf(out, 512, "OK %d %d %d 0x%04X %s %s %s %08X\n.\n", e->policy_status,
+			 e->conn_status, e->sec_type, e->protocol, e->cipher, e->userid, e->rule,
+			 e->connid);
+	registry_unlock();
+	return out;
+}
+
+static char *
+request_err(int err, const char *text)
+{
+	char *out;
+
+	if (asprintf(&out, "ERR %s %s\n",
+		     err == EACCES	 ? "EACCES"
+		     : err == EALREADY	 ? "EALREADY"
+		     : err == ECONNRESET ? "ECONNRESET"
+		     : err == EINVAL	 ? "EINVAL"
+					 : "ENOTCONN",
+		     text) < 0)
+		return NULL;
+	return out;
+}
+
+/* A worker carried INIT out (or could not): the answer is QUERY's, now. */
+void
+request_init_answered(struct appctl_req *r)
+{
+	struct control_client *cl = r->client;
+	char line[CONTROL_LINE_MAX];
+
+	cl->init = NULL;
+	if (r->err) {
+		control_reply(cl, request_err(r->err, r->text));
+		return;
+	}
+	snprintf(line, sizeof(line), "QUERY %s", r->tuple);
+	control_reply(cl, request_answer(cl, line));
+}
+
+/* INIT LOCAL REMOTE: the registry names the worker that owns the connection;
+ * the request goes there and is answered from request_init_answered(). */
+static void
+request_init(struct control_client *cl, const char *line)
+{
+	char l[80], r[80], extra[2];
+	struct appctl_req *req;
+	struct control_entry *e;
+	struct control_key k;
+	int err = 0;
+	const char *why = NULL;
+
+	memset(&k, 0, sizeof(k));
+	cl->answered = true;
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	if (sscanf(line, "INIT %79s %79s %1s", l, r, extra) != 2 ||
+	    request_parse_endpoint(l, k.laddr, &k.lport) != 0 ||
+	    request_parse_endpoint(r, k.raddr, &k.rport) != 0) {
+		control_reply(cl, request_err(EINVAL, "usage: INIT LOCAL-ADDR:PORT REMOTE-ADDR:PORT"));
+		return;
+	}
+	if (!access_may_query(cl, &k)) {
+		control_reply(cl, request_err(EACCES, "the local socket LOCAL REMOTE is not the "
+						      "caller's"));
+		return;
+	}
+	if (!(req = calloc(1, sizeof(*req)))) {
+		control_client_end(cl);
+		return;
+	}
+	registry_lock();
+	if (!(e = registry_find(&k))) {
+		err = ENOTCONN;
+		why = "attlsd holds no connection with this 4-tuple";
+	} else if (e->policy_status != 5) {
+		err = EACCES;
+		why = "the connection's policy does not have application_controlled On (z/OS "
+		      "JrConnDeniedPolicy)";
+	} else if (e->conn_status != 1) {
+		err = EALREADY;
+		why = "TLS has already started on this connection (z/OS JrAlreadyActive)";
+	} else {
+		req->q = e->q;
+		req->connid = e->connid;
+	}
+	registry_unlock();
+	snprintf(req->tuple, sizeof(req->tuple), "%s %s", l, r);
+	req->client = cl;
+	cl->init = req;
+	if (!err && appctl_submit(req) != 0) {
+		err = ENOTCONN;
+		why = "attlsd is stopping";
+	}
+	if (err) {
+		cl->init = NULL;
+		free(req);
+		control_reply(cl, request_err(err, why));
+	}
+}
+
+void
+request_handle(struct control_client *cl, const char *line)
+{
+	if (strncmp(line, "INIT ", 5) == 0)
+		request_init(cl, line);
+	else
+		control_reply(cl, request_answer(cl, line));
+}
