@@ -107,7 +107,7 @@ struct conn {
 	 * 'remote' the server it wanted. */
 	bool intercepted, outbound;
 	struct rt_addr orig_dst;
-	struct control_entry *reg; /* its record in the query registry (control.c), or NULL */
+	struct control_entry *reg; /* its record in the query registry (control/registry.c), or NULL */
 
 	/* ApplicationControlled (appctl_conn.c): clear text until the application's
 	 * INIT; the peer's early hello is held unread; INIT being carried out. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libattlsquery: one request line to attlsd's control socket, one answer
- * (src/control.c has the protocol). Self-contained: libc only, so that any
+ * (src/control/request.c has the protocol). Self-contained: libc only, so that any
  * application can link it. */
 #include "config.h"
 
