@@ -59,9 +59,10 @@ write_version 1
 attlsd_start "$policy"
 assert_eq "v1: TLS 1.2 on p1" ok "$(hs "$p1" -tls1_2)"
 # A connection opened under v1 that lives across the reloads.
-# Its 8 s pause is the case: it must span the reloads below.
+# It pauses until the test creates $T_TMP/go after the last reload, so it spans
+# all of them however slow the machine is.
 tlsclient_bg "$T_TMP/long.out" --ca "$T_PKI/ca.crt" --servername localhost --tls 1.2 "127.0.0.1:$p1" \
-	send:1000 sleep:8 send:1000 shut recv
+	send:1000 "waitfile:$T_TMP/go" send:1000 shut recv
 long_pid=$BG_PID
 wait_report "$T_TMP/long.out" '^handshake=ok' >/dev/null || { cat "$T_TMP/long.out"; t_fail "the v1 connection did not get through"; }
 
@@ -95,6 +96,9 @@ assert_eq "v4: TLS 1.2 on p1 again" ok "$(hs_becomes ok "$p1" -tls1_2)"
 wait_until 10 port_refused 127.0.0.1 "$p2" || t_fail "p2 is still open after its rule was removed"
 t_ok "v4: p2 closed"
 
+[[ -z $(sed -n 's/^eof=//p' "$T_TMP/long.out") ]] && t_running "$long_pid" ||
+	{ cat "$T_TMP/long.out"; t_fail "the connection opened under v1 ended during the reloads"; }
+touch "$T_TMP/go"
 wait_exit "$long_pid" 20
 out=$(cat "$T_TMP/long.out")
 # The echo backend returns what was sent: 2000 bytes each way, as TLS 1.2, which

@@ -11,6 +11,8 @@ TLS steps (default mode; the handshake happens first):
   recv          read until the peer's close_notify or EOF
   recvn:N       read until N bytes in total have been received
   sleep:S       wait S seconds while still reading
+  waitfile:PATH keep reading until PATH exists (at most 120 s): lets a test
+                hold a connection open until an event it controls
   close         close the TCP socket (FIN) without close_notify
   rst           reset the connection (SO_LINGER 0)
 Raw steps (--raw: no TLS at all):
@@ -257,6 +259,15 @@ class Client:
             while time.monotonic() < end:
                 if self.eof is None or self.wbuf:
                     self.io(max(0.0, min(0.1, end - time.monotonic())))
+                else:
+                    time.sleep(0.05)
+        elif name == "waitfile":
+            end = time.monotonic() + 120
+            while not os.path.exists(arg):
+                if time.monotonic() > end:
+                    raise StepError("waitfile: %s did not appear within 120 s" % arg)
+                if self.eof is None or self.wbuf:
+                    self.io(0.1)
                 else:
                     time.sleep(0.05)
         elif name == "close":
