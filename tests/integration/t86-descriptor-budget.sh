@@ -23,7 +23,7 @@ policy_env env-server Server ring1 'handshake_timeout: 60'
 policy_rule r1 "$p1" env-server "127.0.0.1:$BACKEND_PORT"
 pol=$(policy_file)
 # attlsd inherits these (and so do the clients below, which need fewer).
-ulimit -Sn 300 && ulimit -Hn 400 || t_skip "cannot set the descriptor limit"
+{ ulimit -Sn 300 && ulimit -Hn 400; } || t_skip "cannot set the descriptor limit"
 attlsd_start "$pol"
 
 line=$(grep -m1 'descriptor limit (RLIMIT_NOFILE) raised' "$ATTLSD_LOG") ||
