@@ -242,28 +242,35 @@ verdict() { if "$@"; then echo pass; else echo "FAIL"; fi; }
 
 # ---- scenarios ----
 
-# 1. slowloris: SLOW_N silent sockets from 127.0.0.2 (and as many more sending
-# one ClientHello byte each) while good clients loop full handshakes.
+# 1. slowloris: SLOW_N silent sockets from 127.0.0.2 and as many from
+# 127.0.0.4 sending one ClientHello byte a second, while good clients loop
+# full handshakes.
 s_slowloris() {
-	local name=$1 base rss0 fd0 hp
+	local name=$1 base rss0 fd0 hp dp
 	start_proxy "$name"
 	good "$GOOD_S" "$GOOD_C"
 	base=$G_RATE
 	rss0=$(rss_kib "$PID") fd0=$(fds "$PID")
 	rm -f "$OUT/slow.held"
-	"$PY" "$HOLD" --src 127.0.0.2 --mode silent --n "$SLOW_N" --wait 0 \
+	"$PY" "$HOLD" --src 127.0.0.2 --mode silent --n "$SLOW_N" --wait 1 \
 		--ready "$OUT/slow.held" "127.0.0.1:$PORT" >>"$OUT/run.log" 2>&1 &
 	hp=$!
 	STARTED+=("$hp")
-	for _ in $(seq 600); do [ -s "$OUT/slow.held" ] && break; sleep 0.1; done
+	rm -f "$OUT/drip.held"
+	"$PY" "$HOLD" --src 127.0.0.4 --mode drip --n "$SLOW_N" --wait 1 \
+		--ready "$OUT/drip.held" "127.0.0.1:$PORT" >>"$OUT/run.log" 2>&1 &
+	dp=$!
+	STARTED+=("$dp")
+	for _ in $(seq 600); do [ -s "$OUT/slow.held" ] && [ -s "$OUT/drip.held" ] && break; sleep 0.1; done
 	good "$GOOD_S" "$GOOD_C"
 	local ratio
 	ratio=$(awk -v a="$G_RATE" -v b="$base" 'BEGIN {printf "%.0f", (b > 0) ? 100 * a / b : 0}')
-	row slowloris "$name" "$SLOW_N idle, $(sed 's/ .*//' "$OUT/slow.held")" "$G_PCT" "$G_P99" \
+	row slowloris "$name" "2x$SLOW_N, $(sed 's/ .*//' "$OUT/slow.held")+$(sed 's/held=\([0-9]*\).*/\1/' "$OUT/drip.held")" "$G_PCT" "$G_P99" \
 		$(($(rss_kib "$PID") - rss0)) $(($(fds "$PID") - fd0)) "$(errlines)" - \
 		"$(verdict ge "$G_PCT" 99) rate ${ratio}% of ${base}/s"
 	[ "$ratio" -ge 80 ] || log "slowloris $name: good-client rate ${ratio}% of the rate without the attack (figure: 80%; a shared machine may not reach it)"
 	stop_pid "$hp"
+	stop_pid "$dp"
 	stop_pid "$PID"
 }
 

@@ -8,6 +8,7 @@
 Each of N connections is opened from ADDR (any port) and then, by mode:
   silent  sends nothing;
   hello   sends the first 10 bytes of a real ClientHello (a handshake in progress);
+  drip    slowloris: one more byte of a real ClientHello every second on each;
   tls     completes a TLS handshake and holds the session, sending nothing more.
 After all N, waits S seconds (default 1) for attlsd to close refused ones, then
 writes "held=K closed=C" to FILE (or stdout): K still open, C closed by the peer.
@@ -53,7 +54,7 @@ def still_open(s):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", default="127.0.0.1")
-    ap.add_argument("--mode", choices=("silent", "hello", "tls"), default="silent")
+    ap.add_argument("--mode", choices=("silent", "hello", "tls", "drip"), default="silent")
     ap.add_argument("--ca")
     ap.add_argument("--n", type=int, default=1)
     ap.add_argument("--ready")
@@ -65,7 +66,8 @@ def main():
     if a.mode == "tls":
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.load_verify_locations(a.ca)
-    hello = hello_bytes()[:10]
+    full_hello = hello_bytes()
+    hello = full_hello[:10]
     socks = []
     for _ in range(a.n):
         s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -98,6 +100,16 @@ def main():
     report()
     signal.signal(signal.SIGUSR1, report)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if a.mode != "drip":
+        while True:
+            signal.pause()
+    for k in range(len(full_hello)):
+        for s in socks:
+            try:
+                s.send(full_hello[k:k + 1])
+            except OSError:
+                pass
+        time.sleep(1)
     while True:
         signal.pause()
 
