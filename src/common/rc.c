@@ -174,6 +174,27 @@ static const struct rc_info rc_tab[] = {
 	  "the cause line says why: attlsd must run as root (or with CAP_SYS_PTRACE) in the "
 	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
 	  "still running at handshake_timeout means a very busy host or threadpool" },
+	{ RC_SOURCE_CONN_LIMIT, "ATTLS_SOURCE_CONN_LIMIT",
+	  "the client's source (its IPv4 address, or IPv6 prefix of source_prefix_v6 bits) "
+	  "already holds max_connections_per_source connections in all workers",
+	  "if the source is legitimate (a NAT gateway, a load balancer), raise "
+	  "settings.max_connections_per_source; else it is taking more than its share: "
+	  "filter it (ip_filters)" },
+	{ RC_SOURCE_HANDSHAKE_LIMIT, "ATTLS_SOURCE_HANDSHAKE_LIMIT",
+	  "the client's source already has max_handshakes_per_source connections that have "
+	  "not finished their handshake (silent or handshaking)",
+	  "a source that opens connections and sends nothing is an attack or a broken "
+	  "client; a busy legitimate source needs settings.max_handshakes_per_source raised" },
+	{ RC_HANDSHAKE_LIMIT, "ATTLS_HANDSHAKE_LIMIT",
+	  "max_handshakes handshakes were in progress in all workers and none of this "
+	  "worker's connections that had sent nothing could be closed to make room",
+	  "the host is handshaking at its limit: raise settings.max_handshakes if memory "
+	  "allows, add CPU, or lower handshake_timeout so that slow handshakes end sooner" },
+	{ RC_SHED, "ATTLS_SHED",
+	  "the connection had sent nothing when slots ran short (max_connections or "
+	  "max_handshakes reached): it was closed to make room for a new one",
+	  "nothing, if it was an attack; a client that connects long before it speaks "
+	  "needs more slots (settings.max_connections, max_handshakes)" },
 	{ RC_INTERNAL, "ATTLS_INTERNAL",
 	  "an internal error (out of memory or a failed system call)",
 	  "read the cause line; if it persists, report it" },

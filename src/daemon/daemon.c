@@ -29,6 +29,7 @@
 #include "tls/keyring_lint.h"
 #include "filter/ipfilter.h"
 #include "metrics/metrics.h"
+#include "proxy/fdbudget.h"
 #include "proxy/worker.h"
 
 #define LISTEN_BACKLOG 4096
@@ -315,6 +316,7 @@ reload(struct daemon *d)
 		goto out;
 	}
 	nl = g->policy->nlisteners;
+	fdbudget_apply(g->policy, d->nworkers);
 	for (k = 0; k < d->nworkers; k++) {
 		struct worker_reload *r = calloc(1, sizeof(*r));
 
@@ -479,6 +481,8 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		d.nworkers = n > 0 ? (unsigned)n : 1;
 	}
+	(void)fdbudget_raise();
+	fdbudget_apply(p, d.nworkers);
 	if ((r = rt_gen_new(p, &d.gen)) != 0)
 		return 1;
 	if (!(d.policy_path = realpath(o->policy_path, NULL)) &&

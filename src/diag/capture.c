@@ -38,7 +38,7 @@ struct capture {
 	union rt_sockaddr us, peer;
 	struct timeval start;
 	unsigned char *buf; /* cap_seg headers, each followed by its bytes */
-	size_t len, max;
+	size_t len, alloc, max; /* used, allocated (grows on demand), at most */
 	bool full, stopped;
 	char *keys; /* NSS key log lines */
 	size_t keys_len;
@@ -53,6 +53,30 @@ cap_index_init(void)
 	cap_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
+/* The buffer grows as bytes come, doubling from 4 KiB up to cap->max: a peer
+ * that connects and sends a few bytes costs a few KiB, not capture_max_bytes
+ * (up to 16 MiB) before it is even authenticated. False: out of memory. */
+#define CAP_FIRST_ALLOC 4096
+
+static bool
+cap_grow(struct capture *cap, size_t need)
+{
+	size_t n = cap->alloc ? cap->alloc : CAP_FIRST_ALLOC;
+	unsigned char *b;
+
+	if (need <= cap->alloc)
+		return true;
+	while (n < need)
+		n *= 2;
+	if (n > cap->max)
+		n = cap->max;
+	if (!(b = realloc(cap->buf, n)))
+		return false;
+	cap->buf = b;
+	cap->alloc = n;
+	return true;
+}
+
 static void
 cap_record(struct capture *cap, int out, const void *data, size_t n)
 {
@@ -60,7 +84,7 @@ cap_record(struct capture *cap, int out, const void *data, size_t n)
 
 	if (cap->full || !n)
 		return;
-	if (cap->len + sizeof(s) + n > cap->max) {
+	if (cap->len + sizeof(s) + n > cap->max || !cap_grow(cap, cap->len + sizeof(s) + n)) {
 		cap->full = true; /* a cut segment would mislead the dissector */
 		return;
 	}
@@ -94,7 +118,7 @@ capture_start(SSL *ssl, int fd, uint32_t connid, size_t max_bytes, bool key_log)
 	struct capture *cap = calloc(1, sizeof(*cap));
 	socklen_t sl;
 
-	if (!cap || !(cap->buf = malloc(max_bytes)))
+	if (!cap)
 		goto fail;
 	cap->ssl = ssl;
 	cap->connid = connid;

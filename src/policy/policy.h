@@ -445,6 +445,10 @@ struct policy_settings {
 	uint64_t set;
 	unsigned workers;          /* 0 = number of CPUs */
 	unsigned max_connections;  /* per worker */
+	unsigned max_connections_per_source; /* all workers; 0 = no limit */
+	unsigned max_handshakes_per_source;  /* accepted, handshake not done; 0 = no limit */
+	unsigned max_handshakes;   /* in progress in all workers; 0 = no limit */
+	unsigned source_prefix_v6; /* IPv6 bits that make one source */
 	unsigned idle_timeout;     /* seconds, 0 = none */
 	unsigned connect_timeout;  /* seconds, backend connect */
 	unsigned shutdown_timeout; /* seconds, drain on SIGTERM */

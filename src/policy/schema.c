@@ -151,7 +151,33 @@ static const struct schema_row settings_rows[] = {
 	    .def = "0", .help = "worker threads, each with its own event loop and listener; 0 = one per CPU"),
 	ROW("max_connections", "-", ST_UINT, struct policy_settings, max_connections, .min = 1,
 	    .max = 1000000, .def = "10000",
-	    .help = "connections per worker; beyond it new connections are refused (RC 5106)"),
+	    .help = "connections per worker; beyond it a connection that has sent nothing is "
+		    "closed to make room (RC 5121), else the new one is refused (RC 5106); "
+		    "clamped to what the descriptor limit holds (doc/limits.md)"),
+	ROW("max_connections_per_source", "-", ST_UINT, struct policy_settings,
+	    max_connections_per_source, .min = 0, .max = 1000000, .def = "2000",
+	    .help = "connections one source (an IPv4 address, an IPv6 source_prefix_v6) may "
+		    "hold in all workers; more are refused (RC 5118); 0 = no limit. 2000 "
+		    "leaves a NAT gateway of a few hundred users room and one address never "
+		    "more than a fifth of a default worker"),
+	ROW("max_handshakes_per_source", "-", ST_UINT, struct policy_settings,
+	    max_handshakes_per_source, .min = 0, .max = 1000000, .def = "256",
+	    .help = "connections of one source between accept and the end of their handshake "
+		    "(sent nothing yet, or handshaking); more are refused (RC 5119); 0 = no "
+		    "limit. A handshake takes milliseconds: 256 is 250 new connections a second "
+		    "from one address at a one-second handshake, and stops one address from "
+		    "holding thousands of silent sockets"),
+	ROW("max_handshakes", "-", ST_UINT, struct policy_settings, max_handshakes, .min = 0,
+	    .max = 1000000, .def = "2048",
+	    .help = "handshakes in progress in all workers (each holds TLS state and capture "
+		    "memory); beyond it a connection that has sent nothing is closed to make "
+		    "room (RC 5121), else the new one is refused (RC 5120); 0 = no limit. "
+		    "2048 is ten times what two cores complete in the 100 ms of a slow "
+		    "handshake"),
+	ROW("source_prefix_v6", "-", ST_UINT, struct policy_settings, source_prefix_v6,
+	    .min = 16, .max = 128, .def = "64",
+	    .help = "leading bits of an IPv6 client address that make one source for the "
+		    "per-source limits: a host gets a /64, so a /64 is one source"),
 	ROW("idle_timeout", "-", ST_UINT, struct policy_settings, idle_timeout, .min = 0,
 	    .max = 604800, .def = "3600",
 	    .help = "seconds without data either way before an established connection is closed; 0 = never"),

@@ -205,6 +205,8 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 		return;
 	c->end = end;
 	c->end_rc = rc;
+	/* Its slot is free for the next connection now, not when the handles close. */
+	worker_conn_release(c);
 	/* Metrics: a handshake that did not finish; a connection served (it has
 	 * a backend since conn_mapped) or turned away before. */
 	if (c->tls && !c->hs_ms && rc)
@@ -289,6 +291,7 @@ handshake_step(struct conn *c)
 			return;
 		}
 		c->hs_ms = uv_now(&c->w->loop);
+		worker_conn_hs_done(c);
 		metrics_handshake(c->rule, c->tls->ssl, 0, c->hs_ms - c->start_ms);
 		/* Client role and application_controlled: the application may ask
 		 * again, now secure. */
@@ -369,6 +372,7 @@ first_bytes(struct conn *c)
 		conn_finish(c, CONN_END_CLEAR_TEXT, RC_CLEAR_TEXT, cause);
 		return;
 	}
+	worker_conn_spoke(c);
 	conn_set_state(c, CONN_HANDSHAKING);
 	uv_timer_start(&c->timer, on_timer, (uint64_t)c->rule->eff.handshake_timeout * 1000, 0);
 	handshake_step(c);
@@ -652,6 +656,7 @@ conn_mapped(struct conn *c, unsigned listener)
 		 * the backend is connected first and TLS starts on it;
 		 * ApplicationControlled: clear text until the application's INIT. */
 		c->app_clear = c->rule && c->rule->eff.enabled && c->rule->eff.app_controlled;
+		worker_conn_hs_done(c);
 		upstream_connect(c);
 		return;
 	}
@@ -688,7 +693,8 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 	    const union rt_sockaddr *local, unsigned listener)
 {
 	struct conn *c;
-	int one = 1;
+	int one = 1, rc;
+	char cause[256];
 
 	if (!(c = calloc(1, sizeof(*c)))) {
 		close(fd);
@@ -714,10 +720,9 @@ conn_accept(struct worker *w, int fd, const union rt_sockaddr *peer,
 	uv_timer_init(&w->loop, &c->timer);
 	c->cl.poll.data = c->timer.data = c;
 	c->open_handles = 2;
-	if (w->nconns > c->gen->policy->settings.max_connections) {
+	if ((rc = worker_admit(w, c, cause, sizeof(cause))) != 0) {
 		c->rule = conn_map_now(c, listener);
-		conn_finish(c, CONN_END_LIMIT, RC_CONN_LIMIT,
-			    "this worker holds settings.max_connections connections");
+		conn_finish(c, CONN_END_LIMIT, rc, cause);
 		return;
 	}
 	if (conn_map_start(c, listener) == 0)

@@ -16,6 +16,7 @@
 #include "diag/ezd.h"
 #include "runtime/runtime.h"
 #include "tls/tls.h"
+#include "srclimit.h"
 
 struct worker;
 struct conn_lookup;
@@ -113,6 +114,14 @@ struct conn {
 	 * INIT; the peer's early hello is held unread; INIT being carried out. */
 	bool app_clear, hello_held;
 	struct appctl_req *init_req;
+
+	/* Limits (worker.c): its share of its source's connections and handshakes
+	 * (srclimit.c); a slot of its worker; while it has sent nothing, its place
+	 * in the worker's queue of silent connections, oldest first, the first to
+	 * be shed when slots run short. */
+	struct srclimit_hold src;
+	bool slot, silent;
+	struct conn *silent_prev, *silent_next;
 };
 
 /* The side that speaks TLS once it starts: the backend for HandshakeRole

@@ -4,6 +4,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,8 +14,10 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/rc.h"
 #include "conn.h"
 #include "diag/ezd.h"
+#include "fdbudget.h"
 #include "intercept.h"
 #include "filter/ipfilter.h"
 #include "fleet/rediscache.h"
@@ -21,6 +26,9 @@
 
 #define ACCEPT_BURST 64
 #define ACCEPT_RETRY_MS 100
+/* Out of descriptors: one line when it starts, one every interval while it
+ * lasts, one when accepts succeed again. */
+#define FD_SHORT_LOG_MS 10000
 
 static atomic_uint connid_seq;
 static atomic_uint live_conns;
@@ -89,6 +97,203 @@ worker_original_dst(struct worker_listener *l, int fd, const union rt_sockaddr *
 	return r == -ENOENT ? ATTLS_ENOENT : ATTLS_ESYS;
 }
 
+/* ---- out of descriptors ---- */
+
+static void
+fd_short_log(struct worker *w, int err, uint64_t now)
+{
+	if (!w->fd_short_ms) {
+		w->fd_short_ms = w->fd_logged_ms = now;
+		log_error("worker %u: accept: %s: new connections are refused (reset) until "
+			  "descriptors are free; the descriptor budget (doc/limits.md) should "
+			  "have prevented this: another part of the process or the system (ENFILE) "
+			  "holds them",
+			  w->id, strerror(err));
+	} else if (now - w->fd_logged_ms >= FD_SHORT_LOG_MS) {
+		w->fd_logged_ms = now;
+		log_error("worker %u: still out of descriptors (%s): %lu connections refused "
+			  "in %llu s",
+			  w->id, strerror(err), w->fd_refused,
+			  (unsigned long long)(now - w->fd_short_ms) / 1000);
+	}
+}
+
+/* An accept succeeded after refusals: the episode is over. */
+static void
+fd_short_over(struct worker *w)
+{
+	log_notice("worker %u: descriptors available again; %lu connections were refused "
+		   "in %llu ms without them",
+		   w->id, w->fd_refused,
+		   (unsigned long long)(uv_now(&w->loop) - w->fd_short_ms));
+	w->fd_refused = 0;
+	w->fd_short_ms = w->fd_logged_ms = 0;
+}
+
+/* EMFILE/ENFILE: the reserve-descriptor trick. The spare descriptor is given
+ * up so that one connection can be accepted and reset at once: the client
+ * learns now instead of waiting in the backlog, and the listener does not stay
+ * readable with nothing to do. 1: one refused, try the next; 0: the backlog is
+ * empty; -1: no spare descriptor could be had (the caller pauses accepts). */
+static int
+refuse_one(struct worker_listener *l, int err)
+{
+	struct worker *w = l->w;
+	struct linger lg = { 1, 0 };
+	int fd, aerr;
+
+	if (w->spare_fd < 0 && (w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	close(w->spare_fd);
+	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+	aerr = errno;
+	if (fd >= 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		w->fd_refused++;
+		fd_short_log(w, err, uv_now(&w->loop));
+	}
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return aerr == EAGAIN || aerr == EINTR || aerr == ECONNABORTED ? 0 : -1;
+	return w->spare_fd >= 0 ? 1 : -1;
+}
+
+/* ---- admission: slots, per-source limits, shedding ---- */
+
+static void
+silent_remove(struct worker *w, struct conn *c)
+{
+	if (!c->silent)
+		return;
+	if (c->silent_prev)
+		c->silent_prev->silent_next = c->silent_next;
+	else
+		w->silent_head = c->silent_next;
+	if (c->silent_next)
+		c->silent_next->silent_prev = c->silent_prev;
+	else
+		w->silent_tail = c->silent_prev;
+	c->silent_prev = c->silent_next = NULL;
+	c->silent = false;
+}
+
+static void
+silent_append(struct worker *w, struct conn *c)
+{
+	c->silent_prev = w->silent_tail;
+	c->silent_next = NULL;
+	if (w->silent_tail)
+		w->silent_tail->silent_next = c;
+	else
+		w->silent_head = c;
+	w->silent_tail = c;
+	c->silent = true;
+}
+
+/* Closes the oldest connection that has sent nothing, to make room for one
+ * from 'src' under limit 'what' (its value 'limit'); false when there is none. */
+static bool
+shed_silent(struct worker *w, const char *src, const char *what, unsigned limit)
+{
+	struct conn *victim = w->silent_head;
+	char cause[256];
+
+	if (!victim)
+		return false;
+	snprintf(cause, sizeof(cause), "it had sent nothing for %llu ms when a new connection "
+				       "from %s found settings.%s (%u) reached: closed to "
+				       "make room",
+		 (unsigned long long)(uv_now(&w->loop) - victim->start_ms), src, what, limit);
+	conn_finish(victim, CONN_END_LIMIT, RC_SHED, cause);
+	return true;
+}
+
+static int
+refusal(enum srclimit_verdict v, const struct srclimit_limits *l, const char *src,
+	char *cause, size_t len)
+{
+	if (v == SRCLIMIT_SOURCE_CONNS) {
+		snprintf(cause, len, "source %s already holds %u connections: "
+				     "settings.max_connections_per_source is %u",
+			 src, l->conns_per_source, l->conns_per_source);
+		return RC_SOURCE_CONN_LIMIT;
+	}
+	if (v == SRCLIMIT_SOURCE_HS) {
+		snprintf(cause, len, "source %s already has %u connections that have not "
+				     "finished their handshake: settings.max_handshakes_per_source "
+				     "is %u",
+			 src, l->hs_per_source, l->hs_per_source);
+		return RC_SOURCE_HANDSHAKE_LIMIT;
+	}
+	snprintf(cause, len, "%u handshakes are in progress in all workers "
+			     "(settings.max_handshakes) and this worker had no connection that "
+			     "had sent nothing to close instead; source %s",
+		 l->hs_total, src);
+	return RC_HANDSHAKE_LIMIT;
+}
+
+int
+worker_admit(struct worker *w, struct conn *c, char *cause, size_t len)
+{
+	const struct policy_settings *s = &c->gen->policy->settings;
+	struct srclimit_limits l = { s->max_connections_per_source, s->max_handshakes_per_source,
+				     s->max_handshakes, s->source_prefix_v6 };
+	unsigned max = fdbudget_max_connections(s);
+	enum srclimit_verdict v;
+	char src[INET6_ADDRSTRLEN + 8];
+
+	/* Diverted local applications all share the host's addresses: only the
+	 * overall limits apply to them. */
+	if (c->outbound)
+		l.conns_per_source = l.hs_per_source = 0;
+	srclimit_source_name(&c->remote.sa, l.prefix_v6, src, sizeof(src));
+	if (c->outbound)
+		srclimit_source_name(&c->local.sa, 128, src, sizeof(src));
+	v = srclimit_acquire(&c->src, c->outbound ? &c->local.sa : &c->remote.sa, &l);
+	if (v == SRCLIMIT_HS_TOTAL && shed_silent(w, src, "max_handshakes", l.hs_total))
+		v = srclimit_acquire(&c->src, c->outbound ? &c->local.sa : &c->remote.sa, &l);
+	if (v != SRCLIMIT_OK)
+		return refusal(v, &l, src, cause, len);
+	if (w->nslots >= max && !shed_silent(w, src, "max_connections", max)) {
+		srclimit_release(&c->src);
+		snprintf(cause, len, "this worker holds settings.max_connections (%u%s) "
+				     "connections and none that has sent nothing to close instead; "
+				     "source %s",
+			 max, max < s->max_connections ? ", clamped to the descriptor budget" : "",
+			 src);
+		return RC_CONN_LIMIT;
+	}
+	c->slot = true;
+	w->nslots++;
+	silent_append(w, c);
+	return 0;
+}
+
+void
+worker_conn_spoke(struct conn *c)
+{
+	silent_remove(c->w, c);
+}
+
+void
+worker_conn_hs_done(struct conn *c)
+{
+	silent_remove(c->w, c);
+	srclimit_hs_done(&c->src);
+}
+
+void
+worker_conn_release(struct conn *c)
+{
+	silent_remove(c->w, c);
+	srclimit_release(&c->src);
+	if (c->slot) {
+		c->slot = false;
+		c->w->nslots--;
+	}
+}
+
 static void
 on_listener(uv_poll_t *h, int status, int events)
 {
@@ -96,7 +301,7 @@ on_listener(uv_poll_t *h, int status, int events)
 	struct worker *w = l->w;
 	union rt_sockaddr peer, local;
 	socklen_t plen, llen;
-	int i, fd;
+	int i, fd, err;
 
 	(void)events;
 	if (status < 0 || w->stopping)
@@ -105,6 +310,8 @@ on_listener(uv_poll_t *h, int status, int events)
 		plen = sizeof(peer);
 		fd = accept4(l->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
+			if (w->fd_refused)
+				fd_short_over(w);
 			llen = sizeof(local);
 			if (getsockname(fd, &local.sa, &llen) != 0 ||
 			    worker_original_dst(l, fd, &peer, &local) != 0) {
@@ -118,18 +325,27 @@ on_listener(uv_poll_t *h, int status, int events)
 			conn_accept(w, fd, &peer, &local, l->index);
 			continue;
 		}
-		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+		err = errno;
+		if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
 			return;
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* Out of descriptors: leave new connections in the backlog for a while
-			 * instead of spinning on a listener that stays readable. */
+		if (err == EMFILE || err == ENFILE) {
+			int r = refuse_one(l, err);
+			if (r > 0)
+				continue;
+			if (r == 0)
+				return;
+		}
+		if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+			/* No spare descriptor, or out of memory: leave new connections in
+			 * the backlog for a while instead of spinning on a listener that
+			 * stays readable. */
 			log_error("worker %u: accept: %s; pausing accepts for %d ms", w->id,
-				  strerror(errno), ACCEPT_RETRY_MS);
+				  strerror(err), ACCEPT_RETRY_MS);
 			listeners_pause(w, true);
 			uv_timer_start(&w->retry, on_retry, ACCEPT_RETRY_MS, 0);
 			return;
 		}
-		log_error("worker %u: accept: %s", w->id, strerror(errno));
+		log_error("worker %u: accept: %s", w->id, strerror(err));
 		return;
 	}
 }
@@ -368,6 +584,7 @@ worker_new(unsigned id, struct rt_gen *gen, const int *fds, size_t nfds, struct 
 	uv_timer_start(&w->agg, on_agg_tick, AGG_TICK_MS, AGG_TICK_MS);
 	init_listeners(w, fds, nfds);
 	listeners_pause(w, false);
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	*out = w;
 out:
 	if (r != 0) {
@@ -423,5 +640,7 @@ worker_free(struct worker *w)
 	free(w->listeners);
 	rt_gen_unref(w->gen);
 	appctl_queue_destroy(&w->appctl);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
 	free(w);
 }

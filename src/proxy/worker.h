@@ -52,6 +52,11 @@ struct worker {
 	void (*on_done)(struct worker *w); /* called on the worker thread as it exits */
 	bool stopping;
 	struct appctl_queue appctl; /* INIT requests for its connections (appctl_conn.c) */
+	unsigned nslots;        /* connections admitted and not yet finished */
+	struct conn *silent_head, *silent_tail; /* admitted, sent nothing yet; oldest first */
+	int spare_fd;           /* given up to accept-and-close when out of descriptors */
+	unsigned long fd_refused; /* connections refused for lack of descriptors, this episode */
+	uint64_t fd_short_ms, fd_logged_ms; /* episode start, last line about it (loop ms) */
 	char scratch[WORKER_SCRATCH];
 };
 
@@ -71,6 +76,17 @@ int worker_reload(struct worker *w, struct worker_reload *r);
 void worker_free(struct worker *w);
 /* Called by conn.c when a connection is freed. */
 void worker_conn_gone(struct worker *w);
+/* conn.c, at accept: 0 when connection 'c' may stay (it then holds a slot, its
+ * source's share, and waits in the silent queue); else the RC it is refused
+ * with and the cause in 'cause'. May shed an older silent connection. */
+int worker_admit(struct worker *w, struct conn *c, char *cause, size_t len);
+/* The connection sent its first bytes: no longer a candidate for shedding. */
+void worker_conn_spoke(struct conn *c);
+/* Its handshake is over, or it needs none: it stops counting against the
+ * handshake limits (and has spoken). */
+void worker_conn_hs_done(struct conn *c);
+/* At its end (conn_finish): gives back the slot and the source's share. */
+void worker_conn_release(struct conn *c);
 uint32_t worker_next_connid(void);
 unsigned worker_live_connections(void);
 
