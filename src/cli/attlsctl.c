@@ -57,6 +57,8 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "backend-port-offset", required_argument, NULL, 'o' },
 		{ "keyring-map", required_argument, NULL, 'k' },
+		{ "outbound-listen", required_argument, NULL, 'l' },
+		{ "session-cache", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,6 +85,12 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 			break;
 		case 'k':
 			a->map_path = optarg;
+			break;
+		case 'l':
+			a->o.outbound_listen = optarg;
+			break;
+		case 's':
+			a->o.session_cache = optarg;
 			break;
 		default: /* -h and --help: ctl_help_asked() answered before */
 			fputs(ATTLSCTL_SEE_HELP, stderr);

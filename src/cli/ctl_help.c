@@ -43,6 +43,10 @@ static const struct ctl_help_cmd ctl_help_cmds[] = {
 	      "backend = 127.0.0.1:(LocalPort + N) for the others (default 10000, with a warning "
 	      "per rule)" },
 	    { "--keyring-map", "MAP.yaml", "SAF key ring name -> {certificate, key, trusted_ca}" },
+	    { "--outbound-listen", "HOST:PORT",
+	      "where Outbound rules' diverted connections go (default 127.0.0.1:15443)" },
+	    { "--session-cache", "URL",
+	      "settings.session_cache for GSK_SYSPLEX_SIDCACHE On (redis://HOST:PORT)" },
 	    HELP_OPT },
 	  "0 the policy was written\n1 errors (nothing written) or a bad command line",
 	  "attlsctl import pagent --keyring-map rings.yaml TTLS.conf > /etc/attls/policy.yaml" },

@@ -14,6 +14,9 @@
 
 struct ynode;
 
+/* The listen address of imported Outbound rules unless --outbound-listen. */
+#define PAGENT_OUTBOUND_LISTEN "127.0.0.1:15443"
+
 /* --backend RULE=host:port */
 struct pagent_backend {
 	const char *rule;
@@ -29,6 +32,11 @@ struct pagent_opts {
 	bool port_offset_set;
 	/* Map: SAF key ring name -> { certificate, key, trusted_ca }; may be NULL. */
 	const struct ynode *keyring_map;
+	/* Where Outbound rules' diverted connections go (listen of intercept:
+	 * redirect); NULL: PAGENT_OUTBOUND_LISTEN. */
+	const char *outbound_listen;
+	/* settings.session_cache for GSK_SYSPLEX_SIDCACHE On; NULL: a warning. */
+	const char *session_cache;
 	/* Ignore TTLSConfig/CommonTTLSConfig/TcpImage (no file access; fuzzing). */
 	bool no_include;
 };

@@ -12,8 +12,23 @@
 #include "common/err.h"
 #include "pagent_int.h"
 
-static const char pagent_revoc[] = "give the keyring a crl file (PEM CRLs) for revocation "
-				   "checking and an ocsp_response file for stapling";
+/* TTLSGskLdapParms, TTLSGskOcspParms, TTLSGskHttpCdpParms: where System SSL
+ * fetches revocation data; attlsd reads it from files the admin refreshes. */
+static void
+pagent_gsk_warn(struct pconv *c, const struct pnode *k)
+{
+	const char *what = "CRLs from an HTTP CRL distribution point";
+
+	if (strncasecmp(k->kw, "TTLSGskLdap", 11) == 0)
+		what = "CRLs from an LDAP server";
+	else if (strncasecmp(k->kw, "TTLSGskOcsp", 11) == 0)
+		what = "OCSP responses (nor checks a peer's certificate with an OCSP responder)";
+	diag_warning(c->dl, k->pos, "%s is ignored: attlsd fetches no %s; it checks peer "
+				    "certificates against the keyring's crl file (PEM CRLs you "
+				    "refresh; without one there is no revocation check) and "
+				    "staples the keyring's ocsp_response file",
+		     k->kw, what);
+}
 
 struct pnode *
 pagent_conv_find(const struct pconv *c, unsigned type, const char *name)
@@ -85,8 +100,7 @@ pagent_sub(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct 
 	struct diag_pos npos = k->pos;
 
 	if (kw->ref == T_GSK) {
-		diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is ignored: %s",
-			     k->kw, pagent_revoc);
+		pagent_gsk_warn(c, k);
 		return;
 	}
 	if (st->sec < 0) {
@@ -112,8 +126,7 @@ pagent_ref(struct pconv *c, const struct pnode *k, const struct pagent_kw *kw, s
 	const struct pnode *g;
 
 	if (kw->ref == T_GSK) {
-		diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is ignored: %s",
-			     k->kw, pagent_revoc);
+		pagent_gsk_warn(c, k);
 		return;
 	}
 	if (st->sec >= 0) { /* the loader checks that the name exists */
@@ -186,6 +199,18 @@ pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct
 		break;
 	case A_OWNER:
 		pagent_params_owner(c, k, kw->key, m);
+		break;
+	case A_SUITES:
+		pagent_suites_list(c, k, kw->key, m);
+		break;
+	case A_CODES:
+		pagent_suites_codes(c, k, kw->key, m);
+		break;
+	case A_SIDCACHE:
+		pagent_params_sidcache(c, k);
+		break;
+	case A_SETTING:
+		pagent_params_setting(c, k, kw->key);
 		break;
 	default:
 		break;
@@ -297,6 +322,8 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 		pagent_collect(c, c->root->kids[i], 0);
 	for (i = 0; i < c->root->nkids && !c->r; i++)
 		pagent_top(c, c->root->kids[i]);
+	if (!c->r)
+		pagent_fixup(c);
 	if (!(root = conv_new(c, YNODE_MAP, p0)))
 		return c->r;
 	(void)conv_ok(c, ytree_put(root, "version", p0, ytree_scalar("1", p0)));
@@ -329,5 +356,6 @@ pagent_convert(struct pload *L, struct ynode **out)
 		ytree_free(c.sec[i]);
 	ytree_free(c.settings);
 	free(c.glob);
+	free(c.rings);
 	return r;
 }
