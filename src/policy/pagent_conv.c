@@ -159,6 +159,22 @@ pagent_unknown(struct pconv *c, const struct pnode *k, unsigned type)
 			     pagent_conv_noun(type));
 }
 
+/* A parameter attlsd lacks that asks for nothing attlsd would do otherwise:
+ * SSLv3 Off, SecondaryMap Off, FIPS140 Off, EnvironmentUserInstance 0, and
+ * the two that attlsd always does, ServerScsv On and server tickets On. */
+static bool
+pagent_asks_nothing(const struct pnode *k)
+{
+	const char *v = k->nv == 1 ? k->v[0] : "";
+
+	if (strcasecmp(k->kw, "ServerScsv") == 0 ||
+	    strcasecmp(k->kw, "GSK_SESSION_TICKET_SERVER_ENABLE") == 0)
+		return strcasecmp(v, "On") == 0;
+	if (strlen(k->kw) > 12 && strcasecmp(k->kw + strlen(k->kw) - 12, "UserInstance") == 0)
+		return strcmp(v, "0") == 0;
+	return strcasecmp(v, "Off") == 0;
+}
+
 static void
 pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct ynode *m,
 	    const char *owner, struct prule *acc)
@@ -174,11 +190,15 @@ pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct
 		pagent_params_sni_list(c, k, kw->key, m);
 		break;
 	case A_WARN:
-		diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is ignored: %s",
-			     k->kw, kw->note);
+		if (!pagent_asks_nothing(k))
+			diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is "
+						    "ignored: %s",
+				     k->kw, kw->note);
 		break;
 	case A_ZOS:
-		diag_warning(c->dl, k->pos, "%s is z/OS-only and is ignored: %s", k->kw, kw->note);
+		if (!pagent_asks_nothing(k))
+			diag_warning(c->dl, k->pos, "%s is z/OS-only and is ignored: %s", k->kw,
+				     kw->note);
 		break;
 	case A_SUB:
 		pagent_sub(c, k, kw, m, owner, acc);
@@ -331,6 +351,10 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 		(void)conv_ok(c, ytree_put(root, "settings", c->settings->pos, c->settings));
 		c->settings = NULL;
 	}
+	if (c->idmaps) {
+		(void)conv_ok(c, ytree_put(root, "identity_maps", c->idmaps->pos, c->idmaps));
+		c->idmaps = NULL;
+	}
 	for (i = 0; i < SEC_N; i++)
 		if (c->sec[i]) {
 			(void)conv_ok(c, ytree_put(root, pagent_sec_key(i), c->sec[i]->pos,
@@ -355,6 +379,7 @@ pagent_convert(struct pload *L, struct ynode **out)
 	for (i = 0; i < SEC_N; i++)
 		ytree_free(c.sec[i]);
 	ytree_free(c.settings);
+	ytree_free(c.idmaps);
 	free(c.glob);
 	free(c.rings);
 	return r;

@@ -355,9 +355,60 @@ pagent_fixup_ciphers(struct pconv *c)
 	}
 }
 
+/* SAFCheck maps client certificates to RACF user IDs (RACDCERT MAP), which
+ * the pagent files do not hold: an identity map that maps no certificate keeps
+ * it failing closed (RC 5002) until the admin writes the real one. */
+#define PAGENT_SAF_MAP "SAF"
+#define PAGENT_NO_CERT "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00"
+
+static void
+pagent_fixup_safcheck_map(struct pconv *c, struct diag_pos pos)
+{
+	struct ynode *map, *certs, *one;
+
+	if (c->idmaps)
+		return;
+	if (!(c->idmaps = conv_new(c, YNODE_MAP, pos)) || !(map = conv_new(c, YNODE_MAP, pos)) ||
+	    !conv_ok(c, ytree_put(c->idmaps, PAGENT_SAF_MAP, pos, map)) ||
+	    !(certs = conv_new(c, YNODE_SEQ, pos)) ||
+	    !conv_ok(c, ytree_put(map, "certificates", pos, certs)) ||
+	    !(one = conv_new(c, YNODE_MAP, pos)) || !conv_ok(c, ytree_push(certs, one)))
+		return;
+	(void)conv_ok(c, ytree_put(one, "sha256", pos, ytree_scalar(PAGENT_NO_CERT, pos)));
+	(void)conv_ok(c, ytree_put(one, "user", pos, ytree_scalar("NOUSER", pos)));
+}
+
+static void
+pagent_fixup_safcheck(struct pconv *c)
+{
+	struct ynode *secs[2] = { c->sec[SEC_ENVS], c->sec[SEC_CONNS] };
+	size_t s, i;
+
+	for (s = 0; s < 2; s++)
+		for (i = 1; secs[s] && i < secs[s]->n; i += 2) {
+			struct ynode *m = secs[s]->items[i];
+			const struct ynode *ca = ytree_get(m, "client_auth_type");
+
+			if (!ca || ca->type != YNODE_SCALAR || strcasecmp(ca->value, "SAFCheck") ||
+			    ytree_get(m, "identity_map"))
+				continue;
+			pagent_fixup_safcheck_map(c, ca->pos);
+			(void)conv_ok(c, ytree_put(m, "identity_map", ca->pos,
+						   ytree_scalar(PAGENT_SAF_MAP, ca->pos)));
+			diag_warning(c->dl, ca->pos,
+				     "ClientAuthType SAFCheck: z/OS maps client certificates to "
+				     "RACF user IDs (RACDCERT MAP), which attlsd reads from "
+				     "identity_maps; imported with identity map \"%s\", which maps "
+				     "no certificate, so every client is refused (RC 5002) until "
+				     "you write its filters (doc/policy.md)",
+				     PAGENT_SAF_MAP);
+		}
+}
+
 void
 pagent_fixup(struct pconv *c)
 {
+	pagent_fixup_safcheck(c);
 	pagent_fixup_ciphers(c);
 	pagent_fixup_priorities(c);
 	pagent_fixup_outbound(c);

@@ -153,6 +153,7 @@ struct pconv {
 	size_t nglob;
 	struct ynode *sec[SEC_N];
 	struct ynode *settings;
+	struct ynode *idmaps; /* identity_maps: the SAFCheck placeholder */
 	struct pring *rings; /* placeholder keyrings */
 	size_t nrings;
 	int r;
