@@ -159,6 +159,20 @@ pagent_unknown(struct pconv *c, const struct pnode *k, unsigned type)
 			     pagent_conv_noun(type));
 }
 
+/* One value; a range of two written with a blank is joined the YAML way. */
+static void
+pagent_key(struct pconv *c, const struct pnode *k, const struct pagent_kw *kw, struct ynode *m)
+{
+	char buf[256];
+
+	if (k->nv == 2 && kw->note) {
+		snprintf(buf, sizeof(buf), "%s%s%s", k->v[0], kw->note, k->v[1]);
+		(void)conv_ok(c, ytree_put(m, kw->key, k->pos, ytree_scalar(buf, k->vpos[0])));
+		return;
+	}
+	(void)conv_ok(c, ytree_put(m, kw->key, k->pos, ytree_scalar(k->v[0], k->vpos[0])));
+}
+
 /* A parameter attlsd lacks that asks for nothing attlsd would do otherwise:
  * SSLv3 Off, SecondaryMap Off, FIPS140 Off, EnvironmentUserInstance 0, and
  * the two that attlsd always does, ServerScsv On and server tickets On. */
@@ -181,7 +195,7 @@ pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct
 {
 	switch (kw->act) {
 	case A_KEY:
-		(void)conv_ok(c, ytree_put(m, kw->key, k->pos, ytree_scalar(k->v[0], k->vpos[0])));
+		pagent_key(c, k, kw, m);
 		break;
 	case A_LIST:
 		pagent_params_list(c, k, kw->key, m);

@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "pagent_int.h"
+#include "tlsnames.h"
 
 /* Rules without Priority get this one, the lowest there is: below every rule
  * with a Priority, and among themselves in the order of their names, which is
@@ -76,17 +77,22 @@ pagent_fixup_priorities(struct pconv *c)
 				first = o;
 			count++;
 		}
-		if (first == name)
+		if (first == name && count == 1)
 			diag_warning(c->dl, name->pos,
-				     "%zu rule%s of this file ha%s no Priority: %s get%s priority "
-				     "%s, below every rule with a Priority, and %s tried in the "
-				     "order of %s names (as z/OS orders rules of equal "
-				     "priority)%s; give Priority to choose the order",
-				     count, count == 1 ? "" : "s", count == 1 ? "s" : "ve",
-				     count == 1 ? "it" : "they", count == 1 ? "s" : "",
-				     PAGENT_NO_PRIORITY, count == 1 ? "is" : "are",
-				     count == 1 ? "its" : "their",
-				     one ? " (with the rules whose Priority is 1)" : "");
+				     "rule \"%s\" has no Priority: it gets priority %s, below every "
+				     "rule with a Priority%s; give it a Priority to choose its place",
+				     name->value, PAGENT_NO_PRIORITY,
+				     one ? " (beside the rules whose Priority is 1, in the order of "
+					   "their names)"
+					 : "");
+		else if (first == name)
+			diag_warning(c->dl, name->pos,
+				     "%zu rules of this file have no Priority: they get priority %s, "
+				     "below every rule with a Priority, and are tried in the order "
+				     "of their names (as z/OS orders rules of equal priority)%s; "
+				     "give Priority to choose the order",
+				     count, PAGENT_NO_PRIORITY,
+				     one ? ", beside the rules whose Priority is 1" : "");
 	}
 	for (i = 0; i + 1 < rules->n; i += 2)
 		if (!ytree_get(rules->items[i + 1], "priority"))
@@ -405,9 +411,115 @@ pagent_fixup_safcheck(struct pconv *c)
 		}
 }
 
+/* True if cipher set 'cs' names a TLS 1.3 suite (13xx). */
+static bool
+pagent_has_tls13(const struct ynode *cs)
+{
+	static const char *const keys[2] = { "v3_cipher_suites_4char", "v3_cipher_suites" };
+	const struct ynode *l;
+	size_t i, j, k;
+
+	for (k = 0; k < 2; k++) {
+		if (!(l = ytree_get(cs, keys[k])) || l->type != YNODE_SEQ)
+			continue;
+		for (i = 0; i < l->n; i++) {
+			const char *v = l->items[i]->value;
+			const struct tlsname *t = tlsname_cipher_by_name(v);
+			size_t len = strlen(v);
+
+			if (t && (t->code >> 8) == 0x13)
+				return true;
+			for (j = 0; !t && k == 0 && len % 4 == 0 && j < len; j += 4)
+				if (strncmp(v + j, "13", 2) == 0)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* z/OS leaves TLSv1.3 Off unless asked; attlsd turns it on by default. With a
+ * cipher set of no TLS 1.3 suite z/OS cannot speak TLS 1.3, so neither may
+ * attlsd (which would otherwise refuse the set). */
+static void
+pagent_fixup_tls13(struct pconv *c)
+{
+	struct ynode *rules = c->sec[SEC_RULES];
+	size_t i;
+
+	for (i = 1; rules && i < rules->n; i += 2) {
+		const char *en = pagent_fixup_str(rules->items[i], "environment");
+		const char *cn = pagent_fixup_str(rules->items[i], "connection");
+		struct ynode *env = en && c->sec[SEC_ENVS] ? ytree_get(c->sec[SEC_ENVS], en) : NULL;
+		struct ynode *conn = cn && c->sec[SEC_CONNS] ? ytree_get(c->sec[SEC_CONNS], cn) : NULL;
+		struct ynode *owner = conn && ytree_get(conn, "ciphers") ? conn : env;
+		const char *cs = pagent_fixup_str(owner, "ciphers");
+		const struct ynode *set = cs && c->sec[SEC_CIPHERS] ? ytree_get(c->sec[SEC_CIPHERS], cs)
+								    : NULL;
+
+		struct ynode *on = conn ? ytree_get(conn, "tls_v1_3") : NULL;
+		char *off;
+
+		if (!on && env)
+			on = ytree_get(env, "tls_v1_3");
+		if (!set || pagent_has_tls13(set))
+			continue;
+		if (!on) {
+			(void)conv_ok(c, ytree_put(owner, "tls_v1_3", owner->pos,
+						   ytree_scalar("Off", owner->pos)));
+			continue;
+		}
+		if (on->type != YNODE_SCALAR || strcasecmp(on->value, "On") != 0)
+			continue;
+		if (!(off = strdup("Off"))) {
+			(void)conv_ok(c, ATTLS_ENOMEM);
+			return;
+		}
+		free(on->value);
+		on->value = off;
+		on->exact = 0;
+		diag_warning(c->dl, on->pos, "TLSv1.3 On, but cipher set \"%s\" has no TLS 1.3 "
+					     "suite, so z/OS negotiates at most TLS 1.2: imported as "
+					     "tls_v1_3: Off",
+			     cs);
+	}
+}
+
+/* A local address that is a set, a list, a prefix or a range: attlsd listens
+ * on the wildcard address of the rule's one port and matches local_addr per
+ * connection. */
+static void
+pagent_fixup_listen(struct pconv *c)
+{
+	struct ynode *rules = c->sec[SEC_RULES];
+	char buf[80];
+	size_t i;
+
+	for (i = 0; rules && i + 1 < rules->n; i += 2) {
+		struct ynode *name = rules->items[i], *m = rules->items[i + 1];
+		const struct ynode *la = ytree_get(m, "local_addr");
+		const char *lp = pagent_fixup_str(m, "local_port"), *dir;
+		bool v6;
+
+		dir = pagent_fixup_str(m, "direction");
+		if (!la || ytree_get(m, "listen") || ytree_get(m, "intercept") || !lp ||
+		    strspn(lp, "0123456789") != strlen(lp) || strcmp(lp, "0") == 0 ||
+		    (dir && strcasecmp(dir, "Outbound") == 0))
+			continue;
+		if (la->type == YNODE_SCALAR &&
+		    (strcasecmp(la->value, "All") == 0 || !strpbrk(la->value, "/-") ?
+			     !(c->sec[SEC_ADDRS] && ytree_get(c->sec[SEC_ADDRS], la->value)) : false))
+			continue;
+		v6 = la->type == YNODE_SCALAR && strchr(la->value, ':');
+		snprintf(buf, sizeof(buf), "%s:%s", v6 ? "[::]" : "0.0.0.0", lp);
+		(void)conv_ok(c, ytree_put(m, "listen", name->pos, ytree_scalar(buf, name->pos)));
+	}
+}
+
 void
 pagent_fixup(struct pconv *c)
 {
+	pagent_fixup_tls13(c);
+	pagent_fixup_listen(c);
 	pagent_fixup_safcheck(c);
 	pagent_fixup_ciphers(c);
 	pagent_fixup_priorities(c);

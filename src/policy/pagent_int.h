@@ -64,7 +64,7 @@ struct pagent_kw {
 	unsigned char act;
 	unsigned ref;
 	const char *key;
-	const char *note;
+	const char *note; /* A_WARN, A_ZOS: the warning; A_KEY of arity 2: the joiner */
 };
 
 const struct pagent_stype *pagent_stype_find(const char *kw);
