@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* attlsctl: operator tool. `attlsctl import pagent FILE...` turns z/OS Policy
- * Agent TTLS configuration into an attls YAML policy on stdout; warnings and
- * errors go to stderr as file:line:col, like attlsd -t. */
+ * Agent TTLS configuration into an attls YAML policy on stdout, `attlsctl export
+ * pagent POLICY` the reverse; warnings and errors go to stderr as file:line:col,
+ * like attlsd -t. */
 #include "config.h"
 
 #include <errno.h>
@@ -169,6 +170,27 @@ out:
 /* Help for every subcommand, from one table (ctl_help.c). */
 #include "ctl_help.h"
 
+/* `attlsctl export pagent POLICY.yaml`: the reverse of the import. */
+static int
+attlsctl_export(int argc, char **argv)
+{
+	struct diag_list dl;
+	int code = 1;
+
+	if (argc != 2) {
+		fprintf(stderr, "attlsctl: export pagent needs one POLICY file\n"
+				"attlsctl: see attlsctl help export\n");
+		return 1;
+	}
+	diag_list_init(&dl);
+	if (pagent_export(argv[1], stdout, &dl) == 0)
+		code = fflush(stdout) == 0 ? 0 : 1;
+	diag_print(&dl, stderr);
+	attlsctl_summary(&dl, code ? "; nothing written" : "");
+	diag_list_cleanup(&dl);
+	return code;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,6 +222,8 @@ main(int argc, char **argv)
 		return ctl_query(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return ctl_query_init(argc - 1, argv + 1);
+	if (argc >= 3 && strcmp(argv[1], "export") == 0 && strcmp(argv[2], "pagent") == 0)
+		return attlsctl_export(argc - 2, argv + 2);
 	if (argc < 3 || strcmp(argv[1], "import") != 0 || strcmp(argv[2], "pagent") != 0) {
 		ctl_help_usage(stderr);
 		return 1;

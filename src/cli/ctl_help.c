@@ -50,6 +50,16 @@ static const struct ctl_help_cmd ctl_help_cmds[] = {
 	    HELP_OPT },
 	  "0 the policy was written\n1 errors (nothing written) or a bad command line",
 	  "attlsctl import pagent --keyring-map rings.yaml TTLS.conf > /etc/attls/policy.yaml" },
+	{ "export", "pagent", "export pagent POLICY",
+	  "an attls YAML policy -> z/OS Policy Agent TTLS statements",
+	  "Writes POLICY as Policy Agent TTLS statements to stdout, to compare with a z/OS "
+	  "original or to take a Linux-tested policy back. What no statement can say (backends, "
+	  "interception, keyring files, settings) goes into \"# attls-yaml:\" comment lines, "
+	  "which z/OS ignores and attlsctl import pagent reads back, so importing the export "
+	  "gives the same policy.",
+	  { HELP_OPT },
+	  "0 the statements were written\n1 POLICY cannot be read or parsed",
+	  "attlsctl export pagent /etc/attls/policy.yaml > TTLS.policy" },
 	{ "filter", "export", "filter export --nft POLICY",
 	  "the policy's IP filters as an nftables ruleset",
 	  "Prints the IP filters of POLICY as an nftables ruleset, for hosts that would rather "

@@ -281,6 +281,20 @@ pagent_kw_find(const char *kw, unsigned where)
 	return NULL;
 }
 
+/* The parameter of a 'where' statement that becomes YAML key 'key' (the first
+ * in the table: the export writes the z/OS spelling). */
+const struct pagent_kw *
+pagent_kw_by_key(const char *key, unsigned where)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pagent_kws); i++)
+		if (pagent_kws[i].key && strcmp(pagent_kws[i].key, key) == 0 &&
+		    (pagent_kws[i].where & where))
+			return &pagent_kws[i];
+	return NULL;
+}
+
 static bool
 pagent_in_list(const char *const *list, const char *kw)
 {
@@ -354,6 +368,7 @@ pagent_finish(struct pload *L, struct ynode **out)
 	if (!r)
 		r = pagent_convert(L, out);
 	pnode_free(L->root);
+	ytree_free(L->overlay);
 	for (i = 0; i < L->nseen; i++)
 		free(L->seen[i]);
 	free(L->seen);

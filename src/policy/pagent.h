@@ -67,4 +67,10 @@ ATTLS_NODISCARD int yemit_pagent(const char *const *paths, size_t n, const struc
 				 const char *map_path, const char *comment, FILE *out,
 				 struct diag_list *dl);
 
+/* `attlsctl export pagent`: the YAML policy at 'path' as Policy Agent
+ * statements on 'out', what they cannot say (backends, interception, keyring
+ * files, settings, ...) in "# attls-yaml:" comment lines that z/OS ignores and
+ * the import merges back (pagent_emit.c). 0 or a negative ATTLS_E*. */
+ATTLS_NODISCARD int pagent_export(const char *path, FILE *out, struct diag_list *dl);
+
 #endif

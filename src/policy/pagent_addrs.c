@@ -285,10 +285,14 @@ pagent_addrs_backend(struct pconv *c, struct ynode *m, const char *name, struct 
 	const struct ynode *dir = ytree_get(m, "direction"), *port = ytree_get(m, "local_port");
 	unsigned off = c->o && c->o->port_offset_set ? c->o->port_offset : PAGENT_DEFAULT_OFFSET;
 	const char *ep = pagent_backend_opt(c, name);
+	const struct ynode *ov = pagent_overlay_get(c, "rules", name);
 	unsigned long p = 0;
 	char buf[64];
 
 	if (dir && dir->type == YNODE_SCALAR && strcasecmp(dir->value, "Outbound") == 0)
+		return;
+	/* An exported policy says where its plaintext goes (or that it diverts). */
+	if (ov && (ytree_get(ov, "backend") || ytree_get(ov, "intercept")))
 		return;
 	if (ep) {
 		(void)conv_ok(c, ytree_put(m, "backend", npos, ytree_scalar(ep, npos)));

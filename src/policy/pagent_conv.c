@@ -348,7 +348,7 @@ static int
 pagent_convert_tree(struct pconv *c, struct ynode **out)
 {
 	struct diag_pos p0 = { c->root->pos.file, 1, 1 };
-	struct ynode *root;
+	struct ynode *root, *extra = NULL;
 	size_t i;
 
 	*out = NULL;
@@ -356,6 +356,8 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 		pagent_collect(c, c->root->kids[i], 0);
 	for (i = 0; i < c->root->nkids && !c->r; i++)
 		pagent_top(c, c->root->kids[i]);
+	if (!c->r)
+		pagent_overlay_apply(c, &extra);
 	if (!c->r)
 		pagent_fixup(c);
 	if (!(root = conv_new(c, YNODE_MAP, p0)))
@@ -375,6 +377,14 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 						   c->sec[i]));
 			c->sec[i] = NULL;
 		}
+	for (i = 0; extra && i + 1 < extra->n; i += 2) {
+		(void)conv_ok(c, ytree_push(root, extra->items[i]));
+		(void)conv_ok(c, ytree_push(root, extra->items[i + 1]));
+	}
+	if (extra) {
+		extra->n = 0;
+		ytree_free(extra);
+	}
 	if (c->r || diag_has_errors(c->dl)) {
 		ytree_free(root);
 		return c->r ? c->r : ATTLS_EPOLICY;
@@ -386,7 +396,7 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 int
 pagent_convert(struct pload *L, struct ynode **out)
 {
-	struct pconv c = { .dl = L->dl, .o = L->o, .root = L->root };
+	struct pconv c = { .dl = L->dl, .o = L->o, .root = L->root, .overlay = L->overlay };
 	size_t i;
 	int r = pagent_convert_tree(&c, out);
 

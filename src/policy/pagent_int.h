@@ -72,6 +72,8 @@ const struct pagent_stype *pagent_stype_of(unsigned type);
 /* The entry for 'kw' in a statement of type 'where', or with where 0 the
  * first entry of that name in any statement. */
 const struct pagent_kw *pagent_kw_find(const char *kw, unsigned where);
+/* The parameter of a 'where' statement that becomes YAML key 'key', or NULL. */
+const struct pagent_kw *pagent_kw_by_key(const char *key, unsigned where);
 /* TTLSConfig, CommonTTLSConfig, TcpImage: top-level lines naming other files. */
 bool pagent_is_include(const char *kw);
 /* A statement of another policy discipline (ignored with a warning). */
@@ -121,6 +123,7 @@ struct pload {
 	struct diag_list *dl;
 	const struct pagent_opts *o;
 	struct pnode *root; /* every top-level statement of every file, in order */
+	struct ynode *overlay; /* the "# attls-yaml:" lines of every file */
 	char **seen;	    /* files read, to stop include loops */
 	size_t nseen;
 	int r;
@@ -154,6 +157,7 @@ struct pconv {
 	struct ynode *sec[SEC_N];
 	struct ynode *settings;
 	struct ynode *idmaps; /* identity_maps: the SAFCheck placeholder */
+	const struct ynode *overlay; /* pload's */
 	struct pring *rings; /* placeholder keyrings */
 	size_t nrings;
 	int r;
@@ -212,6 +216,12 @@ void pagent_params_setting(struct pconv *c, const struct pnode *k, const char *k
 void pagent_suites_list(struct pconv *c, const struct pnode *k, const char *key, struct ynode *m);
 void pagent_suites_codes(struct pconv *c, const struct pnode *k, const char *key,
 			 struct ynode *m);
+
+/* pagent_overlay.c: "# attls-yaml:" comment lines, what pagent cannot say. */
+int pagent_overlay_read(struct pload *L, const char *file, const char *text, size_t len);
+const struct ynode *pagent_overlay_get(const struct pconv *c, const char *section,
+				       const char *name);
+void pagent_overlay_apply(struct pconv *c, struct ynode **extra);
 
 /* pagent_fixup.c: what needs every statement converted first: rules without
  * Priority, Outbound rules, the files of placeholder keyrings. */

@@ -99,6 +99,9 @@ pagent_params_keyring(struct pconv *c, const struct pnode *k, struct ynode *m)
 	bool token = false;
 	size_t i;
 
+	/* An exported policy's keyrings are in its attls-yaml lines. */
+	if (!e)
+		e = pagent_overlay_get(c, "keyrings", k->v[0]);
 	if (!e) {
 		pagent_keyring_placeholder(c, k, m);
 		return;

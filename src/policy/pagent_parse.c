@@ -305,7 +305,8 @@ pagent_parse_file(struct pload *L, const char *file, const char *text, size_t le
 	size_t i;
 	int r;
 
-	if ((r = pagent_lex(text, len, &lx)) != 0)
+	if ((r = pagent_overlay_read(L, file, text, len)) != 0 ||
+	    (r = pagent_lex(text, len, &lx)) != 0)
 		goto out;
 	P = (struct pparse){ lx.t, lx.n, 0, file, L->dl, 0 };
 	(void)pagent_parse_items(&P, &top, 0);
