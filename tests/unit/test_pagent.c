@@ -564,6 +564,25 @@ test_outbound_rings_gsk(void **state)
 	assert_int_equal(f->dl.errors, 0);
 }
 
+/* "# attls-yaml:" lines: merged over the statements, key by key; a rule's
+ * backend there is not derived; other sections are added as they are. */
+static void
+test_overlay(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "TTLSRule r { LocalPortRange 443 Priority 5 TTLSGroupActionRef g }\n"
+				  "TTLSGroupAction g { TTLSEnabled Off }\n"
+				  "  # attls-yaml: rules: { r: { backend: \"10.0.0.1:80\", priority: 7 } }\n"
+				  "# attls-yaml: filters: { f: { action: permit } }\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "r", "backend"), "10.0.0.1:80");
+	assert_string_equal(val(f, "rules", "r", "priority"), "7");
+	assert_string_equal(val(f, "rules", "r", "local_port"), "443");
+	assert_string_equal(val(f, "filters", "f", "action"), "permit");
+	assert_int_equal(f->dl.warnings, 0);
+}
+
 int
 main(void)
 {
@@ -573,6 +592,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_priority, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suites_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbound_rings_gsk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_case_sensitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_line_block_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inline_sub_statements, setup, teardown),
