@@ -484,9 +484,32 @@ pagent_fixup_tls13(struct pconv *c)
 	}
 }
 
-/* A local address that is a set, a list, a prefix or a range: attlsd listens
- * on the wildcard address of the rule's one port and matches local_addr per
- * connection. */
+/* True if local_addr value 'v' names more than one address: a list, a prefix,
+ * a range, or a set of such; '*v6' tells the family of what it names. */
+static bool
+pagent_multi_addr(const struct pconv *c, const struct ynode *v, unsigned depth, bool *v6)
+{
+	const struct ynode *set;
+
+	if (!v || depth > PAGENT_MAX_DEPTH)
+		return false;
+	if (v->type == YNODE_SEQ) {
+		if (v->n == 1)
+			return pagent_multi_addr(c, v->items[0], depth + 1, v6);
+		if (v->n)
+			(void)pagent_multi_addr(c, v->items[0], depth + 1, v6);
+		return v->n > 1;
+	}
+	if (v->type != YNODE_SCALAR || strcasecmp(v->value, "All") == 0)
+		return false;
+	if (c->sec[SEC_ADDRS] && (set = ytree_get(c->sec[SEC_ADDRS], v->value)) != NULL)
+		return pagent_multi_addr(c, set, depth + 1, v6);
+	*v6 = strchr(v->value, ':') != NULL;
+	return strpbrk(v->value, "/-") != NULL;
+}
+
+/* A local address of several addresses: attlsd listens on the wildcard
+ * address of the rule's one port and matches local_addr per connection. */
 static void
 pagent_fixup_listen(struct pconv *c)
 {
@@ -496,20 +519,15 @@ pagent_fixup_listen(struct pconv *c)
 
 	for (i = 0; rules && i + 1 < rules->n; i += 2) {
 		struct ynode *name = rules->items[i], *m = rules->items[i + 1];
-		const struct ynode *la = ytree_get(m, "local_addr");
-		const char *lp = pagent_fixup_str(m, "local_port"), *dir;
-		bool v6;
+		const char *lp = pagent_fixup_str(m, "local_port");
+		const char *dir = pagent_fixup_str(m, "direction");
+		bool v6 = false;
 
-		dir = pagent_fixup_str(m, "direction");
-		if (!la || ytree_get(m, "listen") || ytree_get(m, "intercept") || !lp ||
+		if (ytree_get(m, "listen") || ytree_get(m, "intercept") || !lp ||
 		    strspn(lp, "0123456789") != strlen(lp) || strcmp(lp, "0") == 0 ||
-		    (dir && strcasecmp(dir, "Outbound") == 0))
+		    (dir && strcasecmp(dir, "Outbound") == 0) ||
+		    !pagent_multi_addr(c, ytree_get(m, "local_addr"), 0, &v6))
 			continue;
-		if (la->type == YNODE_SCALAR &&
-		    (strcasecmp(la->value, "All") == 0 || !strpbrk(la->value, "/-") ?
-			     !(c->sec[SEC_ADDRS] && ytree_get(c->sec[SEC_ADDRS], la->value)) : false))
-			continue;
-		v6 = la->type == YNODE_SCALAR && strchr(la->value, ':');
 		snprintf(buf, sizeof(buf), "%s:%s", v6 ? "[::]" : "0.0.0.0", lp);
 		(void)conv_ok(c, ytree_put(m, "listen", name->pos, ytree_scalar(buf, name->pos)));
 	}
