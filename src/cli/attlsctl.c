@@ -29,7 +29,8 @@ attlsctl_add_backend(const char *arg, struct pagent_backend **bs, size_t *n)
 	struct pagent_backend *b;
 
 	if (!eq || eq == arg || !eq[1]) {
-		fprintf(stderr, "attlsctl: --backend wants RULE=HOST:PORT, not \"%s\"\n", arg);
+		fprintf(stderr, "attlsctl: --backend and --listen want RULE=HOST:PORT, not \"%s\"\n",
+			arg);
 		return ATTLS_EINVAL;
 	}
 	if (!(b = realloc(*bs, (*n + 1) * sizeof(*b))))
@@ -45,7 +46,7 @@ attlsctl_add_backend(const char *arg, struct pagent_backend **bs, size_t *n)
 
 struct attlsctl_args {
 	struct pagent_opts o;
-	struct pagent_backend *backends;
+	struct pagent_backend *backends, *listens;
 	const char *map_path;
 };
 
@@ -58,6 +59,7 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "backend-port-offset", required_argument, NULL, 'o' },
 		{ "keyring-map", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'L' },
 		{ "outbound-listen", required_argument, NULL, 'l' },
 		{ "session-cache", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -86,6 +88,11 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 			break;
 		case 'k':
 			a->map_path = optarg;
+			break;
+		case 'L':
+			if ((r = attlsctl_add_backend(optarg, &a->listens, &a->o.nlistens)) != 0)
+				return r;
+			a->o.listens = a->listens;
 			break;
 		case 'l':
 			a->o.outbound_listen = optarg;
@@ -137,7 +144,7 @@ attlsctl_comment(int argc, char **argv)
 static int
 attlsctl_import(int argc, char **argv)
 {
-	struct attlsctl_args a = { { 0 }, NULL, NULL };
+	struct attlsctl_args a = { { 0 }, NULL, NULL, NULL };
 	struct diag_list dl;
 	char *comment = NULL;
 	int code;
@@ -161,7 +168,10 @@ attlsctl_import(int argc, char **argv)
 out:
 	for (k = 0; k < a.o.nbackends; k++)
 		free((char *)a.backends[k].rule);
+	for (k = 0; k < a.o.nlistens; k++)
+		free((char *)a.listens[k].rule);
 	free(a.backends);
+	free(a.listens);
 	free(comment);
 	diag_list_cleanup(&dl);
 	return code;

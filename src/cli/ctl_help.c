@@ -43,6 +43,9 @@ static const struct ctl_help_cmd ctl_help_cmds[] = {
 	      "backend = 127.0.0.1:(LocalPort + N) for the others (default 10000, with a warning "
 	      "per rule)" },
 	    { "--keyring-map", "MAP.yaml", "SAF key ring name -> {certificate, key, trusted_ca}" },
+	    { "--listen", "RULE=HOST:PORT",
+	      "where attlsd listens for a rule on all ports (or one Outbound rule's diverted "
+	      "connections go)" },
 	    { "--outbound-listen", "HOST:PORT",
 	      "where Outbound rules' diverted connections go (default 127.0.0.1:15443)" },
 	    { "--session-cache", "URL",

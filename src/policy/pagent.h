@@ -17,7 +17,7 @@ struct ynode;
 /* The listen address of imported Outbound rules unless --outbound-listen. */
 #define PAGENT_OUTBOUND_LISTEN "127.0.0.1:15443"
 
-/* --backend RULE=host:port */
+/* --backend RULE=host:port (and --listen) */
 struct pagent_backend {
 	const char *rule;
 	const char *endpoint;
@@ -26,6 +26,10 @@ struct pagent_backend {
 struct pagent_opts {
 	const struct pagent_backend *backends;
 	size_t nbackends;
+	/* --listen RULE=host:port: where attlsd listens for a rule whose local
+	 * port does not say (all ports), or diverted Outbound connections go. */
+	const struct pagent_backend *listens;
+	size_t nlistens;
 	/* Inbound rules without a --backend get 127.0.0.1:(LocalPort + offset);
 	 * when not set the offset is 10000 and each such rule draws a warning. */
 	unsigned port_offset;

@@ -146,17 +146,21 @@ pagent_fixup_outbound(struct pconv *c)
 		struct ynode *name = rules->items[i], *m = rules->items[i + 1];
 		const char *dir = pagent_fixup_str(m, "direction");
 
+		const char *own = c->o ? pagent_addrs_opt(c->o->listens, c->o->nlistens, name->value)
+				       : NULL;
+
 		if (!dir || strcasecmp(dir, "Outbound") != 0 || ytree_get(m, "intercept"))
 			continue;
 		(void)conv_ok(c, ytree_put(m, "intercept", name->pos,
 					   ytree_scalar("redirect", name->pos)));
-		(void)conv_ok(c, ytree_put(m, "listen", name->pos, ytree_scalar(listen, name->pos)));
+		(void)conv_ok(c, ytree_put(m, "listen", name->pos,
+					   ytree_scalar(own ? own : listen, name->pos)));
 		diag_warning(c->dl, name->pos,
 			     "rule \"%s\" is Outbound: attlsd sees the applications' connections "
 			     "only when nftables diverts them, so it gets intercept: redirect and "
 			     "listen: %s (`attlsctl intercept up POLICY` installs the diversion; "
 			     "--outbound-listen HOST:PORT chooses another address)",
-			     name->value, listen);
+			     name->value, own ? own : listen);
 		pagent_fixup_client_name(c, name, m);
 	}
 }

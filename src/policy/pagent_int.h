@@ -201,6 +201,8 @@ void pagent_addrs_rule_cond(struct pconv *c, struct prule *acc, const struct pno
 			    const struct pagent_kw *kw);
 void pagent_addrs_rule_finish(struct pconv *c, struct prule *acc, struct ynode *m);
 void pagent_addrs_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_pos npos);
+/* The endpoint of 'rule' among --backend or --listen options 'v', or NULL. */
+const char *pagent_addrs_opt(const struct pagent_backend *v, size_t n, const char *rule);
 
 void pagent_params_keyring(struct pconv *c, const struct pnode *k, struct ynode *m);
 void pagent_params_syslog(struct pconv *c, const struct pnode *k);
