@@ -69,14 +69,15 @@ static const struct {
 	{ 0xC032, "TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384" },
 };
 
+/* The name of z/OS suite 'code', or with 'name' the entry of that name. */
 static const char *
 pagent_suite_zos_name(uint16_t code, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(pagent_suite_zos); i++)
-		if (pagent_suite_zos[i].code == code ||
-		    (name && strcasecmp(pagent_suite_zos[i].name, name) == 0))
+		if (name ? strcasecmp(pagent_suite_zos[i].name, name) == 0
+			 : pagent_suite_zos[i].code == code)
 			return pagent_suite_zos[i].name;
 	return NULL;
 }
@@ -160,7 +161,7 @@ pagent_suites_list(struct pconv *c, const struct pnode *k, const char *key, stru
 			word = run;
 		} else if ((t && pagent_suite_missing(t->iana)) ||
 			   (!t && (pagent_suite_missing(word) ||
-				   pagent_suite_zos_name(0xffff, word)))) {
+				   pagent_suite_zos_name(0, word)))) {
 			/* Anything else unknown, a typo too, is the loader's error. */
 			pagent_suite_drop(c, k, i, word);
 			continue;
