@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* attlsctl: operator tool. `attlsctl import pagent FILE...` turns z/OS Policy
- * Agent TTLS configuration into an attls YAML policy on stdout; warnings and
- * errors go to stderr as file:line:col, like attlsd -t. */
+ * Agent TTLS configuration into an attls YAML policy on stdout, `attlsctl export
+ * pagent POLICY` the reverse; warnings and errors go to stderr as file:line:col,
+ * like attlsd -t. */
 #include "config.h"
 
 #include <errno.h>
@@ -28,7 +29,8 @@ attlsctl_add_backend(const char *arg, struct pagent_backend **bs, size_t *n)
 	struct pagent_backend *b;
 
 	if (!eq || eq == arg || !eq[1]) {
-		fprintf(stderr, "attlsctl: --backend wants RULE=HOST:PORT, not \"%s\"\n", arg);
+		fprintf(stderr, "attlsctl: --backend and --listen want RULE=HOST:PORT, not \"%s\"\n",
+			arg);
 		return ATTLS_EINVAL;
 	}
 	if (!(b = realloc(*bs, (*n + 1) * sizeof(*b))))
@@ -44,7 +46,7 @@ attlsctl_add_backend(const char *arg, struct pagent_backend **bs, size_t *n)
 
 struct attlsctl_args {
 	struct pagent_opts o;
-	struct pagent_backend *backends;
+	struct pagent_backend *backends, *listens;
 	const char *map_path;
 };
 
@@ -57,6 +59,9 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "backend-port-offset", required_argument, NULL, 'o' },
 		{ "keyring-map", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "outbound-listen", required_argument, NULL, 'l' },
+		{ "session-cache", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,6 +88,17 @@ attlsctl_parse_args(int argc, char **argv, struct attlsctl_args *a)
 			break;
 		case 'k':
 			a->map_path = optarg;
+			break;
+		case 'L':
+			if ((r = attlsctl_add_backend(optarg, &a->listens, &a->o.nlistens)) != 0)
+				return r;
+			a->o.listens = a->listens;
+			break;
+		case 'l':
+			a->o.outbound_listen = optarg;
+			break;
+		case 's':
+			a->o.session_cache = optarg;
 			break;
 		default: /* -h and --help: ctl_help_asked() answered before */
 			fputs(ATTLSCTL_SEE_HELP, stderr);
@@ -128,7 +144,7 @@ attlsctl_comment(int argc, char **argv)
 static int
 attlsctl_import(int argc, char **argv)
 {
-	struct attlsctl_args a = { { 0 }, NULL, NULL };
+	struct attlsctl_args a = { { 0 }, NULL, NULL, NULL };
 	struct diag_list dl;
 	char *comment = NULL;
 	int code;
@@ -152,7 +168,10 @@ attlsctl_import(int argc, char **argv)
 out:
 	for (k = 0; k < a.o.nbackends; k++)
 		free((char *)a.backends[k].rule);
+	for (k = 0; k < a.o.nlistens; k++)
+		free((char *)a.listens[k].rule);
 	free(a.backends);
+	free(a.listens);
 	free(comment);
 	diag_list_cleanup(&dl);
 	return code;
@@ -160,6 +179,27 @@ out:
 
 /* Help for every subcommand, from one table (ctl_help.c). */
 #include "ctl_help.h"
+
+/* `attlsctl export pagent POLICY.yaml`: the reverse of the import. */
+static int
+attlsctl_export(int argc, char **argv)
+{
+	struct diag_list dl;
+	int code = 1;
+
+	if (argc != 2) {
+		fprintf(stderr, "attlsctl: export pagent needs one POLICY file\n"
+				"attlsctl: see attlsctl help export\n");
+		return 1;
+	}
+	diag_list_init(&dl);
+	if (pagent_export(argv[1], stdout, &dl) == 0)
+		code = fflush(stdout) == 0 ? 0 : 1;
+	diag_print(&dl, stderr);
+	attlsctl_summary(&dl, code ? "; nothing written" : "");
+	diag_list_cleanup(&dl);
+	return code;
+}
 
 int
 main(int argc, char **argv)
@@ -192,6 +232,8 @@ main(int argc, char **argv)
 		return ctl_query(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return ctl_query_init(argc - 1, argv + 1);
+	if (argc >= 3 && strcmp(argv[1], "export") == 0 && strcmp(argv[2], "pagent") == 0)
+		return attlsctl_export(argc - 2, argv + 2);
 	if (argc < 3 || strcmp(argv[1], "import") != 0 || strcmp(argv[2], "pagent") != 0) {
 		ctl_help_usage(stderr);
 		return 1;

@@ -43,9 +43,26 @@ static const struct ctl_help_cmd ctl_help_cmds[] = {
 	      "backend = 127.0.0.1:(LocalPort + N) for the others (default 10000, with a warning "
 	      "per rule)" },
 	    { "--keyring-map", "MAP.yaml", "SAF key ring name -> {certificate, key, trusted_ca}" },
+	    { "--listen", "RULE=HOST:PORT",
+	      "where attlsd listens for a rule on all ports (or one Outbound rule's diverted "
+	      "connections go)" },
+	    { "--outbound-listen", "HOST:PORT",
+	      "where Outbound rules' diverted connections go (default 127.0.0.1:15443)" },
+	    { "--session-cache", "URL",
+	      "settings.session_cache for GSK_SYSPLEX_SIDCACHE On (redis://HOST:PORT)" },
 	    HELP_OPT },
 	  "0 the policy was written\n1 errors (nothing written) or a bad command line",
 	  "attlsctl import pagent --keyring-map rings.yaml TTLS.conf > /etc/attls/policy.yaml" },
+	{ "export", "pagent", "export pagent POLICY",
+	  "an attls YAML policy -> z/OS Policy Agent TTLS statements",
+	  "Writes POLICY as Policy Agent TTLS statements to stdout, to compare with a z/OS "
+	  "original or to take a Linux-tested policy back. What no statement can say (backends, "
+	  "interception, keyring files, settings) goes into \"# attls-yaml:\" comment lines, "
+	  "which z/OS ignores and attlsctl import pagent reads back, so importing the export "
+	  "gives the same policy.",
+	  { HELP_OPT },
+	  "0 the statements were written\n1 POLICY cannot be read or parsed",
+	  "attlsctl export pagent /etc/attls/policy.yaml > TTLS.policy" },
 	{ "filter", "export", "filter export --nft POLICY",
 	  "the policy's IP filters as an nftables ruleset",
 	  "Prints the IP filters of POLICY as an nftables ruleset, for hosts that would rather "

@@ -43,7 +43,7 @@ static const struct pagent_stype pagent_stypes[] = {
 	{ "TTLSEnvironmentAdvancedParms", T_ENVADV, -1, NULL },
 	{ "TTLSConnectionAdvancedParms", T_CONNADV, -1, NULL },
 	{ "TTLSGroupAdvancedParms", T_GRPADV, -1, NULL },
-	{ "TTLSGskAdvancedParms", T_GSK, -1, NULL },
+	{ "TTLSGskAdvancedParms", T_GSKADV, -1, NULL },
 	{ "TTLSGskLdapParms", T_GSK, -1, NULL },
 	{ "TTLSGskOcspParms", T_GSK, -1, NULL },
 	{ "TTLSGskHttpCdpParms", T_GSK, -1, NULL },
@@ -79,6 +79,15 @@ static const char pagent_no_reneg[] = "attlsd allows renegotiation only as RFC 5
 				      "without a certificate check";
 static const char pagent_instance[] = "forces a new instance on a z/OS policy refresh; attlsd "
 				      "re-reads keys and certificates on every reload (SIGHUP)";
+
+static const char pagent_tickets[] = "attlsd's server roles issue session tickets as OpenSSL "
+				     "does (AES-256-CBC, HMAC-SHA256), valid for v3_session_timeout; "
+				     "the keys are attlsd's own or settings.ticket_keys";
+static const char pagent_client_resume[] = "attlsd's Client role starts every connection with "
+					   "a full handshake";
+static const char pagent_revocation[] = "attlsd fetches no revocation data: it checks peer "
+					"certificates against the keyring's crl file (PEM CRLs "
+					"you refresh), and without one does no revocation check";
 
 static const struct pagent_kw pagent_kws[] = {
 	KW("LocalAddr", T_RULE, 1, A_ADDR, 0, "local_addr", NULL),
@@ -121,10 +130,28 @@ static const struct pagent_kw pagent_kws[] = {
 	SUB("TTLSSignatureParms", T_EC, T_SIG, "signatures"),
 	SUB("TTLSEnvironmentAdvancedParms", T_ENV, T_ENVADV, NULL),
 	SUB("TTLSConnectionAdvancedParms", T_CONN, T_CONNADV, NULL),
-	SUB("TTLSGskAdvancedParms", T_ENV, T_GSK, NULL),
-	SUB("TTLSGskLdapParms", T_ENV, T_GSK, NULL),
-	SUB("TTLSGskOcspParms", T_ENV, T_GSK, NULL),
-	SUB("TTLSGskHttpCdpParms", T_ENV, T_GSK, NULL),
+	SUB("TTLSGskAdvancedParms", T_ENV, T_GSKADV, NULL),
+	SUB("TTLSGskLdapParms", T_ENV | T_GSKADV, T_GSK, NULL),
+	SUB("TTLSGskOcspParms", T_ENV | T_GSKADV, T_GSK, NULL),
+	SUB("TTLSGskHttpCdpParms", T_ENV | T_GSKADV, T_GSK, NULL),
+	KEY("GSK_V3_SESSION_TIMEOUT", T_GSKADV, "v3_session_timeout"),
+	KEY("V3Timeout", T_GSKADV | T_ADV, "v3_session_timeout"),
+	KEY("GSK_V3_SIDCACHE_SIZE", T_GSKADV, "v3_sidcache_size"),
+	KW("GSK_SYSPLEX_SIDCACHE", T_GSKADV, 1, A_SIDCACHE, 0, "session_cache", NULL),
+	WARN("GSK_V2_SESSION_TIMEOUT", T_GSKADV, "attlsd never offers SSL 2.0"),
+	WARN("GSK_V2_SIDCACHE_SIZE", T_GSKADV, "attlsd never offers SSL 2.0"),
+	WARN("GSK_SESSION_TICKET_SERVER_ENABLE", T_GSKADV, pagent_tickets),
+	WARN("GSK_SESSION_TICKET_SERVER_TIMEOUT", T_GSKADV, pagent_tickets),
+	WARN("GSK_SESSION_TICKET_SERVER_ALGORITHM", T_GSKADV, pagent_tickets),
+	WARN("GSK_SESSION_TICKET_SERVER_COUNT", T_GSKADV, pagent_tickets),
+	KW("GSK_SESSION_TICKET_SERVER_KEY_REFRESH", T_GSKADV, 1, A_SETTING, 0,
+	   "ticket_key_lifetime", NULL),
+	WARN("GSK_SESSION_TICKET_CLIENT_ENABLE", T_GSKADV, pagent_client_resume),
+	WARN("GSK_SESSION_TICKET_CLIENT_MAXSIZE", T_GSKADV, pagent_client_resume),
+	WARN("AIACDPPriority", T_GSKADV, pagent_revocation),
+	WARN("MaxSrcRevExtLocValues", T_GSKADV, pagent_revocation),
+	WARN("MaxValidRevExtLocValues", T_GSKADV, pagent_revocation),
+	WARN("RevocationSecurityLevel", T_GSKADV, pagent_revocation),
 	WARN("SuiteBProfile", T_ENV, "RFC 6460 Suite B; list the Suite B cipher suites and "
 				     "groups in TTLSCipherParms and TTLSSignatureParms instead"),
 	ZOS("EnvironmentUserInstance", T_ENV, pagent_instance),
@@ -186,19 +213,20 @@ static const struct pagent_kw pagent_kws[] = {
 	WARN("OcspServerStapling", T_ADV, "attlsd staples the keyring's ocsp_response file (a "
 					  "DER OCSP response you fetch); it does not fetch one"),
 	KW("V2CipherSuites", T_CIPHER, PAGENT_MANY, A_WARN, 0, NULL, "attlsd never offers SSL 2.0"),
-	LIST("V3CipherSuites", T_CIPHER, "v3_cipher_suites"),
-	LIST("V3CipherSuites4Char", T_CIPHER, "v3_cipher_suites_4char"),
-	LIST("SignaturePairs", T_SIG, "signature_pairs"),
-	LIST("SignaturePairsCert", T_SIG, "signature_pairs_cert"),
-	LIST("ClientECurves", T_SIG, "client_ecurves"),
-	LIST("ClientKeyShareGroups", T_SIG, "client_key_share_groups"),
-	LIST("ServerKexECurves", T_SIG, "server_kex_ecurves"),
-	LIST("ServerKeyShareGroups", T_SIG, "server_key_share_groups"),
-	KEY("TimePeriodWindow", T_TIME, "period"),
+	KW("V3CipherSuites", T_CIPHER, PAGENT_MANY, A_SUITES, 0, "v3_cipher_suites", NULL),
+	KW("V3CipherSuites4Char", T_CIPHER, PAGENT_MANY, A_SUITES, 0, "v3_cipher_suites_4char", NULL),
+	KW("SignaturePairs", T_SIG, PAGENT_MANY, A_CODES, 0, "signature_pairs", NULL),
+	KW("SignaturePairsCert", T_SIG, PAGENT_MANY, A_CODES, 0, "signature_pairs_cert", NULL),
+	KW("ClientECurves", T_SIG, PAGENT_MANY, A_CODES, 0, "client_ecurves", NULL),
+	KW("ClientKeyShareGroups", T_SIG, PAGENT_MANY, A_CODES, 0, "client_key_share_groups", NULL),
+	KW("ServerKexECurves", T_SIG, PAGENT_MANY, A_CODES, 0, "server_kex_ecurves", NULL),
+	KW("ServerKeyShareGroups", T_SIG, PAGENT_MANY, A_CODES, 0, "server_key_share_groups", NULL),
+	/* "start end" with a blank, as z/OS writes numeric ranges, or joined */
+	KW("TimePeriodWindow", T_TIME, 2, A_KEY, 0, "period", ":"),
 	KEY("MonthOfYearMask", T_TIME, "months"),
 	KEY("DayOfMonthMask", T_TIME, "days_of_month"),
 	KEY("DayOfWeekMask", T_TIME, "days_of_week"),
-	KEY("TimeOfDayWindow", T_TIME, "time_of_day"),
+	KW("TimeOfDayWindow", T_TIME, 2, A_KEY, 0, "time_of_day", "-"),
 	KEY("TimeZone", T_TIME, "time_zone"),
 	KW("Addr", T_IPADDR | T_IPSET, 1, A_EXPAND, 0, NULL, NULL),
 	KW("Prefix", T_IPSET, 1, A_EXPAND, 0, NULL, NULL),
@@ -249,6 +277,20 @@ pagent_kw_find(const char *kw, unsigned where)
 
 	for (i = 0; i < ARRAY_SIZE(pagent_kws); i++)
 		if (strcasecmp(pagent_kws[i].kw, kw) == 0 && (!where || (pagent_kws[i].where & where)))
+			return &pagent_kws[i];
+	return NULL;
+}
+
+/* The parameter of a 'where' statement that becomes YAML key 'key' (the first
+ * in the table: the export writes the z/OS spelling). */
+const struct pagent_kw *
+pagent_kw_by_key(const char *key, unsigned where)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pagent_kws); i++)
+		if (pagent_kws[i].key && strcmp(pagent_kws[i].key, key) == 0 &&
+		    (pagent_kws[i].where & where))
 			return &pagent_kws[i];
 	return NULL;
 }
@@ -326,6 +368,7 @@ pagent_finish(struct pload *L, struct ynode **out)
 	if (!r)
 		r = pagent_convert(L, out);
 	pnode_free(L->root);
+	ytree_free(L->overlay);
 	for (i = 0; i < L->nseen; i++)
 		free(L->seen[i]);
 	free(L->seen);

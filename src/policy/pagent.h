@@ -14,7 +14,10 @@
 
 struct ynode;
 
-/* --backend RULE=host:port */
+/* The listen address of imported Outbound rules unless --outbound-listen. */
+#define PAGENT_OUTBOUND_LISTEN "127.0.0.1:15443"
+
+/* --backend RULE=host:port (and --listen) */
 struct pagent_backend {
 	const char *rule;
 	const char *endpoint;
@@ -23,12 +26,21 @@ struct pagent_backend {
 struct pagent_opts {
 	const struct pagent_backend *backends;
 	size_t nbackends;
+	/* --listen RULE=host:port: where attlsd listens for a rule whose local
+	 * port does not say (all ports), or diverted Outbound connections go. */
+	const struct pagent_backend *listens;
+	size_t nlistens;
 	/* Inbound rules without a --backend get 127.0.0.1:(LocalPort + offset);
 	 * when not set the offset is 10000 and each such rule draws a warning. */
 	unsigned port_offset;
 	bool port_offset_set;
 	/* Map: SAF key ring name -> { certificate, key, trusted_ca }; may be NULL. */
 	const struct ynode *keyring_map;
+	/* Where Outbound rules' diverted connections go (listen of intercept:
+	 * redirect); NULL: PAGENT_OUTBOUND_LISTEN. */
+	const char *outbound_listen;
+	/* settings.session_cache for GSK_SYSPLEX_SIDCACHE On; NULL: a warning. */
+	const char *session_cache;
 	/* Ignore TTLSConfig/CommonTTLSConfig/TcpImage (no file access; fuzzing). */
 	bool no_include;
 };
@@ -58,5 +70,11 @@ void yemit_tree(const struct ynode *root, FILE *out);
 ATTLS_NODISCARD int yemit_pagent(const char *const *paths, size_t n, const struct pagent_opts *o,
 				 const char *map_path, const char *comment, FILE *out,
 				 struct diag_list *dl);
+
+/* `attlsctl export pagent`: the YAML policy at 'path' as Policy Agent
+ * statements on 'out', what they cannot say (backends, interception, keyring
+ * files, settings, ...) in "# attls-yaml:" comment lines that z/OS ignores and
+ * the import merges back (pagent_emit.c). 0 or a negative ATTLS_E*. */
+ATTLS_NODISCARD int pagent_export(const char *path, FILE *out, struct diag_list *dl);
 
 #endif

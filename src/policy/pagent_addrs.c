@@ -210,14 +210,14 @@ pagent_addrs_rule_finish(struct pconv *c, struct prule *acc, struct ynode *m)
 	}
 }
 
-static const char *
-pagent_backend_opt(const struct pconv *c, const char *rule)
+const char *
+pagent_addrs_opt(const struct pagent_backend *v, size_t n, const char *rule)
 {
 	size_t i;
 
-	for (i = 0; c->o && i < c->o->nbackends; i++)
-		if (strcmp(c->o->backends[i].rule, rule) == 0)
-			return c->o->backends[i].endpoint;
+	for (i = 0; v && i < n; i++)
+		if (strcmp(v[i].rule, rule) == 0)
+			return v[i].endpoint;
 	return NULL;
 }
 
@@ -284,14 +284,26 @@ pagent_addrs_backend(struct pconv *c, struct ynode *m, const char *name, struct 
 {
 	const struct ynode *dir = ytree_get(m, "direction"), *port = ytree_get(m, "local_port");
 	unsigned off = c->o && c->o->port_offset_set ? c->o->port_offset : PAGENT_DEFAULT_OFFSET;
-	const char *ep = pagent_backend_opt(c, name);
+	const char *ep = c->o ? pagent_addrs_opt(c->o->backends, c->o->nbackends, name) : NULL;
+	const char *lp = c->o ? pagent_addrs_opt(c->o->listens, c->o->nlistens, name) : NULL;
+	const struct ynode *ov = pagent_overlay_get(c, "rules", name);
 	unsigned long p = 0;
 	char buf[64];
 
 	if (dir && dir->type == YNODE_SCALAR && strcasecmp(dir->value, "Outbound") == 0)
 		return;
+	if (lp)
+		(void)conv_ok(c, ytree_put(m, "listen", npos, ytree_scalar(lp, npos)));
+	/* An exported policy says where its plaintext goes (or that it diverts). */
+	if (ov && (ytree_get(ov, "backend") || ytree_get(ov, "intercept")))
+		return;
 	if (ep) {
 		(void)conv_ok(c, ytree_put(m, "backend", npos, ytree_scalar(ep, npos)));
+		if (!lp && !pagent_max_port(c, port, 0))
+			diag_warning(c->dl, npos, "rule \"%s\" matches connections on every local "
+						  "port, and attlsd needs one to listen on: give "
+						  "--listen %s=host:port",
+				     name, name);
 		return;
 	}
 	if ((p = pagent_single_port(c, port, 0)) != 0 && p + off <= 65535) {
@@ -301,8 +313,8 @@ pagent_addrs_backend(struct pconv *c, struct ynode *m, const char *name, struct 
 	} else {
 		diag_warning(c->dl, npos, "rule \"%s\" has no local port to derive the plaintext "
 					  "backend from (or LocalPort + %u passes 65535): give "
-					  "--backend %s=host:port",
-			     name, off, name);
+					  "--backend %s=host:port%s",
+			     name, off, name, lp || p ? "" : " and --listen RULE=host:port");
 		return;
 	}
 	(void)conv_ok(c, ytree_put(m, "backend", npos, ytree_scalar(buf, npos)));

@@ -12,8 +12,23 @@
 #include "common/err.h"
 #include "pagent_int.h"
 
-static const char pagent_revoc[] = "give the keyring a crl file (PEM CRLs) for revocation "
-				   "checking and an ocsp_response file for stapling";
+/* TTLSGskLdapParms, TTLSGskOcspParms, TTLSGskHttpCdpParms: where System SSL
+ * fetches revocation data; attlsd reads it from files the admin refreshes. */
+static void
+pagent_gsk_warn(struct pconv *c, const struct pnode *k)
+{
+	const char *what = "CRLs from an HTTP CRL distribution point";
+
+	if (strncasecmp(k->kw, "TTLSGskLdap", 11) == 0)
+		what = "CRLs from an LDAP server";
+	else if (strncasecmp(k->kw, "TTLSGskOcsp", 11) == 0)
+		what = "OCSP responses (nor checks a peer's certificate with an OCSP responder)";
+	diag_warning(c->dl, k->pos, "%s is ignored: attlsd fetches no %s; it checks peer "
+				    "certificates against the keyring's crl file (PEM CRLs you "
+				    "refresh; without one there is no revocation check) and "
+				    "staples the keyring's ocsp_response file",
+		     k->kw, what);
+}
 
 struct pnode *
 pagent_conv_find(const struct pconv *c, unsigned type, const char *name)
@@ -85,8 +100,7 @@ pagent_sub(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct 
 	struct diag_pos npos = k->pos;
 
 	if (kw->ref == T_GSK) {
-		diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is ignored: %s",
-			     k->kw, pagent_revoc);
+		pagent_gsk_warn(c, k);
 		return;
 	}
 	if (st->sec < 0) {
@@ -112,8 +126,7 @@ pagent_ref(struct pconv *c, const struct pnode *k, const struct pagent_kw *kw, s
 	const struct pnode *g;
 
 	if (kw->ref == T_GSK) {
-		diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is ignored: %s",
-			     k->kw, pagent_revoc);
+		pagent_gsk_warn(c, k);
 		return;
 	}
 	if (st->sec >= 0) { /* the loader checks that the name exists */
@@ -146,13 +159,43 @@ pagent_unknown(struct pconv *c, const struct pnode *k, unsigned type)
 			     pagent_conv_noun(type));
 }
 
+/* One value; a range of two written with a blank is joined the YAML way. */
+static void
+pagent_key(struct pconv *c, const struct pnode *k, const struct pagent_kw *kw, struct ynode *m)
+{
+	char buf[256];
+
+	if (k->nv == 2 && kw->note) {
+		snprintf(buf, sizeof(buf), "%s%s%s", k->v[0], kw->note, k->v[1]);
+		(void)conv_ok(c, ytree_put(m, kw->key, k->pos, ytree_scalar(buf, k->vpos[0])));
+		return;
+	}
+	(void)conv_ok(c, ytree_put(m, kw->key, k->pos, ytree_scalar(k->v[0], k->vpos[0])));
+}
+
+/* A parameter attlsd lacks that asks for nothing attlsd would do otherwise:
+ * SSLv3 Off, SecondaryMap Off, FIPS140 Off, EnvironmentUserInstance 0, and
+ * the two that attlsd always does, ServerScsv On and server tickets On. */
+static bool
+pagent_asks_nothing(const struct pnode *k)
+{
+	const char *v = k->nv == 1 ? k->v[0] : "";
+
+	if (strcasecmp(k->kw, "ServerScsv") == 0 ||
+	    strcasecmp(k->kw, "GSK_SESSION_TICKET_SERVER_ENABLE") == 0)
+		return strcasecmp(v, "On") == 0;
+	if (strlen(k->kw) > 12 && strcasecmp(k->kw + strlen(k->kw) - 12, "UserInstance") == 0)
+		return strcmp(v, "0") == 0;
+	return strcasecmp(v, "Off") == 0;
+}
+
 static void
 pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct ynode *m,
 	    const char *owner, struct prule *acc)
 {
 	switch (kw->act) {
 	case A_KEY:
-		(void)conv_ok(c, ytree_put(m, kw->key, k->pos, ytree_scalar(k->v[0], k->vpos[0])));
+		pagent_key(c, k, kw, m);
 		break;
 	case A_LIST:
 		pagent_params_list(c, k, kw->key, m);
@@ -161,11 +204,15 @@ pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct
 		pagent_params_sni_list(c, k, kw->key, m);
 		break;
 	case A_WARN:
-		diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is ignored: %s",
-			     k->kw, kw->note);
+		if (!pagent_asks_nothing(k))
+			diag_warning(c->dl, k->pos, "%s has no attlsd equivalent yet and is "
+						    "ignored: %s",
+				     k->kw, kw->note);
 		break;
 	case A_ZOS:
-		diag_warning(c->dl, k->pos, "%s is z/OS-only and is ignored: %s", k->kw, kw->note);
+		if (!pagent_asks_nothing(k))
+			diag_warning(c->dl, k->pos, "%s is z/OS-only and is ignored: %s", k->kw,
+				     kw->note);
 		break;
 	case A_SUB:
 		pagent_sub(c, k, kw, m, owner, acc);
@@ -186,6 +233,18 @@ pagent_attr(struct pconv *c, struct pnode *k, const struct pagent_kw *kw, struct
 		break;
 	case A_OWNER:
 		pagent_params_owner(c, k, kw->key, m);
+		break;
+	case A_SUITES:
+		pagent_suites_list(c, k, kw->key, m);
+		break;
+	case A_CODES:
+		pagent_suites_codes(c, k, kw->key, m);
+		break;
+	case A_SIDCACHE:
+		pagent_params_sidcache(c, k);
+		break;
+	case A_SETTING:
+		pagent_params_setting(c, k, kw->key);
 		break;
 	default:
 		break;
@@ -289,7 +348,7 @@ static int
 pagent_convert_tree(struct pconv *c, struct ynode **out)
 {
 	struct diag_pos p0 = { c->root->pos.file, 1, 1 };
-	struct ynode *root;
+	struct ynode *root, *extra = NULL;
 	size_t i;
 
 	*out = NULL;
@@ -297,6 +356,10 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 		pagent_collect(c, c->root->kids[i], 0);
 	for (i = 0; i < c->root->nkids && !c->r; i++)
 		pagent_top(c, c->root->kids[i]);
+	if (!c->r)
+		pagent_overlay_apply(c, &extra);
+	if (!c->r)
+		pagent_fixup(c);
 	if (!(root = conv_new(c, YNODE_MAP, p0)))
 		return c->r;
 	(void)conv_ok(c, ytree_put(root, "version", p0, ytree_scalar("1", p0)));
@@ -304,12 +367,24 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 		(void)conv_ok(c, ytree_put(root, "settings", c->settings->pos, c->settings));
 		c->settings = NULL;
 	}
+	if (c->idmaps) {
+		(void)conv_ok(c, ytree_put(root, "identity_maps", c->idmaps->pos, c->idmaps));
+		c->idmaps = NULL;
+	}
 	for (i = 0; i < SEC_N; i++)
 		if (c->sec[i]) {
 			(void)conv_ok(c, ytree_put(root, pagent_sec_key(i), c->sec[i]->pos,
 						   c->sec[i]));
 			c->sec[i] = NULL;
 		}
+	for (i = 0; extra && i + 1 < extra->n; i += 2) {
+		(void)conv_ok(c, ytree_push(root, extra->items[i]));
+		(void)conv_ok(c, ytree_push(root, extra->items[i + 1]));
+	}
+	if (extra) {
+		extra->n = 0;
+		ytree_free(extra);
+	}
 	if (c->r || diag_has_errors(c->dl)) {
 		ytree_free(root);
 		return c->r ? c->r : ATTLS_EPOLICY;
@@ -321,13 +396,15 @@ pagent_convert_tree(struct pconv *c, struct ynode **out)
 int
 pagent_convert(struct pload *L, struct ynode **out)
 {
-	struct pconv c = { .dl = L->dl, .o = L->o, .root = L->root };
+	struct pconv c = { .dl = L->dl, .o = L->o, .root = L->root, .overlay = L->overlay };
 	size_t i;
 	int r = pagent_convert_tree(&c, out);
 
 	for (i = 0; i < SEC_N; i++)
 		ytree_free(c.sec[i]);
 	ytree_free(c.settings);
+	ytree_free(c.idmaps);
 	free(c.glob);
+	free(c.rings);
 	return r;
 }

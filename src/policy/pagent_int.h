@@ -23,7 +23,7 @@ enum {
 	T_KEYRING = 1u << 4, T_CIPHER = 1u << 5, T_SIG = 1u << 6, T_ENVADV = 1u << 7,
 	T_CONNADV = 1u << 8, T_GRPADV = 1u << 9, T_GSK = 1u << 10, T_TIME = 1u << 11,
 	T_IPADDR = 1u << 12, T_IPSET = 1u << 13, T_IPGROUP = 1u << 14, T_PORT = 1u << 15,
-	T_PORTGRP = 1u << 16,
+	T_PORTGRP = 1u << 16, T_GSKADV = 1u << 17,
 };
 
 /* The sections of the policy tree, in the order they are written. */
@@ -51,6 +51,10 @@ enum pagent_act {
 	A_EXPAND,  /* read while expanding an address or port reference */
 	A_OWNER,   /* Jobname, Userid -> key, with a warning where Linux differs */
 	A_SNILIST, /* ServerHandshakeSNIList label/servername ... -> map servername: label */
+	A_SUITES,  /* V3CipherSuites[4Char]: a list without the suites OpenSSL lacks */
+	A_CODES,   /* curve, group and signature lists: Any -> Default */
+	A_SIDCACHE, /* GSK_SYSPLEX_SIDCACHE -> settings.session_cache */
+	A_SETTING, /* a value of 'settings' (one for the whole policy) */
 };
 
 struct pagent_kw {
@@ -60,7 +64,7 @@ struct pagent_kw {
 	unsigned char act;
 	unsigned ref;
 	const char *key;
-	const char *note;
+	const char *note; /* A_WARN, A_ZOS: the warning; A_KEY of arity 2: the joiner */
 };
 
 const struct pagent_stype *pagent_stype_find(const char *kw);
@@ -68,6 +72,8 @@ const struct pagent_stype *pagent_stype_of(unsigned type);
 /* The entry for 'kw' in a statement of type 'where', or with where 0 the
  * first entry of that name in any statement. */
 const struct pagent_kw *pagent_kw_find(const char *kw, unsigned where);
+/* The parameter of a 'where' statement that becomes YAML key 'key', or NULL. */
+const struct pagent_kw *pagent_kw_by_key(const char *key, unsigned where);
 /* TTLSConfig, CommonTTLSConfig, TcpImage: top-level lines naming other files. */
 bool pagent_is_include(const char *kw);
 /* A statement of another policy discipline (ignored with a warning). */
@@ -117,6 +123,7 @@ struct pload {
 	struct diag_list *dl;
 	const struct pagent_opts *o;
 	struct pnode *root; /* every top-level statement of every file, in order */
+	struct ynode *overlay; /* the "# attls-yaml:" lines of every file */
 	char **seen;	    /* files read, to stop include loops */
 	size_t nseen;
 	int r;
@@ -131,6 +138,16 @@ int pagent_parse_path(struct pload *L, const char *path, struct diag_pos where, 
 
 /* ---- conversion (pagent_conv.c, pagent_addrs.c, pagent_params.c) ---- */
 
+/* A keyring whose files are placeholders in ${ATTLS_KEYRING_VAR}: which files
+ * it needs is known only once every rule is converted (pagent_fixup.c). */
+struct pring {
+	struct ynode *m; /* its entry in "keyrings" */
+	char var[96];	 /* ATTLS_KEYRING_<var> */
+	const char *ring, *kind;
+	struct diag_pos pos;
+	bool ca_only; /* a virtual ring of CA certificates ("*AUTH*" rings): never a key */
+};
+
 struct pconv {
 	struct diag_list *dl;
 	const struct pagent_opts *o;
@@ -139,6 +156,10 @@ struct pconv {
 	size_t nglob;
 	struct ynode *sec[SEC_N];
 	struct ynode *settings;
+	struct ynode *idmaps; /* identity_maps: the SAFCheck placeholder */
+	const struct ynode *overlay; /* pload's */
+	struct pring *rings; /* placeholder keyrings */
+	size_t nrings;
 	int r;
 };
 
@@ -180,6 +201,8 @@ void pagent_addrs_rule_cond(struct pconv *c, struct prule *acc, const struct pno
 			    const struct pagent_kw *kw);
 void pagent_addrs_rule_finish(struct pconv *c, struct prule *acc, struct ynode *m);
 void pagent_addrs_backend(struct pconv *c, struct ynode *m, const char *name, struct diag_pos npos);
+/* The endpoint of 'rule' among --backend or --listen options 'v', or NULL. */
+const char *pagent_addrs_opt(const struct pagent_backend *v, size_t n, const char *rule);
 
 void pagent_params_keyring(struct pconv *c, const struct pnode *k, struct ynode *m);
 void pagent_params_syslog(struct pconv *c, const struct pnode *k);
@@ -187,5 +210,25 @@ void pagent_params_list(struct pconv *c, const struct pnode *k, const char *key,
 void pagent_params_sni_list(struct pconv *c, const struct pnode *k, const char *key,
 			    struct ynode *m);
 void pagent_params_owner(struct pconv *c, const struct pnode *k, const char *key, struct ynode *m);
+void pagent_params_sidcache(struct pconv *c, const struct pnode *k);
+void pagent_params_setting(struct pconv *c, const struct pnode *k, const char *key);
+
+/* pagent_suites.c: cipher suites OpenSSL does not implement are dropped with a
+ * warning each; Any in a curve or group list is the default list. */
+void pagent_suites_list(struct pconv *c, const struct pnode *k, const char *key, struct ynode *m);
+void pagent_suites_codes(struct pconv *c, const struct pnode *k, const char *key,
+			 struct ynode *m);
+
+/* pagent_overlay.c: "# attls-yaml:" comment lines, what pagent cannot say. */
+int pagent_overlay_read(struct pload *L, const char *file, const char *text, size_t len);
+const struct ynode *pagent_overlay_get(const struct pconv *c, const char *section,
+				       const char *name);
+void pagent_overlay_apply(struct pconv *c, struct ynode **extra);
+
+/* pagent_fixup.c: what needs every statement converted first: rules without
+ * Priority, Outbound rules, the files of placeholder keyrings. */
+void pagent_fixup(struct pconv *c);
+/* The value of 'key' in map 'm' if it is a scalar, else NULL. */
+const char *pagent_fixup_str(const struct ynode *m, const char *key);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Pagent conversion of the parameters that are more than a key and a value:
  * Keyring (a SAF ring has no Linux file: a keyring map or placeholders),
- * SyslogFacility, the lists, ServerHandshakeSNIList, Jobname and Userid. */
+ * settings (SyslogFacility, GSK_SYSPLEX_SIDCACHE), the lists,
+ * ServerHandshakeSNIList, Jobname and Userid. */
 #include "config.h"
 
 #include <ctype.h>
@@ -32,32 +33,42 @@ pagent_sanitize(const char *in, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* A ring without a --keyring-map entry: its files are placeholders in a folder
+ * named by ATTLS_KEYRING_<RING>. Which files it needs (a Client-only ring needs
+ * no key, a label its own files) is settled, and said, by pagent_fixup(). */
 static void
 pagent_keyring_placeholder(struct pconv *c, const struct pnode *k, struct ynode *m)
 {
 	static const char *const keys[3] = { "certificate", "key", "trusted_ca" };
 	static const char *const files[3] = { "server.crt", "server.key", "ca.crt" };
-	const char *ring = k->v[0], *kind = "a SAF key ring";
-	char var[96], path[160];
+	const char *ring = k->v[0];
+	struct pring *pr, *rs;
+	char path[160];
 	size_t i, len = strlen(ring);
 
-	pagent_sanitize(ring, var, sizeof(var));
-	if (!var[0])
-		snprintf(var, sizeof(var), "RING");
-	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "${ATTLS_KEYRING_%s}/%s", var, files[i]);
+	if (!(rs = realloc(c->rings, (c->nrings + 1) * sizeof(*rs)))) {
+		(void)conv_ok(c, ATTLS_ENOMEM);
+		return;
+	}
+	c->rings = rs;
+	pr = &rs[c->nrings++];
+	*pr = (struct pring){ .m = m, .ring = ring, .kind = "a SAF key ring", .pos = k->vpos[0] };
+	pagent_sanitize(ring, pr->var, sizeof(pr->var));
+	if (!pr->var[0])
+		snprintf(pr->var, sizeof(pr->var), "RING");
+	if (len > 4 && strcasecmp(ring + len - 4, ".kdb") == 0) {
+		pr->kind = "a z/OS key database (gskkyman)";
+	} else if (strncasecmp(ring, "*TOKEN*", 7) == 0) {
+		pr->kind = "a z/OS PKCS#11 token";
+	} else if (strncasecmp(ring, "*AUTH*", 6) == 0) {
+		/* RACF's virtual ring of every CERTAUTH certificate: no private key. */
+		pr->kind = "the virtual key ring of RACF's CA certificates";
+		pr->ca_only = true;
+	}
+	for (i = pr->ca_only ? 2 : 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "${ATTLS_KEYRING_%s}/%s", pr->var, files[i]);
 		(void)conv_ok(c, ytree_put(m, keys[i], k->pos, ytree_scalar(path, k->vpos[0])));
 	}
-	if (len > 4 && strcasecmp(ring + len - 4, ".kdb") == 0)
-		kind = "a z/OS key database (gskkyman)";
-	else if (strncasecmp(ring, "*TOKEN*", 7) == 0)
-		kind = "a z/OS PKCS#11 token";
-	diag_warning(c->dl, k->vpos[0],
-		     "Keyring \"%s\" is %s, which is z/OS-only: export its certificate chain, "
-		     "private key and CA certificates as PEM files server.crt, server.key and "
-		     "ca.crt into a folder and set ATTLS_KEYRING_%s to it, or map the ring with "
-		     "--keyring-map",
-		     ring, kind, var);
 }
 
 /* The certificate and key of the object a token URI names. */
@@ -88,6 +99,9 @@ pagent_params_keyring(struct pconv *c, const struct pnode *k, struct ynode *m)
 	bool token = false;
 	size_t i;
 
+	/* An exported policy's keyrings are in its attls-yaml lines. */
+	if (!e)
+		e = pagent_overlay_get(c, "keyrings", k->v[0]);
 	if (!e) {
 		pagent_keyring_placeholder(c, k, m);
 		return;
@@ -112,22 +126,53 @@ pagent_params_keyring(struct pconv *c, const struct pnode *k, struct ynode *m)
 		(void)conv_ok(c, ytree_put(m, "certificates", k->pos, ytree_clone(v, k->vpos[0])));
 }
 
+/* A value of "settings": one for the whole policy, the first one kept. */
 void
-pagent_params_syslog(struct pconv *c, const struct pnode *k)
+pagent_params_setting(struct pconv *c, const struct pnode *k, const char *key)
 {
 	const struct ynode *old;
 
 	if (!c->settings && !(c->settings = conv_new(c, YNODE_MAP, k->pos)))
 		return;
-	if ((old = ytree_get(c->settings, "syslog_facility")) != NULL) {
+	if ((old = ytree_get(c->settings, key)) != NULL) {
 		if (strcasecmp(old->value, k->v[0]) != 0)
-			diag_warning(c->dl, k->vpos[0], "SyslogFacility %s differs from %s given "
-							"first; attlsd has one facility, %s is kept",
-				     k->v[0], old->value, old->value);
+			diag_warning(c->dl, k->vpos[0], "%s %s differs from %s given first; attlsd "
+							"has one %s for all rules, %s is kept",
+				     k->kw, k->v[0], old->value, key, old->value);
 		return;
 	}
-	(void)conv_ok(c, ytree_put(c->settings, "syslog_facility", k->pos,
-				   ytree_scalar(k->v[0], k->vpos[0])));
+	(void)conv_ok(c, ytree_put(c->settings, key, k->pos, ytree_scalar(k->v[0], k->vpos[0])));
+}
+
+void
+pagent_params_syslog(struct pconv *c, const struct pnode *k)
+{
+	pagent_params_setting(c, k, "syslog_facility");
+}
+
+/* GSK_SYSPLEX_SIDCACHE On: sessions resumable on every stack of the sysplex;
+ * attlsd's fleet equivalent is a Redis store, whose address only the admin
+ * knows (--session-cache). */
+void
+pagent_params_sidcache(struct pconv *c, const struct pnode *k)
+{
+	struct pnode url = *k;
+	char *v[1];
+
+	if (strcasecmp(k->v[0], "On") != 0)
+		return;
+	if (!(c->o && c->o->session_cache)) {
+		diag_warning(c->dl, k->pos, "%s On: attlsd keeps TLS 1.2 sessions in a cache of "
+					    "its own host only; to resume them on every host, run "
+					    "Redis and import with --session-cache redis://HOST:PORT "
+					    "(settings.session_cache, doc/fleet.md)",
+			     k->kw);
+		return;
+	}
+	v[0] = (char *)c->o->session_cache;
+	url.v = v;
+	url.nv = 1;
+	pagent_params_setting(c, &url, "session_cache");
 }
 
 void

@@ -123,13 +123,13 @@ pagent_parse_stmt(struct pparse *P, unsigned depth)
 
 		if (ptok_is(v, '{') || ptok_is(v, '}'))
 			break;
-		if (n->nv >= arity) {
-			/* "{ TTLSEnabled On  Trace 6 }": a keyword starts the next parameter. */
-			snprintf(word, sizeof(word), "%.*s", (int)(v->len < 63 ? v->len : 63), v->s);
-			if (pagent_is_keyword(word))
-				break;
+		/* "{ TTLSEnabled On  Trace 6 }", "{ LocalPortRange 3 Priority 5 }": after a
+		 * parameter's first value a keyword starts the next parameter. */
+		snprintf(word, sizeof(word), "%.*s", (int)(v->len < 63 ? v->len : 63), v->s);
+		if (n->nv > 0 && pagent_is_keyword(word))
+			break;
+		if (n->nv >= arity)
 			continue;
-		}
 		if (pnode_addval(n, v, P->file))
 			P->r = ATTLS_ENOMEM;
 	}
@@ -264,6 +264,11 @@ pagent_include(struct pload *L, const struct pnode *n, unsigned depth)
 		return 0;
 	}
 	v = n->v[iv];
+	/* "TcpImage TCPIP FLUSH PURGE 600": a stack without an image file. */
+	if (iv && (strcasecmp(v, "FLUSH") == 0 || strcasecmp(v, "NOFLUSH") == 0 ||
+		   strcasecmp(v, "PURGE") == 0 || strcasecmp(v, "NOPURGE") == 0 ||
+		   strspn(v, "0123456789") == strlen(v)))
+		return 0;
 	if (L->o && L->o->no_include)
 		return 0;
 	if (strncmp(v, "//", 2) == 0) {
@@ -300,7 +305,8 @@ pagent_parse_file(struct pload *L, const char *file, const char *text, size_t le
 	size_t i;
 	int r;
 
-	if ((r = pagent_lex(text, len, &lx)) != 0)
+	if ((r = pagent_overlay_read(L, file, text, len)) != 0 ||
+	    (r = pagent_lex(text, len, &lx)) != 0)
 		goto out;
 	P = (struct pparse){ lx.t, lx.n, 0, file, L->dl, 0 };
 	(void)pagent_parse_items(&P, &top, 0);

@@ -121,14 +121,14 @@ test_backend_port_ranges(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(parse(f, RULE("  LocalPortGroupRef pg\n")
+	assert_int_equal(parse(f, RULE("  LocalPortGroupRef pg\n  Priority 1\n")
 				  "PortGroup pg\n{\n  PortRange { Port 9000 }\n  PortRangeRef pr\n}\n"
 				  "PortRange pr { Port 9010 9011 }\n"),
 			 0);
 	assert_string_equal(val(f, "rules", "r", "backend"), "127.0.0.1:+100");
 	assert_int_equal(f->dl.warnings, 0);
 
-	assert_int_equal(parse(f, RULE("  LocalPortRange 65400 65436\n")), 0);
+	assert_int_equal(parse(f, RULE("  LocalPortRange 65400 65436\n  Priority 1\n")), 0);
 	assert_null(val(f, "rules", "r", "backend"));
 	assert_int_equal(f->dl.errors, 0);
 	assert_true(f->dl.warnings >= 1);
@@ -321,11 +321,12 @@ test_unsupported_parameters_warn(void **state)
 				  "    ApplicationControlled On\n    SecondaryMap On\n  }\n}\n"),
 			 0);
 	assert_int_equal(f->dl.errors, 0);
-	/* ApplicationControlled is a key now (application_controlled): no warning. */
-	assert_int_equal(f->dl.warnings, 5);
+	/* ApplicationControlled is a key now (application_controlled): no warning;
+	 * CtraceClearText Off asks for nothing: no warning. */
+	assert_int_equal(f->dl.warnings, 4);
 	assert_non_null(strstr(f->dl.items[0].text, "FIPS140 is z/OS-only"));
-	assert_non_null(strstr(f->dl.items[3].text, "unknown parameter \"Frobnicate\""));
-	assert_int_equal(f->dl.items[4].pos.line, 14);
+	assert_non_null(strstr(f->dl.items[2].text, "unknown parameter \"Frobnicate\""));
+	assert_int_equal(f->dl.items[3].pos.line, 14);
 }
 
 static void
@@ -483,12 +484,115 @@ test_policy_parse_pagent(void **state)
 	assert_int_equal(f->dl.items[f->dl.n - 1].pos.col, 15);
 }
 
+/* Rules without Priority: priority 1 (below every other), one warning a file. */
+static void
+test_no_priority(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "TTLSRule b { LocalPortRange 1 TTLSGroupActionRef g }\n"
+				  "TTLSRule a { LocalPortRange 2 TTLSGroupActionRef g }\n"
+				  "TTLSRule c { LocalPortRange 3 Priority 5 TTLSGroupActionRef g }\n"
+				  "TTLSGroupAction g { TTLSEnabled Off }\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "a", "priority"), "1");
+	assert_string_equal(val(f, "rules", "b", "priority"), "1");
+	assert_string_equal(val(f, "rules", "c", "priority"), "5");
+	assert_int_equal(f->dl.warnings, 1);
+	assert_non_null(strstr(f->dl.items[0].text, "2 rules of this file have no Priority"));
+	assert_int_equal(f->dl.items[0].pos.line, 1);
+}
+
+/* Unimplemented suites dropped with a warning each; nothing left is an error. */
+static void
+test_suites_dropped(void **state)
+{
+	struct fx *f = *state;
+	const struct ynode *l;
+
+	assert_int_equal(parse(f, "TTLSCipherParms c\n{\n"
+				  "  V3CipherSuites TLS_RSA_WITH_RC4_128_SHA\n"
+				  "  V3CipherSuites 05352F0A\n"
+				  "  V3CipherSuites4Char TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256 C02F\n}\n"),
+			 0);
+	l = get(f, "ciphers", "c", "v3_cipher_suites");
+	assert_non_null(l);
+	assert_int_equal(l->n, 1);
+	assert_string_equal(l->items[0]->value, "352F0A");
+	l = get(f, "ciphers", "c", "v3_cipher_suites_4char");
+	assert_int_equal(l->n, 1);
+	assert_string_equal(l->items[0]->value, "C02F");
+	assert_int_equal(f->dl.warnings, 3);
+	assert_int_equal(f->dl.errors, 0);
+
+	assert_int_equal(parse(f, "TTLSCipherParms c { V3CipherSuites 0405 }\n"), ATTLS_EPOLICY);
+	assert_int_equal(f->dl.errors, 1);
+	assert_non_null(strstr(f->dl.items[f->dl.n - 1].text, "nothing usable is left"));
+}
+
+/* Outbound: interception; Client-only placeholder ring: no certificate or key;
+ * labels: LABEL.crt and LABEL.key in the ring's folder; GSK advanced parms. */
+static void
+test_outbound_rings_gsk(void **state)
+{
+	struct fx *f = *state;
+	const struct ynode *certs;
+
+	assert_int_equal(parse(f, "TTLSRule o\n{\n  RemotePortRange 443\n  Direction OUTBOUND\n"
+				  "  Priority 1\n  TTLSGroupActionRef g\n"
+				  "  TTLSEnvironmentActionRef e\n}\n"
+				  "TTLSGroupAction g { TTLSEnabled On }\n"
+				  "TTLSEnvironmentAction e\n{\n  HandshakeRole client\n"
+				  "  TTLSKeyringParms { Keyring U/Ring }\n"
+				  "  TTLSEnvironmentAdvancedParms { CertificateLabel Mine }\n"
+				  "  TTLSGskAdvancedParms\n  {\n    GSK_V3_SESSION_TIMEOUT 600\n"
+				  "    GSK_V3_SIDCACHE_SIZE 64\n    GSK_SYSPLEX_SIDCACHE On\n  }\n}\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "o", "intercept"), "redirect");
+	assert_string_equal(val(f, "rules", "o", "listen"), PAGENT_OUTBOUND_LISTEN);
+	assert_string_equal(val(f, "environments", "e", "server_identity_check"), "Off");
+	assert_string_equal(val(f, "environments", "e", "v3_session_timeout"), "600");
+	assert_string_equal(val(f, "environments", "e", "v3_sidcache_size"), "64");
+	assert_null(val(f, "keyrings", "e~keyring", "certificate"));
+	assert_null(val(f, "keyrings", "e~keyring", "key"));
+	assert_string_equal(val(f, "keyrings", "e~keyring", "trusted_ca"),
+			    "${ATTLS_KEYRING_U_RING}/ca.crt");
+	certs = ytree_get(get(f, "keyrings", "e~keyring", "certificates"), "Mine");
+	assert_non_null(certs);
+	assert_string_equal(ytree_get(certs, "key")->value, "${ATTLS_KEYRING_U_RING}/Mine.key");
+	assert_null(ytree_get(f->root, "settings")); /* no --session-cache: a warning */
+	assert_int_equal(f->dl.errors, 0);
+}
+
+/* "# attls-yaml:" lines: merged over the statements, key by key; a rule's
+ * backend there is not derived; other sections are added as they are. */
+static void
+test_overlay(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(parse(f, "TTLSRule r { LocalPortRange 443 Priority 5 TTLSGroupActionRef g }\n"
+				  "TTLSGroupAction g { TTLSEnabled Off }\n"
+				  "  # attls-yaml: rules: { r: { backend: \"10.0.0.1:80\", priority: 7 } }\n"
+				  "# attls-yaml: filters: { f: { action: permit } }\n"),
+			 0);
+	assert_string_equal(val(f, "rules", "r", "backend"), "10.0.0.1:80");
+	assert_string_equal(val(f, "rules", "r", "priority"), "7");
+	assert_string_equal(val(f, "rules", "r", "local_port"), "443");
+	assert_string_equal(val(f, "filters", "f", "action"), "permit");
+	assert_int_equal(f->dl.warnings, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tokens_case_comments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_port_ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_priority, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suites_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbound_rings_gsk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_case_sensitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_line_block_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inline_sub_statements, setup, teardown),
