@@ -197,7 +197,7 @@ python3 -c '
 import socket, sys, time
 import os
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/run/notify.sock")
-os.chmod("/run/notify.sock", 0o666)  # as systemd's: the unit's user sends to it
+os.chmod("/run/notify.sock", 0o666)  # as systemd does: the unit user sends to it
 open("/run/notify.up", "w").close()
 with open("/run/notify.log", "a", buffering=1) as f:
     while True: f.write(s.recv(4096).decode().replace("\n", " | ") + "\n")' &
