@@ -16,8 +16,11 @@
 # $WATCHDOG_USEC (READY=1, watchdog fed), ExecStartPost, a TLS client through
 # the sample policy to a plaintext backend, attlsctl through the default
 # control socket, ExecReload, SIGTERM (STOPPING=1, exit 0), ExecStopPost. The
-# mount and syscall sandboxing of the unit (ProtectSystem= etc.) is checked
-# only by systemd-analyze. Then a program built with pkg-config against
+# mount and syscall sandboxing of the unit (ProtectSystem= etc.) cannot be
+# run that way: when systemd-nspawn is there, the image is also booted with
+# systemd as PID 1 in a container with only lo, where systemctl enable --now
+# attlsd, curl, systemctl reload and stop run under the whole unit. Then a
+# program built with pkg-config against
 # libattlsquery-dev runs, an edited policy survives reinstalling, and purge
 # removes it. Needs root (mount, chroot, unshare). Prints how long it took.
 # Usage: tests/package/run.sh [--keep] [--debs DIR]
@@ -100,23 +103,32 @@ mount -t tmpfs tmpfs "$work/cow" && mounts+=("$work/cow") || fail "cannot mount 
 mkdir -p "$work/cow/upper" "$work/cow/work"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$work/cow/upper,workdir=$work/cow/work" "$root" &&
 	mounts+=("$root") || skip "overlayfs over / is not available here"
-for m in proc dev run tmp; do
-	case $m in
-	proc) mount -t proc proc "$root/proc" ;;
-	dev) mount --rbind /dev "$root/dev" ;;
-	*) mount -t tmpfs tmpfs "$root/$m" ;;
-	esac && mounts+=("$root/$m") || fail "cannot mount $root/$m"
-done
+# What chroot needs inside; systemd-nspawn (7b) mounts its own.
+aux_mount() {
+	local m
+	for m in proc dev run tmp; do
+		case $m in
+		proc) mount -t proc proc "$root/proc" ;;
+		dev) mount --rbind /dev "$root/dev" ;;
+		*) mount -t tmpfs tmpfs "$root/$m" ;;
+		esac && mounts+=("$root/$m") || fail "cannot mount $root/$m"
+	done
+}
+aux_umount() {
+	local m
+	for m in tmp run dev proc; do umount -l "$root/$m" || fail "cannot unmount $root/$m"; done
+}
+aux_mount
 in_root() { chroot "$root" "$@"; }
 in_root dpkg-query -W attlsd >/dev/null 2>&1 && in_root dpkg --purge attlsd libattlsquery-dev libattlsquery1 >/dev/null 2>&1
 # A clean machine has no user attlsd; this one may (the integration tests
 # make it): remove it from the image, which the host does not see.
 if in_root getent passwd attlsd >/dev/null; then in_root userdel attlsd || fail "userdel attlsd in the image"; fi
 if in_root getent group attlsd >/dev/null; then in_root groupdel attlsd || fail "groupdel attlsd in the image"; fi
-mkdir -p "$root/tmp/debs"
-cp "${debs[@]}" "$root/tmp/debs/"
+mkdir -p "$root/var/tmp/debs"
+cp "${debs[@]}" "$root/var/tmp/debs/"
 names=("${debs[@]##*/}")
-in_root dpkg -i "${names[@]/#//tmp/debs/}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i failed"; }
+in_root dpkg -i "${names[@]/#//var/tmp/debs/}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i failed"; }
 say "ok: dpkg -i of the three packages"
 
 # 5. What the maintainer scripts did.
@@ -249,6 +261,78 @@ echo "exec-lines: ok: ExecStopPost: $(line ExecStopPost)"
 EOF
 unshare --net chroot "$root" bash /tmp/exec-lines.sh || fail "the unit's Exec lines (above)"
 
+# 7b. With systemd-nspawn (Debian systemd-container) systemd does run as
+# PID 1 here, in a container: boot the image with a private network (only
+# lo) into a target that pulls in nothing but a checker, which does what an
+# admin does: systemctl enable --now attlsd, a client call, reload, stop;
+# all under the unit's real sandbox. Without systemd-nspawn: said, skipped.
+if command -v systemd-nspawn >/dev/null; then
+	cat >"$root/etc/systemd/system/attls-check.target" <<'UNIT'
+[Unit]
+Description=tests/package/run.sh: attlsd installed from its package
+Requires=basic.target
+After=basic.target
+Wants=attls-check.service
+UNIT
+	cat >"$root/etc/systemd/system/attls-check.service" <<'UNIT'
+[Unit]
+Description=tests/package/run.sh: systemctl enable --now attlsd, and use it
+After=basic.target
+[Service]
+Type=oneshot
+ExecStart=/bin/bash /var/tmp/attls-check.sh
+UNIT
+	cat >"$root/var/tmp/attls-check.sh" <<'CHECK'
+set -u
+exec >/var/tmp/attls-check.out 2>&1
+end() { echo "$1" >/var/tmp/attls-check.done; systemctl poweroff --no-block; exit 0; }
+bad() {
+	echo "boot: FAIL: $*"
+	systemctl status attlsd --no-pager -l; journalctl -u attlsd --no-pager | tail -30
+	end fail
+}
+prop() { systemctl show -p "$1" --value attlsd; }
+systemctl enable --now attlsd || bad "systemctl enable --now attlsd"
+[[ $(systemctl is-active attlsd) == active ]] || bad "attlsd.service is $(systemctl is-active attlsd)"
+pid=$(prop MainPID)
+st=/proc/$pid/status
+[[ $(awk '/^Uid:/ { print $2 }' $st) == "$(id -u attlsd)" ]] || bad "attlsd (pid $pid) does not run as attlsd"
+eff=$(capsh --decode="$(awk '/^CapEff:/ { print $2 }' $st)" | sed 's/.*=//')
+for c in ${eff//,/ }; do
+	[[ $c == cap_net_bind_service || $c == cap_net_admin ]] || bad "attlsd has $c"
+done
+echo "boot: ok: systemctl enable --now attlsd: active, uid attlsd, CapEff=$eff, $(grep -E '^(NoNewPrivs|Seccomp):' $st | tr -s '\t\n' '  ')"
+echo "boot: ok: status: $(prop StatusText)"
+mkdir -p /var/tmp/www && echo "hello from the plaintext backend" >/var/tmp/www/index.html
+python3 -m http.server --bind 127.0.0.1 --directory /var/tmp/www 8080 >/var/tmp/http.log 2>&1 &
+for ((i = 0; i < 100; i++)); do (: >/dev/tcp/127.0.0.1/8080) 2>/dev/null && break; sleep 0.1; done
+out=$(curl -sS --max-time 20 --cacert /etc/attls/sample.crt https://localhost:8443/ 2>&1)
+[[ $out == "hello from the plaintext backend" ]] || bad "curl through the sample policy: $out"
+echo "boot: ok: curl https://localhost:8443/ through the sample policy reaches the plaintext backend"
+attlsctl connections >/dev/null 2>&1 || bad "attlsctl connections: $(attlsctl connections 2>&1)"
+echo "boot: ok: attlsctl connections (the default control socket)"
+systemctl reload attlsd || bad "systemctl reload attlsd"
+for ((i = 0; i < 100; i++)); do [[ $(prop StatusText) == *"generation 1"* ]] && break; sleep 0.1; done
+[[ $(prop StatusText) == *"generation 1"* ]] || bad "after systemctl reload: status $(prop StatusText)"
+echo "boot: ok: systemctl reload attlsd: $(prop StatusText)"
+systemctl stop attlsd
+[[ $(prop Result) == success ]] || bad "systemctl stop attlsd: result $(prop Result)"
+echo "boot: ok: systemctl stop attlsd: inactive, result success"
+end ok
+CHECK
+	aux_umount
+	timeout 300 systemd-nspawn -q -D "$root" --boot --private-network --register=no --keep-unit \
+		-- systemd.unit=attls-check.target >"$work/boot.log" 2>&1
+	aux_mount
+	sed 's/^/  /' "$root/var/tmp/attls-check.out" 2>/dev/null
+	[[ $(cat "$root/var/tmp/attls-check.done" 2>/dev/null) == ok ]] ||
+		{ tail -30 "$work/boot.log"; fail "attlsd under systemd in systemd-nspawn (above)"; }
+	say "ok: systemd as PID 1 (systemd-nspawn): systemctl enable --now attlsd, curl, reload, stop"
+	rm -f "$root/etc/systemd/system/attls-check.target" "$root/etc/systemd/system/attls-check.service"
+else
+	say "skipped: systemd as PID 1 (no systemd-nspawn: Debian systemd-container)"
+fi
+
 # 8. The -dev package: a program built with pkg-config against it runs.
 cat >"$root/tmp/q.c" <<'EOF'
 #include <stdio.h>
@@ -262,7 +346,7 @@ say "ok: pkg-config libattlsquery: a program builds, links libattlsquery.so.1 an
 
 # 9. The admin's policy survives reinstalling; purge removes it and the unit.
 echo "# edited by the admin" >>"$root/etc/attls/policy.yaml"
-in_root dpkg -i "/tmp/debs/${names[0]}" >"$work/dpkg2.log" 2>&1 || { cat "$work/dpkg2.log"; fail "reinstall"; }
+in_root dpkg -i "/var/tmp/debs/${names[0]}" >"$work/dpkg2.log" 2>&1 || { cat "$work/dpkg2.log"; fail "reinstall"; }
 grep -q "edited by the admin" "$root/etc/attls/policy.yaml" || fail "reinstalling replaced the edited policy"
 in_root dpkg --purge attlsd libattlsquery-dev libattlsquery1 >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "purge"; }
 [[ -e $root/etc/attls/policy.yaml || -e $root/lib/systemd/system/attlsd.service ]] && fail "purge left files"
