@@ -122,7 +122,10 @@ aux_mount
 in_root() { chroot "$root" "$@"; }
 in_root dpkg-query -W attlsd >/dev/null 2>&1 && in_root dpkg --purge attlsd libattlsquery-dev libattlsquery1 >/dev/null 2>&1
 # A clean machine has no user attlsd; this one may (the integration tests
-# make it): remove it from the image, which the host does not see.
+# make it): remove it from the image, which the host does not see. The user
+# databases are copied up into the image first, so that a test on the host
+# making the user while this runs does not show through the overlay.
+in_root touch /etc/passwd /etc/group /etc/shadow /etc/gshadow || fail "cannot copy up the user databases"
 if in_root getent passwd attlsd >/dev/null; then in_root userdel attlsd || fail "userdel attlsd in the image"; fi
 if in_root getent group attlsd >/dev/null; then in_root groupdel attlsd || fail "groupdel attlsd in the image"; fi
 mkdir -p "$root/var/tmp/debs"
