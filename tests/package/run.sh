@@ -168,6 +168,16 @@ score=$(sed -n 's/^→ Overall exposure level for attlsd.service: \([0-9.]*\).*/
 [[ -n $score ]] || { cat "$work/security.log"; fail "no exposure score from systemd-analyze security"; }
 awk -v s="$score" 'BEGIN { exit !(s <= 3.0) }' || { grep '✗' "$work/security.log"; fail "exposure $score > 3.0"; }
 say "ok: systemd-analyze security: exposure $score"
+# The packaged no-intercept.conf drop-in takes CAP_NET_ADMIN away (systemd
+# merges capability lists across files unless a drop-in resets them).
+dropin=$root/etc/systemd/system/attlsd.service.d
+mkdir -p "$dropin"
+cp "$root/usr/share/doc/attlsd/examples/no-intercept.conf" "$dropin/" || fail "no examples/no-intercept.conf"
+systemd-analyze security --offline=yes --no-pager --root="$root" attlsd.service >"$work/security2.log" 2>&1
+grep -q '✓ CapabilityBoundingSet=~CAP_NET_ADMIN' "$work/security2.log" ||
+	{ grep 'NET_ADMIN\|Overall' "$work/security2.log"; fail "with no-intercept.conf the unit still has CAP_NET_ADMIN"; }
+rm -r "$dropin"
+say "ok: with the no-intercept.conf drop-in the bounding set has no CAP_NET_ADMIN"
 
 # 7. The unit's Exec lines, run as systemd would (${ATTLS_POLICY} expanded,
 # "-" ignored, $MAINPID; as User=, Group= with the unit's capabilities,
