@@ -3,8 +3,8 @@
 # Only what is missing is installed; safe to run again.
 set -eu
 pkgs="autoconf automake libtool pkg-config make gcc clang libssl-dev libuv1-dev
-libyaml-dev libpcap-dev libcmocka-dev openssl curl python3 procps iproute2 nftables valgrind faketime
-tzdata systemd graphviz softhsm2 opensc libengine-pkcs11-openssl libsystemd-dev bash-completion
+libyaml-dev libpcap-dev libcmocka-dev libp11-kit-dev openssl curl python3 procps iproute2 nftables valgrind faketime
+tzdata systemd systemd-container graphviz softhsm2 opensc libengine-pkcs11-openssl libsystemd-dev bash-completion
 libhiredis-dev libmicrohttpd-dev redis-server prometheus debhelper lintian dpkg-dev fakeroot ssl-cert"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs stunnel4 haproxy hitch"
 # One dpkg-query for all of them (one per package took seconds on a busy machine);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Installs what is missing, builds attls four ways and runs every test, in three
+# Installs what is missing, builds attls six ways and runs every test, in four
 # lanes that overlap so that a 2-core machine is busy and the run fits in 15 min:
 #   asan   gcc ASan+UBSan build; the whole `make check`, two tests at a time
 #          (the integration tests run here: the sanitizers check more than a
@@ -9,6 +9,11 @@
 #          over attlsd itself in 17 integration tests
 #   clang  clang -Werror build of everything; the unit tests; a clang libFuzzer
 #          build of the fuzz targets and $FUZZ_SECONDS of fuzzing per target
+#   pkg    make distcheck (the tarball configures, builds, passes the offline
+#          tests, installs and uninstalls out of tree); the Debian packages
+#          (tests/package/run.sh: dpkg-buildpackage without the tests, lintian,
+#          an install into an overlay of this system, the unit's Exec lines as
+#          its user with a client call through the sample policy)
 # The asan lane is the longest and its tests have timing bounds, so it runs at
 # normal priority and the other lanes under nice: they take what it leaves.
 # Prints each stage's duration as it ends, the failures, then one line
@@ -154,7 +159,27 @@ lane_clang() {
 	fi
 }
 
-echo "contrib/test.sh: lanes asan, gcc, clang (+fuzz); logs in build-ci/"
+# The package stage needs root (mounts, chroot): without it, it is reported as
+# skipped, neither passed nor failed.
+lane_pkg() {
+	local dir=$top/build-dist rc
+	rm -rf "$dir" && mkdir -p "$dir"
+	if stage pkg distcheck sh -c "cd '$dir' && '$top/configure' &&
+		make -j2 distcheck TESTS='\$(OFFLINE_TESTS)'"; then
+		passed pkg 1
+	else
+		failed pkg 1 "make distcheck"; tail -60 "$logs/pkg.distcheck.log" >>"$logs/pkg.failures"
+	fi
+	stage pkg package env DEB_BUILD_OPTIONS="nocheck parallel=2" bash tests/package/run.sh
+	rc=$?
+	case $rc in
+	0) passed pkg 1 ;;
+	77) echo "=== pkg: SKIPPED $(grep SKIP "$logs/pkg.package.log")" >>"$logs/pkg.failures" ;;
+	*) failed pkg 1 "tests/package/run.sh"; tail -60 "$logs/pkg.package.log" >>"$logs/pkg.failures" ;;
+	esac
+}
+
+echo "contrib/test.sh: lanes asan, gcc, clang (+fuzz), pkg; logs in build-ci/"
 stage all deps bash contrib/deps.sh || { cat "$logs/all.deps.log"; echo "0 passed, 1 failed"; exit 1; }
 # pyenv's shim is a bash script that costs up to a second per python3 start on
 # a busy machine, and the tests start python3 hundreds of times: put the
@@ -167,6 +192,7 @@ stage all bootstrap ./bootstrap || { cat "$logs/all.bootstrap.log"; echo "0 pass
 lane_asan &
 (renice -n 10 -p "$BASHPID" >/dev/null; lane_gcc) &
 (renice -n 10 -p "$BASHPID" >/dev/null; lane_clang) &
+(renice -n 10 -p "$BASHPID" >/dev/null; lane_pkg) &
 wait
 
 total_pass=0 total_fail=0

@@ -3,7 +3,9 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119 # (helpers with optional arguments)
 # A token key that cannot be used stops attlsd -t and start-up with its RC and a
 # cause naming the token or file: wrong PIN 408, missing token 202, missing key
-# object 428, missing certificate object 407, no PIN 201, a PIN file others may
+# object 428, missing certificate object 407 (also on a token that holds no
+# public object, which the pkcs11 engine cannot tell from an absent token: the
+# module is asked), no PIN 201, a PIN file others may
 # read 201; pin_file and stash_file together are a policy error. A reload that
 # cannot reach the token keeps the running policy, which goes on serving; a good
 # reload then loads the token key of the new policy.
@@ -55,6 +57,14 @@ refused "missing key object" 428 "token \"$HSM_TOKEN\" has no private key pkcs11
 	"$(policy noobj "$crt" "pkcs11:token=$HSM_TOKEN;object=no-such-key;type=private" "$pin")"
 refused "missing certificate object" 407 "token \"$HSM_TOKEN\" has no certificate pkcs11:token=$HSM_TOKEN;object=no-such-cert" \
 	"$(policy nocert "pkcs11:token=$HSM_TOKEN;object=no-such-cert;type=cert" "$HSM_URI_RSA" "$pin")"
+# A second token, initialised and empty: no public key or certificate on it.
+hsm_run softhsm2-util --init-token --free --label attls-empty --pin "$HSM_PIN" --so-pin 87654321
+refused "missing key object on a token with no public object" 428 \
+	"token \"attls-empty\" has no private key pkcs11:token=attls-empty;object=srv-rsa" \
+	"$(policy emptykey "$crt" "pkcs11:token=attls-empty;object=srv-rsa;type=private" "$pin")"
+refused "missing certificate object on a token with no public object" 407 \
+	"token \"attls-empty\" has no certificate pkcs11:token=attls-empty;object=srv-rsa" \
+	"$(policy emptycert "pkcs11:token=attls-empty;object=srv-rsa;type=cert" "$HSM_URI_RSA" "$pin")"
 refused "no PIN configured" 201 "token \"$HSM_TOKEN\" needs a PIN to reach $HSM_URI_RSA: give keyring \"tok\" pin_file or stash_file" \
 	"$(policy nopin "$crt" "$HSM_URI_RSA")"
 refused "PIN file readable by others" 201 "$T_TMP/open.pin may be read by group or others \\(mode 0644\\): chmod 600 it" \
