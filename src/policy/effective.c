@@ -315,6 +315,7 @@ void
 effective_resolve(struct policy *p, struct policy_rule *r, const char *owner,
 		  struct diag_list *dl)
 {
+	r->path = p->path;
 	resolve_effective(r);
 	resolve_parm_sets(p, r, dl);
 	resolve_labels(r, dl);

@@ -374,6 +374,7 @@ struct policy_effective {
 struct policy_rule {
 	char *name;
 	struct diag_pos pos;
+	const char *path; /* the policy's file (pos.file ends with the load), for cause lines */
 	uint64_t set;
 	uint32_t priority;
 	int direction; /* enum policy_direction */

@@ -15,13 +15,11 @@
 #include "tls.h"
 #include "tls_int.h"
 
-/* "file:line" of a policy position, or "" when there is none. */
+/* "file:line" of a position in rule r's policy (pos.file is gone after the load). */
 static const char *
-pos_text(const struct diag_pos *p, char *buf, size_t len)
+pos_text(const struct policy_rule *r, const struct diag_pos *p, char *buf, size_t len)
 {
-	buf[0] = '\0';
-	if (p && p->file)
-		snprintf(buf, len, "%s:%u", p->file, p->line);
+	snprintf(buf, len, "%s:%u", r->path ? r->path : "policy", p ? p->line : 0);
 	return buf;
 }
 
@@ -101,11 +99,11 @@ evidence_mismatch(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, ch
 	OPENSSL_free(ip);
 	if (r && r->eff.host_ref)
 		strbuf_cat(out, len, " from host_reference_id_dns (%s)",
-			   pos_text(policy_rule_parm_pos(r, "host_reference_id_dns"), where,
+			   pos_text(r, policy_rule_parm_pos(r, "host_reference_id_dns"), where,
 				    sizeof(where)));
 	else if (r)
 		strbuf_cat(out, len, " from the backend address attlsd connected to (rule %s, %s)",
-			   r->name, pos_text(&r->pos, where, sizeof(where)));
+			   r->name, pos_text(r, &r->pos, where, sizeof(where)));
 	strbuf_cat(out, len, "; the certificate names ");
 	cat_cert_names(out, len, cert);
 }
@@ -165,7 +163,7 @@ evidence_issuer(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, char
 	}
 	if (r && r->env && r->env->keyring && !same)
 		strbuf_cat(out, len, " (trusted_ca of keyring %s, %s)", r->env->keyring->name,
-			   pos_text(&r->env->keyring->pos, where, sizeof(where)));
+			   pos_text(r, &r->env->keyring->pos, where, sizeof(where)));
 	sk_X509_pop_free(cands, X509_free);
 }
 
@@ -229,11 +227,11 @@ needed_ku(SSL *ssl, const char **why)
 	const SSL_CIPHER *c;
 
 	if (SSL_is_server(ssl)) {
-		*why = "a client certificate signs the handshake (CertificateVerify)";
+		*why = "a client signs the handshake: CertificateVerify";
 		return KU_DIGITAL_SIGNATURE;
 	}
 	if (SSL_version(ssl) >= TLS1_3_VERSION) {
-		*why = "a TLS 1.3 server signs the handshake (CertificateVerify)";
+		*why = "a TLS 1.3 server signs the handshake: CertificateVerify";
 		return KU_DIGITAL_SIGNATURE;
 	}
 	c = SSL_get_pending_cipher(ssl);
@@ -243,7 +241,7 @@ needed_ku(SSL *ssl, const char **why)
 		*why = "the suite's RSA key exchange encrypts to the server's key";
 		return KU_KEY_ENCIPHERMENT;
 	}
-	*why = "a TLS 1.2 server signs its key exchange (ECDHE/DHE)";
+	*why = "a TLS 1.2 server signs its ECDHE/DHE key exchange";
 	return KU_DIGITAL_SIGNATURE;
 }
 
@@ -259,10 +257,10 @@ evidence_usage(SSL *ssl, X509 *cert, char *out, size_t len)
 	cat_ku(out, len, X509_get_key_usage(cert));
 	strbuf_cat(out, len, " and extendedKeyUsage ");
 	cat_eku(out, len, cert);
-	strbuf_cat(out, len, "; as the TLS %s (%s %s) it needs keyUsage %s (%s) and "
+	strbuf_cat(out, len, "; as the TLS %s (%s, our %s) it needs keyUsage %s (%s) and "
 			     "extendedKeyUsage %s (or anyExtendedKeyUsage, or no extension)",
 		   peer_is_client ? "client" : "server", ssl ? SSL_get_version(ssl) : "?",
-		   peer_is_client ? "our Server role" : "our Client role",
+		   peer_is_client ? "Server role" : "Client role",
 		   need == KU_KEY_ENCIPHERMENT ? "keyEncipherment" : "digitalSignature", why,
 		   peer_is_client ? "clientAuth" : "serverAuth");
 }
@@ -293,11 +291,13 @@ evidence_key_size(SSL *ssl, const struct policy_rule *r, X509 *cert, char *out, 
 		return;
 	strbuf_cat(out, len, "; its key is a %d-bit %s key; the floor is OpenSSL's security level "
 			     "%d: at least %d bits",
-		   EVP_PKEY_get_bits(pk), type == EVP_PKEY_EC ? "EC" : OBJ_nid2sn(type), level,
+		   EVP_PKEY_get_bits(pk),
+		   type == EVP_PKEY_EC ? "EC" : type == EVP_PKEY_RSA || type == EVP_PKEY_RSA_PSS ? "RSA"
+		   : type == EVP_PKEY_DSA ? "DSA" : OBJ_nid2sn(type), level,
 		   level_bits(level, type));
 	if (r && policy_rule_parm_pos(r, key))
 		strbuf_cat(out, len, " (the rule's %s is set at %s)", key,
-			   pos_text(policy_rule_parm_pos(r, key), where, sizeof(where)));
+			   pos_text(r, policy_rule_parm_pos(r, key), where, sizeof(where)));
 }
 
 void
