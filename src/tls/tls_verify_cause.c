@@ -5,6 +5,7 @@
  * keyUsage/extendedKeyUsage check for the role that OpenSSL leaves out. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,16 +56,13 @@ cat_cert_names(char *out, size_t len, X509 *cert)
 			strbuf_cat(out, len, "%sDNS:%.80s", n++ ? "," : "",
 				   (const char *)ASN1_STRING_get0_data(g->d.dNSName));
 		} else if (g->type == GEN_IPADD) {
-			char *txt = NULL;
+			char a[INET6_ADDRSTRLEN];
+			int n16 = ASN1_STRING_length(g->d.iPAddress);
+
 			ip = ASN1_STRING_get0_data(g->d.iPAddress);
-			if (ip && (txt = OPENSSL_buf2hexstr(ip, ASN1_STRING_length(g->d.iPAddress)))) {
-				if (ASN1_STRING_length(g->d.iPAddress) == 4)
-					strbuf_cat(out, len, "%sIP:%u.%u.%u.%u", n++ ? "," : "",
-						   ip[0], ip[1], ip[2], ip[3]);
-				else
-					strbuf_cat(out, len, "%sIP:%s", n++ ? "," : "", txt);
-			}
-			OPENSSL_free(txt);
+			if (ip && (n16 == 4 || n16 == 16) &&
+			    inet_ntop(n16 == 4 ? AF_INET : AF_INET6, ip, a, sizeof(a)))
+				strbuf_cat(out, len, "%sIP:%s", n++ ? "," : "", a);
 		}
 	}
 	GENERAL_NAMES_free(gens);

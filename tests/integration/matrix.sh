@@ -81,3 +81,45 @@ matrix_s_server() {
 	t_track $!
 	wait_tcp 127.0.0.1 "$port" 10 || t_fail "s_server did not start on $port"
 }
+
+# What the matrix covers. t90 and t91 provoke their lists; the RCs other tests
+# provoke with real peers are named with the test; the rest cannot happen on
+# a connection at run time, each with the reason. t91 checks that together
+# they are the whole table of `attlsd --list-rc`.
+M_T90="5003 5004 5104 402 412 420 406 5101 5105 5001 435 417 401 431 440 413 404 410 415 432"
+M_T91="5004 5107 435 440 401 412"
+M_ELSEWHERE=(
+	"8 t47: a client certificate issued by a certificate that is not a CA"
+	"411 t49: a record altered on the wire"
+	"467 t48: signature algorithms the peer refuses; t21: signature_pairs_cert"
+	"510 t22, t50: server_certificate_labels / server_handshake_sni_list"
+	"5002 t20: SAFCheck, a certificate no identity-map filter maps"
+	"5102 t06: a backend that does not accept within connect_timeout"
+	"5103 t47: a backend address TCP cannot reach"
+	"5106 t47: settings.max_connections"
+	"5108 t39: a Jobname rule whose owning process cannot be found"
+)
+M_NOT_RUNTIME=(
+	"6 load time: attlsd -t and the load refuse a missing label with RC 6 in the error"
+	"12 by design: what attlsd cannot classify; a matrix case that logged it would be a bug"
+	"201 load time: a key's PIN or passphrase (t66, t67: the start-up error names the RC)"
+	"202 load time: the PKCS#11 token cannot be reached (t66)"
+	"403 never: OpenSSL reports a missing client certificate as 5001, a server always sends one"
+	"405 load time: two server_certificate_labels of one key type"
+	"407 load time: the pkcs11: URI names no certificate on the token (t66)"
+	"408 load time: a wrong PIN or passphrase (t66, t67)"
+	"422 load time: a cipher set this OpenSSL cannot use"
+	"428 load time: a key that does not belong to its certificate"
+	"434 keyring lint only (attlsctl keyring check); a handshake logs 402"
+	"5018 never: an environment that fails stops the load, so no connection maps to it"
+	"6001 internal: out of memory or a failed system call, not caused by a peer"
+)
+
+# matrix_done LIST: every RC of LIST was recorded by matrix_rc in this test.
+matrix_done() {
+	local rc
+	for rc in $1; do
+		[[ $M_SEEN == *" $rc "* ]] || t_fail "the matrix did not provoke RC $rc"
+	done
+	t_ok "the matrix provoked: $1"
+}

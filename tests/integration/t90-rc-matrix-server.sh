@@ -196,4 +196,5 @@ sclient -t 10 -s 'R\n' -u 'RENEGOTIATING' "$p_srv" -tls1_2 || true
 matrix_rc 432 "$p_srv" "the client tried to renegotiate \(TLS 1\.2\)"
 
 attlsd_stop
+matrix_done "$M_T90"
 t_done
