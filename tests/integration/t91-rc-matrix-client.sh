@@ -92,6 +92,20 @@ matrix_rc 412 "$p_ver" "protocol version"
 attlsd_stop
 matrix_done "$M_T91"
 
+# keyring check: the trusted twin (keyring ring, trust.pem) and the other twin
+# in another keyring's file are found across the two files.
+policy_new
+policy_keyring ring client "trusted_ca: \"$M/trust.pem\""
+policy_keyring other server 'trusted_ca: "${ATTLS_PKI}/twin-ca-b.crt"'
+policy_group grp-on
+policy_env cli Client ring
+policy_env srv Server other
+policy_rule a "$p_silent" cli "127.0.0.1:$s_ok"
+policy_rule b "$p_ref" srv "127.0.0.1:$BACKEND_PORT"
+out=$("${ATTLSCTL:-$(dirname "$ATTLSD")/attlsctl}" keyring check "$(policy_file)" 2>&1 || true)
+assert_match "keyring check: same-named CAs across two keyrings' files" \
+	'RC 435: .*twin-ca-b\.crt holds CA "/O=attls/CN=attls Twin CA" \(SKI [0-9A-F:]+\), and .*trust\.pem of keyring "ring" holds another CA of that name with a different key' "$out"
+
 # The whole table: provoked here or in t90, by another test, or impossible at run time.
 covered=" $M_T90 $M_T91 "
 for e in "${M_ELSEWHERE[@]}" "${M_NOT_RUNTIME[@]}"; do covered+=" ${e%% *} "; done
