@@ -106,6 +106,24 @@ out=$("${ATTLSCTL:-$(dirname "$ATTLSD")/attlsctl}" keyring check "$(policy_file)
 assert_match "keyring check: same-named CAs across two keyrings' files" \
 	'RC 435: .*twin-ca-b\.crt holds CA "/O=attls/CN=attls Twin CA" \(SKI [0-9A-F:]+\), and .*trust\.pem of keyring "ring" holds another CA of that name with a different key' "$out"
 
+# An IP-filter denial by a closed time window names the filter that would have
+# permitted the connection, its window and when it opens (no RC: no TLS yet).
+closed=$("$T_PY" -c 'import datetime as d; n = d.datetime.now(d.timezone.utc); print("%s-%s" % ((n + d.timedelta(hours=2)).strftime("%H:%M"), (n + d.timedelta(hours=3)).strftime("%H:%M")))')
+policy_new
+policy_keyring ring server
+policy_group grp-on
+policy_env srv Server ring
+policy_add time_conditions later "time_of_day: \"$closed\"" 'time_zone: UTC'
+policy_add filters permit-later 'action: permit' 'source: 127.0.0.1' 'time_condition: later'
+policy_rule srv "$p_silent" srv "127.0.0.1:$BACKEND_PORT"
+policy=$(policy_file)
+attlsd_start "$policy"
+tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p_silent" text:x >/dev/null 2>&1 || true
+line=$(wait_log "ATL0815I Packet denied by policy" 10) || t_fail "no ATL0815I cause line for a denial by a closed window"
+assert_match "the denial names the filter, its window and when it opens" \
+	"filter rule permit-later \([^ ]+:$(line_of '  permit-later: {')\) would permit this connection, but its time condition later \([^ ]+:[0-9]+\) is not in effect now \(time of day $closed UTC\); it next opens at [0-9-]+ ${closed%-*}:00 UTC" "$line"
+attlsd_stop
+
 # The whole table: provoked here or in t90, by another test, or impossible at run time.
 covered=" $M_T90 $M_T91 "
 for e in "${M_ELSEWHERE[@]}" "${M_NOT_RUNTIME[@]}"; do covered+=" ${e%% *} "; done
