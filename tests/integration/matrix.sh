@@ -52,7 +52,7 @@ matrix_rc() {
 	done
 	if [[ -n ${ATTLS_RC_LINES:-} ]]; then
 		printf '%s\t%s\t%s\n' "$rc" "EZD1286I${RC_LINE#*EZD1286I}" \
-			"ATL1288I${RC_CAUSE#*ATL1288I}" >>"$ATTLS_RC_LINES"
+			"ATL1288I${RC_CAUSE#*ATL1288I}" | sed "s|$T_TMP/||g" >>"$ATTLS_RC_LINES"
 	fi
 	M_SEEN+=" $rc "
 }
