@@ -112,14 +112,16 @@ evidence_mismatch(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, ch
 static void
 evidence_issuer(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, char *out, size_t len)
 {
-	STACK_OF(X509) *cands = X509_STORE_CTX_get1_certs(x, X509_get_issuer_name(cert));
-	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(x);
+	STACK_OF(X509) *cands, *sent = X509_STORE_CTX_get0_untrusted(x);
 	const ASN1_OCTET_STRING *aki, *ski;
 	X509 *same = NULL;
 	char iss[200], where[300];
 	int i, nsent = sent ? sk_X509_num(sent) : 0;
 
-	ERR_clear_error(); /* a lookup that finds nothing leaves an error behind */
+	/* A lookup that finds nothing, or a signature that does not verify, leaves
+	 * errors behind that are not the handshake's. */
+	ERR_set_mark();
+	cands = X509_STORE_CTX_get1_certs(x, X509_get_issuer_name(cert));
 	tls_name(X509_get_issuer_name(cert), iss, sizeof(iss));
 	for (i = 0; cands && i < sk_X509_num(cands); i++) {
 		X509 *c = sk_X509_value(cands, i);
@@ -130,7 +132,7 @@ evidence_issuer(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, char
 		if (!same)
 			same = c;
 	}
-	ERR_clear_error();
+	ERR_pop_to_mark();
 	aki = X509_get0_authority_key_id(cert);
 	ski = same ? X509_get0_subject_key_id(same) : NULL;
 	if (same && (!aki || !ski || !ASN1_OCTET_STRING_cmp(aki, ski))) {
