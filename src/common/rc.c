@@ -16,7 +16,8 @@ static const struct rc_info rc_tab[] = {
 	  "(`attlsd -t` names the rule and the label)" },
 	{ RC_CERT_VALIDATION, "GSK_ERROR_CERT_VALIDATION",
 	  "the peer's certificate chain could not be validated",
-	  "check the chain the peer sends and the trusted_ca bundle of the keyring" },
+	  "the cause line names the certificate, its depth and OpenSSL's reason: fix that "
+	  "certificate, or the trusted_ca bundle of the keyring" },
 	{ RC_UNKNOWN_ERROR, "GSK_ERROR_UNKNOWN_ERROR",
 	  "the TLS library failed in a way attlsd does not classify",
 	  "read the cause line for the library's own message; report it so it gets a code" },
@@ -111,11 +112,16 @@ static const struct rc_info rc_tab[] = {
 	  "suites with TLS 1.3 on): add suites for the key, or present a certificate of a key "
 	  "type the cipher set serves" },
 	{ RC_UNKNOWN_CA, "GSK_ERR_UNKNOWN_CA",
-	  "the issuer of the peer's certificate is not a trusted CA",
-	  "add the issuing CA (the issuer in the cause line) to the keyring's trusted_ca" },
+	  "the issuer of the peer's certificate is not a trusted CA: none is named like it, a "
+	  "trusted CA of that name has another key, or the peer did not send its chain",
+	  "as the cause line says: add the issuing CA to the keyring's trusted_ca; for a "
+	  "same-named CA, the one whose key identifier (SKI) is the certificate's AKI; for a "
+	  "missing intermediate, configure the peer to send its chain" },
 	{ RC_KEY_USAGE, "INCORRECT_KEY_USAGE",
-	  "a certificate's key usage forbids this use",
-	  "reissue the certificate with the right keyUsage / extendedKeyUsage" },
+	  "a certificate's keyUsage or extendedKeyUsage does not allow its role (checked in "
+	  "every TLS version: digitalSignature and serverAuth for a server, digitalSignature and "
+	  "clientAuth for a client)",
+	  "reissue the certificate with the usages the cause line says are needed" },
 	{ RC_SIGALG_NOT_IN_LIST, "SIGALG_NOT_IN_PAIRS_LIST",
 	  "a signature algorithm is not in the signature pairs list",
 	  "allow the algorithm in the policy (signature_pairs, or signature_pairs_cert for "
@@ -139,9 +145,11 @@ static const struct rc_info rc_tab[] = {
 	  "clear text arrived where a TLS handshake was expected",
 	  "the client is not using TLS on this port (http:// instead of https://?)" },
 	{ RC_HANDSHAKE_START_TIMEOUT, "TTLS_HANDSHAKE_START_TIMEOUT",
-	  "the peer sent nothing within handshake_timeout",
-	  "the peer waits for us (both sides servers?), is not a TLS client, or a firewall "
-	  "drops packets" },
+	  "the peer sent nothing within handshake_timeout (the passive side's wait; in the "
+	  "Client role attlsd is the active side and waits 5 x handshake_timeout, as AT-TLS)",
+	  "the peer is not speaking TLS on this port or waits for the other side to speak "
+	  "first (a plaintext server, both ends Server, or both ends Client), or a firewall "
+	  "drops packets: the cause line gives the bytes each way and the time waited" },
 	{ RC_POLICY_MAPPING, "TTLS_POLICY_MAPPING",
 	  "the connection could not be mapped: its environment failed to initialize",
 	  "read the earlier start-up error of that environment" },
@@ -155,8 +163,10 @@ static const struct rc_info rc_tab[] = {
 	  "the connection to the backend failed",
 	  "the cause line gives the system error; check the backend address" },
 	{ RC_HANDSHAKE_TIMEOUT, "ATTLS_HANDSHAKE_TIMEOUT",
-	  "the handshake started but did not finish within handshake_timeout",
-	  "the peer stalled mid-handshake (slow client, lossy path, or an attack)" },
+	  "the handshake started but did not finish within handshake_timeout (5 x "
+	  "handshake_timeout in the Client role, the active side)",
+	  "the cause line says after which message it stalled and whose move it was: read "
+	  "that side's log; a peer that keeps stalling is slow, on a lossy path, or an attack" },
 	{ RC_NO_POLICY_DENIED, "ATTLS_NO_POLICY_DENIED",
 	  "no rule matched and settings.no_match is deny",
 	  "add a rule for this connection, or leave it out on purpose" },
@@ -164,10 +174,12 @@ static const struct rc_info rc_tab[] = {
 	  "the worker already holds max_connections connections",
 	  "raise settings.max_connections or add workers" },
 	{ RC_SERVER_IDENTITY, "ATTLS_SERVER_IDENTITY",
-	  "Client role: the server certificate does not name the host attlsd connected to "
-	  "(System SSL's GSK_ERR_SERVER_REF_ID_NO_MATCH, whose number is not public)",
-	  "give the server a certificate whose SAN names host_reference_id_dns (DNS name, or "
-	  "IP address for an address), or correct host_reference_id_dns" },
+	  "Client role: the server certificate does not carry the name attlsd checks: "
+	  "host_reference_id_dns, else the backend address it connected to (System SSL's "
+	  "GSK_ERR_SERVER_REF_ID_NO_MATCH, whose number is not public)",
+	  "the cause line gives the name expected, where it comes from (file:line) and the "
+	  "names in the certificate: give the server a certificate whose SAN carries that name "
+	  "(DNS name, or IP address for an address), or correct host_reference_id_dns" },
 	{ RC_OWNER_UNKNOWN, "ATTLS_OWNER_UNKNOWN",
 	  "a rule names a Jobname, but the process owning the connection's socket (inbound: "
 	  "the backend's listener) could not be determined; the connection was not mapped",

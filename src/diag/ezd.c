@@ -497,6 +497,38 @@ ezd_diag_evidence(const struct ezd_conn *c, int rc, char *cause, size_t len)
 		chello_evidence(c->hs->hello, c->ssl, c->tls_diag, c->rule, rc, cause, len);
 }
 
+int
+ezd_diag_stall(const struct ezd_conn *c, uint64_t timer_ms, char *cause, size_t len)
+{
+	unsigned hto = c->rule ? c->rule->eff.handshake_timeout : 0;
+	bool active = c->rule && c->rule->eff.role == POLICY_ROLE_CLIENT;
+	uint64_t got = c->ssl ? BIO_number_read(SSL_get_rbio(c->ssl)) : 0;
+	uint64_t sent = c->ssl ? BIO_number_written(SSL_get_wbio(c->ssl)) : 0;
+	uint64_t age = c->now_ms - c->start_ms; /* the real time, timer or not */
+	char wait[128];
+
+	/* AT-TLS: the active (connecting) side waits 5 x HandshakeTimeout. */
+	snprintf(wait, sizeof(wait), "%s handshake_timeout (%us) = %llu s%s", active ? "5 x" : "1 x",
+		 hto, (unsigned long long)(timer_ms / 1000), active ? ", the active side's wait" : "");
+	if (active && !got) {
+		snprintf(cause, len, "0 bytes from the server %llu.%llu s after the connection began "
+				     "(timer: %s): we sent our ClientHello (%llu bytes) and the "
+				     "server never answered: it is not speaking TLS on this port, or "
+				     "it waits for the client to speak first (a plaintext server, or "
+				     "both ends in the Server role)",
+			 (unsigned long long)(age / 1000), (unsigned long long)(age % 1000 / 100),
+			 wait, (unsigned long long)sent);
+		return RC_HANDSHAKE_START_TIMEOUT;
+	}
+	snprintf(cause, len, "the handshake started but did not complete within handshake_timeout "
+			     "(%us): %llu.%llu s after the connection began (timer: %s), %llu "
+			     "bytes received from the peer",
+		 hto, (unsigned long long)(age / 1000), (unsigned long long)(age % 1000 / 100), wait,
+		 (unsigned long long)got);
+	ezd_diag_evidence(c, RC_HANDSHAKE_TIMEOUT, cause, len);
+	return RC_HANDSHAKE_TIMEOUT;
+}
+
 const char *
 ezd_diag_capture(const struct ezd_conn *c, int rc, const char *cause, char *buf, size_t len)
 {

@@ -79,6 +79,10 @@ void ezd_diag_begin(const struct ezd_conn *c);
 void ezd_diag_established(const struct ezd_conn *c);
 /* Appends the hello evidence for 'rc' to 'cause'. */
 void ezd_diag_evidence(const struct ezd_conn *c, int rc, char *cause, size_t len);
+/* The handshake timer of 'timer_ms' fired: RC 5004 when the peer sent
+ * nothing at all (Client role: the server never answered our ClientHello),
+ * else 5104; the cause, with the real time and the evidence, into 'cause'. */
+int ezd_diag_stall(const struct ezd_conn *c, uint64_t timer_ms, char *cause, size_t len);
 /* capture: writes the pcap when due; returns the cause to log (with the file
  * name, in 'buf') or 'cause' unchanged. */
 const char *ezd_diag_capture(const struct ezd_conn *c, int rc, const char *cause, char *buf,

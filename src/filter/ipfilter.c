@@ -55,6 +55,45 @@ log_match(const char *name, bool deny, const union rt_sockaddr *peer,
 		(int)(tv.tv_usec / 10000), name, src, dst, port_of(peer), port_of(local), dst);
 }
 
+/* A denial that a filter's time window caused: the first permitting filter
+ * that matches but for its IpTimeCondition, said with its window and when it
+ * opens, so the denial is not a bare IMPLICIT-DENY. */
+static void
+log_window_cause(const struct policy *p, const struct policy_conn_attrs *a)
+{
+	struct policy_conn_attrs any = *a;
+	const struct policy_filter *f = NULL;
+	const struct timecond *tc;
+	char opens[48] = "not within 400 days", win[80];
+	struct tm tm;
+	time_t next;
+	size_t i;
+
+	any.now = 0; /* time conditions ignored */
+	for (i = 0; i < p->nfilters && !f; i++)
+		if (p->filters[i].time_cond && p->filters[i].action == POLICY_FILTER_PERMIT &&
+		    policy_filter_matches(&p->filters[i], &any))
+			f = &p->filters[i];
+	if (!f)
+		return;
+	tc = &f->time_cond->tc;
+	next = timecond_next_change(tc, a->now);
+	if (next != (time_t)-1 && gmtime_r(&next, &tm))
+		strftime(opens, sizeof(opens), "at %Y-%m-%d %H:%M:%S UTC", &tm);
+	if (tc->set & TIMECOND_SET_TIME_OF_DAY)
+		snprintf(win, sizeof(win), "time of day %02d:%02d-%02d:%02d %s", tc->tod_start / 3600,
+			 tc->tod_start / 60 % 60, tc->tod_end / 3600, tc->tod_end / 60 % 60,
+			 tc->zone == TIMECOND_UTC ? "UTC" : "local time");
+	else
+		snprintf(win, sizeof(win), "its period, months or days");
+	log_msg(LOG_WARNING,
+		"ATL0815I Packet denied by policy: filter rule %s (%s:%u) would permit this "
+		"connection, but its time condition %s (%s:%u) is not in effect now (%s); it "
+		"next opens %s. Fix: connect while the window is open, or widen time condition %s",
+		f->name, p->path, f->pos.line, f->time_cond->name, p->path, f->time_cond->pos.line,
+		win, opens, f->time_cond->name);
+}
+
 static void
 close_denied(int fd, int how)
 {
@@ -83,8 +122,11 @@ ipfilter_check(struct rt_gen *g, int fd, const union rt_sockaddr *peer,
 	atomic_fetch_add(deny ? &st->denied : &st->permitted, 1);
 	/* A budget of one second per filter. */
 	if (logit &&
-	    ratelimit_admit(&st->log, (long long)time(NULL), 1, p->settings.filter_log_limit))
+	    ratelimit_admit(&st->log, (long long)time(NULL), 1, p->settings.filter_log_limit)) {
 		log_match(f ? f->name : IMPLICIT_NAME, deny, peer, local);
+		if (!f && a.now)
+			log_window_cause(p, &a);
+	}
 	if (deny)
 		close_denied(fd, p->settings.filter_deny);
 	return !deny;

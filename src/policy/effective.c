@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rc.h"
 #include "policy_int.h"
 
 static void
@@ -22,6 +23,23 @@ copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
 								 : sizeof(int);
 
 	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
+}
+
+const struct diag_pos *
+policy_rule_parm_pos(const struct policy_rule *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; r->env && i < schema_ntls_parms; i++) {
+		uint64_t bit = 1ull << i;
+
+		if (strcmp(schema_tls_parms[i].key, key) != 0)
+			continue;
+		if (r->conn && (r->conn->parms.set & bit))
+			return &r->conn->pos;
+		return (r->env->parms.set & bit) ? &r->env->pos : NULL;
+	}
+	return NULL;
 }
 
 /* Narrowest scope wins per parameter: connection, environment, then defaults. */
@@ -96,9 +114,10 @@ check_label(const struct policy_rule *r, const char *label, struct diag_list *dl
 	if (policy_keyring_cert(k, label))
 		return;
 	diag_error(dl, r->env->pos, "rule \"%s\" presents the certificate labelled \"%s\", but "
-				    "keyring \"%s\" has no such label%s",
+				    "keyring \"%s\" has no such label%s (RC %d, %s)",
 		   r->name, label, k->name,
-		   k->certs.n ? "" : " (it has no certificate at all)");
+		   k->certs.n ? "" : " (it has no certificate at all)", RC_KEY_LABEL_NOT_FOUND,
+		   rc_lookup(RC_KEY_LABEL_NOT_FOUND)->name);
 }
 
 /* CertificateLabel / ServerCertificateLabel against the keyring (GSK RC 6 on
@@ -296,6 +315,7 @@ void
 effective_resolve(struct policy *p, struct policy_rule *r, const char *owner,
 		  struct diag_list *dl)
 {
+	r->path = p->path;
 	resolve_effective(r);
 	resolve_parm_sets(p, r, dl);
 	resolve_labels(r, dl);

@@ -374,6 +374,7 @@ struct policy_effective {
 struct policy_rule {
 	char *name;
 	struct diag_pos pos;
+	const char *path; /* the policy's file (pos.file ends with the load), for cause lines */
 	uint64_t set;
 	uint32_t priority;
 	int direction; /* enum policy_direction */
@@ -542,6 +543,10 @@ const struct policy_rule *policy_match_linear(const struct policy *p,
 					      const struct policy_conn_attrs *a);
 /* True if rule 'r' matches 'a' (all its conditions hold). */
 bool policy_rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a);
+/* Where the TLS parameter 'key' of rule 'r' was written: its connection action's
+ * or its environment's section (the narrower one that sets it), or NULL when
+ * the default is in force. For cause lines that name the setting to change. */
+const struct diag_pos *policy_rule_parm_pos(const struct policy_rule *r, const char *key);
 
 /* The compiled matcher (index.c): built once per loaded policy. */
 struct policy_index;

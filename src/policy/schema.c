@@ -332,7 +332,9 @@ const struct schema_row schema_tls_parms[] = {
 	    .def = "On", .flags = SF_PARMS, .help = "allow TLS 1.3"),
 	ROW("handshake_timeout", "HandshakeTimeout", ST_UINT, struct policy_tls_parms,
 	    handshake_timeout, .min = 1, .max = 600, .def = "10", .flags = SF_PARMS,
-	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake"),
+	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake "
+		    "(5104); in the Client role attlsd is the active side and waits 5 x this "
+		    "for the whole handshake, as AT-TLS does"),
 	ROW("application_controlled", "ApplicationControlled", ST_BOOL, struct policy_tls_parms,
 	    app_controlled, .enums = enum_bool, .def = "Off", .flags = SF_PARMS,
 	    .help = "On: clear text both ways until the application asks attlsd to start TLS "

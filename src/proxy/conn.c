@@ -494,6 +494,16 @@ conn_arm_relay_timer(struct conn *c)
 	conn_arm_timer(c, next);
 }
 
+/* The handshake timer: AT-TLS's active (connecting) side, attlsd in the Client
+ * role, waits 5 x HandshakeTimeout; the passive side 1 x. */
+static uint64_t
+handshake_wait_ms(const struct conn *c)
+{
+	uint64_t ms = (uint64_t)c->rule->eff.handshake_timeout * 1000;
+
+	return c->rule->eff.role == POLICY_ROLE_CLIENT ? 5 * ms : ms;
+}
+
 static void
 on_timer(uv_timer_t *t)
 {
@@ -502,6 +512,7 @@ on_timer(uv_timer_t *t)
 	char cause[768];
 	struct ezd_conn v;
 	unsigned hto = c->rule ? c->rule->eff.handshake_timeout : 0;
+	int rc;
 
 	switch (c->state) {
 	case CONN_ACCEPTED:
@@ -514,11 +525,8 @@ on_timer(uv_timer_t *t)
 		conn_map_timeout(c);
 		break;
 	case CONN_HANDSHAKING:
-		snprintf(cause, sizeof(cause), "the handshake started but did not complete within "
-					       "handshake_timeout (%us)",
-			 hto);
-		ezd_diag_evidence(report_ezd(c, &v), RC_HANDSHAKE_TIMEOUT, cause, sizeof(cause));
-		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_TIMEOUT, cause);
+		rc = ezd_diag_stall(report_ezd(c, &v), handshake_wait_ms(c), cause, sizeof(cause));
+		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, rc, cause);
 		break;
 	case CONN_CONNECTING:
 		snprintf(cause, sizeof(cause), "the backend did not accept within connect_timeout "
@@ -603,8 +611,7 @@ conn_start_client_tls(struct conn *c)
 	tls_diag_init(c->diag);
 	tls_diag_attach(ssl, c->diag);
 	conn_set_state(c, CONN_HANDSHAKING);
-	/* The active side waits 5 x HandshakeTimeout for the handshake (AT-TLS). */
-	conn_arm_timer(c, (uint64_t)c->rule->eff.handshake_timeout * 5000);
+	conn_arm_timer(c, handshake_wait_ms(c));
 	handshake_step(c);
 }
 

@@ -194,6 +194,7 @@ keyring_lint(const struct policy *p, const struct keyring_lint_opts *o, keyring_
 		kl.k = &p->keyrings[i];
 		keyring_lint_keyring(&kl);
 	}
+	keyring_lint_cross_cas(&kl);
 	for (i = 0; i < kl.nseen; i++)
 		free(kl.seen[i]);
 	free(kl.seen);

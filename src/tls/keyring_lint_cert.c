@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "common/rc.h"
 #include "keyload.h"
@@ -300,4 +301,93 @@ keyring_lint_cert(struct keyring_lint *kl, struct keyring_lint_cert *c,
 		keyring_lint_key_match(kl, c);
 	if (cas_ok)
 		keyring_lint_chain(kl, c, cas);
+}
+
+/* One CA certificate some keyring trusts or presents, and where it came from. */
+struct kl_ca {
+	X509 *x;
+	const struct policy_keyring *k;
+	const char *file;
+};
+
+static void
+keyring_lint_cat_keyid(X509 *x, char *buf, size_t len)
+{
+	const ASN1_OCTET_STRING *id = X509_get0_subject_key_id(x);
+	int i, n = id ? ASN1_STRING_length(id) : 0;
+
+	snprintf(buf, len, "%s", n ? "" : "none");
+	for (i = 0; i < n && (size_t)(3 * i + 3) < len; i++)
+		snprintf(buf + 3 * i, len - 3 * (size_t)i, "%s%02X", i ? ":" : "",
+			 ASN1_STRING_get0_data(id)[i]);
+}
+
+/* Appends the certificates of 'file' (all of a trusted_ca bundle; the chain
+ * after the leaf of a certificate file) to 'v'. */
+static void
+keyring_lint_gather(struct keyring_lint *kl, STACK_OF(X509) * keep, struct kl_ca **v, size_t *n,
+		    const char *file, const char *what, int from)
+{
+	STACK_OF(X509) *sk = keyring_lint_read_certs(kl, file, what);
+	struct kl_ca *nv;
+	int i;
+
+	for (i = 0; sk && i < sk_X509_num(sk); i++) {
+		X509 *x = sk_X509_value(sk, i);
+
+		if (i < from || !(nv = realloc(*v, (*n + 1) * sizeof(**v))) ||
+		    !sk_X509_push(keep, x)) {
+			if (i >= from)
+				kl->nomem = true;
+			X509_free(x);
+			continue;
+		}
+		*v = nv;
+		(*v)[(*n)++] = (struct kl_ca){ x, kl->k, file };
+	}
+	sk_X509_free(sk);
+}
+
+/* Same-named CAs across files: one keyring (or side) trusts a CA whose name
+ * another file of the policy gives to a CA with another key, so a peer
+ * certificate of one is refused where the other is trusted (z/OSMF and Zowe
+ * each generate a CA of one name). Within one bundle, keyring_lint_cas(). */
+void
+keyring_lint_cross_cas(struct keyring_lint *kl)
+{
+	STACK_OF(X509) *keep = sk_X509_new_null();
+	struct kl_ca *v = NULL;
+	char subj[256], ka[100], kb[100];
+	size_t n = 0, i, j, c;
+
+	for (i = 0; keep && i < kl->p->nkeyrings; i++) {
+		kl->k = &kl->p->keyrings[i];
+		if (kl->k->trusted_ca)
+			keyring_lint_gather(kl, keep, &v, &n, kl->k->trusted_ca, "trusted_ca", 0);
+		for (c = 0; c < kl->k->certs.n; c++)
+			if (kl->k->certs.v[c].certificate &&
+			    strncmp(kl->k->certs.v[c].certificate, "pkcs11:", 7) != 0)
+				keyring_lint_gather(kl, keep, &v, &n, kl->k->certs.v[c].certificate,
+						    "certificate", 1);
+	}
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			if (strcmp(v[i].file, v[j].file) == 0 ||
+			    X509_NAME_cmp(X509_get_subject_name(v[i].x), X509_get_subject_name(v[j].x)) ||
+			    EVP_PKEY_eq(X509_get0_pubkey(v[i].x), X509_get0_pubkey(v[j].x)) == 1)
+				continue;
+			kl->k = v[j].k;
+			keyring_lint_cat_keyid(v[j].x, ka, sizeof(ka));
+			keyring_lint_cat_keyid(v[i].x, kb, sizeof(kb));
+			keyring_lint_report(
+				kl, RC_UNKNOWN_CA,
+				"%s holds CA \"%s\" (SKI %s), and %s of keyring \"%s\" holds another "
+				"CA of that name with a different key (SKI %s): a certificate issued "
+				"by one is refused where only the other is trusted; remove the stale "
+				"one, or recreate one CA under a distinct name",
+				v[j].file, keyring_lint_subject(v[j].x, subj, sizeof(subj)), ka,
+				v[i].file, v[i].k->name, kb);
+		}
+	free(v);
+	sk_X509_pop_free(keep, X509_free);
 }

@@ -51,6 +51,8 @@ STACK_OF(X509) *keyring_lint_read_certs(struct keyring_lint *kl, const char *pat
 					 const char *what);
 /* Two CAs with one name and different keys, and the CAs' dates. */
 void keyring_lint_cas(struct keyring_lint *kl, STACK_OF(X509) * cas);
+/* Same-named CAs with different keys in different files of the policy's keyrings. */
+void keyring_lint_cross_cas(struct keyring_lint *kl);
 /* Dates, key size, key pairing and chain of one labelled certificate. */
 void keyring_lint_cert(struct keyring_lint *kl, struct keyring_lint_cert *c,
 		       const struct policy_cert *pc, STACK_OF(X509) * cas, bool cas_ok);

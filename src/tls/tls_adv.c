@@ -287,8 +287,9 @@ tls_adv_peer_min_refused(const struct policy_rule *r, X509 *cert, int depth, cha
 {
 	const struct policy_peer_min *pm = &r->eff.peer_min;
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
-	const char *what = "?";
-	char subj[160];
+	const char *what = "?", *key;
+	const struct diag_pos *at;
+	char subj[160], row[40];
 	unsigned min;
 	int bits;
 
@@ -303,12 +304,13 @@ tls_adv_peer_min_refused(const struct policy_rule *r, X509 *cert, int depth, cha
 		return false;
 	if ((bits = EVP_PKEY_get_bits(pk)) >= (int)min)
 		return false;
+	key = strcmp(what, "EC") == 0 ? "ecc" : strcmp(what, "RSA") == 0 ? "rsa"
+				      : strcmp(what, "DSA") == 0 ? "dsa" : "dh";
+	snprintf(row, sizeof(row), "peer_min_%s_key_size", key);
+	at = policy_rule_parm_pos(r, row);
 	snprintf(why, len, "peer certificate %s at depth %d has a %d-bit %s key, smaller than the "
-			   "rule's peer_min_%s_key_size %u",
-		 subj, depth, bits, what,
-		 strcmp(what, "EC") == 0 ? "ecc" : strcmp(what, "RSA") == 0 ? "rsa"
-						 : strcmp(what, "DSA") == 0 ? "dsa" : "dh",
-		 min);
+			   "rule's %s %u (set at %s:%u)",
+		 subj, depth, bits, what, row, min, r->path ? r->path : "policy", at ? at->line : 0);
 	return true;
 }
 

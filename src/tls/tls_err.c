@@ -84,10 +84,18 @@ tls_diag_verify(int ok, X509_STORE_CTX *x)
 	struct tls_diag *d = ssl ? SSL_get_ex_data(ssl, diag_index) : NULL;
 	X509 *cert = X509_STORE_CTX_get_current_cert(x);
 
+	/* OpenSSL leaves out keyUsage for a TLS 1.3 server: the role's usages are
+	 * checked here, in every version, on the peer's own certificate. */
+	if (ok && ssl && cert && X509_STORE_CTX_get_error_depth(x) == 0 &&
+	    tls_usage_refused(ssl, cert)) {
+		X509_STORE_CTX_set_error(x, X509_V_ERR_INVALID_PURPOSE);
+		ok = 0;
+	}
 	if (ok || !d || d->verify_err)
 		return ok;
 	d->verify_err = X509_STORE_CTX_get_error(x);
 	d->verify_depth = X509_STORE_CTX_get_error_depth(x);
+	tls_verify_evidence(x, ssl, d->verify_err, cert, d->evidence, sizeof(d->evidence));
 	if (cert) {
 		BIO *b;
 		tls_name(X509_get_subject_name(cert), d->subject, sizeof(d->subject));
@@ -308,10 +316,10 @@ tls_err_classify(SSL *ssl, const struct tls_diag *d, int ssl_err, int sys_errno,
 	if (d->verify_err) {
 		rc = verify_rc(d->verify_err);
 		snprintf(cause, len, "peer certificate %s (issuer %s, notAfter %s) failed "
-				     "verification at depth %d: %s",
+				     "verification at depth %d: %s%s",
 			 d->subject[0] ? d->subject : "?", d->issuer[0] ? d->issuer : "?",
 			 d->not_after[0] ? d->not_after : "?", d->verify_depth,
-			 X509_verify_cert_error_string(d->verify_err));
+			 X509_verify_cert_error_string(d->verify_err), d->evidence);
 		return rc;
 	}
 	if (d->alert_recv >= 0 && d->alert_recv != SSL3_AD_CLOSE_NOTIFY) {

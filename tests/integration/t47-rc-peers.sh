@@ -38,7 +38,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 t_running "$BG_PID" || t_fail "5104: the stalling client was gone before attlsd's timer could act"
 wait "$BG_PID" 2>/dev/null || true
 assert_match "5104: the cause names the timer" \
-	"RC: 5104 the handshake started but did not finish within handshake_timeout\. Cause: the handshake started but did not complete within handshake_timeout \(1s\)" "$(cause_of 5104)"
+	"RC: 5104 the handshake started but did not finish within handshake_timeout.*\. Cause: the handshake started but did not complete within handshake_timeout \(1s\)" "$(cause_of 5104)"
 ((ms < 7500)) || t_fail "5104 came only after the client gave up ($ms ms)"
 assert_match "5104: the cause says no whole message came and whose move it was" \
 	"no complete handshake message arrived from the peer .*it was the peer's move" "$(cause_of 5104)"
@@ -56,7 +56,7 @@ sclient "$p_auth" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" \
 	-CAfile "$T_PKI/ca.crt"
 expect_rc 440 "$p_auth"
 assert_match "440: the cause names the certificate and the failed purpose" \
-	'RC:  440 .*Cause: peer certificate CN=localhost,O=attls \(issuer CN=attls Test CA,O=attls, notAfter .*\) failed verification at depth 0: unsuitable certificate purpose; we sent alert unsupported certificate' \
+	'RC:  440 .*Cause: peer certificate CN=localhost,O=attls \(issuer CN=attls Test CA,O=attls, notAfter .*\) failed verification at depth 0: unsuitable certificate purpose; it has keyUsage [a-zA-Z,]+ and extendedKeyUsage serverAuth; .*needs .*clientAuth.*; we sent alert unsupported certificate' \
 	"$(cause_of 440)"
 
 # 413: the client certificate with one byte of its signature changed.
