@@ -30,24 +30,25 @@ attlsd_start "$(policy_file)"
 
 # 5104: 40 bytes of a ClientHello, then silence (the start timer is satisfied,
 # the completion timer is not).
-# The client stays for 8 s; attlsd must end it at its 1 s timer, long before.
-t0=$(date +%s%N)
-tlsclient_bg "$T_TMP/stall.out" --raw --timeout 20 "127.0.0.1:$p_srv" hello:40 sleep:8
+# The client stays until the test lets it go (after the RC line), so a late
+# timer or a slow start of the client cannot pass for attlsd's.
+tlsclient_bg "$T_TMP/stall.out" --raw --timeout 60 "127.0.0.1:$p_srv" hello:40 "waitfile:$T_TMP/stall.go"
 expect_rc 5104 "$p_srv"
-ms=$((($(date +%s%N) - t0) / 1000000))
-t_running "$BG_PID" || t_fail "5104: the stalling client was gone before attlsd's timer could act"
+t_running "$BG_PID" || { cat "$T_TMP/stall.out"; t_fail "5104: the stalling client was gone before attlsd's timer acted"; }
+touch "$T_TMP/stall.go"
 wait "$BG_PID" 2>/dev/null || true
 assert_match "5104: the cause names the timer" \
 	"RC: 5104 the handshake started but did not finish within handshake_timeout.*\. Cause: the handshake started but did not complete within handshake_timeout \(1s\)" "$(cause_of 5104)"
-((ms < 7500)) || t_fail "5104 came only after the client gave up ($ms ms)"
 assert_match "5104: the cause says no whole message came and whose move it was" \
 	"no complete handshake message arrived from the peer .*it was the peer's move" "$(cause_of 5104)"
 # 5104 after a whole ClientHello: we answered (ServerHello...) and the client
 # went silent; the cause names the last message each way.
-# The client's 4 s of silence are the case (the timer is 1 s).
+# The client stays silent until the RC line is there (the timer is 1 s).
 log_mark
-tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" hello sleep:4 >/dev/null 2>&1 || true
+tlsclient_bg "$T_TMP/stall2.out" --raw --timeout 60 "127.0.0.1:$p_srv" hello "waitfile:$T_TMP/stall2.go"
 expect_rc 5104 "$p_srv"
+touch "$T_TMP/stall2.go"
+wait "$BG_PID" 2>/dev/null || true
 assert_match "5104: the cause names the messages exchanged before the stall" \
 	"it stalled after we had received ClientHello and sent [A-Za-z]+ .*it was the peer's move" "$(cause_of 5104)"
 
