@@ -227,10 +227,11 @@ static const struct schema_row settings_rows[] = {
 		    "re-read when it changes and on SIGHUP; without it attlsd makes its own "
 		    "keys"),
 	ROW("ticket_key_lifetime", "-",
-	    ST_UINT, struct policy_settings, ticket_key_lifetime, .min = 60, .max = 86400,
+	    ST_UINT, struct policy_settings, ticket_key_lifetime, .min = 1, .max = 86400,
 	    .def = "3600",
 	    .help = "seconds a ticket key attlsd made itself encrypts before a new one takes "
-		    "over; the previous one still decrypts for as long again"),
+		    "over; the previous one still decrypts for as long again, and no key "
+		    "older than that, even after idle time (a few seconds: for tests only)"),
 	ROW("session_cache", "TTLSGskAdvancedParms GSK_SYSPLEX_SIDCACHE", ST_STRING,
 	    struct policy_settings, session_cache,
 	    .help = "redis://HOST:PORT[/DB]: TLS 1.2 sessions of rules with a session-ID cache "
