@@ -20,6 +20,7 @@
 #include "tls.h"
 #include "policy/tlsnames.h"
 #include "chello.h"
+#include "crl.h"
 #include "keyload.h"
 #include "sesscache.h"
 #include "tls_int.h"
@@ -180,34 +181,6 @@ load_certs(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t
 	return 0;
 }
 
-/* CRLs for X509_V_FLAG_CRL_CHECK: a revoked peer certificate fails with 431. */
-static int
-load_crls(SSL_CTX *ctx, const char *path, int *rc, char *err, size_t len)
-{
-	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
-	X509_CRL *crl;
-	FILE *f;
-	int n = 0;
-
-	*rc = RC_CERT_VALIDATION;
-	if (!(f = fopen(path, "r"))) {
-		snprintf(err, len, "cannot read crl %s", path);
-		return ATTLS_ETLS;
-	}
-	while ((crl = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
-		n += X509_STORE_add_crl(st, crl) == 1;
-		X509_CRL_free(crl);
-	}
-	fclose(f);
-	ERR_clear_error(); /* the end of the file reads as an error */
-	if (n == 0) {
-		snprintf(err, len, "crl %s holds no PEM CRL", path);
-		return ATTLS_ETLS;
-	}
-	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
-	return 0;
-}
-
 static int
 load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t len)
 {
@@ -217,7 +190,7 @@ load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size
 	if ((ret = load_certs(ctx, r, rc, err, len)) != 0 ||
 	    (ret = tls_adv_load_sni(ctx, r, rc, err, len)) != 0)
 		return ret;
-	if (k->crl && (ret = load_crls(ctx, k->crl, rc, err, len)) != 0)
+	if (k->crl && (ret = crl_ctx_load(ctx, k->crl, rc, err, len)) != 0)
 		return ret;
 	if (k->trusted_ca) {
 		STACK_OF(X509_NAME) *names;
