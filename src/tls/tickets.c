@@ -192,23 +192,39 @@ rotate_own(time_t since)
 	return 0;
 }
 
-/* Under the write lock: own keys as the clock says they must be. A key
- * encrypts for one lifetime from tickets_made and decrypts for one more, so
- * the schedule stays on its period even when no handshake came to rotate it:
- * after two idle periods no key survives. Returns 1 when a key was made. */
+enum tickets_step
+tickets_due(time_t made, unsigned lifetime, time_t now, time_t *since)
+{
+	time_t life = (time_t)lifetime;
+
+	if (!life || now - made < life)
+		return TICKETS_KEEP;
+	if (now - made >= 2 * life) {
+		*since = now;
+		return TICKETS_RESTART;
+	}
+	*since = made + life; /* the schedule stays on its period */
+	return TICKETS_ROTATE;
+}
+
+/* Under the write lock: own keys as the clock says they must be (tickets_due).
+ * Returns 1 when a key was made, -1 when none could be. */
 static int
 rotate_due(time_t now)
 {
-	time_t life = (time_t)tickets_lifetime;
+	time_t since = now;
 
-	if (!life || now - tickets_made < life)
+	switch (tickets_due(tickets_made, tickets_lifetime, now, &since)) {
+	case TICKETS_KEEP:
 		return 0;
-	if (now - tickets_made >= 2 * life) {
+	case TICKETS_RESTART:
 		OPENSSL_cleanse(tickets_keys, sizeof(tickets_keys));
 		tickets_n = 0;
-		return rotate_own(now) == 0 ? 1 : -1;
+		break;
+	case TICKETS_ROTATE:
+		break;
 	}
-	return rotate_own(tickets_made + life) == 0 ? 1 : -1;
+	return rotate_own(since) == 0 ? 1 : -1;
 }
 
 /* At most once a second: a changed file is read again, an own key that has
