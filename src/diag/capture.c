@@ -475,8 +475,13 @@ cap_write_keys(const struct capture *cap, int dirfd, const char *pcap_name)
 	if (!cap->keys_len)
 		return 0;
 	snprintf(name, sizeof(name), "%.*s.keys", (int)(l - 5), pcap_name);
-	if ((fd = cap_create(dirfd, name)) < 0)
+	if ((fd = cap_create(dirfd, name)) < 0) {
+		int e = errno;
+
+		log_warn("cannot create the key log %s next to the capture: %s", name, strerror(e));
+		errno = e;
 		return ATTLS_EIO;
+	}
 	while (off < cap->keys_len && r == 0) {
 		ssize_t n = write(fd, cap->keys + off, cap->keys_len - off);
 

@@ -28,8 +28,9 @@
 struct crl_set {
 	char *path;
 	pthread_rwlock_t lock;
+	pthread_mutex_t refresh;     /* held by the one handshake that reads the file */
 	STACK_OF(X509_CRL) *crls;
-	struct stat seen;            /* the file as last read (or refused) */
+	struct stat seen;            /* the file as last read (or refused); under 'refresh' */
 	_Atomic time_t checked;      /* when 'seen' was last compared */
 };
 
@@ -50,6 +51,7 @@ crl_set_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, vo
 		return;
 	sk_X509_CRL_pop_free(s->crls, X509_CRL_free);
 	pthread_rwlock_destroy(&s->lock);
+	pthread_mutex_destroy(&s->refresh);
 	free(s->path);
 	free(s);
 }
@@ -109,23 +111,26 @@ crl_refresh(struct crl_set *s)
 	char err[320];
 
 	if (now - last < CRL_RECHECK_SECONDS ||
-	    !atomic_compare_exchange_strong(&s->checked, &last, now))
+	    !atomic_compare_exchange_strong(&s->checked, &last, now) ||
+	    pthread_mutex_trylock(&s->refresh) != 0)
 		return;
 	if (stat(s->path, &st) != 0 || same_file(&st, &s->seen))
-		return;
+		goto out;
 	if (!(fresh = crl_read(s->path, &st, err, sizeof(err)))) {
 		s->seen = st;
 		log_warn("%s; the CRLs read before stay in force", err);
-		return;
+		goto out;
 	}
 	pthread_rwlock_wrlock(&s->lock);
 	old = s->crls;
 	s->crls = fresh;
-	s->seen = st;
 	pthread_rwlock_unlock(&s->lock);
+	s->seen = st;
 	log_info("crl %s changed: %d CRL%s now in force", s->path, sk_X509_CRL_num(fresh),
 		 sk_X509_CRL_num(fresh) == 1 ? "" : "s");
 	sk_X509_CRL_pop_free(old, X509_CRL_free);
+out:
+	pthread_mutex_unlock(&s->refresh);
 }
 
 /* OpenSSL's CRL lookup during a chain check: the set's CRLs issued by 'nm'. */
@@ -165,6 +170,7 @@ crl_ctx_load(SSL_CTX *ctx, const char *path, int *rc, char *err, size_t len)
 		return ATTLS_ENOMEM;
 	}
 	pthread_rwlock_init(&s->lock, NULL);
+	pthread_mutex_init(&s->refresh, NULL);
 	atomic_store(&s->checked, time(NULL));
 	if (!(s->crls = crl_read(path, &s->seen, err, len)) ||
 	    X509_STORE_set_ex_data(st, set_index, s) != 1) {
