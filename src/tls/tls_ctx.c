@@ -96,6 +96,33 @@ peer_min_text(const struct policy_rule *r, char *buf, size_t len)
 		snprintf(buf + off, len - off, ", peer_min_cert_version 3");
 }
 
+/* OpenSSL's own security callback, which the legacy one below falls back on. */
+static int (*secop_default)(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,
+			    void *other, void *ex);
+
+/* Security callback of a context at level 0 for TLS 1.0/1.1: the kept level's
+ * floor on the peer's ephemeral finite-field DH key (a Client role facing a
+ * server with a small DHE group), which no certificate check sees. */
+static int
+on_security_legacy(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
+		   void *ex)
+{
+	const SSL_CTX *c = ctx ? ctx : s ? SSL_get_SSL_CTX(s) : NULL;
+	int level = c ? (int)(intptr_t)SSL_CTX_get_ex_data(c, legacy_index) : 0;
+	char why[200];
+
+	if (op == SSL_SECOP_TMP_DH && level > 0 && bits < level_bits[level]) {
+		snprintf(why, sizeof(why), "the peer's ephemeral DH key has %d bits of security, "
+					   "below the %d bits of security level %d that attlsd keeps "
+					   "for this rule although it allows TLS 1.0 or 1.1",
+			 bits, level_bits[level], level);
+		if (s)
+			tls_diag_refuse((SSL *)s, RC_BAD_CERTIFICATE, why);
+		return 0;
+	}
+	return secop_default(s, ctx, op, bits, nid, other, ex);
+}
+
 /* OpenSSL 3 negotiates TLS 1.0 and 1.1 only at security level 0 (their
  * handshakes sign with MD5 and SHA-1), which would also drop every floor on
  * the peer's certificates. The level the context had is kept by hand instead:
@@ -112,11 +139,14 @@ legacy_floor_keep(SSL_CTX *ctx, const struct policy_rule *r)
 		level = 5;
 	SSL_CTX_set_ex_data(ctx, legacy_index, (void *)(intptr_t)level);
 	SSL_CTX_set_security_level(ctx, 0);
+	if (!secop_default)
+		secop_default = SSL_CTX_get_security_callback(ctx);
+	SSL_CTX_set_security_callback(ctx, on_security_legacy);
 	peer_min_text(r, mins, sizeof(mins));
 	log_warn("rule \"%s\" allows TLS %s: OpenSSL needs security level 0 for it, so attlsd "
 		 "checks the peer's certificates itself at level %d: keys of at least %d bits "
 		 "of security (RSA and DSA %d bits, EC %d) and signatures of at least %d bits "
-		 "(no MD5 or SHA-1)%s%s",
+		 "(no MD5 or SHA-1), and ephemeral DH keys as large%s%s",
 		 r->name, (r->eff.protocols & POLICY_PROTO_TLS1_0) ? "1.0" : "1.1", level,
 		 level_bits[level], level_rsa[level], 2 * level_bits[level], level_bits[level],
 		 mins[0] ? "; still applied too" : "", mins);

@@ -10,7 +10,9 @@
 #     is served over TLS 1.0 and 1.1;
 #   - ClientAuthType PassThru still validates nothing (an untrusted client is
 #     served) but applies peer_min_rsa_key_size (RC 404), signature_pairs_cert
-#     (RC 467) and OpenSSL's own key floor (RSA-1024: RC 404).
+#     (RC 467) and OpenSSL's own key floor (RSA-1024: RC 404);
+#   - Client role with TLS 1.0 and a DHE suite: a server's 1024-bit DH group is
+#     refused (RC 404) by the same kept level.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -37,9 +39,13 @@ client weak 1024 sha256
 client sha1 2048 sha1
 client rsa 2048 sha256
 
-read -r p_legacy p_pmin p_psig p_pass <<<"$(free_ports 4)"
+read -r p_legacy p_pmin p_psig p_pass p_cdh s_dh <<<"$(free_ports 6)"
 policy_new
 policy_keyring ring server 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_add keyrings cli 'trusted_ca: "${ATTLS_PKI}/ca.crt"'
+policy_add ciphers dhe10 'v3_cipher_suites_4char: "0033"'
+policy_env env-cdh Client cli 'tls_v1_0: On' 'tls_v1_3: Off' 'ciphers: dhe10' 'host_reference_id_dns: localhost'
+policy_rule cdh "$p_cdh" env-cdh "127.0.0.1:$s_dh"
 policy_group grp-on
 policy_add ciphers legacy 'v3_cipher_suites_4char: "1301 1302 C02F C013 C014"'
 policy_add signatures cert-no-sha1 'signature_pairs_cert: "0401 0403 0501 0503 0804 0805"'
@@ -94,6 +100,35 @@ refused "PassThru, peer_min_rsa_key_size 3072: an RSA-2048 client" "$p_pmin" rsa
 refused "PassThru, signature_pairs_cert without SHA-1: a SHA-1 signed client" "$p_psig" sha1 tls1_2 467 \
 	'signature_pairs_cert'
 refused "PassThru: an RSA-1024 client (OpenSSL's key floor)" "$p_pass" weak tls1_2 404 'CN=t80-weak'
+
+# Client role, TLS 1.0 with DHE: a server with a 1024-bit DH group is refused
+# (the ephemeral key, which no certificate check sees).
+openssl dhparam -out "$pki/dh1024.pem" 1024 2>/dev/null || t_fail "openssl dhparam"
+openssl s_server -accept "127.0.0.1:$s_dh" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" -tls1 \
+	-cipher 'DHE-RSA-AES128-SHA:@SECLEVEL=0' -dhparam "$pki/dh1024.pem" -www -quiet \
+	>"$T_TMP/s_server.log" 2>&1 &
+t_track $!
+wait_tcp 127.0.0.1 "$s_dh" 10 || t_fail "openssl s_server did not start"
+out=$(timeout 15 "$T_PY" - "$p_cdh" <<'PY'
+import socket, sys
+out = b""
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except OSError:
+    pass
+sys.stdout.write(out.decode("latin-1"))
+PY
+)
+assert_no_match "Client role, TLS 1.0, a server's 1024-bit DHE group: no reply" 'Cipher' "$out"
+expect_rc 404 "$p_cdh"
+assert_match "Client role, 1024-bit DHE: the cause" \
+	"the peer's ephemeral DH key has 80 bits of security, below the [0-9]+ bits of security level" "$RC_CAUSE"
 
 t_running "$ATTLSD_PID" || t_fail "attlsd died"
 attlsd_stop
