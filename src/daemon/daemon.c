@@ -27,6 +27,7 @@
 #include "control/control.h"
 #include "proxy/intercept.h"
 #include "tls/keyring_lint.h"
+#include "diag/capture.h"
 #include "filter/ipfilter.h"
 #include "metrics/metrics.h"
 #include "proxy/fdbudget.h"
@@ -298,6 +299,7 @@ reload(struct daemon *d)
 	struct policy *p = NULL;
 	struct rt_gen *g = NULL;
 	int *fds = NULL;
+	char errbuf[512];
 
 	diag_list_init(&dl);
 	if (policy_load(d->policy_path, &p, &dl) != 0) {
@@ -309,6 +311,12 @@ reload(struct daemon *d)
 	}
 	log_diags(&dl);
 	keyring_lint_log(p);
+	capture_key_log_warn(p);
+	if (capture_dir_check(p, geteuid(), true, errbuf, sizeof(errbuf)) != 0) {
+		log_error("reload: %s; the running policy stays in force", errbuf);
+		metrics_policy_loaded(NULL, d->generation, false);
+		goto out;
+	}
 	if (rt_gen_new(p, &g) != 0 || reload_sockets(d, g, &fds) != 0) {
 		log_error("reload: %s cannot be put in force (see above); the running policy stays",
 			  d->policy_path);

@@ -144,6 +144,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	keyring_lint_log(p);
+	capture_key_log_warn(p);
+	if (capture_dir_check(p, geteuid(), !test, errbuf, sizeof(errbuf)) != 0) {
+		log_error("%s: cannot start: %s", p->path, errbuf);
+		policy_unref(p);
+		keyload_stop();
+		return 1;
+	}
 	if (test) {
 		code = check_only(p, dump);
 	} else {

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <pcap/pcap.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "runtime/runtime.h"
 #include "capture.h"
 
@@ -371,21 +373,148 @@ cap_rotate(const char *dir, unsigned max)
 	free(v);
 }
 
+/* The capture directory holds TLS secrets (key logs) and handshakes: only root
+ * or attlsd's user may own it and nobody else may write to it, or another user
+ * could plant, swap or remove files there. 'fd' is the directory, opened
+ * without following a symlink. */
 static int
-cap_write_keys(const struct capture *cap, const char *pcap_path)
+cap_dir_safe(int fd, const char *dir, uid_t user, char *err, size_t len)
 {
-	char p[4096];
-	size_t l = strlen(pcap_path);
-	FILE *f;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, len, "capture_dir %s: %s", dir, strerror(errno));
+		return ATTLS_EIO;
+	}
+	if (st.st_uid != 0 && st.st_uid != user) {
+		snprintf(err, len, "capture_dir %s belongs to uid %u, neither root nor attlsd's "
+				   "user (uid %u)",
+			 dir, (unsigned)st.st_uid, (unsigned)user);
+		return ATTLS_EINVAL;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, len, "capture_dir %s has mode %04o: group and others must not "
+				   "write to it (chmod 700)",
+			 dir, (unsigned)(st.st_mode & 07777));
+		return ATTLS_EINVAL;
+	}
+	return 0;
+}
+
+/* Opens the capture directory (never through a symlink), made 0700 for 'user'
+ * when missing and 'create' is set, and checks it. The fd, or a negative code. */
+static int
+cap_dir_open(const char *dir, uid_t user, bool create, char *err, size_t len)
+{
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(dir, flags), r;
+
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, len, "cannot create capture_dir %s: %s", dir, strerror(errno));
+			return ATTLS_EIO;
+		}
+		fd = open(dir, flags);
+		/* Made by root before the privileges are dropped: attlsd's user owns it. */
+		if (fd >= 0 && geteuid() == 0 && user != 0 && fchown(fd, user, (gid_t)-1) != 0) {
+			snprintf(err, len, "cannot give capture_dir %s to uid %u: %s", dir,
+				 (unsigned)user, strerror(errno));
+			close(fd);
+			return ATTLS_EIO;
+		}
+	}
+	if (fd < 0) {
+		snprintf(err, len, "capture_dir %s: %s%s", dir, strerror(errno),
+			 errno == ELOOP || errno == ENOTDIR ? " (a symlink or not a directory)" : "");
+		return errno == ENOENT ? ATTLS_ENOENT : ATTLS_EIO;
+	}
+	if ((r = cap_dir_safe(fd, dir, user, err, len)) != 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int
+capture_dir_check(const struct policy *p, uid_t user, bool create, char *err, size_t len)
+{
+	const char *dir = p->settings.capture_dir;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i].eff.capture == POLICY_CAPTURE_FAILURES ||
+		    p->rules[i].eff.capture == POLICY_CAPTURE_ALL)
+			break;
+	if (i == p->nrules || !dir)
+		return 0;
+	fd = cap_dir_open(dir, user, create, err, len);
+	if (fd == ATTLS_ENOENT && !create)
+		return 0; /* made at start */
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+void
+capture_key_log_warn(const struct policy *p)
+{
+	char names[512] = "";
+	size_t i, n = 0, off = 0;
+
+	for (i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+
+		if (!r->eff.key_log || (r->eff.capture != POLICY_CAPTURE_FAILURES &&
+					r->eff.capture != POLICY_CAPTURE_ALL))
+			continue;
+		if (off < sizeof(names))
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+						n ? ", " : "", r->name);
+		n++;
+	}
+	if (n)
+		log_warn("WARNING: key_log is On for %zu rule%s (%s): the TLS secrets of every "
+			 "captured connection are written to %s, and whoever reads them decrypts "
+			 "those connections; turn key_log off outside tests",
+			 n, n == 1 ? "" : "s", names, p->settings.capture_dir);
+}
+
+/* A new file in the capture directory: never an existing one (no truncation),
+ * never through a symlink, mode 0600 whatever the umask allows. */
+static int
+cap_create(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+static int
+cap_write_keys(const struct capture *cap, int dirfd, const char *pcap_name)
+{
+	char name[300];
+	size_t l = strlen(pcap_name), off = 0;
+	int fd, r = 0;
 
 	if (!cap->keys_len)
 		return 0;
-	snprintf(p, sizeof(p), "%.*s.keys", (int)(l - 5), pcap_path);
-	if (!(f = fopen(p, "w")))
+	snprintf(name, sizeof(name), "%.*s.keys", (int)(l - 5), pcap_name);
+	if ((fd = cap_create(dirfd, name)) < 0) {
+		int e = errno;
+
+		log_warn("cannot create the key log %s next to the capture: %s", name, strerror(e));
+		errno = e;
 		return ATTLS_EIO;
-	(void)fchmod(fileno(f), 0600);
-	fwrite(cap->keys, 1, cap->keys_len, f);
-	return fclose(f) == 0 ? 0 : ATTLS_EIO;
+	}
+	while (off < cap->keys_len && r == 0) {
+		ssize_t n = write(fd, cap->keys + off, cap->keys_len - off);
+
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			r = ATTLS_EIO;
+	}
+	return close(fd) == 0 ? r : ATTLS_EIO;
 }
 
 int
@@ -393,29 +522,48 @@ capture_write(struct capture *cap, const char *dir, unsigned max_files, char *pa
 {
 	struct cap_flow *f = NULL;
 	pcap_t *pd = NULL;
+	FILE *fp = NULL;
 	struct tm tm;
-	char ts[32];
-	int r = ATTLS_EIO;
+	char ts[32], name[64], err[512];
+	int r = ATTLS_EIO, dirfd, fd = -1, e;
 
 	capture_stop(cap);
-	(void)mkdir(dir, 0750);
 	gmtime_r(&cap->start.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
-	snprintf(path, len, "%s/%08X-%s.pcap", dir, cap->connid, ts);
+	snprintf(name, sizeof(name), "%08X-%s.pcap", cap->connid, ts);
+	snprintf(path, len, "%s/%s", dir, name);
+	if ((dirfd = cap_dir_open(dir, geteuid(), true, err, sizeof(err))) < 0) {
+		log_warn("%s: no capture written", err);
+		errno = EPERM;
+		return dirfd;
+	}
 	if (!(f = calloc(1, sizeof(*f))) || !(pd = pcap_open_dead(DLT_RAW, 65535)))
 		goto out;
 	f->cap = cap;
 	f->seq[0] = 1000;
 	f->seq[1] = 5000;
-	if (!(f->d = pcap_dump_open(pd, path)))
+	if ((fd = cap_create(dirfd, name)) < 0 || !(fp = fdopen(fd, "wb")))
 		goto out;
+	fd = -1; /* fp owns it */
+	if (!(f->d = pcap_dump_fopen(pd, fp)))
+		goto out;
+	fp = NULL; /* the dumper owns it */
 	cap_segments(f);
 	pcap_dump_close(f->d);
-	r = cap_write_keys(cap, path);
+	r = cap_write_keys(cap, dirfd, name);
+	e = errno; /* removing old files may set it */
 	cap_rotate(dir, max_files);
+	errno = e;
 out:
+	e = errno;
+	if (fp)
+		fclose(fp);
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
 	if (pd)
 		pcap_close(pd);
 	free(f);
+	errno = e;
 	return r;
 }

@@ -216,7 +216,10 @@ static const struct schema_row settings_rows[] = {
 	    .help = "seconds of the error_aggregation window"),
 	ROW("capture_dir", "-", ST_PATH, struct policy_settings, capture_dir,
 	    .def = "/var/lib/attlsd/capture",
-	    .help = "directory of the pcap files (and key logs) of rules with capture"),
+	    .help = "directory of the pcap files (and key logs) of rules with capture: owned "
+		    "by root or attlsd's user, not writable by group or others, not a symlink "
+		    "(else the policy is refused); made 0700 when missing; files in it are "
+		    "created 0600, never overwritten"),
 	ROW("capture_max_files", "-", ST_UINT, struct policy_settings, capture_max_files,
 	    .min = 1, .max = 1000000, .def = "100",
 	    .help = "files kept in capture_dir; the oldest are removed first"),
@@ -253,10 +256,11 @@ static const struct schema_row settings_rows[] = {
 		    "re-read when it changes and on SIGHUP; without it attlsd makes its own "
 		    "keys"),
 	ROW("ticket_key_lifetime", "-",
-	    ST_UINT, struct policy_settings, ticket_key_lifetime, .min = 60, .max = 86400,
+	    ST_UINT, struct policy_settings, ticket_key_lifetime, .min = 1, .max = 86400,
 	    .def = "3600",
 	    .help = "seconds a ticket key attlsd made itself encrypts before a new one takes "
-		    "over; the previous one still decrypts for as long again"),
+		    "over; the previous one still decrypts for as long again, and no key "
+		    "older than that, even after idle time (a few seconds: for tests only)"),
 	ROW("session_cache", "TTLSGskAdvancedParms GSK_SYSPLEX_SIDCACHE", ST_STRING,
 	    struct policy_settings, session_cache,
 	    .help = "redis://HOST:PORT[/DB]: TLS 1.2 sessions of rules with a session-ID cache "
@@ -285,8 +289,10 @@ static const struct schema_row keyring_rows[] = {
 	    .help = "map of label (1-32 characters) to {certificate, key}; 'certificate' and "
 		    "'key' above are the label \"default\""),
 	ROW("crl", "TTLSGskLdapParms / TTLSGskHttpCdpParms (CRLs)", ST_PATH, struct policy_keyring,
-	    crl, .help = "PEM file of CRLs: a revoked peer certificate fails with RC 431; it "
-			 "must hold a current CRL of every CA that issues peer certificates"),
+	    crl, .help = "PEM file of CRLs: a revoked peer certificate, leaf or intermediate CA, "
+			 "fails with RC 431; it must hold a current CRL of every CA of the "
+			 "peer's chain (the root's CRL for its intermediates too); re-read when "
+			 "the file changes (looked at every 2 s at most), no SIGHUP needed"),
 	ROW("ocsp_response", "TTLSGskOcspParms OcspServerStapling", ST_PATH,
 	    struct policy_keyring, ocsp_response,
 	    .help = "DER OCSP response for this side's certificate, stapled when a client asks "

@@ -175,9 +175,10 @@ load_file(time_t now, char *err, size_t errlen)
 	return 0;
 }
 
-/* Under the write lock: a new key of our own on top, the previous one second. */
+/* Under the write lock: a new key of our own on top, the previous one second;
+ * 'since' is when the new key's period began. */
 static int
-rotate_own(time_t now)
+rotate_own(time_t since)
 {
 	struct tickets_key k;
 
@@ -187,8 +188,43 @@ rotate_own(time_t now)
 	tickets_keys[0] = k;
 	OPENSSL_cleanse(&k, sizeof(k));
 	tickets_n = tickets_n ? 2 : 1;
-	tickets_made = now;
+	tickets_made = since;
 	return 0;
+}
+
+enum tickets_step
+tickets_due(time_t made, unsigned lifetime, time_t now, time_t *since)
+{
+	time_t life = (time_t)lifetime;
+
+	if (!life || now - made < life)
+		return TICKETS_KEEP;
+	if (now - made >= 2 * life) {
+		*since = now;
+		return TICKETS_RESTART;
+	}
+	*since = made + life; /* the schedule stays on its period */
+	return TICKETS_ROTATE;
+}
+
+/* Under the write lock: own keys as the clock says they must be (tickets_due).
+ * Returns 1 when a key was made, -1 when none could be. */
+static int
+rotate_due(time_t now)
+{
+	time_t since = now;
+
+	switch (tickets_due(tickets_made, tickets_lifetime, now, &since)) {
+	case TICKETS_KEEP:
+		return 0;
+	case TICKETS_RESTART:
+		OPENSSL_cleanse(tickets_keys, sizeof(tickets_keys));
+		tickets_n = 0;
+		break;
+	case TICKETS_ROTATE:
+		break;
+	}
+	return rotate_own(since) == 0 ? 1 : -1;
 }
 
 /* At most once a second: a changed file is read again, an own key that has
@@ -199,6 +235,9 @@ tickets_refresh(time_t now)
 	time_t last = atomic_load(&tickets_checked);
 	char err[320];
 	struct stat st;
+	unsigned life;
+	int made = 0;
+	size_t n;
 
 	if (last == now || !atomic_compare_exchange_strong(&tickets_checked, &last, now))
 		return;
@@ -209,11 +248,18 @@ tickets_refresh(time_t now)
 			if (load_file(now, err, sizeof(err)) != 0)
 				log_warn("%s; the ticket keys in force stay", err);
 		}
-	} else if (tickets_lifetime && now - tickets_made >= (time_t)tickets_lifetime) {
-		if (rotate_own(now) != 0)
-			log_warn("ticket keys: no random bytes for a new key; the old one stays");
+	} else {
+		made = rotate_due(now);
 	}
+	n = tickets_n;
+	life = tickets_lifetime;
 	pthread_rwlock_unlock(&tickets_lock);
+	if (made < 0)
+		log_warn("ticket keys: no random bytes for a new key; the old one stays");
+	else if (made)
+		log_info("ticket keys: a new own key encrypts (lifetime %us); %s", life,
+			 n > 1 ? "the previous one still decrypts for one more lifetime"
+			       : "no older key was young enough to keep");
 }
 
 int

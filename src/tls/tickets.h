@@ -27,6 +27,14 @@ void tickets_ctx_set(SSL_CTX *ctx);
 /* Seconds since the encrypting key was made (or its file changed); -1 none yet. */
 long tickets_key_age(void);
 
+/* What own keys need at 'now' when the encrypting one began at 'made': a key
+ * encrypts for 'lifetime' seconds from 'made' and decrypts for one more, so the
+ * schedule holds without traffic. TICKETS_ROTATE: a new key whose period began
+ * at *since, the current one kept as the previous; TICKETS_RESTART: two
+ * lifetimes passed, no key survives, a new one from *since (= now). */
+enum tickets_step { TICKETS_KEEP, TICKETS_ROTATE, TICKETS_RESTART };
+enum tickets_step tickets_due(time_t made, unsigned lifetime, time_t now, time_t *since);
+
 /* The keys of a ticket key file: one base64 line of TICKETS_KEY_BYTES per key,
  * '#' comments and blank lines ignored. The file must be a regular file that
  * neither group nor others may read or write. Returns how many keys (>= 1) or a

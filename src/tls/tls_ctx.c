@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,12 @@
 #include <openssl/x509v3.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/rc.h"
 #include "tls.h"
 #include "policy/tlsnames.h"
 #include "chello.h"
+#include "crl.h"
 #include "keyload.h"
 #include "sesscache.h"
 #include "tls_int.h"
@@ -31,9 +34,10 @@ struct ocsp_blob {
 	unsigned char der[];
 };
 
-/* SSL_CTX ex_data: the rule, the OCSP response; SSL ex_data: set when a
- * renegotiation was refused. */
-static int rule_index = -1, ocsp_index = -1, reneg_index = -1;
+/* SSL_CTX ex_data: the rule, the OCSP response, the security level kept by
+ * hand for TLS 1.0/1.1 (legacy_floor); SSL ex_data: set when a renegotiation
+ * was refused. */
+static int rule_index = -1, ocsp_index = -1, legacy_index = -1, reneg_index = -1;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -52,6 +56,7 @@ index_init(void)
 {
 	rule_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	ocsp_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, ocsp_blob_free);
+	legacy_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	reneg_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
@@ -67,18 +72,127 @@ tls_reneg_refused(const SSL *ssl)
 	return reneg_index >= 0 && SSL_get_ex_data(ssl, reneg_index) != NULL;
 }
 
-/* Accepts any client certificate (ClientAuthType PassThru: no validation). */
-static int
-verify_accept_all(int ok, X509_STORE_CTX *x)
+/* Bits of security of OpenSSL's levels 0..5 (SSL_CTX_set_security_level(3)). */
+static const int level_bits[] = { 0, 80, 112, 128, 192, 256 };
+static const int level_rsa[] = { 0, 1024, 2048, 3072, 7680, 15360 };
+
+/* The peer_min_* floors of 'r' as text ("; peer_min_rsa_key_size 3072 ..."). */
+static void
+peer_min_text(const struct policy_rule *r, char *buf, size_t len)
 {
-	(void)ok;
-	(void)x;
-	return 1;
+	const struct policy_peer_min *pm = &r->eff.peer_min;
+	const struct {
+		const char *name;
+		unsigned v;
+	} f[] = { { "rsa", pm->rsa }, { "ecc", pm->ecc }, { "dsa", pm->dsa }, { "dh", pm->dh } };
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(f) && off < len; i++)
+		if (f[i].v)
+			off += (size_t)snprintf(buf + off, len - off, ", peer_min_%s_key_size %u",
+						f[i].name, f[i].v);
+	if (pm->cert_version == POLICY_CERT_VERSION_3 && off < len)
+		snprintf(buf + off, len - off, ", peer_min_cert_version 3");
+}
+
+/* OpenSSL's own security callback, which the legacy one below falls back on. */
+static int (*secop_default)(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,
+			    void *other, void *ex);
+
+/* Security callback of a context at level 0 for TLS 1.0/1.1: the kept level's
+ * floor on the peer's ephemeral finite-field DH key (a Client role facing a
+ * server with a small DHE group), which no certificate check sees. */
+static int
+on_security_legacy(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
+		   void *ex)
+{
+	const SSL_CTX *c = ctx ? ctx : s ? SSL_get_SSL_CTX(s) : NULL;
+	int level = c ? (int)(intptr_t)SSL_CTX_get_ex_data(c, legacy_index) : 0;
+	char why[200];
+
+	if (op == SSL_SECOP_TMP_DH && level > 0 && bits < level_bits[level]) {
+		snprintf(why, sizeof(why), "the peer's ephemeral DH key has %d bits of security, "
+					   "below the %d bits of security level %d that attlsd keeps "
+					   "for this rule although it allows TLS 1.0 or 1.1",
+			 bits, level_bits[level], level);
+		if (s)
+			tls_diag_refuse((SSL *)s, RC_BAD_CERTIFICATE, why);
+		return 0;
+	}
+	return secop_default(s, ctx, op, bits, nid, other, ex);
+}
+
+/* OpenSSL 3 negotiates TLS 1.0 and 1.1 only at security level 0 (their
+ * handshakes sign with MD5 and SHA-1), which would also drop every floor on
+ * the peer's certificates. The level the context had is kept by hand instead:
+ * legacy_floor_refused() checks keys and signatures of the chain against it. */
+static void
+legacy_floor_keep(SSL_CTX *ctx, const struct policy_rule *r)
+{
+	int level = SSL_CTX_get_security_level(ctx);
+	char mins[200];
+
+	if (level < 1)
+		level = 1;
+	if (level > 5)
+		level = 5;
+	SSL_CTX_set_ex_data(ctx, legacy_index, (void *)(intptr_t)level);
+	SSL_CTX_set_security_level(ctx, 0);
+	if (!secop_default)
+		secop_default = SSL_CTX_get_security_callback(ctx);
+	SSL_CTX_set_security_callback(ctx, on_security_legacy);
+	peer_min_text(r, mins, sizeof(mins));
+	log_warn("rule \"%s\" allows TLS %s: OpenSSL needs security level 0 for it, so attlsd "
+		 "checks the peer's certificates itself at level %d: keys of at least %d bits "
+		 "of security (RSA and DSA %d bits, EC %d) and signatures of at least %d bits "
+		 "(no MD5 or SHA-1), and ephemeral DH keys as large%s%s",
+		 r->name, (r->eff.protocols & POLICY_PROTO_TLS1_0) ? "1.0" : "1.1", level,
+		 level_bits[level], level_rsa[level], 2 * level_bits[level], level_bits[level],
+		 mins[0] ? "; still applied too" : "", mins);
+}
+
+/* The kept level's floors on one certificate of the peer's chain, as OpenSSL
+ * applies them at levels 1 and up: every key, every signature but a trust
+ * anchor's own. */
+static bool
+legacy_floor_refused(SSL *ssl, X509 *cert, int depth, char *why, size_t len)
+{
+	int level = (int)(intptr_t)SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), legacy_index);
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	int md = NID_undef, sec = 0;
+	char subj[160];
+
+	if (level <= 0)
+		return false;
+	tls_name(X509_get_subject_name(cert), subj, sizeof(subj));
+	if (!pk || (sec = EVP_PKEY_get_security_bits(pk)) < level_bits[level]) {
+		snprintf(why, len, "peer certificate %s at depth %d has a %d-bit %s key (%d bits of "
+				   "security), below the %d bits of security level %d that attlsd keeps "
+				   "for this rule although it allows TLS 1.0 or 1.1",
+			 subj, depth, pk ? EVP_PKEY_get_bits(pk) : 0,
+			 pk && EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "no", sec,
+			 level_bits[level],
+			 level);
+		return true;
+	}
+	if (X509_get_extension_flags(cert) & EXFLAG_SS)
+		return false;
+	if (!X509_get_signature_info(cert, &md, NULL, &sec, NULL) || sec < level_bits[level]) {
+		snprintf(why, len, "peer certificate %s at depth %d is signed with %s (%d bits of "
+				   "security), below the %d bits of security level %d that attlsd keeps "
+				   "for this rule although it allows TLS 1.0 or 1.1",
+			 subj, depth, md != NID_undef ? OBJ_nid2sn(md) : "an unknown digest", sec,
+			 level_bits[level], level);
+		return true;
+	}
+	return false;
 }
 
 static int
-set_versions(SSL_CTX *ctx, unsigned protos)
+set_versions(SSL_CTX *ctx, const struct policy_rule *r)
 {
+	unsigned protos = r->eff.protocols;
 	static const struct {
 		unsigned bit;
 		int version;
@@ -106,7 +220,7 @@ set_versions(SSL_CTX *ctx, unsigned protos)
 		if (v[i].version > lo && v[i].version < hi && !(protos & v[i].bit))
 			SSL_CTX_set_options(ctx, v[i].no_op);
 	if (lo < TLS1_2_VERSION)
-		SSL_CTX_set_security_level(ctx, 0); /* the admin asked for old versions */
+		legacy_floor_keep(ctx, r); /* the admin asked for old versions */
 	return 0;
 }
 
@@ -180,34 +294,6 @@ load_certs(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t
 	return 0;
 }
 
-/* CRLs for X509_V_FLAG_CRL_CHECK: a revoked peer certificate fails with 431. */
-static int
-load_crls(SSL_CTX *ctx, const char *path, int *rc, char *err, size_t len)
-{
-	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
-	X509_CRL *crl;
-	FILE *f;
-	int n = 0;
-
-	*rc = RC_CERT_VALIDATION;
-	if (!(f = fopen(path, "r"))) {
-		snprintf(err, len, "cannot read crl %s", path);
-		return ATTLS_ETLS;
-	}
-	while ((crl = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
-		n += X509_STORE_add_crl(st, crl) == 1;
-		X509_CRL_free(crl);
-	}
-	fclose(f);
-	ERR_clear_error(); /* the end of the file reads as an error */
-	if (n == 0) {
-		snprintf(err, len, "crl %s holds no PEM CRL", path);
-		return ATTLS_ETLS;
-	}
-	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
-	return 0;
-}
-
 static int
 load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size_t len)
 {
@@ -217,7 +303,7 @@ load_keyring(SSL_CTX *ctx, const struct policy_rule *r, int *rc, char *err, size
 	if ((ret = load_certs(ctx, r, rc, err, len)) != 0 ||
 	    (ret = tls_adv_load_sni(ctx, r, rc, err, len)) != 0)
 		return ret;
-	if (k->crl && (ret = load_crls(ctx, k->crl, rc, err, len)) != 0)
+	if (k->crl && (ret = crl_ctx_load(ctx, k->crl, rc, err, len)) != 0)
 		return ret;
 	if (k->trusted_ca) {
 		STACK_OF(X509_NAME) *names;
@@ -322,7 +408,30 @@ verify_policy(int ok, X509_STORE_CTX *x)
 		tls_diag_refuse(ssl, RC_BAD_CERTIFICATE, why);
 		ok = 0;
 	}
+	if (ok && ssl && cert && legacy_floor_refused(ssl, cert, depth, why, sizeof(why))) {
+		X509_STORE_CTX_set_error(x, depth ? X509_V_ERR_CA_KEY_TOO_SMALL
+						  : X509_V_ERR_EE_KEY_TOO_SMALL);
+		tls_diag_refuse(ssl, RC_BAD_CERTIFICATE, why);
+		ok = 0;
+	}
 	return tls_diag_verify(ok, x);
+}
+
+/* ClientAuthType PassThru: a certificate OpenSSL cannot validate (unknown CA,
+ * expired, revoked) is accepted, but not one the policy's floors refuse:
+ * OpenSSL's key and digest floors, peer_min_*, signature_pairs_cert. */
+static int
+verify_passthru(int ok, X509_STORE_CTX *x)
+{
+	switch (X509_STORE_CTX_get_error(x)) {
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		break;
+	default:
+		ok = 1; /* the error stays recorded: SSL_get_verify_result() shows it */
+	}
+	return verify_policy(ok, x);
 }
 
 static void
@@ -334,7 +443,7 @@ set_client_auth(SSL_CTX *ctx, const struct policy_rule *r)
 	}
 	switch (r->eff.client_auth) {
 	case POLICY_CA_PASSTHRU:
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_accept_all);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_passthru);
 		break;
 	case POLICY_CA_FULL:
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_policy);
@@ -503,7 +612,7 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 		ret = ATTLS_ETLS;
 		goto fail;
 	}
-	if ((ret = set_versions(ctx, r->eff.protocols)) != 0) {
+	if ((ret = set_versions(ctx, r)) != 0) {
 		tls_err_last(err, errlen, "protocol or cipher setup");
 		goto fail;
 	}

@@ -112,6 +112,26 @@ test_ticket_file(void **state)
 	assert_null(strstr(err, l1));
 }
 
+/* Own ticket keys: one lifetime encrypting, one more decrypting, on schedule
+ * even when no handshake came at the period's end. */
+static void
+test_ticket_schedule(void **state)
+{
+	time_t since = 0;
+
+	(void)state;
+	assert_int_equal(tickets_due(1000, 60, 1059, &since), TICKETS_KEEP);
+	assert_int_equal(tickets_due(1000, 60, 1060, &since), TICKETS_ROTATE);
+	assert_int_equal(since, 1060);
+	/* Rotated late (no handshake at 1060): the new period still began then. */
+	assert_int_equal(tickets_due(1000, 60, 1100, &since), TICKETS_ROTATE);
+	assert_int_equal(since, 1060);
+	/* Two lifetimes idle: the old key is past its decrypting period too. */
+	assert_int_equal(tickets_due(1000, 60, 1120, &since), TICKETS_RESTART);
+	assert_int_equal(since, 1120);
+	assert_int_equal(tickets_due(1000, 0, 999999, &since), TICKETS_KEEP);
+}
+
 static void
 test_sid_ctx(void **state)
 {
@@ -142,6 +162,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redis_url),
 		cmocka_unit_test(test_ticket_file),
+		cmocka_unit_test(test_ticket_schedule),
 		cmocka_unit_test(test_sid_ctx),
 	};
 
