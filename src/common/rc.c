@@ -174,6 +174,19 @@ static const struct rc_info rc_tab[] = {
 	  "the cause line says why: attlsd must run as root (or with CAP_SYS_PTRACE) in the "
 	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
 	  "still running at handshake_timeout means a very busy host or threadpool" },
+	{ RC_TRUNCATED, "ATTLS_TRUNCATED",
+	  "the TLS peer closed the connection (TCP FIN) without close_notify: the data it sent "
+	  "may be truncated, so attlsd reset the plaintext side instead of passing a clean EOF",
+	  "the cause line says how many bytes came first; a peer that ends its data with "
+	  "close_notify never sees this (e.g. call SSL_shutdown()/unwrap() before close); for "
+	  "a peer known to close without it, whose protocol marks its own end of data (HTTP "
+	  "Content-Length), set unexpected_eof: accept in its environment or connection" },
+	{ RC_ABORTED, "ATTLS_ABORTED",
+	  "the connection was aborted: the plaintext side (the backend, or the local client in "
+	  "the Client role) reset it, or attlsd stopped at shutdown_timeout; attlsd reset the "
+	  "TLS peer without close_notify, so it cannot take a cut-short stream for a complete one",
+	  "the cause line says which side and after how many bytes: look at the backend (crash, "
+	  "RST) or raise settings.shutdown_timeout so long transfers can finish before a stop" },
 	{ RC_INTERNAL, "ATTLS_INTERNAL",
 	  "an internal error (out of memory or a failed system call)",
 	  "read the cause line; if it persists, report it" },

@@ -49,6 +49,12 @@ enum policy_capture {
 	POLICY_CAPTURE_ALL = 3,
 };
 
+/* unexpected_eof: a TLS peer's TCP FIN without close_notify. */
+enum policy_unexpected_eof {
+	POLICY_UEOF_ABORT = 1,  /* possible truncation: reset the plaintext side, RC 5109 */
+	POLICY_UEOF_ACCEPT = 2, /* take it as the end of data (peers known to do that) */
+};
+
 enum policy_no_match {
 	POLICY_NO_MATCH_CLEAR = 1, /* AT-TLS default: fail open, relay clear text */
 	POLICY_NO_MATCH_DENY = 2,
@@ -314,6 +320,7 @@ struct policy_tls_parms {
 	int sni_client_match;      /* enum policy_sni_match: ClientHandshakeSNIMatch */
 	unsigned v3_session_timeout; /* GSK_V3_SESSION_TIMEOUT, seconds; 0 no session-ID cache */
 	unsigned v3_sidcache_size;   /* GSK_V3_SIDCACHE_SIZE, sessions */
+	int unexpected_eof;          /* enum policy_unexpected_eof */
 };
 
 struct policy_env {
@@ -369,6 +376,7 @@ struct policy_effective {
 	int sni_client_match;              /* enum policy_sni_match (Client role) */
 	unsigned v3_session_timeout;       /* session lifetime, seconds; 0: no session-ID cache */
 	unsigned v3_sidcache_size;         /* session-ID cache entries of the rule */
+	int unexpected_eof;                /* enum policy_unexpected_eof */
 };
 
 struct policy_rule {

@@ -94,6 +94,12 @@ static const struct schema_enum enum_direction[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_unexpected_eof[] = {
+	{ "abort", POLICY_UEOF_ABORT },
+	{ "accept", POLICY_UEOF_ACCEPT },
+	{ NULL, 0 },
+};
+
 static const struct schema_enum enum_no_match[] = {
 	{ "clear", POLICY_NO_MATCH_CLEAR },
 	{ "deny", POLICY_NO_MATCH_DENY },
@@ -307,6 +313,12 @@ const struct schema_row schema_tls_parms[] = {
 	ROW("handshake_timeout", "HandshakeTimeout", ST_UINT, struct policy_tls_parms,
 	    handshake_timeout, .min = 1, .max = 600, .def = "10", .flags = SF_PARMS,
 	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake"),
+	ROW("unexpected_eof", "-", ST_ENUM, struct policy_tls_parms, unexpected_eof,
+	    .enums = enum_unexpected_eof, .def = "abort", .flags = SF_PARMS,
+	    .help = "a TLS peer that closes (TCP FIN) without close_notify once the handshake is "
+		    "done: abort resets the plaintext side and logs RC 5109 (the data may be "
+		    "truncated); accept passes it on as a clean end of data, for peers known to "
+		    "close that way whose protocol marks its own end (HTTP Content-Length)"),
 	ROW("application_controlled", "ApplicationControlled", ST_BOOL, struct policy_tls_parms,
 	    app_controlled, .enums = enum_bool, .def = "Off", .flags = SF_PARMS,
 	    .help = "On: clear text both ways until the application asks attlsd to start TLS "
