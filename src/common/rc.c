@@ -158,8 +158,11 @@ static const struct rc_info rc_tab[] = {
 	  "the handshake started but did not finish within handshake_timeout",
 	  "the peer stalled mid-handshake (slow client, lossy path, or an attack)" },
 	{ RC_NO_POLICY_DENIED, "ATTLS_NO_POLICY_DENIED",
-	  "no rule matched and settings.no_match is deny",
-	  "add a rule for this connection, or leave it out on purpose" },
+	  "no rule matched the connection, and settings.no_match refuses it: deny_tls (the "
+	  "default) on a port where a rule with TLS on listens, deny everywhere",
+	  "add a rule for this connection (check that its local_addr covers the address the "
+	  "client reached; `attlsd -t` warns when it does not), or leave it out on purpose; "
+	  "settings.no_match: clear relays it in clear text instead (AT-TLS fail-open)" },
 	{ RC_CONN_LIMIT, "ATTLS_CONN_LIMIT",
 	  "the worker already holds max_connections connections",
 	  "raise settings.max_connections or add workers" },

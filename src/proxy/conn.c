@@ -695,9 +695,14 @@ conn_mapped(struct conn *c, unsigned listener)
 	struct ezd_conn v;
 
 	ezd_map(report_ezd(c, &v));
-	if (!c->rule && p->settings.no_match == POLICY_NO_MATCH_DENY) {
+	if (!c->rule && policy_no_match_denies(p, listener < p->nlisteners
+							   ? &p->listeners[listener] : NULL)) {
 		conn_finish(c, CONN_END_DENIED, RC_NO_POLICY_DENIED,
-			    "no rule matched this connection and settings.no_match is deny");
+			    p->settings.no_match == POLICY_NO_MATCH_DENY
+				    ? "no rule matched this connection and settings.no_match is deny"
+				    : "no rule matched this connection, and a rule with TLS on listens "
+				      "on this port: it is refused, not relayed in clear text "
+				      "(settings.no_match deny_tls, the default)");
 		return;
 	}
 	/* A rule's backend wins; a diverted connection otherwise goes on to where
