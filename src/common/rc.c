@@ -172,11 +172,14 @@ static const struct rc_info rc_tab[] = {
 	  "give the server a certificate whose SAN names host_reference_id_dns (DNS name, or "
 	  "IP address for an address), or correct host_reference_id_dns" },
 	{ RC_OWNER_UNKNOWN, "ATTLS_OWNER_UNKNOWN",
-	  "a rule names a Jobname, but the process owning the connection's socket (inbound: "
-	  "the backend's listener) could not be determined; the connection was not mapped",
+	  "a rule names a Jobname or Userid, but the owner of the connection's socket (inbound: "
+	  "the backend's listener) could not be determined (the process not found in time, or "
+	  "a lookup failed: EMFILE, EPERM, a netlink error); the connection was not mapped "
+	  "rather than passed on as if the socket had no owner",
 	  "the cause line says why: attlsd must run as root (or with CAP_SYS_PTRACE) in the "
 	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
-	  "still running at handshake_timeout means a very busy host or threadpool" },
+	  "still running at handshake_timeout means a very busy host or threadpool; \"Too many "
+	  "open files\" means RLIMIT_NOFILE (LimitNOFILE=) is too low for the connections" },
 	{ RC_TRUNCATED, "ATTLS_TRUNCATED",
 	  "the TLS peer closed the connection (TCP FIN) without close_notify: the data it sent "
 	  "may be truncated, so attlsd reset the plaintext side instead of passing a clean EOF",
