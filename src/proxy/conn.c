@@ -321,6 +321,19 @@ describe_clear_text(const unsigned char *b, ssize_t n, char *out, size_t len)
 	snprintf(out, len, "first byte 0x%02X is not a TLS record type (0x14-0x18)", b[0]);
 }
 
+/* A FIN during the handshake is the peer giving up (RC 420, tls_err.c), so
+ * until it completes OpenSSL treats it as a plain EOF. From then on a FIN
+ * without close_notify is possible truncation, an error relay.c reports (RC
+ * 5109), unless the rule says unexpected_eof: accept. */
+static void
+conn_tls_eof_mode(const struct conn *c, SSL *ssl)
+{
+	if (!c->hs_ms)
+		SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	else if (c->rule->eff.unexpected_eof != POLICY_UEOF_ACCEPT)
+		SSL_clear_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+}
+
 static void
 handshake_step(struct conn *c)
 {
@@ -344,6 +357,7 @@ handshake_step(struct conn *c)
 			return;
 		}
 		c->hs_ms = uv_now(&c->w->loop);
+		conn_tls_eof_mode(c, c->tls->ssl);
 		metrics_handshake(c->rule, c->tls->ssl, 0, c->hs_ms - c->start_ms);
 		/* Client role and application_controlled: the application may ask
 		 * again, now secure. */
@@ -612,15 +626,6 @@ conn_arm_timer(struct conn *c, uint64_t ms)
 		uv_timer_start(&c->timer, on_timer, ms, 0);
 	else
 		uv_timer_stop(&c->timer);
-}
-
-/* unexpected_eof: accept: the TLS peer's FIN without close_notify ends its
- * data cleanly; otherwise it is an error that relay.c reports (RC 5109). */
-static void
-conn_tls_eof_mode(const struct conn *c, SSL *ssl)
-{
-	if (c->rule->eff.unexpected_eof == POLICY_UEOF_ACCEPT)
-		SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 }
 
 static int
