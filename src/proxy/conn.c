@@ -253,9 +253,7 @@ shutdown_cause(const struct conn *c, char *cause, size_t len)
 void
 conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 {
-	char stopcause[384];
-
-	char withcap[2048];
+	char stopcause[384], withcap[2048];
 	struct ezd_conn v;
 
 	if (c->state == CONN_CLOSING)
