@@ -98,6 +98,7 @@ try:
     t = ctx.wrap_socket(s)
     t.sendall(b"ping")
     print("served" if t.recv(4) == b"ping" else "bad-echo")
+    t.unwrap()
 except (OSError, ssl.SSLError) as e:
     print("refused:" + type(e).__name__)
 PY
