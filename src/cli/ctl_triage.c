@@ -241,11 +241,12 @@ triage_report(struct triage *t, const struct triage_flow *f)
 	a.now = f->ts;
 	triage_reply(f, hl, reply, sizeof(reply));
 	if (!(r = policy_match(t->p, &a))) {
-		printf("  rule: none: %s\n", t->p->settings.no_match == POLICY_NO_MATCH_DENY
-						 ? "denied (RC 5105, settings.no_match deny)"
+		bool deny = policy_no_match_denies(t->p, policy_listener_at_port(t->p, a.local_port));
+
+		printf("  rule: none: %s\n", deny ? "denied (RC 5105, settings.no_match)"
 						 : "relayed as clear text (AT-TLS fail-open): the backend "
 						   "gets the TLS hello");
-		t->failing += t->p->settings.no_match == POLICY_NO_MATCH_DENY;
+		t->failing += deny;
 		printf("  capture: %s\n", reply);
 		return;
 	}

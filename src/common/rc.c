@@ -168,8 +168,11 @@ static const struct rc_info rc_tab[] = {
 	  "the cause line says after which message it stalled and whose move it was: read "
 	  "that side's log; a peer that keeps stalling is slow, on a lossy path, or an attack" },
 	{ RC_NO_POLICY_DENIED, "ATTLS_NO_POLICY_DENIED",
-	  "no rule matched and settings.no_match is deny",
-	  "add a rule for this connection, or leave it out on purpose" },
+	  "no rule matched the connection, and settings.no_match refuses it: deny_tls (the "
+	  "default) on a port where a rule with TLS on listens, deny everywhere",
+	  "add a rule for this connection (check that its local_addr covers the address the "
+	  "client reached; `attlsd -t` warns when it does not), or leave it out on purpose; "
+	  "settings.no_match: clear relays it in clear text instead (AT-TLS fail-open)" },
 	{ RC_CONN_LIMIT, "ATTLS_CONN_LIMIT",
 	  "the worker already holds max_connections connections",
 	  "raise settings.max_connections or add workers" },
@@ -181,11 +184,27 @@ static const struct rc_info rc_tab[] = {
 	  "names in the certificate: give the server a certificate whose SAN carries that name "
 	  "(DNS name, or IP address for an address), or correct host_reference_id_dns" },
 	{ RC_OWNER_UNKNOWN, "ATTLS_OWNER_UNKNOWN",
-	  "a rule names a Jobname, but the process owning the connection's socket (inbound: "
-	  "the backend's listener) could not be determined; the connection was not mapped",
+	  "a rule names a Jobname or Userid, but the owner of the connection's socket (inbound: "
+	  "the backend's listener) could not be determined (the process not found in time, or "
+	  "a lookup failed: EMFILE, EPERM, a netlink error); the connection was not mapped "
+	  "rather than passed on as if the socket had no owner",
 	  "the cause line says why: attlsd must run as root (or with CAP_SYS_PTRACE) in the "
 	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
-	  "still running at handshake_timeout means a very busy host or threadpool" },
+	  "still running at handshake_timeout means a very busy host or threadpool; \"Too many "
+	  "open files\" means RLIMIT_NOFILE (LimitNOFILE=) is too low for the connections" },
+	{ RC_TRUNCATED, "ATTLS_TRUNCATED",
+	  "the TLS peer closed the connection (TCP FIN) without close_notify: the data it sent "
+	  "may be truncated, so attlsd reset the plaintext side instead of passing a clean EOF",
+	  "the cause line says how many bytes came first; a peer that ends its data with "
+	  "close_notify never sees this (e.g. call SSL_shutdown()/unwrap() before close); for "
+	  "a peer known to close without it, whose protocol marks its own end of data (HTTP "
+	  "Content-Length), set unexpected_eof: accept in its environment or connection" },
+	{ RC_ABORTED, "ATTLS_ABORTED",
+	  "the connection was aborted: the plaintext side (the backend, or the local client in "
+	  "the Client role) reset it, or attlsd stopped at shutdown_timeout; attlsd reset the "
+	  "TLS peer without close_notify, so it cannot take a cut-short stream for a complete one",
+	  "the cause line says which side and after how many bytes: look at the backend (crash, "
+	  "RST) or raise settings.shutdown_timeout so long transfers can finish before a stop" },
 	{ RC_SOURCE_CONN_LIMIT, "ATTLS_SOURCE_CONN_LIMIT",
 	  "the client's source (its IPv4 address, or IPv6 prefix of source_prefix_v6 bits) "
 	  "already holds max_connections_per_source connections in all workers",

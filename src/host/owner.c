@@ -236,8 +236,18 @@ owner_search_end(struct owner_search *s)
 	return atomic_load(&s->cancel) ? -ECANCELED : -ETIMEDOUT;
 }
 
+/* Errors that say nothing about the process looked at, only that attlsd could
+ * not look: a lookup that meets one fails rather than answering "no owner". */
+static bool
+owner_resource_error(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS || e == EINTR ||
+	       e == EAGAIN;
+}
+
 /* Scans the descriptors of 'pid', remembering its sockets; returns the fd
- * that is the searched inode, or -ENOENT. attlsd's own descriptors (thousands of
+ * that is the searched inode, -ENOENT, or a negative errno when attlsd could
+ * not look (owner_resource_error). attlsd's own descriptors (thousands of
  * connections) never own the socket asked about. */
 static int
 owner_scan_pid(struct owner_search *s, int pid)
@@ -255,6 +265,10 @@ owner_scan_pid(struct owner_search *s, int pid)
 	if (!(fds = opendir(path))) {
 		if (errno == EACCES || errno == EPERM)
 			s->denied++;
+		/* Out of descriptors or memory: this process may be the holder, so
+		 * the search cannot say "no one holds it". */
+		else if (owner_resource_error(errno))
+			return -errno;
 		return -ENOENT;
 	}
 	s->scanned++;
@@ -280,7 +294,7 @@ owner_pass(struct owner_search *s)
 {
 	struct dirent *p;
 	DIR *procs;
-	int pid;
+	int pid, r = -ENOENT;
 
 	if (!(procs = opendir("/proc")))
 		return -errno;
@@ -292,9 +306,13 @@ owner_pass(struct owner_search *s)
 			return owner_search_end(s);
 		}
 		if ((pid = owner_known(s->inode)) > 0 ||
-		    owner_scan_pid(s, pid = atoi(p->d_name)) >= 0) {
+		    (r = owner_scan_pid(s, pid = atoi(p->d_name))) >= 0) {
 			closedir(procs);
 			return pid;
+		}
+		if (r != -ENOENT) {
+			closedir(procs);
+			return r;
 		}
 	}
 	closedir(procs);
@@ -392,7 +410,9 @@ fail:
 
 /* The systemd unit from /proc/PID/cgroup text (v2 "0::PATH", or v1
  * "N:name=systemd:PATH"): the innermost path component named *.service or
- * *.scope. */
+ * *.scope, of a system unit only (under /system.slice/). Any user can start a
+ * user unit (systemd-run --user) or a scope with any name, so those never
+ * count as a Jobname. */
 void
 owner_unit_parse(const char *cgroup, char *unit, size_t len)
 {
@@ -408,6 +428,8 @@ owner_unit_parse(const char *cgroup, char *unit, size_t len)
 			cg += strlen(":name=systemd:");
 		else
 			continue;
+		if (strncmp(cg, "/system.slice/", 14) != 0)
+			continue;
 		for (end = eol; end > cg; end = slash) {
 			slash = end - 1;
 			while (slash > cg && *slash != '/')
@@ -422,7 +444,15 @@ owner_unit_parse(const char *cgroup, char *unit, size_t len)
 	}
 }
 
-static void
+/* 0, or a negative errno when attlsd could not look (the process being gone
+ * is not an error: it owns nothing any more). */
+static int
+owner_open_error(void)
+{
+	return owner_resource_error(errno) ? -errno : 0;
+}
+
+static int
 owner_unit(int pid, char *unit, size_t len)
 {
 	char path[64], text[4096];
@@ -432,14 +462,15 @@ owner_unit(int pid, char *unit, size_t len)
 	unit[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
 	if (!(f = fopen(path, "r")))
-		return;
+		return owner_open_error();
 	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
 	text[n] = '\0';
 	owner_unit_parse(text, unit, len);
+	return 0;
 }
 
-static void
+static int
 owner_comm(int pid, char *job, size_t len)
 {
 	char path[64];
@@ -448,28 +479,36 @@ owner_comm(int pid, char *job, size_t len)
 	job[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	if (!(f = fopen(path, "r")))
-		return;
+		return owner_open_error();
 	if (fgets(job, (int)len, f))
 		job[strcspn(job, "\n")] = '\0';
 	fclose(f);
+	return 0;
 }
 
-void
+int
 owner_describe(unsigned uid, int pid, struct owner *o)
 {
 	struct passwd pw, *res = NULL;
 	char buf[1024];
+	int r;
 
 	memset(o, 0, sizeof(*o));
 	o->uid = uid;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+	/* An error (not "no such user": that is 0 and NULL) leaves the name
+	 * unknown, and a Userid rule must not be passed over for it. */
+	if ((r = getpwuid_r(uid, &pw, buf, sizeof(buf), &res)) != 0 && r != ENOENT && r != ESRCH)
+		return -r;
+	if (res)
 		snprintf(o->user, sizeof(o->user), "%s", res->pw_name);
 	else
 		snprintf(o->user, sizeof(o->user), "%u", uid);
 	if ((o->pid = pid > 0 ? pid : 0)) {
-		owner_comm(pid, o->job, sizeof(o->job));
-		owner_unit(pid, o->unit, sizeof(o->unit));
+		if ((r = owner_comm(pid, o->job, sizeof(o->job))) != 0 ||
+		    (r = owner_unit(pid, o->unit, sizeof(o->unit))) != 0)
+			return r;
 	}
+	return 0;
 }
 
 /* The blocking lookups, for tools and tests. */
@@ -480,8 +519,7 @@ owner_fill(unsigned uid, unsigned long inode, struct owner *o)
 
 	s.deadline_us = owner_now_us() + OWNER_TOOL_TIMEOUT_S * 1000000u;
 	atomic_init(&s.cancel, false);
-	owner_describe(uid, inode && owner_search_run(&s) == 0 ? s.pid : 0, o);
-	return 0;
+	return owner_describe(uid, inode && owner_search_run(&s) == 0 ? s.pid : 0, o);
 }
 
 int

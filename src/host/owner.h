@@ -27,7 +27,9 @@ struct owner_stats {
 };
 
 /* uid and inode of the socket whose own view is local -> remote (same
- * family). 0, or a negative errno (-ENOENT: none). No /proc access. */
+ * family). 0, or a negative errno: -ENOENT no such socket, anything else a
+ * failed lookup (EMFILE, EPERM, a netlink error) that must not read as "no
+ * owner". No /proc access. */
 int owner_socket(const union rt_sockaddr *local, const union rt_sockaddr *remote, unsigned *uid,
 		 unsigned long *inode);
 /* uid and inode of the listening socket that takes connections to 'addr'. */
@@ -61,12 +63,15 @@ struct owner_search {
 int owner_search_run(struct owner_search *s);
 uint64_t owner_now_us(void);
 
-/* Fills 'o' for a socket of 'uid' held by 'pid' (0: process unknown). */
-void owner_describe(unsigned uid, int pid, struct owner *o);
+/* Fills 'o' for a socket of 'uid' held by 'pid' (0: process unknown). 0, or a
+ * negative errno when a name could not be read for lack of descriptors or
+ * memory (a process that is gone is not an error: its names stay ""). */
+int owner_describe(unsigned uid, int pid, struct owner *o);
 
 void owner_stats(struct owner_stats *out);
 
-/* The systemd unit named in /proc/PID/cgroup text; "" if none. */
+/* The systemd system unit named in /proc/PID/cgroup text (under
+ * /system.slice/); "" if none, or a user unit or session scope. */
 void owner_unit_parse(const char *cgroup, char *unit, size_t len);
 
 #endif

@@ -81,6 +81,7 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 		"cert_validation_mode", "truncated_hmac", "client_max_fragment",
 		"client_max_fragment_length", "reset_cipher_timer", "client_handshake_sni",
 		"client_handshake_sni_match", "v3_session_timeout", "v3_sidcache_size",
+		"unexpected_eof",
 	};
 	struct policy_tls_parms t;
 	size_t i;
@@ -112,6 +113,7 @@ dump_advanced(FILE *out, const struct policy_rule *r)
 							      : POLICY_SNI_MATCH_OPTIONAL;
 	t.v3_session_timeout = r->eff.v3_session_timeout;
 	t.v3_sidcache_size = r->eff.v3_sidcache_size;
+	t.unexpected_eof = r->eff.unexpected_eof;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		dump_parm(out, &t, keys[i]);
 }

@@ -97,6 +97,7 @@ resolve_effective(struct policy_rule *r)
 	r->eff.sni_client_match = t.sni_client_match;
 	r->eff.v3_session_timeout = t.v3_session_timeout;
 	r->eff.v3_sidcache_size = t.v3_sidcache_size;
+	r->eff.unexpected_eof = t.unexpected_eof;
 	r->eff.peer_min = (struct policy_peer_min){ t.peer_min_rsa, t.peer_min_ecc, t.peer_min_dsa,
 						    t.peer_min_dh, t.peer_min_cert_version };
 	r->eff.protocols = (t.tls1_0 ? POLICY_PROTO_TLS1_0 : 0) |

@@ -119,8 +119,8 @@ explain_rules(const struct policy *p, const struct policy_conn_attrs *a, FILE *o
 	}
 	if (p->nrules > EXPLAIN_MAX_SHOWN)
 		fprintf(out, "  (%zu more rules not shown)\n", p->nrules - EXPLAIN_MAX_SHOWN);
-	if (p->settings.no_match == POLICY_NO_MATCH_DENY)
-		fprintf(out, "  => no rule matched: denied (settings.no_match deny, RC 5105)\n");
+	if (policy_no_match_denies(p, policy_listener_at_port(p, a->local_port)))
+		fprintf(out, "  => no rule matched: denied (settings.no_match, RC 5105)\n");
 	else
 		fprintf(out, "  => no rule matched: relayed in clear text (AT-TLS fails open)\n");
 }

@@ -11,6 +11,23 @@
 #include "common/err.h"
 #include "policy_int.h"
 
+/* local_addr 0.0.0.0 (0.0.0.0/0) or :: (::/0): the wildcard socket of the family. */
+static bool
+listen_wildcard(const struct policy_addr_range *r, char *host, size_t hlen)
+{
+	struct policy_addr_range any4, any6;
+
+	if (policy_addr_parse("0.0.0.0/0", &any4) != 0 || policy_addr_parse("::/0", &any6) != 0)
+		return false;
+	if (!memcmp(r, &any4, sizeof(*r)))
+		snprintf(host, hlen, "0.0.0.0");
+	else if (!memcmp(r, &any6, sizeof(*r)))
+		snprintf(host, hlen, "::");
+	else
+		return false;
+	return true;
+}
+
 /* Where a rule listens: its "listen", else local_addr and each port of its
  * local_port. A diverting listener needs "listen" (check_intercept says so),
  * so only a rule that clients connect to directly listens on several ports. */
@@ -51,6 +68,8 @@ derive_listen(const struct policy *p, const struct policy_rule *r, char *host, s
 		snprintf(host, hlen, "0.0.0.0");
 		return 0;
 	}
+	if (r->local_addr.n == 1 && listen_wildcard(&r->local_addr.ranges[0], host, hlen))
+		return 0;
 	if (r->local_addr.n != 1 || memcmp(r->local_addr.ranges[0].lo, r->local_addr.ranges[0].hi, 16)) {
 		diag_error(dl, r->pos, "rule \"%s\": local_addr names more than one address, so "
 				       "attlsd cannot listen on it (give \"listen: host:port\")",
@@ -88,6 +107,7 @@ listener_get(struct policy *p, size_t *cap, const struct policy_rule *r, const c
 					       "another intercept mode or direction; give it its own "
 					       "\"listen\"",
 				   r->name, host, port);
+		p->listeners[j].tls |= r->eff.enabled;
 		return (long)j;
 	}
 	if (p->nlisteners == p->settings.max_listeners) {
@@ -120,6 +140,7 @@ listener_get(struct policy *p, size_t *cap, const struct policy_rule *r, const c
 	}
 	l->pos = r->pos;
 	l->intercept = r->intercept;
+	l->tls = r->eff.enabled;
 	l->direction = r->direction == POLICY_DIR_OUTBOUND ? POLICY_DIR_OUTBOUND : POLICY_DIR_INBOUND;
 	return (long)p->nlisteners++;
 }

@@ -49,6 +49,32 @@ policy_match_linear(const struct policy *p, const struct policy_conn_attrs *a)
 	return NULL;
 }
 
+/* Fail closed: a listener attlsd opened for TLS rules never relays clear text
+ * unless the policy asks for it (AT-TLS's fail-open "no policy" is opt-in). */
+bool
+policy_no_match_denies(const struct policy *p, const struct policy_listener *l)
+{
+	switch (p->settings.no_match) {
+	case POLICY_NO_MATCH_CLEAR:
+		return false;
+	case POLICY_NO_MATCH_DENY:
+		return true;
+	default:
+		return l && l->tls;
+	}
+}
+
+const struct policy_listener *
+policy_listener_at_port(const struct policy *p, unsigned port)
+{
+	size_t i;
+
+	for (i = 0; i < p->nlisteners; i++)
+		if (p->listeners[i].port == port)
+			return &p->listeners[i];
+	return NULL;
+}
+
 const struct policy_rule *
 policy_match(const struct policy *p, const struct policy_conn_attrs *a)
 {

@@ -183,6 +183,22 @@ local_reaches(const struct policy_rule *r, const struct lside *ls)
 	return false;
 }
 
+/* Every local address the listener serves is in the rule's local_addr. */
+static bool
+local_covers_listener(const struct policy_rule *r, const struct lside *ls)
+{
+	size_t i, j;
+
+	for (i = 0; i < ls->n; i++) {
+		for (j = 0; j < addrs_n(&r->local_addr); j++)
+			if (range_inside(&ls->r[i], addrs_at(&r->local_addr, j)))
+				break;
+		if (j == addrs_n(&r->local_addr))
+			return false;
+	}
+	return true;
+}
+
 /* a's local condition holds for every connection on the listener that b's does. */
 static bool
 local_covers(const struct policy_rule *a, const struct policy_rule *b, const struct lside *ls)
@@ -478,6 +494,17 @@ overlap_check(const struct policy *p, struct diag_list *dl)
 					     "the listener's address and port)",
 					     b->name, where);
 				break;
+			}
+			if (ls.pinned && !local_covers_listener(b, &ls)) {
+				format_listener(l, where, sizeof(where));
+				diag_warning(dl, b->local_addr.pos.line ? b->local_addr.pos : b->pos,
+					     "rule \"%s\" listens on %s, but its local_addr covers only "
+					     "some of the addresses that listener serves: a connection to "
+					     "another one matches no rule there and is %s (give the rule "
+					     "a \"listen\" on its own address, or widen local_addr)",
+					     b->name, where,
+					     policy_no_match_denies(p, l) ? "refused (RC 5105)"
+									  : "relayed in clear text");
 			}
 			for (i = 0; pairs && i < j; i++)
 				if (!p->rules[i].broken && !(said && said[i]) &&

@@ -49,9 +49,16 @@ enum policy_capture {
 	POLICY_CAPTURE_ALL = 3,
 };
 
+/* unexpected_eof: a TLS peer's TCP FIN without close_notify. */
+enum policy_unexpected_eof {
+	POLICY_UEOF_ABORT = 1,  /* possible truncation: reset the plaintext side, RC 5109 */
+	POLICY_UEOF_ACCEPT = 2, /* take it as the end of data (peers known to do that) */
+};
+
 enum policy_no_match {
-	POLICY_NO_MATCH_CLEAR = 1, /* AT-TLS default: fail open, relay clear text */
-	POLICY_NO_MATCH_DENY = 2,
+	POLICY_NO_MATCH_CLEAR = 1,    /* AT-TLS: fail open, relay clear text everywhere */
+	POLICY_NO_MATCH_DENY = 2,     /* refuse everywhere (RC 5105) */
+	POLICY_NO_MATCH_DENY_TLS = 3, /* default: refuse on a listener of TLS rules, else clear */
 };
 
 /* Protocol bits, one per version. */
@@ -314,6 +321,7 @@ struct policy_tls_parms {
 	int sni_client_match;      /* enum policy_sni_match: ClientHandshakeSNIMatch */
 	unsigned v3_session_timeout; /* GSK_V3_SESSION_TIMEOUT, seconds; 0 no session-ID cache */
 	unsigned v3_sidcache_size;   /* GSK_V3_SIDCACHE_SIZE, sessions */
+	int unexpected_eof;          /* enum policy_unexpected_eof */
 };
 
 struct policy_env {
@@ -369,6 +377,7 @@ struct policy_effective {
 	int sni_client_match;              /* enum policy_sni_match (Client role) */
 	unsigned v3_session_timeout;       /* session lifetime, seconds; 0: no session-ID cache */
 	unsigned v3_sidcache_size;         /* session-ID cache entries of the rule */
+	int unexpected_eof;                /* enum policy_unexpected_eof */
 };
 
 struct policy_rule {
@@ -440,6 +449,8 @@ struct policy_listener {
 	struct diag_pos pos;
 	int intercept; /* enum policy_intercept: connections arrive diverted */
 	int direction; /* POLICY_DIR_INBOUND, or OUTBOUND for diverted local clients */
+	bool tls;      /* a rule with TLS on listens here: unmatched traffic is refused
+			* unless settings.no_match is clear */
 };
 
 struct policy_settings {
@@ -538,6 +549,12 @@ void policy_unref(struct policy *p);
 
 /* First rule by (priority desc, name asc) whose conditions all hold, or NULL. */
 const struct policy_rule *policy_match(const struct policy *p, const struct policy_conn_attrs *a);
+/* A connection that matched no rule, accepted on listener 'l' (NULL: unknown):
+ * true if it is refused (RC 5105) rather than relayed in clear text. */
+bool policy_no_match_denies(const struct policy *p, const struct policy_listener *l);
+/* For the offline tools: the listener a client reaches at 'port' (the first on
+ * it; NULL: none). */
+const struct policy_listener *policy_listener_at_port(const struct policy *p, unsigned port);
 /* The same by scanning every rule in order; the reference the index is tested against. */
 const struct policy_rule *policy_match_linear(const struct policy *p,
 					      const struct policy_conn_attrs *a);

@@ -94,7 +94,14 @@ static const struct schema_enum enum_direction[] = {
 	{ NULL, 0 },
 };
 
+static const struct schema_enum enum_unexpected_eof[] = {
+	{ "abort", POLICY_UEOF_ABORT },
+	{ "accept", POLICY_UEOF_ACCEPT },
+	{ NULL, 0 },
+};
+
 static const struct schema_enum enum_no_match[] = {
+	{ "deny_tls", POLICY_NO_MATCH_DENY_TLS },
 	{ "clear", POLICY_NO_MATCH_CLEAR },
 	{ "deny", POLICY_NO_MATCH_DENY },
 	{ NULL, 0 },
@@ -187,8 +194,12 @@ static const struct schema_row settings_rows[] = {
 	    .max = 3600, .def = "30",
 	    .help = "seconds live connections may take to finish after SIGTERM"),
 	ROW("no_match", "-", ST_ENUM, struct policy_settings, no_match, .enums = enum_no_match,
-	    .def = "clear",
-	    .help = "a connection that matches no rule: clear (AT-TLS: relay clear text) or deny"),
+	    .def = "deny_tls",
+	    .help = "a connection that matches no rule: deny_tls refuses it (RC 5105) on a "
+		    "listener where a rule with TLS on listens and relays it in clear text "
+		    "elsewhere (listeners of TLS-off rules only); deny refuses it everywhere; "
+		    "clear relays it in clear text everywhere (AT-TLS's fail-open \"no "
+		    "policy\", also on a TLS port: say it only on purpose)"),
 	ROW("trace", "Trace", ST_UINT, struct policy_settings, trace, .min = 0, .max = 255,
 	    .def = "2",
 	    .help = "message bitmask for connections that match no rule (they have no action)"),
@@ -341,6 +352,12 @@ const struct schema_row schema_tls_parms[] = {
 	    .help = "seconds for the peer to start (RC 5004) and then to finish the handshake "
 		    "(5104); in the Client role attlsd is the active side and waits 5 x this "
 		    "for the whole handshake, as AT-TLS does"),
+	ROW("unexpected_eof", "-", ST_ENUM, struct policy_tls_parms, unexpected_eof,
+	    .enums = enum_unexpected_eof, .def = "abort", .flags = SF_PARMS,
+	    .help = "a TLS peer that closes (TCP FIN) without close_notify once the handshake is "
+		    "done: abort resets the plaintext side and logs RC 5109 (the data may be "
+		    "truncated); accept passes it on as a clean end of data, for peers known to "
+		    "close that way whose protocol marks its own end (HTTP Content-Length)"),
 	ROW("application_controlled", "ApplicationControlled", ST_BOOL, struct policy_tls_parms,
 	    app_controlled, .enums = enum_bool, .def = "Off", .flags = SF_PARMS,
 	    .help = "On: clear text both ways until the application asks attlsd to start TLS "
@@ -521,12 +538,16 @@ static const struct schema_row rule_rows[] = {
 	ROW("direction", "Direction", ST_ENUM, struct policy_rule, direction,
 	    .enums = enum_direction, .flags = SF_REQUIRED, .help = "Inbound, Outbound or Both"),
 	ROW("local_addr", "LocalAddr", ST_ADDRS, struct policy_rule, local_addr, .def = "All",
-	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
+	    .help = "All, an address, addr/prefix, addr-addr, or a list of these; 0.0.0.0 "
+		    "alone means every IPv4 address (0.0.0.0/0) and :: every address (::/0), "
+		    "as they do to bind(); attlsd listens on local_addr, and `attlsd -t` warns "
+		    "when a rule's listener serves addresses its local_addr does not cover"),
 	ROW("local_port", "LocalPortRange / LocalPortGroupRef", ST_PORTS, struct policy_rule,
 	    local_port, .def = "0", .pos_off = offsetof(struct policy_rule, local_port_pos),
 	    .help = "0 (all), a port, low-high, the name of a port set, or a list of these"),
 	ROW("remote_addr", "RemoteAddr", ST_ADDRS, struct policy_rule, remote_addr, .def = "All",
-	    .help = "All, an address, addr/prefix, addr-addr, or a list of these"),
+	    .help = "All, an address, addr/prefix, addr-addr, or a list of these; 0.0.0.0 "
+		    "alone means every IPv4 address, :: every address"),
 	ROW("remote_port", "RemotePortRange / RemotePortGroupRef", ST_PORTS, struct policy_rule,
 	    remote_port, .def = "0",
 	    .help = "0 (all), a port, low-high, the name of a port set, or a list of these"),

@@ -28,6 +28,20 @@ schema_list_is_set_name(const char *v)
 	return true;
 }
 
+/* The unspecified addresses mean what they mean to bind(): any address of the
+ * family. No connection has 0.0.0.0 or :: at either end, so read literally
+ * they would match nothing, and a rule listening on 0.0.0.0 would match none
+ * of its own connections. */
+static const char *
+wildcard_addr(const char *v)
+{
+	if (strcmp(v, "0.0.0.0") == 0)
+		return "0.0.0.0/0";
+	if (strcmp(v, "::") == 0 || strcmp(v, "::0") == 0)
+		return "::/0";
+	return v;
+}
+
 static const char *
 add_addr(const char *v, struct diag_pos pos, struct policy_addrs *as, char *err, size_t errlen)
 {
@@ -35,6 +49,7 @@ add_addr(const char *v, struct diag_pos pos, struct policy_addrs *as, char *err,
 
 	if (strcasecmp(v, "All") == 0)
 		return NULL; /* an empty list means All */
+	v = wildcard_addr(v);
 	if (policy_addr_parse(v, &r) != 0 && schema_list_is_set_name(v)) {
 		if (schema_list_ref_add(&as->refs, &as->ref_pos, &as->nrefs, v, pos) != 0)
 			return "out of memory";

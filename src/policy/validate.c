@@ -260,6 +260,25 @@ resolve_diagnostics(const struct policy_rule *r, const char *owner, struct diag_
 			     owner);
 }
 
+/* A jobname is the process's comm (any process may set its own) or a unit
+ * name: alone it cannot say who may use a client certificate. A rule that
+ * presents one (role Client with a certificate in its keyring) must also
+ * name the socket owner's userid, which only the kernel sets. */
+static void
+check_owner_identity(const struct policy_rule *r, const char *owner, struct diag_list *dl)
+{
+	const struct policy_keyring *k = r->env ? r->env->keyring : NULL;
+
+	if (!r->jobname || r->userid || !r->eff.enabled || r->eff.role != POLICY_ROLE_CLIENT ||
+	    !k || !policy_keyring_cert(k, r->eff.cert_label ? r->eff.cert_label : "default"))
+		return;
+	diag_error(dl, r->pos, "%s matches on jobname \"%s\" alone and presents keyring \"%s\"'s "
+			       "client certificate: any local process can name itself \"%s\" "
+			       "(comm), so add userid (the socket owner, set by the kernel) to say "
+			       "whose connections may use the certificate",
+		   owner, r->jobname, k->name, r->jobname);
+}
+
 static void
 resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 	     const char *const *gnames, const char *const *enames, const char *const *cnames)
@@ -322,6 +341,7 @@ resolve_rule(struct policy *p, struct policy_rule *r, struct diag_list *dl,
 		diag_error(dl, r->pos, "%s has no \"backend\" (host:port of the plaintext server)",
 			   owner);
 	effective_resolve(p, r, owner, dl);
+	check_owner_identity(r, owner, dl);
 	resolve_identity(p, r, dl);
 	/* The server's name usually comes from "backend"; a diverted connection has
 	 * only an address, which says nothing about who the server should be. */

@@ -39,6 +39,7 @@ static const char *const end_names[] = {
 	[CONN_END_LIMIT] = "limit",
 	[CONN_END_INTERNAL] = "internal_error",
 	[CONN_END_OWNER_UNKNOWN] = "owner_unknown",
+	[CONN_END_TRUNCATED] = "truncated",
 };
 
 static const char *const state_names[] = {
@@ -176,7 +177,13 @@ end_event(enum conn_end end)
 	case CONN_END_BACKEND_FAILED:
 		return "Backend Connect";
 	case CONN_END_TLS_ERROR:
+	case CONN_END_TRUNCATED:
 		return "Data Decryption";
+	case CONN_END_CLIENT_RESET:
+	case CONN_END_BACKEND_RESET:
+		return "Connection Abend Close";
+	case CONN_END_SHUTDOWN:
+		return "Connection Stop";
 	case CONN_END_DENIED:
 	case CONN_END_OWNER_UNKNOWN:
 		return "Policy Mapping";
@@ -195,14 +202,64 @@ set_reset_on_close(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 }
 
+/* Which sides an end resets (RST, no FIN): the one that did not fail, when the
+ * other aborted or closed without close_notify; both at a forced shutdown. */
+static void
+conn_reset_sides(struct conn *c, enum conn_end end)
+{
+	switch (end) {
+	case CONN_END_HANDSHAKE_TIMEOUT:
+	case CONN_END_CLEAR_TEXT:
+		set_reset_on_close(c->tls ? c->tls->fd : conn_app_peer(c)->fd);
+		break;
+	case CONN_END_CLIENT_RESET:
+		set_reset_on_close(c->be.fd);
+		break;
+	case CONN_END_BACKEND_RESET:
+		set_reset_on_close(c->cl.fd);
+		break;
+	case CONN_END_HANDSHAKE_FAILED:
+		if (c->tls == &c->be)
+			set_reset_on_close(c->cl.fd);
+		break;
+	case CONN_END_TRUNCATED:
+		set_reset_on_close(c->tls == &c->cl ? c->be.fd : c->cl.fd);
+		break;
+	case CONN_END_SHUTDOWN:
+		set_reset_on_close(c->cl.fd);
+		set_reset_on_close(c->be.fd);
+		break;
+	default:
+		break;
+	}
+}
+
+/* settings.shutdown_timeout passed (or a second stop signal): a connection
+ * still relaying loses whatever was still to come, so it is logged. */
+static int
+shutdown_cause(const struct conn *c, char *cause, size_t len)
+{
+	if (c->state != CONN_RELAYING)
+		return 0;
+	snprintf(cause, len, "attlsd was stopping and the connection did not finish within "
+			     "settings.shutdown_timeout (%us) (or a second stop signal came) after "
+			     "%llu bytes from the client and %llu from the backend: both sides were "
+			     "reset, the TLS peer without close_notify",
+		 c->gen->policy->settings.shutdown_timeout, (unsigned long long)c->cl.bytes_in,
+		 (unsigned long long)c->be.bytes_in);
+	return RC_ABORTED;
+}
+
 void
 conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 {
-	char withcap[2048];
+	char stopcause[384], withcap[2048];
 	struct ezd_conn v;
 
 	if (c->state == CONN_CLOSING)
 		return;
+	if (end == CONN_END_SHUTDOWN && !rc && (rc = shutdown_cause(c, stopcause, sizeof(stopcause))))
+		cause = stopcause;
 	c->end = end;
 	c->end_rc = rc;
 	/* Its slot is free for the next connection now, not when the handles close. */
@@ -219,20 +276,16 @@ conn_finish(struct conn *c, enum conn_end end, int rc, const char *cause)
 	cause = ezd_diag_capture(report_ezd(c, &v), rc, cause, withcap, sizeof(withcap));
 	if (rc)
 		ezd_error(&v, rc, end_event(end), cause);
-	/* A connection stopped for our reasons gets a close_notify if it can take one. */
+	/* A connection stopped for our reasons, with nothing lost, gets a
+	 * close_notify if it can take one. Lost bytes never do: an abort of either
+	 * side resets the other (conn_reset_sides), so no peer takes a cut-short
+	 * stream for a complete one. */
 	if (c->tls && c->hs_ms && !c->tls->shut &&
-	    (end == CONN_END_IDLE_TIMEOUT || end == CONN_END_SHUTDOWN ||
-	     end == CONN_END_BACKEND_RESET || end == CONN_END_BACKEND_FAILED ||
-	     end == CONN_END_CLIENT_RESET)) {
+	    (end == CONN_END_IDLE_TIMEOUT || end == CONN_END_BACKEND_FAILED)) {
 		ERR_clear_error();
 		(void)SSL_shutdown(c->tls->ssl);
 	}
-	if (end == CONN_END_HANDSHAKE_TIMEOUT || end == CONN_END_CLEAR_TEXT)
-		set_reset_on_close(c->tls ? c->tls->fd : conn_app_peer(c)->fd);
-	if (end == CONN_END_CLIENT_RESET)
-		set_reset_on_close(c->be.fd);
-	if (end == CONN_END_BACKEND_RESET || (end == CONN_END_HANDSHAKE_FAILED && c->tls == &c->be))
-		set_reset_on_close(c->cl.fd);
+	conn_reset_sides(c, end);
 	ERR_clear_error();
 	if (c->lookup)
 		conn_map_stop(c);
@@ -268,6 +321,19 @@ describe_clear_text(const unsigned char *b, ssize_t n, char *out, size_t len)
 	snprintf(out, len, "first byte 0x%02X is not a TLS record type (0x14-0x18)", b[0]);
 }
 
+/* A FIN during the handshake is the peer giving up (RC 420, tls_err.c), so
+ * until it completes OpenSSL treats it as a plain EOF. From then on a FIN
+ * without close_notify is possible truncation, an error relay.c reports (RC
+ * 5109), unless the rule says unexpected_eof: accept. */
+static void
+conn_tls_eof_mode(const struct conn *c, SSL *ssl)
+{
+	if (!c->hs_ms)
+		SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	else if (c->rule->eff.unexpected_eof != POLICY_UEOF_ACCEPT)
+		SSL_clear_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+}
+
 static void
 handshake_step(struct conn *c)
 {
@@ -292,6 +358,7 @@ handshake_step(struct conn *c)
 		}
 		c->hs_ms = uv_now(&c->w->loop);
 		worker_conn_hs_done(c);
+		conn_tls_eof_mode(c, c->tls->ssl);
 		metrics_handshake(c->rule, c->tls->ssl, 0, c->hs_ms - c->start_ms);
 		/* Client role and application_controlled: the application may ask
 		 * again, now secure. */
@@ -580,6 +647,7 @@ start_tls(struct conn *c)
 	c->tls = &c->cl;
 	if (!(c->cl.ssl = SSL_new(rr->ctx)) || SSL_set_fd(c->cl.ssl, c->cl.fd) != 1)
 		return ATTLS_ETLS;
+	conn_tls_eof_mode(c, c->cl.ssl);
 	if ((r = sesscache_ssl_bind(c->cl.ssl, c->rule, on_session_lookup_done, c)) != 0)
 		return r;
 	if (!(c->diag = malloc(sizeof(*c->diag))))
@@ -607,6 +675,7 @@ conn_start_client_tls(struct conn *c)
 		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "cannot create the TLS client session");
 		return;
 	}
+	conn_tls_eof_mode(c, ssl);
 	SSL_set_connect_state(ssl);
 	tls_diag_init(c->diag);
 	tls_diag_attach(ssl, c->diag);
@@ -640,9 +709,14 @@ conn_mapped(struct conn *c, unsigned listener)
 	struct ezd_conn v;
 
 	ezd_map(report_ezd(c, &v));
-	if (!c->rule && p->settings.no_match == POLICY_NO_MATCH_DENY) {
+	if (!c->rule && policy_no_match_denies(p, listener < p->nlisteners
+							   ? &p->listeners[listener] : NULL)) {
 		conn_finish(c, CONN_END_DENIED, RC_NO_POLICY_DENIED,
-			    "no rule matched this connection and settings.no_match is deny");
+			    p->settings.no_match == POLICY_NO_MATCH_DENY
+				    ? "no rule matched this connection and settings.no_match is deny"
+				    : "no rule matched this connection, and a rule with TLS on listens "
+				      "on this port: it is refused, not relayed in clear text "
+				      "(settings.no_match deny_tls, the default)");
 		return;
 	}
 	/* A rule's backend wins; a diverted connection otherwise goes on to where

@@ -46,6 +46,7 @@ enum conn_end {
 	CONN_END_LIMIT,
 	CONN_END_INTERNAL,
 	CONN_END_OWNER_UNKNOWN,     /* a Jobname rule's owner could not be determined */
+	CONN_END_TRUNCATED,         /* the TLS peer's FIN came without close_notify */
 };
 
 /* Bytes that one side accepted but the other could not take yet. */

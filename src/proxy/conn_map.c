@@ -39,6 +39,7 @@ struct map_state {
 	bool have_proc;                /* o.job / o.unit are the holder's */
 	unsigned long inode;
 	struct owner o;
+	const char *failed;            /* map_rules() < 0: which lookup failed */
 };
 
 /* A rule without TLS parameters (TTLSEnabled Off) has no handshake_timeout:
@@ -126,8 +127,10 @@ map_attrs(const struct conn *c, struct policy_conn_attrs *a)
 }
 
 /* The rules in match order (rules[] is sorted) from st->next. Returns 1 with
- * *out set (NULL: none matched), or 0 when rule st->next needs a process
- * that only a search can find. */
+ * *out set (NULL: none matched), 0 when rule st->next needs a process that
+ * only a search can find, or a negative errno when a lookup failed
+ * (st->failed says which): never read as "no owner", which would let the
+ * connection fall through to a rule below or to clear text. */
 static int
 map_rules(struct conn *c, unsigned listener, struct map_state *st,
 	  const struct policy_rule **out)
@@ -137,7 +140,7 @@ map_rules(struct conn *c, unsigned listener, struct map_state *st,
 	struct rt_addr tmp;
 	struct policy_conn_attrs a;
 	unsigned uid;
-	int pid;
+	int pid, e;
 
 	map_attrs(c, &a);
 	for (; st->next < p->nrules; st->next++) {
@@ -153,12 +156,19 @@ map_rules(struct conn *c, unsigned listener, struct map_state *st,
 			st->sock = *sock;
 			st->have_sock = true;
 			st->have_proc = false;
-			st->known = (c->outbound ? owner_socket(&c->local, &c->remote, &uid, &st->inode)
-						 : owner_listener(sock, &uid, &st->inode)) == 0;
-			if (st->known) {
-				owner_describe(uid, 0, &st->o);
-				owner_keep(c, &st->o);
+			e = c->outbound ? owner_socket(&c->local, &c->remote, &uid, &st->inode)
+					: owner_listener(sock, &uid, &st->inode);
+			st->known = e == 0;
+			if (e != 0 && e != -ENOENT) {
+				st->failed = "the socket lookup (sock_diag netlink request)";
+				return e;
 			}
+			if (st->known && (e = owner_describe(uid, 0, &st->o)) != 0) {
+				st->failed = "the user name lookup of the socket's uid";
+				return e;
+			}
+			if (st->known)
+				owner_keep(c, &st->o);
 		}
 		/* No such socket here (a backend on another host): no owner. */
 		if (!st->known)
@@ -168,7 +178,10 @@ map_rules(struct conn *c, unsigned listener, struct map_state *st,
 				continue;
 			if ((pid = owner_known(st->inode)) < 0)
 				return 0;
-			owner_describe(st->o.uid, pid, &st->o);
+			if ((e = owner_describe(st->o.uid, pid, &st->o)) != 0) {
+				st->failed = "reading the process's /proc/PID/comm and cgroup";
+				return e;
+			}
 			owner_keep(c, &st->o);
 			st->have_proc = true;
 		}
@@ -193,7 +206,7 @@ conn_map_now(struct conn *c, unsigned listener)
 		map_attrs(c, &a);
 		return policy_match(c->gen->policy, &a);
 	}
-	return map_rules(c, listener, &st, &r) ? r : NULL;
+	return map_rules(c, listener, &st, &r) == 1 ? r : NULL;
 }
 
 static unsigned
@@ -219,7 +232,7 @@ on_lookup_work(uv_work_t *req)
 	/* The user name may come from NSS (LDAP...), the names from /proc: here,
 	 * not on the loop. */
 	if (lk->r == 0)
-		owner_describe(lk->uid, lk->s.pid, &lk->o);
+		lk->r = owner_describe(lk->uid, lk->s.pid, &lk->o);
 }
 
 static void
@@ -263,6 +276,24 @@ lookup_failed(struct conn *c, struct conn_lookup *lk, int r)
 				       "(socket inode %lu, uid %u %s) could not be determined: %s",
 		 lk->rule->name, lk->rule->jobname, c->outbound ? "the client socket at" : "the listener",
 		 sock, lk->st.inode, lk->st.o.uid, lk->st.o.user, why);
+	conn_finish(c, CONN_END_OWNER_UNKNOWN, RC_OWNER_UNKNOWN, cause);
+}
+
+/* A lookup on the loop failed (map_rules() < 0): the connection ends, RC 5108. */
+static void
+map_failed(struct conn *c, const struct map_state *st, int r)
+{
+	const struct policy_rule *rule = &c->gen->policy->rules[st->next];
+	char sock[80], cause[640];
+
+	rt_addr_format(&st->sock.sa, sock, sizeof(sock));
+	snprintf(cause, sizeof(cause), "rule %s names %s %s: the owner of %s %s could not be "
+				       "determined: %s failed: %s; the connection was not mapped, "
+				       "rather than passed on as if the socket had no owner",
+		 rule->name, rule->jobname ? "jobname" : "userid",
+		 rule->jobname ? rule->jobname : rule->userid,
+		 c->outbound ? "the client socket at" : "the listener", sock, st->failed,
+		 strerror(-r));
 	conn_finish(c, CONN_END_OWNER_UNKNOWN, RC_OWNER_UNKNOWN, cause);
 }
 
@@ -317,8 +348,13 @@ map_resume(struct conn *c, unsigned listener, struct map_state *st)
 	const struct policy_rule *r;
 	struct conn_lookup *lk;
 	uint64_t ms;
+	int k;
 
-	if (map_rules(c, listener, st, &r)) {
+	if ((k = map_rules(c, listener, st, &r)) < 0) {
+		map_failed(c, st, k);
+		return 1;
+	}
+	if (k) {
 		c->rule = r;
 		return 0;
 	}

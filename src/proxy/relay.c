@@ -4,7 +4,10 @@
  * side cannot take yet are kept, at most one buffer per direction, and the
  * reading side stops until they drain (backpressure). Half-close maps both ways:
  * close_notify or FIN from one side becomes FIN (and close_notify, for a TLS
- * side) to the other. */
+ * side) to the other. An ending that may have lost bytes never does: a TLS
+ * peer's FIN without close_notify (unless the rule accepts it) resets the
+ * plaintext side, and a reset of the plaintext side resets the TLS peer
+ * without close_notify, each logged with its RC (5109, 5110). */
 #include "config.h"
 
 #include <errno.h>
@@ -57,9 +60,20 @@ pending_clear(struct pending *p)
 	p->len = p->off = 0;
 }
 
+static const char *
+side_name(const struct conn *c, const struct side *s)
+{
+	if (s == &c->cl)
+		return c->tls == &c->be ? "the local client" : "the client";
+	return c->tls == &c->be ? "the server" : "the backend";
+}
+
 void
 relay_side_reset(struct conn *c, struct side *s)
 {
+	struct side *o = other(c, s);
+	char cause[384];
+
 	/* A TLS 1.3 server checks our certificate after our handshake is done; a
 	 * reset before it sent any data is its refusal, not a normal end. */
 	if (s == c->tls && s == &c->be && !s->bytes_in) {
@@ -69,7 +83,40 @@ relay_side_reset(struct conn *c, struct side *s)
 			    "certificate (or its absence); its log says why");
 		return;
 	}
-	conn_finish(c, reset_end(c, s), 0, NULL);
+	/* The TLS peer reset: the plaintext side is reset too (conn_finish), as a
+	 * plain TCP relay would. Nothing to report: no stream looks complete. */
+	if (s == c->tls || !c->tls) {
+		conn_finish(c, reset_end(c, s), 0, NULL);
+		return;
+	}
+	snprintf(cause, sizeof(cause), "%s reset the connection (or crashed) after sending %llu "
+				       "bytes and receiving %llu: %s was reset too, without "
+				       "close_notify, so it cannot take what it got for complete",
+		 side_name(c, s), (unsigned long long)s->bytes_in, (unsigned long long)o->bytes_in,
+		 side_name(c, o));
+	conn_finish(c, reset_end(c, s), RC_ABORTED, cause);
+}
+
+/* The TLS peer's FIN came without close_notify (OpenSSL: unexpected EOF): an
+ * attacker's injected FIN looks the same as a peer that stopped mid-stream, so
+ * the plaintext side is reset rather than given a clean end of data. A rule
+ * with unexpected_eof: accept never gets here (SSL_OP_IGNORE_UNEXPECTED_EOF on
+ * its connections, conn.c). */
+static bool
+truncated(struct conn *c, struct side *s, int e, unsigned long le)
+{
+	char cause[512];
+
+	if (e != SSL_ERROR_SSL || ERR_GET_LIB(le) != ERR_LIB_SSL ||
+	    ERR_GET_REASON(le) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		return false;
+	ERR_clear_error();
+	snprintf(cause, sizeof(cause), "%s closed the connection (TCP FIN) without close_notify "
+				       "after %llu bytes: the data may be truncated; %s was reset "
+				       "instead of getting a clean end of data",
+		 side_name(c, s), (unsigned long long)s->bytes_in, side_name(c, other(c, s)));
+	conn_finish(c, CONN_END_TRUNCATED, RC_TRUNCATED, cause);
+	return true;
 }
 
 static void
@@ -97,7 +144,7 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 {
 	struct ezd_conn v;
 	ssize_t n;
-	int r, e;
+	int r, e, serr;
 
 	if (!s->ssl) {
 		n = recv(s->fd, buf, len, 0);
@@ -109,7 +156,7 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 			return n;
 		if (errno == EAGAIN || errno == EINTR)
 			return IO_AGAIN;
-		conn_finish(c, reset_end(c, s), 0, NULL);
+		relay_side_reset(c, s);
 		return IO_FAILED;
 	}
 	ERR_clear_error();
@@ -118,6 +165,7 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 		ezd_data(report_ezd(c, &v), "RECV DECRYPTED", buf, (size_t)r);
 		return r;
 	}
+	serr = errno;
 	e = SSL_get_error(s->ssl, r);
 	switch (e) {
 	case SSL_ERROR_ZERO_RETURN:
@@ -128,7 +176,8 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 		s->read_wants_write = true;
 		return IO_AGAIN;
 	}
-	tls_failed(c, s, e, errno);
+	if (!truncated(c, s, e, ERR_peek_error()))
+		tls_failed(c, s, e, serr);
 	return IO_FAILED;
 }
 
@@ -150,7 +199,7 @@ side_write(struct conn *c, struct side *s, const char *buf, size_t len)
 			}
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				break;
-			conn_finish(c, reset_end(c, s), 0, NULL);
+			relay_side_reset(c, s);
 			return IO_FAILED;
 		}
 		ERR_clear_error();

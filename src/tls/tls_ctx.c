@@ -593,9 +593,10 @@ tls_ctx_new(const struct policy_rule *r, SSL_CTX **out, int *rc, char *err, size
 	/* The rule outlives the context: both belong to one runtime generation. */
 	SSL_CTX_set_ex_data(ctx, rule_index, (void *)r);
 	/* Secure defaults: no compression, server cipher order, renegotiation as the
-	 * rule says. A TCP FIN without close_notify is treated as end of data. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+	 * rule says. A TCP FIN without close_notify is an error (possible truncation)
+	 * once the handshake is done, unless the rule says unexpected_eof: accept
+	 * (proxy/conn.c sets SSL_OP_IGNORE_UNEXPECTED_EOF per connection). */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	set_renegotiation(ctx, r);
 	if ((ret = tls_adv_set(ctx, r, err, errlen)) != 0)
 		goto fail;

@@ -10,6 +10,8 @@ Modes (one thread per connection, serves until killed):
                until EOF and close.
   early-close  send "HELLO\\n" plus --bytes random bytes, shut the write side at
                once, then read until EOF and close (reverse half-close).
+  reset        send --bytes random bytes, then reset the connection (SO_LINGER 0):
+               a backend that aborts (or crashes) mid-response.
   blackhole    listen(0) and fill the accept queue from inside so that further
                SYNs are dropped and connects to the port time out. Never accepts.
 
@@ -21,6 +23,7 @@ import argparse
 import hashlib
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -77,8 +80,8 @@ def serve(conn, peer, n):
     report("accept conn=%d peer=%s:%d" % (n, peer[0], peer[1]))
     try:
         if args.mode == "echo":
-            st.recv_until_eof(conn, lambda d: st.send(conn, d))
-            conn.shutdown(socket.SHUT_WR)
+            if st.recv_until_eof(conn, lambda d: st.send(conn, d)):
+                conn.shutdown(socket.SHUT_WR)
         elif args.mode == "sink":
             if st.recv_until_eof(conn):
                 if args.delay:
@@ -90,6 +93,10 @@ def serve(conn, peer, n):
             st.send_random(conn, args.bytes)
             conn.shutdown(socket.SHUT_WR)
             st.recv_until_eof(conn)
+        elif args.mode == "reset":
+            st.send_random(conn, args.bytes)
+            st.end = "reset_sent"
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         elif args.mode == "early-close":
             st.send(conn, b"HELLO\n")
             st.send_random(conn, args.bytes)
@@ -125,7 +132,7 @@ def blackhole(lsock, port):
 def main():
     global args
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["echo", "sink", "source", "early-close", "blackhole"])
+    ap.add_argument("mode", choices=["echo", "sink", "source", "early-close", "reset", "blackhole"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bytes", type=int, default=0)

@@ -24,6 +24,16 @@ def fmt(addr):
     return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
 
 
+def close_tls(s):
+    """A TLS peer ends its data with close_notify (attlsd resets the other side
+    of a connection whose TLS peer closes without it: possible truncation)."""
+    if isinstance(s, ssl.SSLSocket):
+        try:
+            s.unwrap()
+        except (OSError, ValueError):
+            pass
+
+
 def serve(c, args):
     try:
         c.settimeout(10)
@@ -45,6 +55,7 @@ def serve(c, args):
         c.sendall(out.encode() + b"\n")
         sys.stdout.write(out + "\n")
         sys.stdout.flush()
+        close_tls(c)
     except OSError as e:
         sys.stdout.write("error=%s\n" % e)
     finally:
@@ -79,6 +90,7 @@ def client(args):
         if not d:
             break
         out += d
+    close_tls(s)
     print(out.decode().strip())
     if tls:
         print("tls=%s" % tls)

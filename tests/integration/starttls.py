@@ -86,6 +86,7 @@ def serve(conn, a):
         while True:
             line = lines.readline()
             if not line:
+                close_tls(t)
                 return
             if line == "STARTTLS":
                 conn.sendall(b"OK go\n")
@@ -138,6 +139,15 @@ def server(a):
     listen_forever(a.ready, serve, a)
 
 
+def close_tls(s):
+    """Ends the TLS data with close_notify: attlsd resets the other side of a
+    TLS peer's bare FIN (possible truncation)."""
+    try:
+        s.unwrap()
+    except (OSError, ValueError, ssl.SSLError):
+        pass
+
+
 def client(a):
     ctx = ssl.create_default_context(cafile=a.ca)
     s = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
@@ -145,6 +155,7 @@ def client(a):
         s = ctx.wrap_socket(s, server_hostname="localhost")
         print("tls=%s" % s.version())
         print("greeting=%s" % Lines(s).readline())
+        close_tls(s)
         return 0
     print("greeting=%s" % readline_raw(s))
     s.sendall(b"STARTTLS\n")
@@ -180,6 +191,7 @@ def client(a):
     print("echo=%s" % lines.readline())
     s.sendall(b"STATUS\n")
     print("status=%s" % lines.readline())
+    close_tls(s)
     return 0
 
 

@@ -102,6 +102,7 @@ for _ in range(n):
         t = ctx.wrap_socket(s)
         t.sendall(b"ping")
         print("served" if t.recv(4) == b"ping" else "bad-echo")
+        t.unwrap()
     except (OSError, ssl.SSLError) as e:
         print("refused:" + type(e).__name__)
     s.close()

@@ -5,8 +5,8 @@
 # (sock_diag by address and port, then /proc). Two unchanged backends in the
 # server namespace: on 7554 python3 run as nobody, on 7555 python3 run as root;
 # a rule for userid nobody and jobname python3* gives TLS, a fallback below it
-# clear text. A third backend (7556), run as root inside a cgroup named
-# t34-gateway.service, is matched by a rule whose jobname is that systemd unit.
+# clear text. A third backend (7556), run as root inside a system-unit cgroup
+# (system.slice/.../t34-gateway.service), is matched by a rule whose jobname is that unit.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$T_DIR/netns.bash"
@@ -14,16 +14,22 @@ need_tool setpriv
 
 ns_setup
 ns_attlsd
-# A cgroup named like a systemd unit (name=systemd v1 or cgroup v2 tree).
-CG=
+# A cgroup named like a systemd system unit (name=systemd v1 or cgroup v2 tree):
+# only units under system.slice count as a jobname (a user can name a user unit
+# anything), so the test's slice goes there, made for the test if it is missing.
+CG= CG_SYS=
 for root in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
-	if [[ -w $root ]] && mkdir "$root/attls-t34-$$.slice" 2>/dev/null; then
-		if mkdir "$root/attls-t34-$$.slice/t34-gateway.service" 2>/dev/null; then
-			CG=$root/attls-t34-$$.slice
+	[[ -w $root ]] || continue
+	[[ -d $root/system.slice ]] || { mkdir "$root/system.slice" 2>/dev/null && CG_SYS=$root/system.slice; }
+	if mkdir "$root/system.slice/attls-t34-$$.slice" 2>/dev/null; then
+		if mkdir "$root/system.slice/attls-t34-$$.slice/t34-gateway.service" 2>/dev/null; then
+			CG=$root/system.slice/attls-t34-$$.slice
 			break
 		fi
-		rmdir "$root/attls-t34-$$.slice"
+		rmdir "$root/system.slice/attls-t34-$$.slice"
 	fi
+	[[ -z $CG_SYS ]] || rmdir "$CG_SYS"
+	CG_SYS=
 done
 t34_cleanup() {
 	local rc=$? i
@@ -34,6 +40,7 @@ t34_cleanup() {
 			rmdir "$CG/t34-gateway.service" "$CG" 2>/dev/null && break
 			sleep 0.1
 		done
+		[[ -z $CG_SYS ]] || rmdir "$CG_SYS" 2>/dev/null
 	fi
 	(exit "$rc")
 	ns_cleanup

@@ -8,6 +8,7 @@ TLS steps (default mode; the handshake happens first):
   send:N        send N random bytes (everything received meanwhile is counted)
   text:STR      send STR (\\r \\n \\t escapes allowed)
   shut          half-close: send close_notify, then shut the TCP write side (FIN)
+  fin           shut the TCP write side (FIN) without close_notify (truncation)
   recv          read until the peer's close_notify or EOF
   recvn:N       read until N bytes in total have been received
   sleep:S       wait S seconds while still reading
@@ -242,6 +243,10 @@ class Client:
                 except ssl.SSLError as e:
                     raise StepError("close_notify: %s" % e)
                 self.pull_tls()
+            self.flush()
+            self.sock.shutdown(socket.SHUT_WR)
+            self.tcp_wr_shut = True
+        elif name == "fin":
             self.flush()
             self.sock.shutdown(socket.SHUT_WR)
             self.tcp_wr_shut = True

@@ -41,7 +41,12 @@ test_unit_parse(void **state)
 	unit_of("0::/system.slice/gateway.service\n", "gateway.service");
 	/* A service's own sub-cgroup: the service, not the leaf. */
 	unit_of("0::/system.slice/gateway.service/payload\n", "gateway.service");
-	unit_of("0::/user.slice/user-0.slice/session-3.scope\n", "session-3.scope");
+	/* System units only: a user unit or session scope is named by whoever
+	 * started it (systemd-run --user --unit=gateway). */
+	unit_of("0::/user.slice/user-0.slice/session-3.scope\n", "");
+	unit_of("0::/user.slice/user-1000.slice/user@1000.service/app.slice/gateway.service\n", "");
+	unit_of("0::/attls-t34.slice/gateway.service\n", "");
+	unit_of("0::/system.slice/system-getty.slice/getty@tty1.service\n", "getty@tty1.service");
 	unit_of("12:pids:/x\n1:name=systemd:/system.slice/cron.service\n0::/\n", "cron.service");
 	unit_of("0::/\n", "");
 	unit_of("0::/system.slice/.service\n", "");
