@@ -5,7 +5,7 @@ set -eu
 pkgs="autoconf automake libtool pkg-config make gcc clang libssl-dev libuv1-dev
 libyaml-dev libpcap-dev libcmocka-dev openssl curl python3 procps iproute2 nftables valgrind faketime
 tzdata systemd graphviz softhsm2 opensc libengine-pkcs11-openssl libsystemd-dev bash-completion
-libhiredis-dev libmicrohttpd-dev redis-server prometheus debhelper lintian dpkg-dev fakeroot ssl-cert"
+libhiredis-dev libmicrohttpd-dev libcap-dev libseccomp-dev redis-server prometheus debhelper lintian dpkg-dev fakeroot ssl-cert"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs stunnel4 haproxy hitch"
 # One dpkg-query for all of them (one per package took seconds on a busy machine);
 # apt-get update runs only when something is missing.

@@ -252,9 +252,14 @@ keyload_file_key(const struct policy_keyring *k, const char *path, EVP_PKEY **ou
 	FILE *f;
 
 	*rc = RC_NO_PRIVATE_KEY;
-	if (!(f = fopen(path, "r"))) {
+	if (!(f = fopen(path, "re"))) {
 		snprintf(err, len, "cannot read key %s: %s", path, strerror(errno));
 		return ATTLS_EIO;
+	}
+	if (keyload_perm_check(fileno(f), path, false, err, len) != 0) {
+		*rc = RC_KEYRING_OPEN;
+		fclose(f);
+		return ATTLS_EINVAL;
 	}
 	*out = PEM_read_PrivateKey(f, NULL, keyload_on_passphrase, &kp);
 	fclose(f);
