@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -253,7 +254,13 @@ keyload_file_key(const struct policy_keyring *k, const char *path, EVP_PKEY **ou
 
 	*rc = RC_NO_PRIVATE_KEY;
 	if (!(f = fopen(path, "re"))) {
-		snprintf(err, len, "cannot read key %s: %s", path, strerror(errno));
+		if (errno == EACCES) /* after the privilege drop: say who must read it */
+			snprintf(err, len, "cannot read key %s: %s (attlsd runs as uid %u: chown "
+					   "root:%u %s; chmod 0640 %s)",
+				 path, strerror(errno), (unsigned)geteuid(), (unsigned)getegid(),
+				 path, path);
+		else
+			snprintf(err, len, "cannot read key %s: %s", path, strerror(errno));
 		return ATTLS_EIO;
 	}
 	if (keyload_perm_check(fileno(f), path, false, err, len) != 0) {

@@ -84,9 +84,9 @@ keyload_perm_check(int fd, const char *path, bool secret, char *err, size_t len)
 		return ATTLS_EINVAL;
 	}
 	if (secret && ((st.st_mode & S_IRWXO) || ((st.st_mode & S_IRWXG) && st.st_gid != rgid))) {
-		snprintf(err, len, "%s (owner %s, mode %04o) may be read by group or others: chown "
+		snprintf(err, len, "%s may be read by group or others (mode %04o, owner %s): chown "
 				   "%s %s; chmod 0640 %s",
-			 path, owner, mode, fix, path, path);
+			 path, mode, owner, fix, path, path);
 		return ATTLS_EINVAL;
 	}
 	readable = ruid == 0 || (st.st_uid == ruid && (st.st_mode & S_IRUSR)) ||

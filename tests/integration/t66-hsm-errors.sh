@@ -57,7 +57,7 @@ refused "missing certificate object" 407 "token \"$HSM_TOKEN\" has no certificat
 	"$(policy nocert "pkcs11:token=$HSM_TOKEN;object=no-such-cert;type=cert" "$HSM_URI_RSA" "$pin")"
 refused "no PIN configured" 201 "token \"$HSM_TOKEN\" needs a PIN to reach $HSM_URI_RSA: give keyring \"tok\" pin_file or stash_file" \
 	"$(policy nopin "$crt" "$HSM_URI_RSA")"
-refused "PIN file readable by others" 201 "$T_TMP/open.pin may be read by group or others \\(mode 0644\\): chmod 600 it" \
+refused "PIN file readable by others" 201 "$T_TMP/open.pin may be read by group or others \\(mode 0644, owner root:root\\): chown root:attlsd" \
 	"$(policy openpin "$crt" "$HSM_URI_RSA" "pin_file: \"$T_TMP/open.pin\"")"
 refused "key of another certificate" 428 "the private key $HSM_URI_EC does not match the certificate $crt" \
 	"$(policy mismatch "$crt" "$HSM_URI_EC" "$pin")"
