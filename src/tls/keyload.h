@@ -29,6 +29,8 @@ struct keyload_pair {
  * user, writable by no one else, and readable by that user or group. Until it
  * is called, this process's own user and group. */
 void keyload_set_reader(uid_t uid, gid_t gid);
+/* That user: who may own a secret file besides root (tickets.c). */
+uid_t keyload_reader_uid(void);
 
 /* Loads the PKCS#11 backend and module the keyrings of 'p' need (nothing when
  * no keyring names a token). attlsd calls it at start-up, before it would give

@@ -35,6 +35,12 @@ keyload_set_reader(uid_t uid, gid_t gid)
 /* "user:group" of the file into 'owner', and the owner it needs into 'fix'
  * (root and the reader's group). Each name is copied before the next look-up,
  * which may reuse the library's buffer. */
+uid_t
+keyload_reader_uid(void)
+{
+	return keyload_reader.set ? keyload_reader.uid : geteuid();
+}
+
 static void
 keyload_perm_names(const struct stat *st, gid_t rgid, char *owner, size_t olen, char *fix,
 		   size_t flen)
@@ -61,7 +67,7 @@ keyload_perm_names(const struct stat *st, gid_t rgid, char *owner, size_t olen, 
 int
 keyload_perm_check(int fd, const char *path, bool secret, char *err, size_t len)
 {
-	uid_t ruid = keyload_reader.set ? keyload_reader.uid : geteuid();
+	uid_t ruid = keyload_reader_uid();
 	gid_t rgid = keyload_reader.set ? keyload_reader.gid : getegid();
 	char owner[160], fix[96];
 	struct stat st;

@@ -35,6 +35,7 @@ EOF
 }
 pin="pin_file: \"$HSM_PIN_FILE\""
 (umask 077 && printf '1111\n' >"$T_TMP/wrong.pin")
+key_perms "$T_TMP/wrong.pin" # readable by user attlsd, which attlsd runs as
 printf '%s\n' "$HSM_PIN" >"$T_TMP/open.pin"
 chmod 644 "$T_TMP/open.pin"
 crt=$T_TMP/hsm-rsa.crt
