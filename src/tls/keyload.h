@@ -31,6 +31,10 @@ struct keyload_pair {
 void keyload_set_reader(uid_t uid, gid_t gid);
 /* That user: who may own a secret file besides root (tickets.c). */
 uid_t keyload_reader_uid(void);
+/* For tools run as root (attlsctl): the reader is settings.user/group of 'p'
+ * when that user exists. Without either call, a root process checks files for
+ * the default user attlsd when it exists, as attlsd would. */
+void keyload_set_reader_policy(const struct policy *p);
 
 /* Loads the PKCS#11 backend and module the keyrings of 'p' need (nothing when
  * no keyring names a token). attlsd calls it at start-up, before it would give

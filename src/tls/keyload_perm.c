@@ -35,10 +35,45 @@ keyload_set_reader(uid_t uid, gid_t gid)
 /* "user:group" of the file into 'owner', and the owner it needs into 'fix'
  * (root and the reader's group). Each name is copied before the next look-up,
  * which may reuse the library's buffer. */
+/* attlsctl as root checks what attlsd, which drops to settings.user (default
+ * "attlsd"), will read; attlsd itself sets the reader from its plan. */
+static void
+keyload_reader_named(const char *user, const char *group)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (geteuid() != 0 || !(pw = getpwnam(user ? user : "attlsd")))
+		return;
+	gr = group ? getgrnam(group) : NULL;
+	if (group && !gr)
+		return;
+	keyload_set_reader(pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid);
+}
+
+void
+keyload_set_reader_policy(const struct policy *p)
+{
+	keyload_reader_named(p->settings.user, p->settings.group);
+}
+
+static void
+keyload_reader_get(uid_t *uid, gid_t *gid)
+{
+	if (!keyload_reader.set)
+		keyload_reader_named(NULL, NULL);
+	*uid = keyload_reader.set ? keyload_reader.uid : geteuid();
+	*gid = keyload_reader.set ? keyload_reader.gid : getegid();
+}
+
 uid_t
 keyload_reader_uid(void)
 {
-	return keyload_reader.set ? keyload_reader.uid : geteuid();
+	uid_t uid;
+	gid_t gid;
+
+	keyload_reader_get(&uid, &gid);
+	return uid;
 }
 
 static void
@@ -67,13 +102,14 @@ keyload_perm_names(const struct stat *st, gid_t rgid, char *owner, size_t olen, 
 int
 keyload_perm_check(int fd, const char *path, bool secret, char *err, size_t len)
 {
-	uid_t ruid = keyload_reader_uid();
-	gid_t rgid = keyload_reader.set ? keyload_reader.gid : getegid();
+	uid_t ruid;
+	gid_t rgid;
 	char owner[160], fix[96];
 	struct stat st;
 	unsigned mode;
 	bool readable;
 
+	keyload_reader_get(&ruid, &rgid);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, len, "%s is not a regular file", path);
 		return ATTLS_EINVAL;
