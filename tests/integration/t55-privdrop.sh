@@ -6,7 +6,8 @@
 # Uid, Gid, Groups, CapEff/CapPrm/CapBnd, NoNewPrivs, Seccomp); a listener below
 # 1024 keeps CAP_NET_BIND_SERVICE and nothing else, with its reason logged;
 # "user: root" keeps root and warns; a missing user fails start-up and -t with
-# RC 5120 and the fix; "sandbox: Off" is warned and leaves seccomp off.
+# RC 5120 and the fix; "sandbox: Off" is warned and leaves seccomp off; started
+# as attlsd with ambient capabilities (the systemd way) it only trims them.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 (($(id -u) == 0)) || t_skip "the privilege drop is tested as root"
@@ -108,4 +109,25 @@ assert_eq "Seccomp with sandbox: Off" 0 "$(status_of Seccomp)"
 assert_eq "Uid with sandbox: Off" "$uid	$uid	$uid	$uid" "$(status_of Uid)"
 assert_match "sandbox: Off is warned" "sandbox: Off: attlsd may execute programs" "$(cat "$ATTLSD_LOG")"
 attlsd_stop
+
+# 6. Started the systemd way (User=attlsd, AmbientCapabilities=): no switch,
+#    only the capabilities the policy needs are kept of those given.
+if command -v setpriv >/dev/null; then
+	printf '#!/bin/sh\nexec setpriv --reuid=attlsd --regid=attlsd --init-groups --inh-caps=+net_bind_service,+net_admin --ambient-caps=+net_bind_service,+net_admin "%s" "$@"\n' \
+		"$ATTLSD" >"$T_TMP/as-attlsd"
+	chmod 0755 "$T_TMP/as-attlsd"
+	low=$(low_port)
+	policy_new
+	policy_standard
+	policy_rule low "$low" env-server "127.0.0.1:$BACKEND_PORT"
+	ATTLSD=$T_TMP/as-attlsd attlsd_start "$(policy_file)"
+	echo_ok "$low"
+	assert_eq "Uid started as attlsd" "$uid	$uid	$uid	$uid" "$(status_of Uid)"
+	assert_eq "CapEff started with NET_BIND_SERVICE and NET_ADMIN" 0000000000000400 "$(status_of CapEff)"
+	assert_eq "CapAmb emptied" 0000000000000000 "$(status_of CapAmb)"
+	assert_match "no switch is logged" "started without root, so no switch, capabilities trimmed" "$(cat "$ATTLSD_LOG")"
+	attlsd_stop
+else
+	t_log "setpriv is missing: the ambient-capability start is not tested"
+fi
 t_done
