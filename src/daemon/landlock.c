@@ -188,6 +188,13 @@ landlock_apply(const struct policy *p, const char *policy_path, const char *pidf
 			 strerror(errno));
 		return 0;
 	}
+	/* Landlock also confines ptrace access checks to the sandbox's own
+	 * processes, and reading another process's /proc/PID/fd is one. */
+	if (p->uses_owner) {
+		snprintf(why, len, "a rule names jobname or userid, and Landlock would hide other "
+				   "processes' /proc/PID/fd from the owner lookup; seccomp alone applies");
+		return 0;
+	}
 	if ((ring = landlock_token_ring(p)) != NULL) {
 		snprintf(why, len, "keyring \"%s\" uses a PKCS#11 token, whose module opens files "
 				   "attlsd cannot know; seccomp alone applies", ring);

@@ -10,7 +10,8 @@
 
 /* Restricts this thread (and the threads it starts) to the paths of 'p'.
  * Returns the Landlock ABI applied (> 0); 0 when not applied, with the reason
- * in 'why' (the kernel lacks Landlock, or a PKCS#11 module's files are unknown);
+ * in 'why' (the kernel lacks Landlock, a rule needs other processes' /proc/PID/fd,
+ * or a PKCS#11 module's files are unknown);
  * a negative code on failure, with the reason in 'why'. */
 int landlock_apply(const struct policy *p, const char *policy_path, const char *pidfile,
 		   char *why, size_t len);
