@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,7 +418,6 @@ static int
 start_workers(struct daemon *d)
 {
 	unsigned i, nl = (unsigned)d->gen->policy->nlisteners;
-	char name[24]; /* at most 15 characters: -w allows 256 workers */
 
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
 	if (!d->workers)
@@ -441,9 +439,6 @@ start_workers(struct daemon *d)
 			}
 			return ATTLS_ESYS;
 		}
-		/* "top -H" (and the watchdog test) tell the workers apart by name. */
-		snprintf(name, sizeof(name), "attlsd-w%u", i);
-		pthread_setname_np(d->workers[i]->thread, name);
 	}
 	return 0;
 }
