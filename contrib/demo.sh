@@ -9,6 +9,12 @@ cd "$top"
 bash contrib/deps.sh
 bash contrib/build.sh
 bash contrib/mkpki.sh demo/pki
+# attlsd loads its key as root, then runs as user attlsd (doc/security.md): the
+# key belongs to root and group attlsd, mode 0640, as attlsd asks of keys.
+if [ "$(id -u)" -eq 0 ]; then
+	chown root:attlsd demo/pki/*.key
+	chmod 0640 demo/pki/*.key
+fi
 mkdir -p demo/www
 echo "Hello from an unchanged plaintext backend (python3 http.server on 127.0.0.1:8080)" > demo/www/index.html
 

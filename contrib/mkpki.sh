@@ -271,6 +271,11 @@ fi
 
 chmod 644 ./*.crt server-chain.pem twin-cas.pem ca.crl server-ocsp.der
 chmod 600 ./*.key
+# attlsd drops to user attlsd after start-up and must be able to read its keys
+# then (doc/security.md): as root with that user present, root:attlsd 0640.
+if [ "$(id -u)" -eq 0 ] && getent group attlsd >/dev/null 2>&1; then
+	chgrp attlsd ./*.key && chmod 640 ./*.key
+fi
 for f in ca untrusted-ca server client untrusted-client selfsigned-client \
 	expired-client expired-server server-ecdsa rsa-ca sha1-client revoked-client \
 	soon-server weak-server noserverauth-server twin-ca-a twin-ca-b; do

@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "policy/policy.h"
 #include "ctl_keyring.h"
+#include "tls/keyload.h"
 #include "tls/keyring_lint.h"
 
 #define CTL_KEYRING_USAGE                                                                  \
@@ -98,6 +99,7 @@ ctl_keyring_check(int argc, char **argv)
 		fprintf(stderr, "attlsctl: %s: policy not loaded\n", path);
 		return 2;
 	}
+	keyload_set_reader_policy(p); /* key files as attlsd's user will read them */
 	r = keyring_lint(p, &o, ctl_keyring_print, stdout);
 	policy_unref(p);
 	if (r < 0) {

@@ -28,9 +28,11 @@ static const struct rc_info rc_tab[] = {
 	  "PEM key), a file owned by attlsd's user or root with mode 0600 (doc/keys.md)" },
 	{ RC_KEYRING_OPEN, "GSK_KEYRING_OPEN_ERROR",
 	  "the PKCS#11 token of a key cannot be reached: no token with that label in the "
-	  "module, or the module cannot be loaded",
+	  "module, or the module cannot be loaded; or a key, PIN or passphrase file is refused "
+	  "for its owner or mode",
 	  "check the token= of the URI against `pkcs11-tool --module MODULE -L`, that the "
-	  "token is present, and pkcs11_module" },
+	  "token is present, and pkcs11_module; for a refused file, the cause line says the "
+	  "owner and mode it needs (`chown root:attlsd FILE; chmod 0640 FILE`)" },
 	{ RC_BAD_DATE, "GSK_ERR_BAD_DATE",
 	  "a certificate is expired or not yet valid",
 	  "renew the certificate named in the cause line, or fix the clock of the host that "
@@ -188,7 +190,8 @@ static const struct rc_info rc_tab[] = {
 	  "the backend's listener) could not be determined (the process not found in time, or "
 	  "a lookup failed: EMFILE, EPERM, a netlink error); the connection was not mapped "
 	  "rather than passed on as if the socket had no owner",
-	  "the cause line says why: attlsd must run as root (or with CAP_SYS_PTRACE) in the "
+	  "the cause line says why: attlsd must keep CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
+	  "(it does when a rule names jobname or userid) and run in the "
 	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
 	  "still running at handshake_timeout means a very busy host or threadpool; \"Too many "
 	  "open files\" means RLIMIT_NOFILE (LimitNOFILE=) is too low for the connections" },
@@ -226,6 +229,12 @@ static const struct rc_info rc_tab[] = {
 	  "max_handshakes reached): it was closed to make room for a new one",
 	  "nothing, if it was an attack; a client that connects long before it speaks "
 	  "needs more slots (settings.max_connections, max_handshakes)" },
+	{ RC_PRIVILEGE, "ATTLS_PRIVILEGE",
+	  "attlsd cannot start as the user, group or capabilities its policy asks for: "
+	  "settings.user or settings.group does not exist, or the switch to them failed",
+	  "create the user (`useradd --system --user-group --no-create-home --shell "
+	  "/usr/sbin/nologin attlsd`) or name an existing one in settings.user; the cause "
+	  "line names the user, group or system call (doc/security.md)" },
 	{ RC_INTERNAL, "ATTLS_INTERNAL",
 	  "an internal error (out of memory or a failed system call)",
 	  "read the cause line; if it persists, report it" },

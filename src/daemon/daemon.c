@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,8 @@
 
 #include "activation.h"
 #include "daemon.h"
+#include "privdrop.h"
+#include "sandbox.h"
 #include "sdnotify.h"
 #include "policy/diag.h"
 #include "common/err.h"
@@ -26,6 +27,7 @@
 #include "runtime/runtime.h"
 #include "control/control.h"
 #include "proxy/intercept.h"
+#include "tls/keyload.h"
 #include "tls/keyring_lint.h"
 #include "diag/capture.h"
 #include "filter/ipfilter.h"
@@ -426,7 +428,6 @@ static int
 start_workers(struct daemon *d)
 {
 	unsigned i, nl = (unsigned)d->gen->policy->nlisteners;
-	char name[24]; /* at most 15 characters: -w allows 256 workers */
 
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
 	if (!d->workers)
@@ -448,9 +449,6 @@ start_workers(struct daemon *d)
 			}
 			return ATTLS_ESYS;
 		}
-		/* "top -H" (and the watchdog test) tell the workers apart by name. */
-		snprintf(name, sizeof(name), "attlsd-w%u", i);
-		pthread_setname_np(d->workers[i]->thread, name);
 	}
 	return 0;
 }
@@ -473,6 +471,27 @@ setup_signals(struct daemon *d)
 	uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
 	uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
 	uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+}
+
+/* Once the listeners, the control socket and the keys are open: the user,
+ * group and capabilities of the plan, then the sandbox. On the main thread
+ * before any other exists, so that every thread runs under both. The metrics
+ * port is bound after it (CAP_NET_BIND_SERVICE is kept when it is below 1024). */
+static int
+drop_privileges(struct daemon *d, const struct policy *p)
+{
+	const struct privdrop *pd = d->o->priv;
+	int r;
+
+	/* No PKCS#11 module can be loaded once root is gone. */
+	keyload_seal();
+	if (!pd)
+		return 0;
+	if (pd->switching)
+		sandbox_prepare(p, pd->uid, pd->gid);
+	if ((r = privdrop_apply(pd)) != 0)
+		return r;
+	return sandbox_apply(p, d->policy_path, d->o->pidfile);
 }
 
 int
@@ -511,6 +530,10 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 	write_pidfile(o->pidfile);
 	d.loop = uv_default_loop();
 	setup_signals(&d);
+	control_start(d.loop, p);
+	control_set_policy(d.gen->policy);
+	if ((r = drop_privileges(&d, p)) != 0)
+		goto out;
 	if ((r = metrics_start(p->settings.metrics_listen)) != 0)
 		goto out;
 	metrics_policy_loaded(d.gen, 0, true);
@@ -518,8 +541,6 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 		log_error("cannot start workers: %s", attls_strerror(r));
 		goto out;
 	}
-	control_start(d.loop, p);
-	control_set_policy(d.gen->policy);
 	if ((r = sdnotify_start(d.loop, d.workers, d.nworkers, &d.generation, &d.sd)) != 0)
 		log_warn("systemd notifications: %s", attls_strerror(r));
 	log_notice("EZZ4250I AT-TLS SERVICES ARE AVAILABLE FOR %s (%u workers, %zu rules, %zu "

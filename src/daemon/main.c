@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 
 #include "daemon.h"
+#include "privdrop.h"
 #include "sdnotify.h"
 #include "usage.h"
 #include "policy/diag.h"
@@ -60,6 +61,7 @@ main(int argc, char **argv)
 	struct daemon_opts o = { .policy_path = USAGE_DEFAULT_POLICY };
 	struct diag_list dl;
 	struct policy *p = NULL;
+	struct privdrop priv;
 	int ch, test = 0, dump = 0, debug = 0, code;
 	char *end, errbuf[512];
 
@@ -137,6 +139,15 @@ main(int argc, char **argv)
 	}
 	diag_print(&dl, stderr);
 	diag_list_cleanup(&dl);
+	/* Who attlsd becomes decides who must be able to read the keys: known
+	 * before the first key is loaded, also for -t. */
+	if (privdrop_plan(p, &priv, &code, errbuf, sizeof(errbuf)) != 0) {
+		log_error("%s: cannot start: RC %d: %s", p->path, code, errbuf);
+		policy_unref(p);
+		return 1;
+	}
+	keyload_set_reader(priv.uid, priv.gid);
+	o.priv = &priv;
 	/* A PKCS#11 module is loaded now, before anything would give up privileges. */
 	if (keyload_start(p, &code, errbuf, sizeof(errbuf)) != 0) {
 		log_error("%s: cannot start: RC %d: %s", p->path, code, errbuf);

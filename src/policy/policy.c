@@ -85,6 +85,8 @@ policy_free(struct policy *p)
 	}
 	free(p->listeners);
 	free(p->settings.jobname);
+	free(p->settings.user);
+	free(p->settings.group);
 	free(p->settings.control_socket);
 	free(p->settings.event_log);
 	free(p->settings.capture_dir);

@@ -471,6 +471,9 @@ struct policy_settings {
 	unsigned filter_log_limit; /* EZD0815I lines per rule per second; 0 = no limit */
 	int syslog_facility;       /* LOG_DAEMON or LOG_AUTH */
 	char *jobname;             /* JOBNAME printed in messages */
+	char *user;                /* what attlsd runs as after start-up (daemon/privdrop.c) */
+	char *group;               /* NULL: user's primary group */
+	bool sandbox;              /* seccomp and Landlock after start-up (daemon/sandbox.c) */
 	char *event_log;           /* JSON-lines event log file; NULL: none */
 	unsigned error_aggregation; /* identical errors logged per window; 0: all */
 	unsigned error_aggregation_window; /* seconds */

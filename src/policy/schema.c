@@ -239,6 +239,19 @@ static const struct schema_row settings_rows[] = {
 	    .help = "handshake bytes captured per connection (both directions)"),
 	ROW("jobname", "-", ST_STRING, struct policy_settings, jobname, .def = "attlsd",
 	    .help = "JOBNAME printed in EZD messages"),
+	ROW("user", "-", ST_STRING, struct policy_settings, user, .def = "attlsd",
+	    .help = "user attlsd runs as once its sockets are open and its keys loaded "
+		    "(doc/security.md); \"root\" keeps every privilege and is logged as a "
+		    "warning; read at start only"),
+	ROW("group", "-", ST_STRING, struct policy_settings, group,
+	    .help = "group attlsd runs as (the only group it keeps); default: the primary "
+		    "group of user; read at start only"),
+	ROW("sandbox", "-", ST_BOOL, struct policy_settings, sandbox, .enums = enum_bool,
+	    .def = "On",
+	    .help = "On: once started, attlsd cannot execute programs, trace processes, load "
+		    "kernel modules or mount (seccomp), nor touch files outside the paths of "
+		    "the policy (Landlock, where the kernel has it); doc/security.md; read at "
+		    "start only"),
 	ROW("control_socket", "-", ST_STRING, struct policy_settings, control_socket,
 	    .def = "/run/attlsd.sock",
 	    .help = "Unix socket for the query API (attlsctl query, libattlsquery); \"Off\": none"),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -252,9 +253,20 @@ keyload_file_key(const struct policy_keyring *k, const char *path, EVP_PKEY **ou
 	FILE *f;
 
 	*rc = RC_NO_PRIVATE_KEY;
-	if (!(f = fopen(path, "r"))) {
-		snprintf(err, len, "cannot read key %s: %s", path, strerror(errno));
+	if (!(f = fopen(path, "re"))) {
+		if (errno == EACCES) /* after the privilege drop: say who must read it */
+			snprintf(err, len, "cannot read key %s: %s (attlsd runs as uid %u: chown "
+					   "root:%u %s; chmod 0640 %s)",
+				 path, strerror(errno), (unsigned)geteuid(), (unsigned)getegid(),
+				 path, path);
+		else
+			snprintf(err, len, "cannot read key %s: %s", path, strerror(errno));
 		return ATTLS_EIO;
+	}
+	if (keyload_perm_check(fileno(f), path, false, err, len) != 0) {
+		*rc = RC_KEYRING_OPEN;
+		fclose(f);
+		return ATTLS_EINVAL;
 	}
 	*out = PEM_read_PrivateKey(f, NULL, keyload_on_passphrase, &kp);
 	fclose(f);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -22,6 +23,18 @@ struct keyload_pair {
 	STACK_OF(X509) *chain; /* the rest of the PEM file; empty for a token certificate */
 	EVP_PKEY *key;
 };
+
+/* The user and group that read key files once attlsd has dropped privileges
+ * (settings.user; doc/security.md): a key file must be owned by root or that
+ * user, writable by no one else, and readable by that user or group. Until it
+ * is called, this process's own user and group. */
+void keyload_set_reader(uid_t uid, gid_t gid);
+/* That user: who may own a secret file besides root (tickets.c). */
+uid_t keyload_reader_uid(void);
+/* For tools run as root (attlsctl): the reader is settings.user/group of 'p'
+ * when that user exists. Without either call, a root process checks files for
+ * the default user attlsd when it exists, as attlsd would. */
+void keyload_set_reader_policy(const struct policy *p);
 
 /* Loads the PKCS#11 backend and module the keyrings of 'p' need (nothing when
  * no keyring names a token). attlsd calls it at start-up, before it would give
@@ -55,8 +68,9 @@ ATTLS_NODISCARD int keyload_pair(const struct policy_keyring *k, const struct po
 void keyload_pair_free(struct keyload_pair *kp);
 
 /* A PIN or passphrase file: at most 'len'-1 bytes into 'buf', without the
- * trailing newline; a stash file is de-obfuscated. Refuses a file that group or
- * others may read or that another user owns (RC 201 with the cause). */
+ * trailing newline; a stash file is de-obfuscated. Refuses a file that others,
+ * or a group other than the reader's (keyload_set_reader), may read, or that
+ * neither root nor the reader owns (RC 201 with the cause). */
 ATTLS_NODISCARD int keysecret_read(const char *path, bool stash, char *buf, size_t len, int *rc,
 				   char *err, size_t errlen);
 /* Writes 'secret' as a stash file 'path' (mode 0600, replaced atomically). */

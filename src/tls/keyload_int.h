@@ -42,6 +42,12 @@ extern const struct keyload_backend keyload_engine_backend;
 /* True if an OSSL_STORE loader for "pkcs11:" URIs is available (a provider). */
 bool keyload_store_available(void);
 
+/* The owner and mode of key file 'fd' (opened as 'path') against the reader of
+ * keyload_set_reader(): 0, or a negative code with the file, its owner and mode
+ * and the fix in 'err'. A 'secret' (PIN, passphrase, stash) may not be read by
+ * others at all; a key readable by others is only warned about. */
+int keyload_perm_check(int fd, const char *path, bool secret, char *err, size_t len);
+
 /* The first queued OpenSSL error as "what: reason" into 'err'; clears the queue. */
 void keyload_ssl_error(char *err, size_t len, const char *what);
 

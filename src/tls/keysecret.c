@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/rc.h"
 #include "keyload.h"
+#include "keyload_int.h"
 
 /* The stash format of GSKit's .sth files: each byte XOR 0xF5, the secret ended
  * by a zero byte (0xF5 on disk) and padded to a fixed size. It hides the secret
@@ -23,30 +24,6 @@
 #define KEYSECRET_STASH_XOR 0xF5
 #define KEYSECRET_STASH_SIZE 129
 #define KEYSECRET_MAX 1024
-
-/* Owned by this user (or root) and not readable by group or others, like an
- * ssh key: a secret in a file anyone can read is no secret. */
-static int
-keysecret_mode(int fd, const char *path, char *err, size_t len)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, len, "%s is not a regular file", path);
-		return ATTLS_EINVAL;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, len, "%s may be read by group or others (mode %04o): chmod 600 it", path,
-			 (unsigned)(st.st_mode & 07777));
-		return ATTLS_EINVAL;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		snprintf(err, len, "%s belongs to uid %u, neither this user nor root", path,
-			 (unsigned)st.st_uid);
-		return ATTLS_EINVAL;
-	}
-	return 0;
-}
 
 int
 keysecret_read(const char *path, bool stash, char *buf, size_t len, int *rc, char *err,
@@ -63,7 +40,7 @@ keysecret_read(const char *path, bool stash, char *buf, size_t len, int *rc, cha
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return ATTLS_EIO;
 	}
-	if ((ret = keysecret_mode(fd, path, err, errlen)) != 0)
+	if ((ret = keyload_perm_check(fd, path, true, err, errlen)) != 0)
 		goto out;
 	if ((n = read(fd, raw, sizeof(raw))) < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));

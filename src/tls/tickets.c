@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "keyload.h"
 #include "tickets.h"
 
 struct tickets_key {
@@ -83,7 +84,8 @@ check_mode(const char *path, const struct stat *st, char *err, size_t errlen)
 			 path, (unsigned)(st->st_mode & 07777));
 		return ATTLS_EINVAL;
 	}
-	if (st->st_uid != geteuid() && st->st_uid != 0) {
+	/* attlsd's user: the one it runs as after the privilege drop. */
+	if (st->st_uid != keyload_reader_uid() && st->st_uid != 0) {
 		snprintf(err, errlen, "ticket key file %s belongs to uid %u, neither attlsd's "
 				      "user nor root",
 			 path, (unsigned)st->st_uid);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Sourced by the token tests (t65-t68) after lib.sh: a SoftHSM2 token created in
 # $T_TMP with RSA-2048 and ECDSA P-256 keys generated on it, certificates for
-# them signed by the test CA, and the PIN in a mode-0600 file.
+# them signed by the test CA, and the PIN in a mode-0640 root:attlsd file; the
+# token directory belongs to user attlsd, which attlsd runs as.
 #
 #   hsm_setup            token "attls-hsm" (PIN 4321): srv-rsa, srv-ec (server
 #                        certificates, SAN localhost/127.0.0.1, also stored on the
@@ -80,6 +81,10 @@ EOC
 	hsm_cert hsm-cli cli-ec 03 client_ext
 	HSM_PIN_FILE=$T_TMP/hsm.pin
 	(umask 077 && printf '%s\n' "$HSM_PIN" >"$HSM_PIN_FILE")
+	# attlsd reads the PIN again on reload, and SoftHSM its token files at every
+	# use, as user attlsd after the privilege drop (doc/security.md).
+	key_perms "$HSM_PIN_FILE"
+	(($(id -u) == 0)) && chown -R "$T_DAEMON_USER:$T_DAEMON_USER" "$T_TMP/tokens"
 	HSM_URI_RSA="pkcs11:token=$HSM_TOKEN;object=srv-rsa;type=private"
 	HSM_URI_EC="pkcs11:token=$HSM_TOKEN;object=srv-ec;type=private"
 	HSM_URI_CLI="pkcs11:token=$HSM_TOKEN;object=cli-ec;type=private"

@@ -214,6 +214,43 @@ timeout 60 sh "$T_TOP/contrib/mkpki.sh" "$T_PKI" >/dev/null ||
 T_PKI=$(cd "$T_PKI" && pwd)
 export ATTLS_PKI=$T_PKI
 
+# ---------------------------------------------------------------- the daemon's user
+
+# attlsd drops to settings.user (default attlsd) once started (doc/security.md):
+# as root, the tests make that user when missing, and let it read what a test
+# writes (T_TMP: group attlsd, traversable and writable for capture and event
+# logs) and the keys (0640 root:attlsd, as doc/security.md asks of keys).
+T_DAEMON_USER=attlsd
+t_daemon_user() {
+	(($(id -u) == 0)) || return 0
+	getent passwd "$T_DAEMON_USER" >/dev/null ||
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$T_DAEMON_USER" 2>/dev/null ||
+		getent passwd "$T_DAEMON_USER" >/dev/null ||
+		t_fail "cannot create the system user $T_DAEMON_USER that attlsd drops to"
+}
+
+# key_perms FILE...: owner root, group attlsd, mode 0640: what attlsd accepts
+# for a key, PIN or passphrase file and can re-read after its privilege drop.
+key_perms() {
+	(($(id -u) == 0)) || { chmod 0600 "$@"; return 0; }
+	chown "root:$T_DAEMON_USER" "$@" && chmod 0640 "$@" || t_fail "cannot chown/chmod $*"
+}
+
+# daemon_writable DIR...: a directory attlsd writes to after the drop (capture,
+# event log): group attlsd, mode 0770.
+daemon_writable() {
+	(($(id -u) == 0)) || return 0
+	chown "root:$T_DAEMON_USER" "$@" && chmod 0770 "$@" || t_fail "cannot chown/chmod $*"
+}
+
+t_daemon_user
+daemon_writable "$T_TMP"
+# The shared PKI: each key the way attlsd wants it (mkpki.sh writes them 0600).
+for f in "$T_PKI"/*.key; do
+	[[ $(stat -c %G:%a "$f") == "$T_DAEMON_USER:640" ]] || key_perms "$f"
+done
+
 # shellcheck source=policy.sh
 . "$T_DIR/policy.sh"
 

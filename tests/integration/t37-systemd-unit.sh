@@ -78,9 +78,10 @@ t_ok "ExecStartPre (policy check) passed"
 # systemd's side of Type=notify: a datagram socket; READY=1 must arrive.
 notify=$T_TMP/notify.sock
 "$T_PY" -c '
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1]); s.settimeout(60)
+os.chmod(sys.argv[1], 0o666)  # as systemd: attlsd writes to it after dropping root
 open(sys.argv[1] + ".up", "w").close()
 print(s.recv(4096).decode(), flush=True)
 ' "$notify" >"$T_TMP/notify.out" 2>&1 &

@@ -37,6 +37,7 @@ EOF
 }
 pin="pin_file: \"$HSM_PIN_FILE\""
 (umask 077 && printf '1111\n' >"$T_TMP/wrong.pin")
+key_perms "$T_TMP/wrong.pin" # readable by user attlsd, which attlsd runs as
 printf '%s\n' "$HSM_PIN" >"$T_TMP/open.pin"
 chmod 644 "$T_TMP/open.pin"
 crt=$T_TMP/hsm-rsa.crt
@@ -67,7 +68,7 @@ refused "missing certificate object on a token with no public object" 407 \
 	"$(policy emptycert "pkcs11:token=attls-empty;object=srv-rsa;type=cert" "$HSM_URI_RSA" "$pin")"
 refused "no PIN configured" 201 "token \"$HSM_TOKEN\" needs a PIN to reach $HSM_URI_RSA: give keyring \"tok\" pin_file or stash_file" \
 	"$(policy nopin "$crt" "$HSM_URI_RSA")"
-refused "PIN file readable by others" 201 "$T_TMP/open.pin may be read by group or others \\(mode 0644\\): chmod 600 it" \
+refused "PIN file readable by others" 201 "$T_TMP/open.pin may be read by group or others \\(mode 0644, owner root:root\\): chown root:attlsd" \
 	"$(policy openpin "$crt" "$HSM_URI_RSA" "pin_file: \"$T_TMP/open.pin\"")"
 refused "key of another certificate" 428 "the private key $HSM_URI_EC does not match the certificate $crt" \
 	"$(policy mismatch "$crt" "$HSM_URI_EC" "$pin")"

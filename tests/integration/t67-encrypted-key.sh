@@ -20,13 +20,16 @@ port=$(free_port)
 enc=$T_TMP/server.enc.key
 openssl pkey -in "$T_PKI/server.key" -aes256 -passout pass:'s3cret phrase' -out "$enc" ||
 	t_fail "cannot encrypt the test key"
+key_perms "$enc" # readable by user attlsd, which attlsd runs as
 grep -q 'ENCRYPTED PRIVATE KEY' "$enc" || t_fail "the key file is not encrypted"
 (umask 077 && printf 's3cret phrase\n' >"$T_TMP/pass" && printf 'wrong\n' >"$T_TMP/wrong")
+key_perms "$T_TMP/pass" "$T_TMP/wrong"
 printf 's3cret phrase\n' >"$T_TMP/open-pass"
 chmod 644 "$T_TMP/open-pass"
 printf 's3cret phrase\n' | "$ATTLSCTL" keyring stash "$T_TMP/key.sth" 2>"$T_TMP/stash.err" ||
 	{ cat "$T_TMP/stash.err"; t_fail "attlsctl keyring stash failed"; }
 assert_eq "the stash file is mode 0600" 600 "$(stat -c %a "$T_TMP/key.sth")"
+key_perms "$T_TMP/key.sth"
 grep -q 's3cret' "$T_TMP/key.sth" && t_fail "the stash file holds the passphrase in clear"
 t_ok "the stash file does not hold the passphrase in clear"
 

@@ -21,6 +21,7 @@ hsm_p11 --login --pin "$HSM_PIN" --write-object "$T_TMP/soon.der" --type cert --
 
 printf '%s\n' "$HSM_PIN" | "$ATTLSCTL" keyring stash "$T_TMP/pin.sth" 2>/dev/null ||
 	t_fail "attlsctl keyring stash failed"
+key_perms "$T_TMP/pin.sth" # readable by user attlsd, which attlsd runs as
 port=$(free_port)
 tok="stash_file: \"$T_TMP/pin.sth\", pkcs11_module: \"$HSM_MODULE\", trusted_ca: \"$T_PKI/ca.crt\""
 # policy NAME CERT KEY: one Server rule on a keyring reached with the stash file.

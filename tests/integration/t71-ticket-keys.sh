@@ -22,6 +22,9 @@ keys=$T_TMP/ticket.keys
 "$ATTLSCTL" tickets rotate "$keys" >/dev/null || t_fail "attlsctl tickets rotate failed"
 [[ $(stat -c %a "$keys") == 600 ]] || t_fail "key file mode $(stat -c %a "$keys"), not 600"
 t_ok "attlsctl tickets rotate made a 0600 key file"
+# attlsd re-reads it as user attlsd after its privilege drop (doc/security.md);
+# rotate keeps the owner.
+(($(id -u) == 0)) && chown "$T_DAEMON_USER" "$keys"
 
 read -r pa pb pc < <(free_ports 3)
 # fleet_policy NAME ADDR TICKETS-SETTING: one host's policy, the same rules everywhere.
