@@ -14,6 +14,12 @@ pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bash "$src/contrib/mkpki.sh" "$tmp/pki" >/dev/null || exit 1
+# attlsd -t checks that its user (attlsd, after the privilege drop) can re-read
+# the keys: as root, let that user's group traverse the folders (mkpki.sh gives
+# it the keys, and cp -p below keeps that).
+if [ "$(id -u)" = 0 ] && getent group attlsd >/dev/null; then
+	chgrp attlsd "$tmp" && chmod 0750 "$tmp"
+fi
 
 bad() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | head -40; fail=$((fail + 1)); }
 
@@ -24,7 +30,8 @@ rings() { # yaml
 	for v in $(grep -o 'ATTLS_KEYRING_[A-Za-z0-9_]*' "$1" | sort -u); do
 		dir=$tmp/rings/$v
 		mkdir -p "$dir"
-		cp "$tmp/pki/server.crt" "$tmp/pki/server.key" "$tmp/pki/ca.crt" "$dir/"
+		chgrp -R --reference="$tmp" "$tmp/rings" && chmod 0750 "$tmp/rings" "$dir"
+		cp -p "$tmp/pki/server.crt" "$tmp/pki/server.key" "$tmp/pki/ca.crt" "$dir/"
 		export "$v=$dir"
 	done
 	grep -o '{ATTLS_KEYRING_[A-Za-z0-9_]*}/[^"]*\.\(crt\|key\)' "$1" | sort -u |
@@ -32,8 +39,8 @@ rings() { # yaml
 			v=${f%%\}*}; v=${v#\{}
 			dir=$tmp/rings/$v
 			case $f in
-			*.crt) cp "$tmp/pki/server.crt" "$dir/${f#*\}/}" ;;
-			*.key) cp "$tmp/pki/server.key" "$dir/${f#*\}/}" ;;
+			*.crt) cp -p "$tmp/pki/server.crt" "$dir/${f#*\}/}" ;;
+			*.key) cp -p "$tmp/pki/server.key" "$dir/${f#*\}/}" ;;
 			esac
 		done
 }
