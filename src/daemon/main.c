@@ -156,7 +156,7 @@ main(int argc, char **argv)
 	}
 	keyring_lint_log(p);
 	capture_key_log_warn(p);
-	if (capture_dir_check(p, geteuid(), !test, errbuf, sizeof(errbuf)) != 0) {
+	if (capture_dir_check(p, priv.uid, !test, errbuf, sizeof(errbuf)) != 0) {
 		log_error("%s: cannot start: %s", p->path, errbuf);
 		policy_unref(p);
 		keyload_stop();
