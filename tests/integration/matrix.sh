@@ -97,7 +97,13 @@ M_ELSEWHERE=(
 	"5102 t06: a backend that does not accept within connect_timeout"
 	"5103 t47: a backend address TCP cannot reach"
 	"5106 t47: settings.max_connections"
-	"5108 t39: a Jobname rule whose owning process cannot be found"
+	"5108 t39: a Jobname rule whose owning process cannot be found; t77: a lookup that fails"
+	"5109 t74: a TLS peer that closes without close_notify"
+	"5110 t75: a backend reset mid-response; t08: shutdown_timeout"
+	"5118 t84: max_connections_per_source"
+	"5119 t85: max_handshakes_per_source"
+	"5120 t85: max_handshakes"
+	"5121 t85, t86: a silent connection shed when slots run short"
 )
 M_NOT_RUNTIME=(
 	"6 load time: attlsd -t and the load refuse a missing label with RC 6 in the error"
@@ -112,6 +118,7 @@ M_NOT_RUNTIME=(
 	"428 load time: a key that does not belong to its certificate"
 	"434 keyring lint only (attlsctl keyring check); a handshake logs 402"
 	"5018 never: an environment that fails stops the load, so no connection maps to it"
+	"5122 start-up: settings.user or group missing, or the switch failed (t55)"
 	"6001 internal: out of memory or a failed system call, not caused by a peer"
 )
 

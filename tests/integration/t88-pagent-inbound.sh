@@ -26,6 +26,7 @@ cp "$T_PKI/server-ecdsa.key" "$ring/server.key"
 cp "$T_PKI/ca.crt" "$ring/"
 cp "$T_PKI/server.crt" "$ring/TN3270Cert.crt"
 cp "$T_PKI/server.key" "$ring/TN3270Cert.key"
+key_perms "$ring/server.key" "$ring/TN3270Cert.key"
 export ATTLS_KEYRING_TCPIP_TN3270RING=$ring
 
 # The corpus file on this test's port, with the backend the import would
