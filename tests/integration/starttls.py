@@ -86,7 +86,6 @@ def serve(conn, a):
         while True:
             line = lines.readline()
             if not line:
-                close_tls(t)
                 return
             if line == "STARTTLS":
                 conn.sendall(b"OK go\n")
@@ -206,6 +205,9 @@ def tlspeer_serve(conn, ctx):
         while True:
             line = lines.readline()
             if not line:
+                # attlsd's close_notify (the application closed): answer
+                # with ours, as a correct TLS peer does, before the FIN.
+                close_tls(t)
                 return
             if line == "VERSION":
                 t.sendall(("VERSION %s\n" % t.version()).encode())
