@@ -111,11 +111,18 @@ rt_backend_at(const struct rt_gen *g, size_t rule, const union rt_sockaddr *loca
 		((struct sockaddr_in6 *)&out->ss)->sin6_port = htons((uint16_t)port);
 }
 
+/* The user attlsd runs as, for the USERID of its own lines: the first
+ * generation is built as root, before the privilege drop to settings.user. */
 static void
-fill_userid(struct rt_gen *g)
+fill_userid(struct rt_gen *g, const struct policy *p)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	struct passwd *pw;
 
+	if (geteuid() == 0 && p->settings.user && *p->settings.user) {
+		snprintf(g->userid, sizeof(g->userid), "%s", p->settings.user);
+		return;
+	}
+	pw = getpwuid(geteuid());
 	snprintf(g->userid, sizeof(g->userid), "%s", pw ? pw->pw_name : "?");
 }
 
@@ -193,7 +200,7 @@ rt_gen_new(struct policy *p, struct rt_gen **out)
 		return ATTLS_ENOMEM;
 	atomic_init(&g->refs, 1);
 	g->policy = policy_ref(p);
-	fill_userid(g);
+	fill_userid(g, p);
 	g->rules = calloc(p->nrules + 1, sizeof(*g->rules));
 	g->listen_addrs = calloc(p->nlisteners + 1, sizeof(*g->listen_addrs));
 	g->listen_backends = calloc(p->nlisteners + 1, sizeof(*g->listen_backends));
