@@ -399,30 +399,17 @@ triage_lint(struct triage *t)
 	(void)keyring_lint(t->p, &o, triage_on_lint, t);
 }
 
-static int
-triage_run(const char *pcap, const char *path)
+int
+ctl_triage_pcap(const struct policy *p, pcap_t *pc)
 {
-	char err[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *hdr;
 	const u_char *pkt;
-	struct triage *t = NULL;
-	struct policy *p = NULL;
-	struct diag_list dl;
-	pcap_t *pc = NULL;
+	struct triage *t;
 	size_t i;
 	int r = 2, link;
 
-	diag_list_init(&dl);
-	if (policy_load(path, &p, &dl) != 0) {
-		diag_print(&dl, stderr);
-		goto out;
-	}
-	if (!(pc = pcap_open_offline(pcap, err))) {
-		fprintf(stderr, "attlsctl triage: %s\n", err);
-		goto out;
-	}
 	if (!(t = calloc(1, sizeof(*t))))
-		goto out;
+		return 2;
 	t->p = p;
 	link = pcap_datalink(pc);
 	if (triage_replay_new(p, &t->replay) != 0 ||
@@ -437,15 +424,36 @@ triage_run(const char *pcap, const char *path)
 	printf("%u ClientHello(s), %u would fail\n", t->hellos, t->failing);
 	r = t->failing ? 1 : 0;
 out:
-	if (t) {
-		for (i = 0; i < t->nflows; i++) {
-			free(t->flows[i].buf[0]);
-			free(t->flows[i].buf[1]);
-		}
-		triage_replay_free(t->replay);
-		free(t->keyring_seen);
+	for (i = 0; i < t->nflows; i++) {
+		free(t->flows[i].buf[0]);
+		free(t->flows[i].buf[1]);
 	}
+	triage_replay_free(t->replay);
+	free(t->keyring_seen);
 	free(t);
+	return r;
+}
+
+static int
+triage_run(const char *pcap, const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct policy *p = NULL;
+	struct diag_list dl;
+	pcap_t *pc = NULL;
+	int r = 2;
+
+	diag_list_init(&dl);
+	if (policy_load(path, &p, &dl) != 0) {
+		diag_print(&dl, stderr);
+		goto out;
+	}
+	if (!(pc = pcap_open_offline(pcap, err))) {
+		fprintf(stderr, "attlsctl triage: %s\n", err);
+		goto out;
+	}
+	r = ctl_triage_pcap(p, pc);
+out:
 	if (pc)
 		pcap_close(pc);
 	if (p)

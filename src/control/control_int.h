@@ -14,14 +14,9 @@
 
 #include "appctl.h"
 #include "control.h"
+#include "reqparse.h"
 
 #define CONTROL_LINE_MAX 512
-
-/* The 4-tuple the plaintext application sees: the registry's key. */
-struct control_key {
-	uint8_t laddr[16], raddr[16];
-	uint16_t lport, rport;
-};
 
 struct control_entry {
 	struct control_entry *next;
