@@ -400,7 +400,7 @@ triage_lint(struct triage *t)
 }
 
 int
-ctl_triage_pcap(const struct policy *p, pcap_t *pc)
+ctl_triage_pcap(const struct policy *p, struct triage_replay *replay, pcap_t *pc, bool lint)
 {
 	struct pcap_pkthdr *hdr;
 	const u_char *pkt;
@@ -411,16 +411,17 @@ ctl_triage_pcap(const struct policy *p, pcap_t *pc)
 	if (!(t = calloc(1, sizeof(*t))))
 		return 2;
 	t->p = p;
+	t->replay = replay;
 	link = pcap_datalink(pc);
-	if (triage_replay_new(p, &t->replay) != 0 ||
-	    !(t->keyring_seen = calloc(p->nkeyrings + 1, sizeof(bool))))
+	if (!(t->keyring_seen = calloc(p->nkeyrings + 1, sizeof(bool))))
 		goto out;
 	while (pcap_next_ex(pc, &hdr, &pkt) == 1)
 		triage_packet(t, link, hdr, pkt);
 	for (i = 0; i < t->nflows; i++)
 		if (t->flows[i].len[0])
 			triage_report(t, &t->flows[i]);
-	triage_lint(t);
+	if (lint)
+		triage_lint(t);
 	printf("%u ClientHello(s), %u would fail\n", t->hellos, t->failing);
 	r = t->failing ? 1 : 0;
 out:
@@ -428,7 +429,6 @@ out:
 		free(t->flows[i].buf[0]);
 		free(t->flows[i].buf[1]);
 	}
-	triage_replay_free(t->replay);
 	free(t->keyring_seen);
 	free(t);
 	return r;
@@ -438,6 +438,7 @@ static int
 triage_run(const char *pcap, const char *path)
 {
 	char err[PCAP_ERRBUF_SIZE];
+	struct triage_replay *replay = NULL;
 	struct policy *p = NULL;
 	struct diag_list dl;
 	pcap_t *pc = NULL;
@@ -452,8 +453,10 @@ triage_run(const char *pcap, const char *path)
 		fprintf(stderr, "attlsctl triage: %s\n", err);
 		goto out;
 	}
-	r = ctl_triage_pcap(p, pc);
+	if (triage_replay_new(p, &replay) == 0)
+		r = ctl_triage_pcap(p, replay, pc, true);
 out:
+	triage_replay_free(replay);
 	if (pc)
 		pcap_close(pc);
 	if (p)

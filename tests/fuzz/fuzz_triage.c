@@ -17,6 +17,7 @@
 #include <pcap/pcap.h>
 
 #include "cli/ctl_triage.h"
+#include "cli/triage_replay.h"
 #include "policy/diag.h"
 #include "policy/policy.h"
 
@@ -24,6 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct policy *fuzz_policy;
+static struct triage_replay *fuzz_replay; /* its TLS contexts built once, kept */
 
 /* A self-signed P-256 certificate and key in 'dir', for the rule's keyring. */
 static int
@@ -92,6 +94,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	diag_list_cleanup(&dl);
 	free(yaml);
+	if (triage_replay_new(fuzz_policy, &fuzz_replay) != 0)
+		abort();
 	return 0;
 }
 
@@ -108,7 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fclose(f);
 		return 0;
 	}
-	(void)ctl_triage_pcap(fuzz_policy, pc);
+	(void)ctl_triage_pcap(fuzz_policy, fuzz_replay, pc, false);
 	pcap_close(pc);
 	return 0;
 }
