@@ -19,6 +19,8 @@
 
 /* Buffer size for one escaped field of a log line: 255 characters at most. */
 #define ESCAPE_FIELD 256
+/* For a whole cause line, which quotes several such fields. */
+#define ESCAPE_LINE 2048
 
 /* Escapes 'inlen' bytes of 'in' into 'out' (capacity 'outlen' >= 4, always
  * terminated). Returns 'out', so it can be an argument of printf. */
