@@ -39,6 +39,7 @@ struct control_client {
 	bool answered;
 	bool privileged; /* root or attlsd's own uid (SO_PEERCRED) */
 	uid_t uid;
+	int slot; /* control.c's slot while served; -1 refused (over the cap) */
 	struct appctl_req *init; /* INIT at a worker, not answered yet */
 };
 
@@ -67,6 +68,8 @@ void registry_each(void (*fn)(const struct control_entry *e, void *arg), void *a
 void access_peer(struct control_client *cl);
 /* access.c: true if the client may list all connections (CONNS). */
 bool access_may_list(const struct control_client *cl);
+/* access.c: true if the client may read the effective policy (POLICY). */
+bool access_may_read_policy(const struct control_client *cl);
 /* access.c: true if the client may ask about (QUERY, INIT) connection 'k'. */
 bool access_may_query(const struct control_client *cl, const struct control_key *k);
 

@@ -7,8 +7,8 @@
  * Answer:   OK POLICY CONN SECTYPE PROTO CIPHER4 USERID RULE CONNID
  *           then with CERT the peer certificate (PEM), then a line "."
  *           or: ERR ERRNO-NAME text
- * CONNS lists the connections, POLICY prints the effective policy; who may
- * ask what is access.c's.
+ * CONNS lists the connections, POLICY prints the effective policy (both for
+ * privileged callers only); who may ask what is access.c's.
  * INIT LOCAL REMOTE (TTLS_INIT_CONNECTION, same access rule): the connection
  * starts TLS (appctl.c queues the request for its worker, whose
  * proxy/appctl_conn.c switches it); answered like QUERY once it has, or ERR
@@ -103,7 +103,9 @@ request_answer(const struct control_client *cl, const struct reqparse *rq)
 	BIO *bio;
 
 	if (rq->cmd == REQ_POLICY)
-		return request_policy_show();
+		return access_may_read_policy(cl) ? request_policy_show()
+						  : strdup("ERR EACCES the policy is for root and "
+							   "attlsd's user\n");
 	if (rq->cmd == REQ_CONNS)
 		return access_may_list(cl) ? request_conns()
 					   : strdup("ERR EACCES the connection list is for root and "
