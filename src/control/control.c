@@ -9,7 +9,8 @@
  * left at the path is removed only when it is a socket nobody serves. At most
  * CONTROL_CLIENTS clients are served at once, CONTROL_CLIENTS_PER_UID of one
  * unprivileged uid, so one user cannot take the query API from the others;
- * the rest are answered "ERR EBUSY" and logged at most once a minute. */
+ * the rest are answered "ERR EBUSY" (given a second to send their line) and
+ * logged at most once a minute. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #define CONTROL_CLIENTS 64
 #define CONTROL_CLIENTS_PER_UID 16
 #define CONTROL_BUSY_LOG_S 60
+#define CONTROL_BUSY_MS 1000
 
 struct control_server {
 	uv_pipe_t pipe;
@@ -75,6 +77,9 @@ control_slot(const struct control_client *cl)
 	return free_slot;
 }
 
+/* A client over the cap: logged (rate-limited) now, answered EBUSY once its
+ * line is read (closing on an unread line would reset the connection before
+ * the client reads the answer), and given CONTROL_BUSY_MS to send it. */
 static void
 control_busy(struct control_client *cl)
 {
@@ -89,7 +94,6 @@ control_busy(struct control_client *cl)
 			 cl->uid == (uid_t)-1 ? -1L : (long)cl->uid, control_srv.nclients,
 			 CONTROL_CLIENTS, CONTROL_CLIENTS_PER_UID, n ? "; more refused, not logged" : "");
 	}
-	control_reply(cl, strdup("ERR EBUSY too many control-socket clients at once; try again\n"));
 }
 
 void
@@ -164,7 +168,10 @@ control_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	cl->len += (size_t)n;
 	cl->line[cl->len] = '\0';
-	if ((nl = strchr(cl->line, '\n'))) {
+	if ((nl = strchr(cl->line, '\n')) && cl->slot < 0) {
+		control_reply(cl, strdup("ERR EBUSY too many control-socket clients at once; try "
+					 "again\n"));
+	} else if (nl) {
 		*nl = '\0';
 		request_handle(cl, cl->line);
 	} else if (cl->len >= sizeof(cl->line) - 1) {
@@ -197,13 +204,14 @@ control_on_connection(uv_stream_t *srv, int status)
 	access_peer(cl);
 	if ((cl->slot = control_slot(cl)) < 0) {
 		control_busy(cl);
-		return;
+	} else {
+		control_srv.used[cl->slot] = true;
+		control_srv.uids[cl->slot] = cl->uid;
+		control_srv.nclients++;
 	}
-	control_srv.used[cl->slot] = true;
-	control_srv.uids[cl->slot] = cl->uid;
-	control_srv.nclients++;
 	/* A client that never finishes its line must not hold a slot forever. */
-	uv_timer_start(&cl->timer, control_timeout, CONTROL_CLIENT_MS, 0);
+	uv_timer_start(&cl->timer, control_timeout, cl->slot < 0 ? CONTROL_BUSY_MS : CONTROL_CLIENT_MS,
+		       0);
 	uv_read_start((uv_stream_t *)&cl->pipe, control_alloc, control_read);
 }
 
