@@ -27,6 +27,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "common/escape.h"
 #include "control_int.h"
 
 /* The running generation's policy (main thread only: set at start and reload,
@@ -61,14 +62,14 @@ static void
 request_conns_line(const struct control_entry *e, void *arg)
 {
 	FILE *m = arg;
-	char l[64], r[64];
+	char l[64], r[64], u[ESCAPE_FIELD];
 
 	policy_addr_format(e->key.laddr, l, sizeof(l));
 	policy_addr_format(e->key.raddr, r, sizeof(r));
 	fprintf(m, "%08X %-24s %s..%-*u %s..%-*u %3d %4d 0x%04X   %-5s %s\n", e->connid, e->rule, l,
 		(int)(45 - strlen(l)), e->key.lport, r, (int)(45 - strlen(r)), e->key.rport,
 		e->policy_status, e->conn_status, e->protocol, e->cipher,
-		e->userid[0] ? e->userid : "-");
+		e->userid[0] ? escape_str(e->userid, u, sizeof(u)) : "-");
 }
 
 /* CONNS: one line per live connection that reached its backend, like netstat
@@ -97,7 +98,7 @@ request_conns(void)
 static char *
 request_answer(const struct control_client *cl, const struct reqparse *rq)
 {
-	char *out = NULL, *pem = NULL;
+	char *out = NULL, *pem = NULL, u[ESCAPE_FIELD];
 	struct control_entry *e;
 	long pemlen = 0;
 	BIO *bio;
@@ -117,19 +118,20 @@ request_answer(const struct control_client *cl, const struct reqparse *rq)
 		registry_unlock();
 		return strdup("ERR ENOTCONN attlsd holds no connection with this 4-tuple\n");
 	}
+	/* The mapped user ID is checked at load; escaped all the same, as in logs. */
+	escape_str(e->userid, u, sizeof(u));
 	if (rq->cert && e->peer && (bio = BIO_new(BIO_s_mem()))) {
 		if (PEM_write_bio_X509(bio, e->peer) == 1)
 			pemlen = BIO_get_mem_data(bio, &pem);
 		if (pemlen > 0 && (out = malloc(512 + (size_t)pemlen)))
 			snprintf(out, 512 + (size_t)pemlen, "OK %d %d %d 0x%04X %s %s %s %08X\n%.*s.\n",
 				 e->policy_status, e->conn_status, e->sec_type, e->protocol, e->cipher,
-				 e->userid, e->rule, e->connid, (int)pemlen, pem);
+				 u, e->rule, e->connid, (int)pemlen, pem);
 		BIO_free(bio);
 	}
 	if (!out && (out = malloc(512)))
 		snprintf(out, 512, "OK %d %d %d 0x%04X %s %s %s %08X\n.\n", e->policy_status,
-			 e->conn_status, e->sec_type, e->protocol, e->cipher, e->userid, e->rule,
-			 e->connid);
+			 e->conn_status, e->sec_type, e->protocol, e->cipher, u, e->rule, e->connid);
 	registry_unlock();
 	return out;
 }
