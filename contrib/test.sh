@@ -146,7 +146,7 @@ lane_clang() {
 	if build clang "$top/build-clang" clang; then
 		check clang unit "$top/build-clang" '$(UNIT_TESTS)'
 	fi
-	BUILD_TARGETS="fuzz_policy fuzz_pagent fuzz_chello fuzz_request fuzz_triage" build fuzz "$top/build-fuzz" clang --enable-fuzzing || return
+	BUILD_TARGETS=fuzz-build build fuzz "$top/build-fuzz" clang --enable-fuzzing || return
 	if stage fuzz smoke make -C "$top/build-fuzz" fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-25}"; then
 		passed fuzz 1
 	else
