@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119 # (optional arguments)
 # Control-socket access for a non-root user (issue 12): attlsd relays to a
 # backend whose sockets it cannot see (another network namespace, as a remote
 # host). A user who binds a listener on the backend's port in attlsd's own

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2119 # (optional arguments)
 # The control socket's file and its clients (issue 12): a regular file or a
 # symlink at control_socket is neither removed nor followed (attlsd serves no
 # query API and says why); a stale socket is replaced; the socket is born
