@@ -8,9 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "control/control_int.h"
 #include "control/reqparse.h"
 
-#define LINE_MAX_BYTES 511 /* control_int.h CONTROL_LINE_MAX - 1 */
+#define LINE_MAX_BYTES (CONTROL_LINE_MAX - 1)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
