@@ -400,18 +400,50 @@ triage_lint(struct triage *t)
 	(void)keyring_lint(t->p, &o, triage_on_lint, t);
 }
 
+int
+ctl_triage_pcap(const struct policy *p, struct triage_replay *replay, pcap_t *pc, bool lint)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *pkt;
+	struct triage *t;
+	size_t i;
+	int r = 2, link;
+
+	if (!(t = calloc(1, sizeof(*t))))
+		return 2;
+	t->p = p;
+	t->replay = replay;
+	link = pcap_datalink(pc);
+	if (!(t->keyring_seen = calloc(p->nkeyrings + 1, sizeof(bool))))
+		goto out;
+	while (pcap_next_ex(pc, &hdr, &pkt) == 1)
+		triage_packet(t, link, hdr, pkt);
+	for (i = 0; i < t->nflows; i++)
+		if (t->flows[i].len[0])
+			triage_report(t, &t->flows[i]);
+	if (lint)
+		triage_lint(t);
+	printf("%u ClientHello(s), %u would fail\n", t->hellos, t->failing);
+	r = t->failing ? 1 : 0;
+out:
+	for (i = 0; i < t->nflows; i++) {
+		free(t->flows[i].buf[0]);
+		free(t->flows[i].buf[1]);
+	}
+	free(t->keyring_seen);
+	free(t);
+	return r;
+}
+
 static int
 triage_run(const char *pcap, const char *path)
 {
 	char err[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *hdr;
-	const u_char *pkt;
-	struct triage *t = NULL;
+	struct triage_replay *replay = NULL;
 	struct policy *p = NULL;
 	struct diag_list dl;
 	pcap_t *pc = NULL;
-	size_t i;
-	int r = 2, link;
+	int r = 2;
 
 	diag_list_init(&dl);
 	if (policy_load(path, &p, &dl) != 0) {
@@ -422,31 +454,10 @@ triage_run(const char *pcap, const char *path)
 		fprintf(stderr, "attlsctl triage: %s\n", err);
 		goto out;
 	}
-	if (!(t = calloc(1, sizeof(*t))))
-		goto out;
-	t->p = p;
-	link = pcap_datalink(pc);
-	if (triage_replay_new(p, &t->replay) != 0 ||
-	    !(t->keyring_seen = calloc(p->nkeyrings + 1, sizeof(bool))))
-		goto out;
-	while (pcap_next_ex(pc, &hdr, &pkt) == 1)
-		triage_packet(t, link, hdr, pkt);
-	for (i = 0; i < t->nflows; i++)
-		if (t->flows[i].len[0])
-			triage_report(t, &t->flows[i]);
-	triage_lint(t);
-	printf("%u ClientHello(s), %u would fail\n", t->hellos, t->failing);
-	r = t->failing ? 1 : 0;
+	if (triage_replay_new(p, &replay) == 0)
+		r = ctl_triage_pcap(p, replay, pc, true);
 out:
-	if (t) {
-		for (i = 0; i < t->nflows; i++) {
-			free(t->flows[i].buf[0]);
-			free(t->flows[i].buf[1]);
-		}
-		triage_replay_free(t->replay);
-		free(t->keyring_seen);
-	}
-	free(t);
+	triage_replay_free(replay);
 	if (pc)
 		pcap_close(pc);
 	if (p)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Who may ask the control socket about what: the asking process's uid
- * (SO_PEERCRED) decides. Root and attlsd's own uid may query any connection
- * and list them (CONNS); another uid only a connection whose local socket
- * (LOCAL -> REMOTE) it owns (host/owner.h), else the answer is ERR EACCES. */
+ * (SO_PEERCRED) decides. Root and attlsd's own uid are privileged: they may
+ * query any connection, list them (CONNS) and read the policy (POLICY: key
+ * paths, identity maps, addresses are not for every member of the socket's
+ * group). Another uid may ask only about a connection whose local socket
+ * (LOCAL -> REMOTE) it owns: an ESTABLISHED socket with exactly that 4-tuple
+ * (host/owner.h owner_established()), not a listener it bound on the
+ * backend's port; anything else is ERR EACCES. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -32,6 +36,12 @@ access_peer(struct control_client *cl)
 
 bool
 access_may_list(const struct control_client *cl)
+{
+	return cl->privileged;
+}
+
+bool
+access_may_read_policy(const struct control_client *cl)
 {
 	return cl->privileged;
 }
@@ -68,5 +78,5 @@ access_may_query(const struct control_client *cl, const struct control_key *k)
 		return true;
 	access_sockaddr(k->laddr, k->lport, &l);
 	access_sockaddr(k->raddr, k->rport, &r);
-	return owner_socket(&l, &r, &uid, &inode) == 0 && uid == (unsigned)cl->uid;
+	return owner_established(&l, &r, &uid, &inode) == 0 && uid == (unsigned)cl->uid;
 }

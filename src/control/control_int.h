@@ -14,14 +14,9 @@
 
 #include "appctl.h"
 #include "control.h"
+#include "reqparse.h"
 
 #define CONTROL_LINE_MAX 512
-
-/* The 4-tuple the plaintext application sees: the registry's key. */
-struct control_key {
-	uint8_t laddr[16], raddr[16];
-	uint16_t lport, rport;
-};
 
 struct control_entry {
 	struct control_entry *next;
@@ -44,6 +39,7 @@ struct control_client {
 	bool answered;
 	bool privileged; /* root or attlsd's own uid (SO_PEERCRED) */
 	uid_t uid;
+	int slot; /* control.c's slot while served; -1 refused (over the cap) */
 	struct appctl_req *init; /* INIT at a worker, not answered yet */
 };
 
@@ -72,6 +68,8 @@ void registry_each(void (*fn)(const struct control_entry *e, void *arg), void *a
 void access_peer(struct control_client *cl);
 /* access.c: true if the client may list all connections (CONNS). */
 bool access_may_list(const struct control_client *cl);
+/* access.c: true if the client may read the effective policy (POLICY). */
+bool access_may_read_policy(const struct control_client *cl);
 /* access.c: true if the client may ask about (QUERY, INIT) connection 'k'. */
 bool access_may_query(const struct control_client *cl, const struct control_key *k);
 

@@ -7,8 +7,8 @@
  * Answer:   OK POLICY CONN SECTYPE PROTO CIPHER4 USERID RULE CONNID
  *           then with CERT the peer certificate (PEM), then a line "."
  *           or: ERR ERRNO-NAME text
- * CONNS lists the connections, POLICY prints the effective policy; who may
- * ask what is access.c's.
+ * CONNS lists the connections, POLICY prints the effective policy (both for
+ * privileged callers only); who may ask what is access.c's.
  * INIT LOCAL REMOTE (TTLS_INIT_CONNECTION, same access rule): the connection
  * starts TLS (appctl.c queues the request for its worker, whose
  * proxy/appctl_conn.c switches it); answered like QUERY once it has, or ERR
@@ -27,44 +27,8 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "common/escape.h"
 #include "control_int.h"
-
-/* "a.b.c.d:port" or "[v6]:port"; an IPv4-mapped IPv6 address is IPv4. */
-static int
-request_parse_endpoint(const char *s, uint8_t addr[16], uint16_t *port)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(s, ':');
-	unsigned char b[16];
-	unsigned long p;
-	char *end;
-	size_t n;
-
-	if (!colon || colon == s)
-		return ATTLS_EINVAL;
-	n = (size_t)(colon - s);
-	if (s[0] == '[' && colon[-1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n >= sizeof(host))
-		return ATTLS_EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	p = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || p > 65535)
-		return ATTLS_EINVAL;
-	*port = (uint16_t)p;
-	if (inet_pton(AF_INET, host, b) == 1) {
-		uint32_t a;
-		memcpy(&a, b, 4);
-		policy_addr_from_v4(a, addr);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, addr) == 1)
-		return 0;
-	return ATTLS_EINVAL;
-}
 
 /* The running generation's policy (main thread only: set at start and reload,
  * read here on the same loop). */
@@ -98,14 +62,14 @@ static void
 request_conns_line(const struct control_entry *e, void *arg)
 {
 	FILE *m = arg;
-	char l[64], r[64];
+	char l[64], r[64], u[ESCAPE_FIELD];
 
 	policy_addr_format(e->key.laddr, l, sizeof(l));
 	policy_addr_format(e->key.raddr, r, sizeof(r));
 	fprintf(m, "%08X %-24s %s..%-*u %s..%-*u %3d %4d 0x%04X   %-5s %s\n", e->connid, e->rule, l,
 		(int)(45 - strlen(l)), e->key.lport, r, (int)(45 - strlen(r)), e->key.rport,
 		e->policy_status, e->conn_status, e->protocol, e->cipher,
-		e->userid[0] ? e->userid : "-");
+		e->userid[0] ? escape_str(e->userid, u, sizeof(u)) : "-");
 }
 
 /* CONNS: one line per live connection that reached its backend, like netstat
@@ -129,51 +93,45 @@ request_conns(void)
 	return buf;
 }
 
-/* The answer, built under the lock into one malloc'd string. */
+/* The answer to a parsed QUERY, CONNS or POLICY, built under the lock into
+ * one malloc'd string. */
 static char *
-request_answer(const struct control_client *cl, const char *line)
+request_answer(const struct control_client *cl, const struct reqparse *rq)
 {
-	char cmd[16], l[80], r[80], flag[16], *out = NULL, *pem = NULL;
-	struct control_key k;
+	char *out = NULL, *pem = NULL, u[ESCAPE_FIELD];
 	struct control_entry *e;
 	long pemlen = 0;
 	BIO *bio;
-	int n;
 
-	memset(&k, 0, sizeof(k));
-	flag[0] = '\0';
-	if (strcmp(line, "POLICY") == 0)
-		return request_policy_show();
-	if (strcmp(line, "CONNS") == 0)
+	if (rq->cmd == REQ_POLICY)
+		return access_may_read_policy(cl) ? request_policy_show()
+						  : strdup("ERR EACCES the policy is for root and "
+							   "attlsd's user\n");
+	if (rq->cmd == REQ_CONNS)
 		return access_may_list(cl) ? request_conns()
 					   : strdup("ERR EACCES the connection list is for root and "
 						    "attlsd's user\n");
-	n = sscanf(line, "%15s %79s %79s %15s", cmd, l, r, flag);
-	if (n < 3 || strcmp(cmd, "QUERY") != 0 || (n == 4 && strcasecmp(flag, "CERT") != 0))
-		return strdup("ERR EINVAL usage: QUERY LOCAL-ADDR:PORT REMOTE-ADDR:PORT [CERT]\n");
-	if (request_parse_endpoint(l, k.laddr, &k.lport) != 0 ||
-	    request_parse_endpoint(r, k.raddr, &k.rport) != 0)
-		return strdup("ERR EINVAL addresses are ADDR:PORT or [ADDR]:PORT\n");
-	if (!access_may_query(cl, &k))
+	if (!access_may_query(cl, &rq->key))
 		return strdup("ERR EACCES the local socket LOCAL REMOTE is not the caller's\n");
 	registry_lock();
-	if (!(e = registry_find(&k))) {
+	if (!(e = registry_find(&rq->key))) {
 		registry_unlock();
 		return strdup("ERR ENOTCONN attlsd holds no connection with this 4-tuple\n");
 	}
-	if (n == 4 && e->peer && (bio = BIO_new(BIO_s_mem()))) {
+	/* The mapped user ID is checked at load; escaped all the same, as in logs. */
+	escape_str(e->userid, u, sizeof(u));
+	if (rq->cert && e->peer && (bio = BIO_new(BIO_s_mem()))) {
 		if (PEM_write_bio_X509(bio, e->peer) == 1)
 			pemlen = BIO_get_mem_data(bio, &pem);
 		if (pemlen > 0 && (out = malloc(512 + (size_t)pemlen)))
 			snprintf(out, 512 + (size_t)pemlen, "OK %d %d %d 0x%04X %s %s %s %08X\n%.*s.\n",
 				 e->policy_status, e->conn_status, e->sec_type, e->protocol, e->cipher,
-				 e->userid, e->rule, e->connid, (int)pemlen, pem);
+				 u, e->rule, e->connid, (int)pemlen, pem);
 		BIO_free(bio);
 	}
 	if (!out && (out = malloc(512)))
 		snprintf(out, 512, "OK %d %d %d 0x%04X %s %s %s %08X\n.\n", e->policy_status,
-			 e->conn_status, e->sec_type, e->protocol, e->cipher, e->userid, e->rule,
-			 e->connid);
+			 e->conn_status, e->sec_type, e->protocol, e->cipher, u, e->rule, e->connid);
 	registry_unlock();
 	return out;
 }
@@ -200,6 +158,7 @@ request_init_answered(struct appctl_req *r)
 {
 	struct control_client *cl = r->client;
 	char line[CONTROL_LINE_MAX];
+	struct reqparse rq;
 
 	cl->init = NULL;
 	if (r->err) {
@@ -207,31 +166,26 @@ request_init_answered(struct appctl_req *r)
 		return;
 	}
 	snprintf(line, sizeof(line), "QUERY %s", r->tuple);
-	control_reply(cl, request_answer(cl, line));
+	if (reqparse_line(line, &rq) != 0) {
+		control_reply(cl, strdup(rq.error));
+		return;
+	}
+	control_reply(cl, request_answer(cl, &rq));
 }
 
 /* INIT LOCAL REMOTE: the registry names the worker that owns the connection;
  * the request goes there and is answered from request_init_answered(). */
 static void
-request_init(struct control_client *cl, const char *line)
+request_init(struct control_client *cl, const struct reqparse *rq)
 {
-	char l[80], r[80], extra[2];
 	struct appctl_req *req;
 	struct control_entry *e;
-	struct control_key k;
 	int err = 0;
 	const char *why = NULL;
 
-	memset(&k, 0, sizeof(k));
 	cl->answered = true;
 	uv_read_stop((uv_stream_t *)&cl->pipe);
-	if (sscanf(line, "INIT %79s %79s %1s", l, r, extra) != 2 ||
-	    request_parse_endpoint(l, k.laddr, &k.lport) != 0 ||
-	    request_parse_endpoint(r, k.raddr, &k.rport) != 0) {
-		control_reply(cl, request_err(EINVAL, "usage: INIT LOCAL-ADDR:PORT REMOTE-ADDR:PORT"));
-		return;
-	}
-	if (!access_may_query(cl, &k)) {
+	if (!access_may_query(cl, &rq->key)) {
 		control_reply(cl, request_err(EACCES, "the local socket LOCAL REMOTE is not the "
 						      "caller's"));
 		return;
@@ -241,7 +195,7 @@ request_init(struct control_client *cl, const char *line)
 		return;
 	}
 	registry_lock();
-	if (!(e = registry_find(&k))) {
+	if (!(e = registry_find(&rq->key))) {
 		err = ENOTCONN;
 		why = "attlsd holds no connection with this 4-tuple";
 	} else if (e->policy_status != 5) {
@@ -256,7 +210,7 @@ request_init(struct control_client *cl, const char *line)
 		req->connid = e->connid;
 	}
 	registry_unlock();
-	snprintf(req->tuple, sizeof(req->tuple), "%s %s", l, r);
+	snprintf(req->tuple, sizeof(req->tuple), "%s", rq->tuple);
 	req->client = cl;
 	cl->init = req;
 	if (!err && appctl_submit(req) != 0) {
@@ -273,8 +227,12 @@ request_init(struct control_client *cl, const char *line)
 void
 request_handle(struct control_client *cl, const char *line)
 {
-	if (strncmp(line, "INIT ", 5) == 0)
-		request_init(cl, line);
+	struct reqparse rq;
+
+	if (reqparse_line(line, &rq) != 0)
+		control_reply(cl, strdup(rq.error));
+	else if (rq.cmd == REQ_INIT)
+		request_init(cl, &rq);
 	else
-		control_reply(cl, request_answer(cl, line));
+		control_reply(cl, request_answer(cl, &rq));
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/compiler.h"
+#include "common/escape.h"
 #include "common/log.h"
 #include "eventlog.h"
 
@@ -24,21 +25,23 @@ static int ev_fd = -1;
 static char ev_path[4096];
 static bool ev_failed; /* the open failure for ev_path was logged */
 
+/* A JSON string's contents: first the log escaping every sink shares
+ * (common/escape.h: controls, DEL and non-ASCII as \\xNN, so the line is valid
+ * JSON whatever the bytes were), then JSON's own quote and backslash. */
 void
 eventlog_escape(const char *s, char *out, size_t len)
 {
+	char esc[ESCAPE_LINE];
+	const char *p;
 	size_t o = 0;
 
-	for (; s && *s && o + 7 < len; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
+	if (len == 0)
+		return;
+	escape_str(s, esc, sizeof(esc));
+	for (p = esc; *p && o + 3 < len; p++) {
+		if (*p == '"' || *p == '\\')
 			out[o++] = '\\';
-			out[o++] = (char)ch;
-		} else if (ch < 0x20) {
-			o += (size_t)snprintf(out + o, len - o, "\\u%04x", ch);
-		} else {
-			out[o++] = (char)ch;
-		}
+		out[o++] = *p;
 	}
 	out[o] = '\0';
 }

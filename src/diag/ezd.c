@@ -15,6 +15,7 @@
 
 #include <openssl/x509.h>
 
+#include "common/escape.h"
 #include "common/log.h"
 #include "common/ratelimit.h"
 #include "common/rc.h"
@@ -27,17 +28,19 @@
 #define NA "**N/A**"
 
 /* JOBNAME and USERID: the owning application's when attlsd knows it (an
- * intercepted outbound client), else attlsd's own. */
+ * intercepted outbound client), else attlsd's own; escaped, because any
+ * process can set its name (/proc/PID/comm) to a forged log line. */
 static const char *
-ezd_job(const struct ezd_conn *c)
+ezd_job(const struct ezd_conn *c, char buf[ESCAPE_FIELD])
 {
-	return c->owner_job[0] ? c->owner_job : c->gen->policy->settings.jobname;
+	return escape_str(c->owner_job[0] ? c->owner_job : c->gen->policy->settings.jobname, buf,
+			  ESCAPE_FIELD);
 }
 
 static const char *
-ezd_user(const struct ezd_conn *c)
+ezd_user(const struct ezd_conn *c, char buf[ESCAPE_FIELD])
 {
-	return c->owner_user[0] ? c->owner_user : c->gen->userid;
+	return escape_str(c->owner_user[0] ? c->owner_user : c->gen->userid, buf, ESCAPE_FIELD);
 }
 
 static unsigned
@@ -224,7 +227,7 @@ ezd_event_error(const struct ezd_conn *c, int rc, const char *event, const char 
 	e.cause = cause;
 	e.fix = ri ? ri->fix : NULL;
 	e.jobname = c->gen->policy->settings.jobname;
-	e.userid = ezd_user(c);
+	e.userid = c->owner_user[0] ? c->owner_user : c->gen->userid; /* eventlog escapes */
 	e.local = local;
 	e.remote = remote;
 	e.connid = c->id;
@@ -239,9 +242,9 @@ void
 ezd_error(const struct ezd_conn *c, int rc, const char *event, const char *cause)
 {
 	const char *rule = c->rule ? c->rule->name : NA;
-	const char *job = ezd_job(c);
 	const struct rc_info *ri = rc_lookup(rc);
-	char local[80], remote[80];
+	char local[80], remote[80], jb[ESCAPE_FIELD], ub[ESCAPE_FIELD], cb[ESCAPE_LINE];
+	const char *job = ezd_job(c, jb), *user = ezd_user(c, ub);
 	unsigned trace = ezd_trace(c), grp, env;
 
 	ids(c, &grp, &env);
@@ -254,14 +257,15 @@ ezd_error(const struct ezd_conn *c, int rc, const char *event, const char *cause
 		log_msg(LOG_ERR,
 			"EZD1287I TTLS Error RC: %4d %s\n   LOCAL: %s\n   REMOTE: %s\n"
 			"   JOBNAME: %s RULE: %s\n   USERID: %s GRPID: %08X ENVID: %08X CONNID: %08X",
-			rc, event, local, remote, job, rule, ezd_user(c), grp, env, c->id);
+			rc, event, local, remote, job, rule, user, grp, env, c->id);
 	if (trace & 2)
 		log_msg(LOG_ERR,
 			"EZD1286I TTLS Error GRPID: %08X ENVID: %08X CONNID: %08X LOCAL: %s "
 			"REMOTE: %s JOBNAME: %s USERID: %s RULE: %s RC: %4d %s",
-			grp, env, c->id, local, remote, job, ezd_user(c), rule, rc, event);
+			grp, env, c->id, local, remote, job, user, rule, rc, event);
+	/* A cause quotes the peer (SNI, names, alerts): escaped as a whole. */
 	log_msg(LOG_ERR, "ATL1288I TTLS Cause CONNID: %08X RC: %4d %s. Cause: %s. Fix: %s", c->id,
-		rc, ri ? ri->meaning : "unknown return code", cause ? cause : "-",
+		rc, ri ? ri->meaning : "unknown return code", cause ? escape_str(cause, cb, sizeof(cb)) : "-",
 		ri ? ri->fix : "-");
 }
 
@@ -269,7 +273,7 @@ void
 ezd_map(const struct ezd_conn *c)
 {
 	const struct policy_rule *r = c->rule;
-	char local[80], remote[80];
+	char local[80], remote[80], jb[ESCAPE_FIELD], ub[ESCAPE_FIELD];
 
 	if (!(ezd_trace(c) & 4) || !log_enabled(LOG_INFO))
 		return;
@@ -278,7 +282,7 @@ ezd_map(const struct ezd_conn *c)
 	log_msg(LOG_INFO,
 		"EZD1281I TTLS Map   CONNID: %08X LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s "
 		"TYPE: %s STATUS: %s RULE: %s ACTIONS: %s %s %s",
-		c->id, local, remote, ezd_job(c), ezd_user(c), c->outbound ? "OutBound" : "InBound",
+		c->id, local, remote, ezd_job(c, jb), ezd_user(c, ub), c->outbound ? "OutBound" : "InBound",
 		!r ? "No Policy" : r->eff.enabled ? "Enabled" : "Not Enabled", r ? r->name : NA,
 		r && r->group ? r->group->name : NA, r && r->env ? r->env->name : NA,
 		r && r->conn ? r->conn->name : NA);
@@ -314,6 +318,7 @@ ezd_start(const struct ezd_conn *c)
 		r && r->env ? r->env->name : NA, r && r->conn ? r->conn->name : NA, role_code(c));
 }
 
+/* The peer's subject as RFC 4514 prints it, escaped (tls_name()). */
 static void
 peer_subject(SSL *ssl, char *out, size_t len)
 {
@@ -321,14 +326,14 @@ peer_subject(SSL *ssl, char *out, size_t len)
 
 	snprintf(out, len, "%s", NA);
 	if (x)
-		X509_NAME_oneline(X509_get_subject_name(x), out, (int)len);
+		tls_name(X509_get_subject_name(x), out, len);
 }
 
 void
 ezd_established(const struct ezd_conn *c)
 {
 	const SSL_CIPHER *sc;
-	char code[5], subject[256];
+	char code[5], subject[256], ub[ESCAPE_FIELD];
 	unsigned grp, env;
 
 	if (!debug_bit(c, 8) || !c->ssl)
@@ -342,8 +347,8 @@ ezd_established(const struct ezd_conn *c)
 		"PROTOCOL: %s CIPHER: %s %s HSTIME: %llums USERID: %s PEER: %s",
 		grp, env, c->id, 0, SSL_get_version(c->ssl), code,
 		sc ? SSL_CIPHER_standard_name(sc) : "-",
-		(unsigned long long)(c->hs_ms - c->start_ms), c->userid[0] ? c->userid : NA,
-		subject);
+		(unsigned long long)(c->hs_ms - c->start_ms),
+		c->userid[0] ? escape_str(c->userid, ub, sizeof(ub)) : NA, subject);
 }
 
 void
@@ -419,6 +424,7 @@ ezd_close(const struct ezd_conn *c)
 	uint64_t now = c->now_ms;
 	char cipher[5] = "-";
 	const char *proto = "-", *name = "-";
+	char ub[ESCAPE_FIELD];
 	unsigned grp, env;
 
 	if (c->ssl && c->hs_ms) {
@@ -450,7 +456,7 @@ ezd_close(const struct ezd_conn *c)
 		(unsigned long long)(now - c->start_ms),
 		(unsigned long long)(c->hs_ms ? c->hs_ms - c->start_ms : 0),
 		(unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out, proto, cipher,
-		name, c->userid[0] ? c->userid : "-");
+		name, c->userid[0] ? escape_str(c->userid, ub, sizeof(ub)) : "-");
 }
 
 /* ---- per-connection diagnostics while handshaking ---- */

@@ -35,6 +35,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -80,10 +81,24 @@ owner_diag_addr(const union rt_sockaddr *sa, __be32 out[4], __be16 *port)
 	}
 }
 
+/* With 'exact': whether the kernel's answer is an established socket with
+ * the very 4-tuple asked for (its lookup falls back to a listener). */
+static bool
+owner_diag_exact(const struct inet_diag_msg *m, const struct inet_diag_sockid *asked)
+{
+	size_t alen = m->idiag_family == AF_INET ? 4 : 16;
+
+	return m->idiag_state == TCP_ESTABLISHED && m->id.idiag_sport == asked->idiag_sport &&
+	       m->id.idiag_dport == asked->idiag_dport &&
+	       memcmp(m->id.idiag_src, asked->idiag_src, alen) == 0 &&
+	       memcmp(m->id.idiag_dst, asked->idiag_dst, alen) == 0;
+}
+
 /* One exact-match request; the kernel looks the socket up as it would for a
- * packet from 'dst' to 'src': established first, then listening. */
+ * packet from 'dst' to 'src': established first, then listening. 'exact':
+ * only an established socket with that 4-tuple counts (-ENOENT otherwise). */
 static int
-owner_diag(const union rt_sockaddr *src, const union rt_sockaddr *dst, unsigned *uid,
+owner_diag(const union rt_sockaddr *src, const union rt_sockaddr *dst, bool exact, unsigned *uid,
 	   unsigned long *inode)
 {
 	struct {
@@ -133,6 +148,8 @@ owner_diag(const union rt_sockaddr *src, const union rt_sockaddr *dst, unsigned 
 		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 			continue;
 		m = NLMSG_DATA(h);
+		if (exact && !owner_diag_exact(m, &req.r.id))
+			break;
 		*uid = m->idiag_uid;
 		*inode = m->idiag_inode;
 		r = 0;
@@ -149,13 +166,22 @@ owner_socket(const union rt_sockaddr *local, const union rt_sockaddr *remote, un
 {
 	if (local->sa.sa_family != remote->sa.sa_family)
 		return -EAFNOSUPPORT;
-	return owner_diag(local, remote, uid, inode);
+	return owner_diag(local, remote, false, uid, inode);
+}
+
+int
+owner_established(const union rt_sockaddr *local, const union rt_sockaddr *remote,
+		  unsigned *uid, unsigned long *inode)
+{
+	if (local->sa.sa_family != remote->sa.sa_family)
+		return -EAFNOSUPPORT;
+	return owner_diag(local, remote, true, uid, inode);
 }
 
 int
 owner_listener(const union rt_sockaddr *addr, unsigned *uid, unsigned long *inode)
 {
-	return owner_diag(addr, NULL, uid, inode);
+	return owner_diag(addr, NULL, false, uid, inode);
 }
 
 /* ------------------------------------------------------------ processes */

@@ -32,6 +32,11 @@ struct owner_stats {
  * owner". No /proc access. */
 int owner_socket(const union rt_sockaddr *local, const union rt_sockaddr *remote, unsigned *uid,
 		 unsigned long *inode);
+/* The same, but only for an ESTABLISHED socket with exactly that 4-tuple: a
+ * listener on the local port (which any user may bind) does not count. For
+ * the control socket's access check. 0, or a negative errno (-ENOENT). */
+int owner_established(const union rt_sockaddr *local, const union rt_sockaddr *remote,
+		      unsigned *uid, unsigned long *inode);
 /* uid and inode of the listening socket that takes connections to 'addr'. */
 int owner_listener(const union rt_sockaddr *addr, unsigned *uid, unsigned long *inode);
 

@@ -36,18 +36,101 @@ canon_type(const char *t, size_t len, char *buf, size_t blen)
 	return buf;
 }
 
+static int
+hexnib(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The next attribute of a canonical RDN ("CN=a\+b+OU=x"): its type and value,
+ * up to an unescaped '+'. Returns where the next one starts, or NULL at the end. */
+static const char *
+next_ava(const char *p, const char **type, size_t *tlen, const char **val, size_t *vlen)
+{
+	const char *eq = strchr(p, '='), *q;
+
+	if (!*p || !eq)
+		return NULL;
+	*type = p;
+	*tlen = (size_t)(eq - p);
+	for (q = eq + 1; *q && *q != '+'; q++)
+		if (*q == '\\' && q[1])
+			q++;
+	*val = eq + 1;
+	*vlen = (size_t)(q - (eq + 1));
+	return *q ? q + 1 : q;
+}
+
+static int
+ava_equal(const char *ta, size_t tla, const char *va, size_t vla, const char *tb, size_t tlb,
+	  const char *vb, size_t vlb)
+{
+	char ca[64], cb[64];
+
+	if (strcmp(canon_type(ta, tla, ca, sizeof(ca)), canon_type(tb, tlb, cb, sizeof(cb))) != 0)
+		return 0;
+	return vla == vlb && memcmp(va, vb, vla) == 0; /* values exactly, as RACF filters */
+}
+
+/* Whether every attribute of 'a' has an equal one in 'b' (RDN parts are a set). */
+static int
+rdn_subset(const char *a, const char *b, size_t *count)
+{
+	const char *pa = a, *ta, *va;
+	size_t tla, vla, n = 0;
+
+	while ((pa = next_ava(pa, &ta, &tla, &va, &vla)) != NULL) {
+		const char *pb = b, *tb, *vb;
+		size_t tlb, vlb;
+		int found = 0;
+
+		n++;
+		while (!found && (pb = next_ava(pb, &tb, &tlb, &vb, &vlb)) != NULL)
+			found = ava_equal(ta, tla, va, vla, tb, tlb, vb, vlb);
+		if (!found)
+			return 0;
+	}
+	*count = n;
+	return n > 0;
+}
+
 int
 identity_rdn_equal(const char *a, const char *b)
 {
-	const char *ea = strchr(a, '='), *eb = strchr(b, '=');
-	char ta[64], tb[64];
+	size_t na = 0, nb = 0;
 
-	if (!ea || !eb)
-		return 0;
-	if (strcmp(canon_type(a, (size_t)(ea - a), ta, sizeof(ta)),
-		   canon_type(b, (size_t)(eb - b), tb, sizeof(tb))) != 0)
-		return 0;
-	return strcmp(ea + 1, eb + 1) == 0; /* values exactly, as RACF filters */
+	/* Both canonical RFC 4514 (identity_dn_parse, identity_ava): a '+' inside a
+	 * value is escaped, so "CN=x\+OU=y" is one attribute and "CN=x+OU=y" two. */
+	return rdn_subset(a, b, &na) && rdn_subset(b, a, &nb) && na == nb;
+}
+
+const char *
+identity_ava(const char *type, const char *val, size_t vlen, char **out)
+{
+	size_t tlen = strlen(type), i, o;
+	char *r;
+
+	*out = NULL;
+	if (memchr(val, '\0', vlen))
+		return "contains a NUL byte";
+	if (!(r = malloc(tlen + 1 + 2 * vlen + 1)))
+		return "out of memory";
+	memcpy(r, type, tlen);
+	o = tlen;
+	r[o++] = '=';
+	for (i = 0; i < vlen; i++) {
+		char c = val[i];
+		if (strchr("\\\"+,;<>", c) || ((c == ' ' || c == '#') && i == 0) ||
+		    (c == ' ' && i + 1 == vlen))
+			r[o++] = '\\';
+		r[o++] = c;
+	}
+	r[o] = '\0';
+	*out = r;
+	return NULL;
 }
 
 void
@@ -60,34 +143,96 @@ identity_rdns_free(char **rdns, size_t n)
 	free(rdns);
 }
 
-/* One RDN from 's' up to an unescaped ',' (or ';'), unescaped and trimmed. */
-static const char *
-next_rdn(const char **s, char **out)
+/* The value of one attribute at 's', unescaped (\c and \XX) into 'v', up to an
+ * unescaped '+', ',' or ';'; blanks around it trimmed unless escaped. */
+static void
+ava_value(const char **s, char *v, size_t *vlen)
 {
 	const char *p = *s;
-	size_t len = strlen(p), o = 0, keep = 0;
-	char *r = malloc(len + 1);
+	size_t o = 0, keep = 0;
 
-	if (!r)
-		return "out of memory";
 	while (*p == ' ')
 		p++;
-	for (; *p && *p != ',' && *p != ';'; p++) {
+	for (; *p && *p != ',' && *p != ';' && *p != '+'; p++) {
 		if (*p == '\\' && p[1]) {
-			r[o++] = *++p;
+			int hi = hexnib(p[1]), lo = hi >= 0 && p[2] ? hexnib(p[2]) : -1;
+			if (hi >= 0 && lo >= 0) {
+				v[o++] = (char)(hi << 4 | lo);
+				p += 2;
+			} else {
+				v[o++] = *++p;
+			}
 			keep = o; /* an escaped blank is part of the value */
 			continue;
 		}
-		r[o++] = *p;
+		v[o++] = *p;
 	}
-	while (o > keep && r[o - 1] == ' ')
+	while (o > keep && v[o - 1] == ' ')
 		o--;
-	r[o] = '\0';
+	*vlen = o;
+	*s = p;
+}
+
+/* One RDN from 's' up to an unescaped ',' (or ';'), in canonical RFC 4514 form:
+ * each attribute's value unescaped, then escaped again as identity_ava() does,
+ * so that a filter and a certificate's name compare as strings. */
+static const char *
+next_rdn(const char **s, char **out)
+{
+	static const char *const bad = "is not a distinguished name of TYPE=value parts "
+				       "(\"CN=name,O=org\")";
+	const char *p = *s, *e = NULL;
+	size_t len = strlen(p), vlen, o = 0;
+	char *r = malloc(2 * len + 2), *v = malloc(len + 1), *ava = NULL, type[64];
+
+	*out = NULL;
+	if (!r || !v) {
+		e = "out of memory";
+		goto out;
+	}
+	r[0] = '\0';
+	for (;;) {
+		size_t tl;
+
+		while (*p == ' ')
+			p++;
+		for (tl = 0; p[tl] && !strchr("=,;+", p[tl]); tl++)
+			;
+		while (tl > 0 && p[tl - 1] == ' ')
+			tl--;
+		if (tl == 0 || tl >= sizeof(type) || !strchr(p, '=')) {
+			e = bad;
+			goto out;
+		}
+		memcpy(type, p, tl);
+		type[tl] = '\0';
+		p += strcspn(p, "=,;+");
+		if (*p != '=') {
+			e = bad;
+			goto out;
+		}
+		p++;
+		ava_value(&p, v, &vlen);
+		if (vlen == 0) {
+			e = bad;
+			goto out;
+		}
+		if ((e = identity_ava(type, v, vlen, &ava)) != NULL)
+			goto out;
+		o += (size_t)snprintf(r + o, 2 * len + 2 - o, "%s%s", o ? "+" : "", ava);
+		free(ava);
+		ava = NULL;
+		if (*p != '+')
+			break;
+		p++;
+	}
 	*s = *p ? p + 1 : p;
 	*out = r;
-	if (!o || !strchr(r, '=') || r[0] == '=' || r[o - 1] == '=')
-		return "is not a distinguished name of TYPE=value parts (\"CN=name,O=org\")";
-	return NULL;
+	r = NULL;
+out:
+	free(r);
+	free(v);
+	return e;
 }
 
 const char *
@@ -185,14 +330,6 @@ identity_map_lookup(const struct policy_identity_map *m, const char *const *subj
 	}
 }
 
-static int
-hexnib(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* 64 hex digits, colons allowed between bytes (openssl x509 -fingerprint). */
 static int
@@ -234,6 +371,13 @@ only_keys(const struct ynode *m, const char *const *keys, char *err, size_t errl
 	size_t i, j;
 
 	for (i = 0; i + 1 < m->n; i += 2) {
+		/* A YAML key may be a list or a map ("? [a]: b"): it has no value. */
+		if (m->items[i]->type != YNODE_SCALAR || !m->items[i]->value) {
+			snprintf(err, errlen, "has a key that is not a string at line %u",
+				 m->items[i]->pos.line);
+			*at = m->items[i]->pos;
+			return err;
+		}
 		for (j = 0; keys[j] && strcmp(m->items[i]->value, keys[j]) != 0; j++)
 			;
 		if (!keys[j]) {

@@ -2,8 +2,9 @@
 /* Certificate-to-user mapping for ClientAuthType SAFCheck, the Linux analogue of
  * RACDCERT MAP (certificate name filters) and RACDCERT ADD (one certificate, one
  * user). Pure policy code: distinguished names arrive as lists of RDN strings
- * ("CN=alice", "O=example"), most specific first, as RFC 4514 prints them; the
- * TLS side extracts them from the certificate. No OpenSSL here. */
+ * ("CN=alice", "O=example"), most specific first, in canonical RFC 4514 form
+ * (identity_ava()); the TLS side extracts them from the certificate. No
+ * OpenSSL here. */
 #ifndef ATTLS_IDENTITY_H
 #define ATTLS_IDENTITY_H
 
@@ -17,7 +18,7 @@
 /* A name filter: the certificate maps to 'user' when its subject DN ends with
  * 'subject' and its issuer DN ends with 'issuer' (an empty list matches any). */
 struct policy_id_filter {
-	char **subject, **issuer; /* RDNs, most specific first, unescaped */
+	char **subject, **issuer; /* RDNs, most specific first, canonical RFC 4514 */
 	size_t nsubject, nissuer;
 	char *subject_text, *issuer_text; /* as written, for messages; NULL: any */
 	char *user;
@@ -64,12 +65,19 @@ void identity_map_lookup(const struct policy_identity_map *m, const char *const 
 			 size_t nsubject, const char *const *issuer, size_t nissuer,
 			 const uint8_t sha256[32], struct identity_match *res);
 
-/* Parses an RFC 4514 DN ("CN=a\,b,O=x") into unescaped RDN strings, most specific
- * first. Returns NULL on success, else what is wrong. */
+/* Parses an RFC 4514 DN ("CN=a\,b,O=x", "\2C" too) into RDN strings in
+ * canonical RFC 4514 form (each value as identity_ava() writes it; the parts of
+ * a multi-valued RDN joined by an unescaped '+'), most specific first. Returns
+ * NULL on success, else what is wrong (a NUL byte, "\00", is refused). */
 const char *identity_dn_parse(const char *dn, char ***rdns, size_t *n);
 void identity_rdns_free(char **rdns, size_t n);
-/* True if the two RDNs name the same attribute type (any case, common aliases)
- * with byte-for-byte the same value. */
+/* "TYPE=value" with the value's 'vlen' bytes escaped as RFC 4514 says (\ " + ,
+ * ; < > always, '#' and ' ' first, ' ' last), malloc'd into '*out': the one
+ * canonical form that filters and certificate names are compared in. NULL, or
+ * what is wrong: a value with a NUL byte is refused (it would cut the name). */
+const char *identity_ava(const char *type, const char *val, size_t vlen, char **out);
+/* True if the two canonical RDNs have the same attributes (as a set; types in
+ * any case and common aliases) with byte-for-byte the same values. */
 int identity_rdn_equal(const char *a, const char *b);
 /* NULL if 'u' is a usable user ID (1-32 of A-Z a-z 0-9 . _ - @ # $). */
 const char *identity_user_check(const char *u);

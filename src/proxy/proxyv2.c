@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "common/escape.h"
 #include "conn.h"
 #include "proxyv2.h"
 
@@ -63,13 +64,30 @@ put_str_tlv(struct out *o, unsigned type, const char *s)
 		put_tlv(o, type, s, strlen(s));
 }
 
-/* PP2_TYPE_SSL: client flags, verify result, then sub-TLVs. */
+/* The SNI for PP2_TYPE_AUTHORITY, only when it is a host name (RFC 6066:
+ * letters, digits, '-' and '.', with '_' as seen in the wild, 253 at most).
+ * The backend may log or route on it, so a name with controls, blanks or
+ * non-ASCII bytes is left out rather than passed on. NULL: none. */
+static const char *
+proxyv2_authority(SSL *ssl)
+{
+	const char *s = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-' ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != n)
+		return NULL;
+	return s;
+}
+
+/* PP2_TYPE_SSL: client flags, verify result, then sub-TLVs. The CN is the
+ * peer's choice: escaped (common/escape.h) like every log field. */
 static void
 put_ssl(struct out *o, SSL *ssl, X509 *peer)
 {
 	unsigned char head[5] = { PP2_CLIENT_SSL, 0, 0, 0, 0 };
 	struct out sub = { NULL, 0, 1024, false };
-	char cn[256] = "";
+	char cn[256] = "", esc[ESCAPE_FIELD];
 	const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
 
 	if (!(sub.b = malloc(sub.cap))) {
@@ -84,7 +102,7 @@ put_ssl(struct out *o, SSL *ssl, X509 *peer)
 	}
 	put(&sub, head, sizeof(head));
 	put_str_tlv(&sub, PP2_SUBTYPE_SSL_VERSION, SSL_get_version(ssl));
-	put_str_tlv(&sub, PP2_SUBTYPE_SSL_CN, cn);
+	put_str_tlv(&sub, PP2_SUBTYPE_SSL_CN, escape_str(cn, esc, sizeof(esc)));
 	put_str_tlv(&sub, PP2_SUBTYPE_SSL_CIPHER, ci ? SSL_CIPHER_get_name(ci) : NULL);
 	if (sub.full)
 		o->full = true;
@@ -140,8 +158,7 @@ proxyv2_build(const struct conn *c, char **out, size_t *len)
 	put(&o, head, 4);                                           /* length filled below */
 	put_addresses(&o, &c->remote, &c->local);
 	if (ssl) {
-		put_str_tlv(&o, PP2_TYPE_AUTHORITY,
-			    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+		put_str_tlv(&o, PP2_TYPE_AUTHORITY, proxyv2_authority(ssl));
 		put_ssl(&o, ssl, peer);
 		if (peer && c->rule->proxy_client_cert)
 			put_cert(&o, peer);

@@ -76,7 +76,8 @@ void tls_diag_note(SSL *ssl, const char *detail);
 /* Records that a policy check (SNI, peer key sizes) refused the peer with 'rc';
  * the first refusal wins and tls_err_classify() reports it with 'cause'. */
 void tls_diag_refuse(SSL *ssl, int rc, const char *cause);
-/* An X.509 name as RFC 2253 text ("CN=a,O=b"). */
+/* An X.509 name as RFC 4514 text ("CN=a,O=b"), for logs: non-ASCII bytes and
+ * controls escaped (common/escape.h), cut with "..." when longer than 'len'. */
 void tls_name(X509_NAME *n, char *buf, size_t len);
 
 /* Classifies a failed SSL_do_handshake/SSL_read/SSL_write. 'ssl_err' is the

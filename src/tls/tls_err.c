@@ -12,6 +12,7 @@
 #include <openssl/proverr.h>
 #include <openssl/x509v3.h>
 
+#include "common/escape.h"
 #include "common/rc.h"
 #include "tls.h"
 #include "tls_int.h"
@@ -46,15 +47,18 @@ void
 tls_name(X509_NAME *n, char *buf, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
+	char raw[1024];
 	int k;
 
 	buf[0] = '\0';
 	if (!b)
 		return;
 	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	k = BIO_read(b, buf, (int)len - 1);
-	buf[k > 0 ? k : 0] = '\0';
+	k = BIO_read(b, raw, (int)sizeof(raw) - 1);
+	raw[k > 0 ? k : 0] = '\0';
 	BIO_free(b);
+	/* The peer chose these bytes (UTF-8, bidi, C1): logs get them escaped. */
+	escape_str(raw, buf, len);
 }
 
 void

@@ -17,40 +17,49 @@
 
 #define RDNS_MAX 32
 
-/* "TYPE=value" of one entry; unknown types as dotted OIDs, as RFC 4514. */
+/* "TYPE=value" of one entry in canonical RFC 4514 form (identity_ava(), the
+ * form the map's filters are in); unknown types as dotted OIDs, as RFC 4514.
+ * NULL with '*why' set when the value holds a NUL byte, which would otherwise
+ * cut the name short of what was signed. */
 static char *
-entry_string(const X509_NAME_ENTRY *e)
+entry_string(const X509_NAME_ENTRY *e, const char **why)
 {
 	const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
 	unsigned char *val = NULL;
 	char type[80], *out = NULL;
 	int nid = OBJ_obj2nid(obj), len;
 
+	*why = NULL;
 	if (nid != NID_undef)
 		snprintf(type, sizeof(type), "%s", OBJ_nid2sn(nid));
 	else
 		OBJ_obj2txt(type, sizeof(type), obj, 1);
 	if ((len = ASN1_STRING_to_UTF8(&val, X509_NAME_ENTRY_get_data(e))) < 0)
 		return NULL;
-	if (asprintf(&out, "%s=%.*s", type, len, (const char *)val) < 0)
-		out = NULL;
+	*why = identity_ava(type, (const char *)val, (size_t)len, &out);
 	OPENSSL_free(val);
 	return out;
 }
 
 /* RDNs most specific first (X509_NAME holds them root first); the parts of a
- * multi-valued RDN are joined with '+'. Returns the count, or ATTLS_ENOMEM, or ATTLS_EINVAL past RDNS_MAX RDNs. */
+ * multi-valued RDN are joined with an unescaped '+'. Returns the count, or
+ * ATTLS_ENOMEM, or ATTLS_EINVAL past RDNS_MAX RDNs or for a NUL in a value
+ * ('*why' says which). */
 static int
-name_rdns(const X509_NAME *n, char **out)
+name_rdns(const X509_NAME *n, char **out, const char **why)
 {
 	int i, k = 0, prev_set = -1, r = ATTLS_ENOMEM;
 
+	*why = NULL;
 	for (i = X509_NAME_entry_count(n) - 1; i >= 0; i--) {
 		const X509_NAME_ENTRY *e = X509_NAME_get_entry(n, i);
-		char *s = entry_string(e), *j;
+		char *s = entry_string(e, why), *j;
 
-		if (!s)
+		if (!s) {
+			if (*why)
+				r = ATTLS_EINVAL;
 			goto fail;
+		}
 		if (X509_NAME_ENTRY_set(e) == prev_set && k > 0) {
 			if (asprintf(&j, "%s+%s", s, out[k - 1]) < 0) {
 				free(s);
@@ -63,6 +72,7 @@ name_rdns(const X509_NAME *n, char **out)
 		}
 		if (k == RDNS_MAX) {
 			free(s);
+			*why = "has more than 32 RDNs";
 			r = ATTLS_EINVAL;
 			goto fail;
 		}
@@ -76,21 +86,6 @@ fail:
 	return r;
 }
 
-static void
-dn_text(const X509_NAME *n, char *buf, size_t len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	int k;
-
-	buf[0] = '\0';
-	if (!b)
-		return;
-	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	k = BIO_read(b, buf, (int)len - 1);
-	buf[k > 0 ? k : 0] = '\0';
-	BIO_free(b);
-}
-
 /* What a miss looks like in the cause line: the DNs, and the nearest filter. */
 static void
 miss_cause(const struct policy_identity_map *m, X509 *cert, const uint8_t sha[32],
@@ -100,8 +95,8 @@ miss_cause(const struct policy_identity_map *m, X509 *cert, const uint8_t sha[32
 	const struct policy_id_filter *f = res->filter;
 	int i, off;
 
-	dn_text(X509_get_subject_name(cert), subj, sizeof(subj));
-	dn_text(X509_get_issuer_name(cert), iss, sizeof(iss));
+	tls_name(X509_get_subject_name(cert), subj, sizeof(subj));
+	tls_name(X509_get_issuer_name(cert), iss, sizeof(iss));
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02X", sha[i]);
 	off = snprintf(cause, len, "client certificate subject \"%s\" issuer \"%s\" (sha256 %s) "
@@ -145,13 +140,22 @@ tls_identity_check_cert(X509 *cert, const struct policy_rule *r, char *user, siz
 	struct identity_match res;
 	unsigned char sha[EVP_MAX_MD_SIZE];
 	unsigned shalen = 0;
+	const char *why = NULL;
 
 	user[0] = '\0';
 	if (!r->eff.identity_map)
 		return 0;
-	if ((ns = name_rdns(X509_get_subject_name(cert), subj)) < 0 ||
-	    (ni = name_rdns(X509_get_issuer_name(cert), iss)) < 0 ||
+	if ((ns = name_rdns(X509_get_subject_name(cert), subj, &why)) < 0 ||
+	    (ni = name_rdns(X509_get_issuer_name(cert), iss, &why)) < 0 ||
 	    X509_digest(cert, EVP_sha256(), sha, &shalen) != 1) {
+		if (why) { /* refused, not mapped: the name is not what it seems */
+			char name[160];
+			tls_name(ns < 0 ? X509_get_subject_name(cert) : X509_get_issuer_name(cert),
+				 name, sizeof(name));
+			snprintf(cause, clen, "client certificate %s \"%s\" %s: it maps to no user",
+				 ns < 0 ? "subject" : "issuer", name, why);
+			goto out;
+		}
 		snprintf(cause, clen, "cannot read the client certificate's names");
 		rc = RC_INTERNAL;
 		goto out;

@@ -3,7 +3,8 @@
 # PROXY protocol v2 toward the backend: a backend that parses the header learns
 # the real client address and port, and for TLS the version, cipher, SNI, the
 # client certificate's CN and (when asked) its DER bytes; clear-text rules send
-# the addresses only; the client's data follows the header intact.
+# the addresses only; the client's data follows the header intact. An SNI that
+# is not a host name is left out of the header.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_tool curl
@@ -98,6 +99,14 @@ read -r sport report <<<"$(exchange "$p_mtls" "$T_PKI/client.crt" "$T_PKI/client
 want_sha=$(openssl x509 -in "$T_PKI/client.crt" -outform DER | sha256sum | cut -d' ' -f1)
 assert_match "mTLS: client certificate CN" "ssl_client=3 verify=0 .*cn=attls-client" "$report"
 assert_match "mTLS: the DER certificate on request" "cert_sha256=$want_sha data=hello through attlsd$" "$report"
+# An SNI that is no host name (a forged header line, an escape) is not passed
+# on as AUTHORITY: a backend may log or route on it.
+sclient -o "$T_TMP/evil.out" -s 'hello through attlsd\n' -u '^src=' -x "$p_tls" \
+	-servername $'evil\r\nX-Forwarded-For: 10.0.0.1\x1b[2J' -ign_eof ||
+	{ cat "$T_TMP/evil.out"; t_fail "s_client with a forged SNI got no answer"; }
+report=$(grep '^src=' "$T_TMP/evil.out")
+assert_match "forged SNI: connection served" "ssl_client=1 .*data=hello through attlsd$" "$report"
+assert_no_match "forged SNI: no AUTHORITY" "sni=" "$report"
 report=$("$T_PY" -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))

@@ -8,11 +8,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "policy/diag.h"
 #include "policy/identity.h"
 #include "policy/policy.h"
 
@@ -25,7 +27,7 @@ test_dn_parse(void **state)
 	(void)state;
 	assert_null(identity_dn_parse("CN=a\\,b, O=Example Corp ,C=US", &r, &n));
 	assert_int_equal(n, 3);
-	assert_string_equal(r[0], "CN=a,b");
+	assert_string_equal(r[0], "CN=a\\,b"); /* canonical RFC 4514: escaped again */
 	assert_string_equal(r[1], "O=Example Corp");
 	assert_string_equal(r[2], "C=US");
 	identity_rdns_free(r, n);
@@ -33,6 +35,53 @@ test_dn_parse(void **state)
 	assert_non_null(identity_dn_parse("CN=a,,O=b", &r, &n));
 	assert_non_null(identity_dn_parse("just words", &r, &n));
 	assert_non_null(identity_dn_parse("CN=", &r, &n));
+}
+
+/* One canonical form: \2C and \, are the same comma; a multi-valued RDN keeps
+ * its unescaped '+'; a NUL is refused. */
+static void
+test_dn_canonical(void **state)
+{
+	char **r, *a;
+	size_t n;
+
+	(void)state;
+	assert_null(identity_dn_parse("CN=a\\2Cb+OU=x\\+y,O=\\ lead\\#, C=US", &r, &n));
+	assert_int_equal(n, 3);
+	assert_string_equal(r[0], "CN=a\\,b+OU=x\\+y");
+	assert_string_equal(r[1], "O=\\ lead#");
+	identity_rdns_free(r, n);
+	assert_non_null(identity_dn_parse("CN=a\\00b", &r, &n));
+	assert_null(identity_ava("CN", "#x, y ", 6, &a));
+	assert_string_equal(a, "CN=\\#x\\, y\\ ");
+	free(a);
+	assert_non_null(identity_ava("CN", "a\0b", 3, &a));
+	assert_null(a);
+}
+
+/* Issue 12: a CN whose value contains "+OU=" is not the two-valued RDN. */
+static void
+test_rdn_plus_not_multivalued(void **state)
+{
+	char **r, *cert;
+	size_t n;
+
+	(void)state;
+	/* The certificate's CN is the one string "x+OU=admins", escaped on the TLS side. */
+	assert_null(identity_ava("CN", "x+OU=admins", 11, &cert));
+	assert_null(identity_dn_parse("CN=x+OU=admins,O=attls", &r, &n));
+	assert_false(identity_rdn_equal(r[0], cert));
+	identity_rdns_free(r, n);
+	/* Written with the escape, the filter names that one attribute. */
+	assert_null(identity_dn_parse("CN=x\\+OU=admins,O=attls", &r, &n));
+	assert_true(identity_rdn_equal(r[0], cert));
+	identity_rdns_free(r, n);
+	free(cert);
+	/* A multi-valued RDN is a set: order does not matter, count does. */
+	assert_true(identity_rdn_equal("CN=x+OU=y", "ou=y+CN=x"));
+	assert_false(identity_rdn_equal("CN=x+OU=y", "CN=x"));
+	assert_false(identity_rdn_equal("CN=x", "CN=x+OU=y"));
+	assert_false(identity_rdn_equal("CN=x+CN=x", "CN=x+OU=y"));
 }
 
 static void
@@ -226,6 +275,48 @@ test_policy_form(void **state)
 	diag_list_cleanup(&dl);
 }
 
+/* Issue 12: a key that is a list or a map under identity_maps used to be
+ * dereferenced as a string (NULL): a clean load error at its line and column. */
+static void
+test_policy_nonscalar_key(void **state)
+{
+	static const char *const bad[] = {
+		"identity_maps:\n"
+		"  m:\n"
+		"    filters:\n"
+		"      - { ? [subject]\n"
+		"          : \"CN=a\", user: alice }\n",
+		"identity_maps:\n"
+		"  m:\n"
+		"    certificates:\n"
+		"      - ? { sha256: x }\n"
+		"        : y\n"
+		"        user: alice\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct diag_list dl;
+		struct policy *p = NULL;
+		char *out = NULL;
+		size_t len = 0;
+		FILE *m;
+
+		diag_list_init(&dl);
+		assert_int_not_equal(policy_parse("k.yaml", bad[i], strlen(bad[i]), NULL, &p, &dl), 0);
+		assert_null(p);
+		m = open_memstream(&out, &len);
+		assert_non_null(m);
+		diag_print(&dl, m);
+		fclose(m);
+		assert_non_null(strstr(out, "k.yaml:4:"));
+		assert_non_null(strstr(out, "key that is not a string"));
+		free(out);
+		diag_list_cleanup(&dl);
+	}
+}
+
 int
 main(void)
 {
@@ -238,6 +329,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fingerprint_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_miss_names_nearest, setup, teardown),
 		cmocka_unit_test(test_policy_form),
+		cmocka_unit_test(test_dn_canonical),
+		cmocka_unit_test(test_rdn_plus_not_multivalued),
+		cmocka_unit_test(test_policy_nonscalar_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
