@@ -97,26 +97,29 @@ relay_side_reset(struct conn *c, struct side *s)
 	conn_finish(c, reset_end(c, s), RC_ABORTED, cause);
 }
 
-/* The TLS peer's FIN came without close_notify (OpenSSL: unexpected EOF): an
+/* OpenSSL's "unexpected EOF": the TLS peer's FIN came without close_notify. */
+static bool
+unexpected_eof(int e, unsigned long le)
+{
+	return e == SSL_ERROR_SSL && ERR_GET_LIB(le) == ERR_LIB_SSL &&
+	       ERR_GET_REASON(le) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
+
+/* A FIN without close_notify while the peer's data could still be coming: an
  * attacker's injected FIN looks the same as a peer that stopped mid-stream, so
  * the plaintext side is reset rather than given a clean end of data. A rule
  * with unexpected_eof: accept never gets here (SSL_OP_IGNORE_UNEXPECTED_EOF on
  * its connections, conn.c). */
-static bool
-truncated(struct conn *c, struct side *s, int e, unsigned long le)
+static void
+truncated(struct conn *c, struct side *s)
 {
 	char cause[512];
 
-	if (e != SSL_ERROR_SSL || ERR_GET_LIB(le) != ERR_LIB_SSL ||
-	    ERR_GET_REASON(le) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
-		return false;
-	ERR_clear_error();
 	snprintf(cause, sizeof(cause), "%s closed the connection (TCP FIN) without close_notify "
 				       "after %llu bytes: the data may be truncated; %s was reset "
 				       "instead of getting a clean end of data",
 		 side_name(c, s), (unsigned long long)s->bytes_in, side_name(c, other(c, s)));
 	conn_finish(c, CONN_END_TRUNCATED, RC_TRUNCATED, cause);
-	return true;
 }
 
 static void
@@ -176,8 +179,17 @@ side_read(struct conn *c, struct side *s, char *buf, size_t len)
 		s->read_wants_write = true;
 		return IO_AGAIN;
 	}
-	if (!truncated(c, s, e, ERR_peek_error()))
-		tls_failed(c, s, e, serr);
+	if (unexpected_eof(e, ERR_peek_error())) {
+		ERR_clear_error();
+		/* After our close_notify (the plaintext side had ended its data), a
+		 * bare FIN is how most TLS clients answer it (Python's ssl, many HTTP
+		 * clients): the exchange was over, so it is the end, not a truncation. */
+		if (s->shut)
+			return 0;
+		truncated(c, s);
+		return IO_FAILED;
+	}
+	tls_failed(c, s, e, serr);
 	return IO_FAILED;
 }
 

@@ -157,7 +157,7 @@ tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p_lim" text:second >"$T_
 	t_fail "a second connection got through with max_connections: 1"
 expect_rc 5106 "$p_lim"
 assert_match "5106: the cause names the setting" \
-	"RC: 5106 .*Cause: this worker holds settings\.max_connections connections" "$(cause_of 5106)"
+	"RC: 5106 .*Cause: this worker holds settings\.max_connections \(1\) connections" "$(cause_of 5106)"
 t_kill "$BG_PID"
 attlsd_stop
 t_done
