@@ -4,6 +4,7 @@
  * keyrings (Client-only rings, certificate labels), cipher sets left empty. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +538,59 @@ pagent_fixup_listen(struct pconv *c)
 	}
 }
 
+/* z/OS trusts a Jobname (RACF controls who runs a job); on Linux any process
+ * can give itself a name, so attlsd refuses a Client rule that presents a
+ * certificate to connections picked by jobname alone. A SAF ring is named
+ * OWNER/RING and its owner is, as a rule, the user the server runs as: that
+ * user (in lower case, as Linux names usually are) becomes the rule's userid,
+ * with a warning to check it. Without an owner the loader's error stands. */
+static void
+pagent_fixup_jobname_owner(struct pconv *c)
+{
+	struct ynode *rules = c->sec[SEC_RULES];
+	size_t i, j;
+
+	for (i = 0; rules && i + 1 < rules->n; i += 2) {
+		struct ynode *name = rules->items[i], *m = rules->items[i + 1];
+		const char *en = pagent_fixup_str(m, "environment"), *cn, *role, *kr, *slash;
+		const struct ynode *env = en && c->sec[SEC_ENVS] ? ytree_get(c->sec[SEC_ENVS], en)
+								 : NULL;
+		const struct ynode *conn = NULL, *ring;
+		const struct pring *pr = NULL;
+		char user[PAGENT_NAME_MAX + 1];
+
+		if (!pagent_fixup_str(m, "jobname") || ytree_get(m, "userid") || !env)
+			continue;
+		if ((cn = pagent_fixup_str(m, "connection")) && c->sec[SEC_CONNS])
+			conn = ytree_get(c->sec[SEC_CONNS], cn);
+		role = pagent_fixup_str(conn, "handshake_role");
+		if (!role)
+			role = pagent_fixup_str(env, "handshake_role");
+		kr = pagent_fixup_str(env, "keyring");
+		ring = kr && c->sec[SEC_KEYRINGS] ? ytree_get(c->sec[SEC_KEYRINGS], kr) : NULL;
+		if (!pagent_is_client(role) || !ring ||
+		    (!ytree_get(ring, "certificate") && !ytree_get(ring, "certificates")))
+			continue;
+		for (j = 0; j < c->nrings; j++)
+			if (c->rings[j].m == ring)
+				pr = &c->rings[j];
+		if (!pr || pr->ca_only || !pr->ring || !(slash = strchr(pr->ring, '/')) ||
+		    slash == pr->ring || (size_t)(slash - pr->ring) > PAGENT_NAME_MAX)
+			continue;
+		for (j = 0; pr->ring + j < slash; j++)
+			user[j] = (char)tolower((unsigned char)pr->ring[j]);
+		user[j] = '\0';
+		(void)conv_ok(c, ytree_put(m, "userid", name->pos, ytree_scalar(user, name->pos)));
+		diag_warning(c->dl, name->pos,
+			     "rule \"%s\" picks connections by Jobname alone and presents the client "
+			     "certificate of key ring \"%s\": on Linux any process can give itself "
+			     "that name, so attlsd also needs the user the connections belong to; the "
+			     "rule gets userid: %s (the ring's owner, in lower case): write the Linux "
+			     "user the application runs as",
+			     name->value, pr->ring, user);
+	}
+}
+
 void
 pagent_fixup(struct pconv *c)
 {
@@ -547,4 +601,5 @@ pagent_fixup(struct pconv *c)
 	pagent_fixup_priorities(c);
 	pagent_fixup_outbound(c);
 	pagent_fixup_rings(c);
+	pagent_fixup_jobname_owner(c);
 }
