@@ -13,4 +13,15 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
+/* An ASan/LSan build: LeakSanitizer stops the process at exit with a helper
+ * that ptrace()s its threads, which the sandbox and the privilege drop must
+ * then allow (daemon/sandbox.c, daemon/privdrop.c). Never set in a release. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ATTLS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define ATTLS_SANITIZER 1
+#endif
+#endif
+
 #endif

@@ -22,6 +22,7 @@
 
 #include <sys/capability.h>
 
+#include "common/compiler.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rc.h"
@@ -178,6 +179,11 @@ privdrop_switch(const struct privdrop *pd)
 	if (getresuid(&ru, &eu, &su) != 0 || ru != pd->uid || eu != pd->uid || su != pd->uid ||
 	    setuid(0) == 0)
 		return -EPERM;
+#ifdef ATTLS_SANITIZER
+	/* The switch made the process non-dumpable, and LeakSanitizer's tracer
+	 * could no longer attach to our threads at exit. */
+	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 	return 0;
 }
 

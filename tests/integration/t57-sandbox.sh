@@ -37,7 +37,7 @@ assert_eq "Seccomp" 2 "$(sed -n 's/^Seccomp:\t//p' "/proc/$ATTLSD_PID/status")"
 assert_match "Landlock applied" "sandbox: Landlock \(ABI [0-9]+\)|sandbox: Landlock not applied: the kernel has no Landlock" "$(cat "$ATTLSD_LOG")"
 landlock=0
 grep -q "sandbox: Landlock (ABI" "$ATTLSD_LOG" && landlock=1
-assert_eq "capture_dir made for user attlsd" "attlsd 750" "$(stat -c '%U %a' "$cap")"
+assert_eq "capture_dir made for user attlsd" "attlsd 700" "$(stat -c '%U %a' "$cap")"
 
 # fail_once PORT N: a failed handshake (402); the Nth pcap and event appear.
 fail_once() {

@@ -14,6 +14,10 @@ start_backend echo
 echo_port=$BACKEND_PORT
 port=$(free_port)
 policy_new
+# The test lowers attlsd's descriptor limit while it runs (prlimit): that takes
+# the same user or CAP_SYS_RESOURCE, which root may lack in a container, so
+# attlsd stays root here (explicit, and warned) rather than dropping.
+policy_settings 'user: root'
 policy_standard
 policy_group grp-off 'enabled: Off'
 policy_rule by-owner "$port" env-server "127.0.0.1:$echo_port" 'userid: root' 'priority: 200'
