@@ -120,6 +120,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$OUT/server.key" \
 	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >>"$OUT/run.log" 2>&1 ||
 	die "openssl req failed"
 cat "$OUT/server.crt" "$OUT/server.key" >"$OUT/server.pem"
+# attlsd drops to its user after start-up and must be able to re-read the key
+# (doc/security.md): group attlsd, 0640, in a folder that group can traverse.
+if [ "$(id -u)" = 0 ] && getent group attlsd >/dev/null; then
+	chgrp attlsd "$OUT" "$OUT/server.key" && chmod 0750 "$OUT" && chmod 0640 "$OUT/server.key" ||
+		die "cannot give the key to group attlsd"
+fi
 # Enough descriptors for thousands of held sockets on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
