@@ -141,6 +141,9 @@ lane_gcc() {
 	# The offline tests run in the asan lane's make check; here the gcc build
 	# is checked by valgrind over the unit tests and attlsd.
 	build gcc "$top/build" gcc || return
+	# The unit tests' programs, without running them (TESTS empty).
+	stage gcc unit-build make -C "$top/build" -j2 check TESTS= ||
+		{ failed gcc 1 "unit test build"; return; }
 	stage gcc valgrind-units valgrind_units
 	count_lines gcc valgrind-units
 	stage gcc valgrind-attlsd valgrind_attlsd
