@@ -18,6 +18,7 @@
 #   SLOW_N      silent connections from one source in slowloris [5000 [600]]
 #   EXHAUST_N   connection attempts from one source in slot exhaustion [20000 [2000]]
 #   CHURN_S     seconds of each churn half [120 [6]]
+#   CHURN_RSS_PCT  RSS growth allowed from the first churn half to the second [5]
 #   RELOAD_S    seconds of SIGHUP every 0.5 s [60 [6]]
 #   GOOD_S      seconds good clients loop in slowloris/exhaustion [20 [4]]
 #   GOOD_C      good clients in flight [32 [8]]
@@ -315,7 +316,7 @@ s_churn() {
 	grow=$(awk -v a="$rss2" -v b="$rss1" 'BEGIN {printf "%.1f", b ? 100 * (a - b) / b : 0}')
 	row churn "$name" "$((n1 + G_OK)) handshakes" "$G_PCT" "$G_P99" "$((rss2 - rss1))" \
 		$(($(fds "$PID") - fd0)) "$(errlines)" - \
-		"$(verdict ge 5 "$grow") rss +${grow}%"
+		"$(verdict ge "${CHURN_RSS_PCT:-5}" "$grow") rss +${grow}%"
 	[ "$(fds "$PID")" -le "$fd0" ] || log "churn $name: $(($(fds "$PID") - fd0)) more descriptors than at the start"
 	stop_pid "$PID"
 }
