@@ -58,7 +58,8 @@ struct owner_search {
 	uint64_t deadline_us; /* in: on the owner_now_us() clock */
 	atomic_bool cancel;   /* in: set from any thread to stop it soon */
 	int pid;              /* out: the holder */
-	unsigned passes;      /* out: complete passes over /proc that did not find it */
+	atomic_uint passes;   /* out: complete passes over /proc that did not find it;
+	                       * readable from another thread while it runs */
 	unsigned scanned;     /* out: processes whose descriptors were read */
 	unsigned denied;      /* out: processes whose descriptors could not be read */
 };
