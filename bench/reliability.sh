@@ -22,7 +22,14 @@
 #   RELOAD_S    seconds of SIGHUP every 0.5 s [60 [6]]
 #   GOOD_S      seconds good clients loop in slowloris/exhaustion [20 [4]]
 #   GOOD_C      good clients in flight [32 [8]]
+#   CHURN_RESUME  1: churn clients resume sessions (tlsload -R), to fit 1,000,000
+#               connections in the time [1 [0]]
 #   INTEG_N     integrity connections [1000 [8]], INTEG_BYTES each way [1048576 [262144]]
+#   SLOWREAD_N  integrity connections through a backend reading 256 KiB/s [64 [4]]
+#   SCENARIOS   which to run [slowloris exhaustion churn reload backend diskfull
+#               integrity slowread]
+# Under an ASan build of attlsd (ATTLSD=build-asan/attlsd), a LeakSanitizer
+# report in attlsd's log at the end of a scenario fails it.
 # Exit status: 0 every verdict passed, 1 a scenario failed its figure, 2 setup failed.
 set -u
 set -o pipefail
@@ -48,6 +55,9 @@ GOOD_S=${GOOD_S:-$(pick 20 4)}
 GOOD_C=${GOOD_C:-$(pick 32 8)}
 INTEG_N=${INTEG_N:-$(pick 1000 8)}
 INTEG_BYTES=${INTEG_BYTES:-$(pick 1048576 262144)}
+CHURN_RESUME=${CHURN_RESUME:-$(pick 1 0)}
+SLOWREAD_N=${SLOWREAD_N:-$(pick 64 4)}
+SCENARIOS=${SCENARIOS:-slowloris exhaustion churn reload backend diskfull integrity slowread}
 PY=${PYTHON:-python3}
 HOLD=$ROOT/tests/integration/holdconns.py
 TLSCLIENT=$ROOT/tests/integration/tlsclient.py
@@ -225,7 +235,8 @@ kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
 # G_RATE G_P99 and G_PCT (success %).
 good() {
 	local line
-	line=$("$TLSLOAD" -m hs -p "$PORT" -c "$2" -d "$1" -w 0 -t 10 2>>"$OUT/tlsload.err" |
+	# shellcheck disable=SC2086 # G_FLAGS: extra tlsload options, word-split on purpose
+	line=$("$TLSLOAD" -m hs -p "$PORT" -c "$2" -d "$1" -w 0 -t 10 ${G_FLAGS:-} 2>>"$OUT/tlsload.err" |
 		grep '^RESULT' | tail -1)
 	G_OK=$(kv count "$line")
 	G_OK=${G_OK:-0}
@@ -307,18 +318,23 @@ s_churn() {
 	local name=$1 fd0 rss1 rss2 n1 grow
 	start_proxy "$name"
 	fd0=$(fds "$PID")
+	[ "$CHURN_RESUME" = 1 ] && G_FLAGS=-R
 	good "$CHURN_S" "$GOOD_C"
 	n1=$G_OK
 	rss1=$(rss_kib "$PID")
 	good "$CHURN_S" "$GOOD_C"
+	G_FLAGS=
 	rss2=$(rss_kib "$PID")
 	sleep 0.5
 	grow=$(awk -v a="$rss2" -v b="$rss1" 'BEGIN {printf "%.1f", b ? 100 * (a - b) / b : 0}')
-	row churn "$name" "$((n1 + G_OK)) handshakes" "$G_PCT" "$G_P99" "$((rss2 - rss1))" \
-		$(($(fds "$PID") - fd0)) "$(errlines)" - \
-		"$(verdict ge "${CHURN_RSS_PCT:-5}" "$grow") rss +${grow}%"
-	[ "$(fds "$PID")" -le "$fd0" ] || log "churn $name: $(($(fds "$PID") - fd0)) more descriptors than at the start"
+	local fdg=$(($(fds "$PID") - fd0)) leaks=0
+	[ "$fdg" -le 0 ] || log "churn $name: $fdg more descriptors than at the start"
 	stop_pid "$PID"
+	# An ASan build reports leaks when it exits: none may be reported.
+	[ "$name" = attlsd ] && leaks=$(grep -c 'ERROR: LeakSanitizer' "$LOGF")
+	row churn "$name" "$((n1 + G_OK)) conns$([ "$CHURN_RESUME" = 1 ] && echo ", resumed")" \
+		"$G_PCT" "$G_P99" "$((rss2 - rss1))" "$fdg" "$(errlines)" - \
+		"$(verdict test "$(awk -v g="$grow" -v m="${CHURN_RSS_PCT:-5}" 'BEGIN {print (g <= m)}')" = 1 -a "$fdg" -le 0 -a "$leaks" = 0) rss +${grow}%, $leaks leak reports"
 }
 
 # 4. reload: SIGHUP every 0.5 s under looping clients: no failed connection.
@@ -406,23 +422,41 @@ s_diskfull() {
 }
 
 # 7. integrity: random bytes each way through an echo backend, SHA-256 at
-# both ends, with 2 workers: no mismatch, no byte lost.
-s_integrity() {
-	local ep i bad=0 lost=0 out sent recv pids=()
+# both ends, with 2 workers: no mismatch, no byte lost. The slowread variant's
+# backend reads 256 KiB/s, so attlsd must hold back the client (backpressure):
+# its RSS may grow by at most 512 KiB per connection in flight, far below the
+# bytes each connection moves.
+s_integrity() { integ_run integrity "$INTEG_N" 4; }
+s_slowread() { integ_run slowread "$SLOWREAD_N" 16 --read-rate 262144; }
+
+# integ_run ROW N CONCURRENCY [BACKEND OPTIONS]
+integ_run() {
+	local row=$1 n=$2 conc=$3 ep i bad=0 lost=0 out sent recv pids=() rss0 peak r alive
+	shift 3
 	rm -f "$OUT/echo.ready"
-	"$PY" "$ECHO_BACKEND" --ready "$OUT/echo.ready" echo >"$OUT/echo.log" 2>&1 &
+	"$PY" "$ECHO_BACKEND" --ready "$OUT/echo.ready" "$@" echo >"$OUT/echo.log" 2>&1 &
 	ep=$!
 	STARTED+=("$ep")
 	for _ in $(seq 300); do [ -s "$OUT/echo.ready" ] && break; sleep 0.1; done
 	BE_PORT=$(cat "$OUT/echo.ready")
 	start_proxy attlsd
 	BE_PORT=
-	for i in $(seq "$INTEG_N"); do
-		out=$OUT/integ.$((i % 4))
-		timeout 120 "$PY" "$TLSCLIENT" --ca "$OUT/server.crt" --timeout 60 "127.0.0.1:$PORT" \
+	rss0=$(rss_kib "$PID") peak=$rss0
+	for i in $(seq "$n"); do
+		out=$OUT/integ.$((i % conc))
+		timeout 300 "$PY" "$TLSCLIENT" --ca "$OUT/server.crt" --timeout 240 "127.0.0.1:$PORT" \
 			"send:$INTEG_BYTES" shut recv >"$out.$i" 2>&1 &
 		pids+=($!)
-		if [ $((i % 4)) = 0 ] || [ "$i" = "$INTEG_N" ]; then
+		if [ $((i % conc)) = 0 ] || [ "$i" = "$n" ]; then
+			# RSS sampled while the batch moves its bytes: the peak counts.
+			while :; do
+				alive=0
+				for r in "${pids[@]}"; do kill -0 "$r" 2>/dev/null && alive=1; done
+				r=$(rss_kib "$PID")
+				[ "$r" -gt "$peak" ] && peak=$r
+				[ "$alive" = 1 ] || break
+				sleep 0.2
+			done
 			wait "${pids[@]}"
 			pids=()
 		fi
@@ -435,22 +469,25 @@ s_integrity() {
 		lost=$((lost + INTEG_BYTES - $(sed -n 's/^received=//p' "$out" | head -1)))
 	done
 	[ "$bad" = 0 ] && rm -f "$OUT"/integ.*.*
-	row integrity attlsd "$INTEG_N x $INTEG_BYTES B" \
-		"$(awk -v b="$bad" -v n="$INTEG_N" 'BEGIN {printf "%.2f", 100 * (n - b) / n}')" - - - \
-		"$(errlines)" "$lost" "$(verdict test "$bad" = 0) $bad mismatches"
+	local grow=$((peak - rss0)) cap=$((conc * 512))
+	row "$row" attlsd "$n x $INTEG_BYTES B, $conc at once" \
+		"$(awk -v b="$bad" -v n="$n" 'BEGIN {printf "%.2f", 100 * (n - b) / n}')" - "$grow" - \
+		"$(errlines)" "$lost" \
+		"$(verdict test "$bad" = 0 -a "$grow" -le "$cap") $bad mismatches, peak RSS +${grow} KiB (cap ${cap})"
 	stop_pid "$PID"
 	stop_pid "$ep"
 }
 
 start_backend
 log "reliability: $( [ $SHORT = 1 ] && echo short || echo full) run; proxies: $PROXIES; attlsd $ATTLSD"
-for p in $PROXIES; do s_slowloris "$p"; done
-for p in $PROXIES; do s_exhaust "$p"; done
-for p in $PROXIES; do s_churn "$p"; done
-s_reload
-s_backend
-s_diskfull
-s_integrity
+for sc in $SCENARIOS; do
+	case $sc in
+	slowloris | exhaustion | churn)
+		for p in $PROXIES; do "s_$sc" "$p"; done ;;
+	reload | backend | diskfull | integrity | slowread) "s_$sc" ;;
+	*) die "unknown scenario '$sc'" ;;
+	esac
+done
 
 {
 	printf '%-16s %-8s %-22s %7s %8s %9s %6s %7s %6s  %s\n' scenario proxy "load held" \

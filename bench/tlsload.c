@@ -8,6 +8,9 @@
  *              waits for the server to close; -c connections are kept in flight.
  *              No session is ever offered (session cache off, no tickets) and
  *              every handshake is checked with SSL_session_reused() == 0.
+ *              With -R, each connection offers the session of the last one that
+ *              finished cleanly (ticket or session ID): resumed handshakes, counted
+ *              in reused=.
  *   ka         keep-alive: -c connections, each doing request/response in a loop.
  *   bulk-down  -c connections, each asks the backend ("BULK-DOWN") to stream bytes
  *              to the client; counts bytes read.
@@ -89,6 +92,8 @@ static int nconns = 1000;
 static double dur = 5.0, warm = 1.0, hold_max = 120.0;
 static int tls_ver; /* 0 any, else TLS1_2_VERSION / TLS1_3_VERSION */
 static const char *sni = "localhost";
+static bool resume;              /* -R: offer the last clean session */
+static SSL_SESSION *last_sess;   /* -R: what the next connection offers */
 static pid_t proxy_pids[64];
 static int nproxy_pids;
 static pid_t backend_pid;
@@ -273,6 +278,16 @@ static void conn_free(struct conn *c)
  * OpenSSL 3.0 and offers no session; SSL_session_reused() is still checked). */
 static void conn_done(struct conn *c)
 {
+	SSL_SESSION *s;
+
+	if (resume && (s = SSL_get1_session(c->ssl))) {
+		if (SSL_SESSION_is_resumable(s)) {
+			SSL_SESSION_free(last_sess);
+			last_sess = s;
+		} else {
+			SSL_SESSION_free(s);
+		}
+	}
 	if (c->spare)
 		SSL_free(c->spare);
 	c->spare = c->ssl;
@@ -463,6 +478,8 @@ static void drive(struct conn *c)
 				return;
 			}
 			SSL_set_tlsext_host_name(c->ssl, sni);
+			if (resume && last_sess)
+				SSL_set_session(c->ssl, last_sess);
 			SSL_set_connect_state(c->ssl);
 			c->st = ST_HANDSHAKE;
 			break;
@@ -628,6 +645,7 @@ static void usage(void)
 		"  -B PID      backend process id whose CPU time is reported\n"
 		"  -T SEC      idle: longest hold (default 120)\n"
 		"  -t SEC      per-connection timeout for connect..response (default 15)\n"
+		"  -R          hs: resume (offer the last clean session; tickets on)\n"
 		"  -v          print why connections failed (stderr)\n");
 	exit(2);
 }
@@ -767,7 +785,7 @@ static int run_idle(void)
 int main(int argc, char **argv)
 {
 	int opt;
-	while ((opt = getopt(argc, argv, "m:H:p:c:n:d:w:V:s:P:B:T:t:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "m:H:p:c:n:d:w:V:s:P:B:T:t:Rvh")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "hs"))
@@ -798,6 +816,7 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 's': sni = optarg; break;
+		case 'R': resume = true; break;
 		case 'P': {
 			char *save = NULL;
 			for (char *t = strtok_r(optarg, ",", &save); t && nproxy_pids < 64;
@@ -839,9 +858,11 @@ int main(int argc, char **argv)
 	}
 	SSL_CTX_set_min_proto_version(ctx, tls_ver ? tls_ver : TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, tls_ver ? tls_ver : TLS1_3_VERSION);
-	/* Never offer a session: no client cache, no tickets. */
+	/* Never offer a session (no client cache, no tickets) unless -R: then
+	 * conn_done() keeps the last session itself, outside any cache. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	if (!resume)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	/* No chain building at all (the bench does not verify); the server's
 	 * CertificateVerify signature is still checked by the handshake. */

@@ -62,8 +62,11 @@ class Stats:
 
     def recv_until_eof(self, conn, on_data=None):
         while True:
+            # A slow reader takes small bites, so the kernel's buffer fills
+            # and the proxy in front has to hold back (backpressure).
+            bite = max(1024, min(CHUNK, args.read_rate // 16)) if args.read_rate else CHUNK
             try:
-                data = conn.recv(CHUNK)
+                data = conn.recv(bite)
             except ConnectionResetError:
                 self.end = "reset"
                 return False
@@ -73,6 +76,8 @@ class Stats:
             self.rx_hash.update(data)
             if on_data:
                 on_data(data)
+            if args.read_rate:
+                time.sleep(len(data) / args.read_rate)  # a slow reader
 
 
 def serve(conn, peer, n):
@@ -137,6 +142,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bytes", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0.0, help="sink: wait before replying")
+    ap.add_argument("--read-rate", type=int, default=0,
+                    help="echo/sink/source: read at most this many bytes per second (a slow reader)")
     ap.add_argument("--ready")
     ap.add_argument("--report")
     args = ap.parse_args()

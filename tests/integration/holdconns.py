@@ -16,6 +16,8 @@ Then holds the open ones until SIGTERM; every SIGUSR1 rewrites FILE with the
 counts of that moment.
 """
 import argparse
+import errno
+import resource
 import select
 import signal
 import socket
@@ -68,9 +70,28 @@ def main():
         ctx.load_verify_locations(a.ca)
     full_hello = hello_bytes()
     hello = full_hello[:10]
+    # As many descriptors as this process may have: an attacker would.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     socks = []
     for _ in range(a.n):
-        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        try:
+            s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        except OSError as e:
+            if e.errno not in (errno.EMFILE, errno.ENFILE):
+                raise
+            # Out of descriptors: let go of the ones the server already
+            # closed (refused) and go on, as a reconnecting attacker does.
+            keep = [k for k in socks if still_open(k)]
+            for k in socks:
+                if k not in keep:
+                    k.close()
+            socks = keep
+            try:
+                s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            except OSError:
+                break  # every descriptor holds a live connection: held as many as can be
         s.bind((a.src, 0))
         s.settimeout(10)
         try:
