@@ -295,7 +295,7 @@ s_slowloris() {
 }
 
 # 2. slot exhaustion: EXHAUST_N connection attempts from one source, held.
-s_exhaust() {
+s_exhaustion() {
 	local name=$1 hp rss0 fd0
 	start_proxy "$name"
 	rss0=$(rss_kib "$PID") fd0=$(fds "$PID")
