@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Log sinks: stderr in the foreground, syslog as a daemon; level filter. */
+/* Log sinks: stderr in the foreground, syslog as a daemon; level filter; the
+ * one ceiling on lines per second about connections. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -11,10 +12,18 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ratelimit.h"
 
 static atomic_int log_level = LOG_INFO;
 static bool log_foreground = true;
 static char log_ident[32] = "attlsd";
+
+/* The ceiling: one budget of one-second windows for every sink, so that a
+ * flood of failures cannot fill the disk or drown syslog whichever sink an
+ * operator reads. */
+static struct ratelimit ceil_rl;
+static atomic_uint ceil_limit;
+static atomic_llong ceil_since; /* second of the first drop not yet reported; 0: none */
 
 void
 log_open(const char *ident, bool foreground, int facility)
@@ -101,4 +110,38 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	/* One write per line keeps lines from worker threads whole. */
 	if (write(STDERR_FILENO, line, (size_t)off) < 0)
 		return;
+}
+
+bool
+log_ceiling_admit(unsigned lines, unsigned limit)
+{
+	long long now, zero = 0;
+
+	if (!limit)
+		return true;
+	now = ratelimit_now();
+	if (ratelimit_admit_n(&ceil_rl, now, 1, limit, lines))
+		return true;
+	atomic_store(&ceil_limit, limit);
+	(void)atomic_compare_exchange_strong(&ceil_since, &zero, now);
+	return false;
+}
+
+unsigned long long
+log_ceiling_report(unsigned *seconds)
+{
+	unsigned long long n = ratelimit_take_suppressed(&ceil_rl);
+	long long since, now;
+
+	*seconds = 0;
+	if (!n)
+		return 0;
+	now = ratelimit_now();
+	since = atomic_exchange(&ceil_since, 0);
+	/* A drop racing this report may have left no start: call it a second. */
+	*seconds = since && now > since ? (unsigned)(now - since) + 1 : 1;
+	log_msg(LOG_WARNING, "ATL1293I TTLS Log ceiling: %llu lines about connections not written "
+			     "in the last %us (settings.log_max_lines_per_second: %u)",
+		n, *seconds, atomic_load(&ceil_limit));
+	return n;
 }

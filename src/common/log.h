@@ -22,6 +22,17 @@ void log_msg(int level, const char *fmt, ...) ATTLS_PRINTF(2, 3);
  * which the daemon's own verbosity must not drop. */
 void log_trace(int level, const char *fmt, ...) ATTLS_PRINTF(2, 3);
 
+/* The ceiling on lines about connections, whatever their sink (syslog or
+ * stderr, the event log): counts an event of 'lines' lines against this
+ * second's budget of 'limit' (settings.log_max_lines_per_second; 0: none) and
+ * says whether they may be written; the others are counted. Lines about the
+ * daemon itself never ask. */
+bool log_ceiling_admit(unsigned lines, unsigned limit);
+/* Writes the ATL1293I line when lines were not written since the last call;
+ * returns their number (0: none, no line) and the seconds they span. Called
+ * once a second; never itself dropped. */
+unsigned long long log_ceiling_report(unsigned *seconds);
+
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)

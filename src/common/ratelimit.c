@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fixed-window log budgets shared by the IP filter log and the EZD error aggregation. */
+/* Fixed-window log budgets shared by the IP filter log, the EZD error aggregation, the log ceiling and the event log's write warnings. */
 #include "config.h"
 
+#include <time.h>
+
 #include "ratelimit.h"
+
+long long
+ratelimit_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
 
 static bool
 ratelimit_expired(long long start, unsigned count, long long now, unsigned len)
@@ -14,6 +25,12 @@ ratelimit_expired(long long start, unsigned count, long long now, unsigned len)
 bool
 ratelimit_admit(struct ratelimit *rl, long long now, unsigned len, unsigned limit)
 {
+	return ratelimit_admit_n(rl, now, len, limit, 1);
+}
+
+bool
+ratelimit_admit_n(struct ratelimit *rl, long long now, unsigned len, unsigned limit, unsigned n)
+{
 	long long start = atomic_load(&rl->start);
 
 	if (ratelimit_expired(start, atomic_load(&rl->count), now, len) &&
@@ -21,9 +38,9 @@ ratelimit_admit(struct ratelimit *rl, long long now, unsigned len, unsigned limi
 		atomic_store(&rl->count, 0);
 	/* Racing workers may let a line or two more through at a window's edge:
 	 * a budget for log volume, not an exact quota. */
-	if (atomic_fetch_add(&rl->count, 1) < limit || limit == 0)
+	if (atomic_fetch_add(&rl->count, n) < limit || limit == 0)
 		return true;
-	atomic_fetch_add(&rl->suppressed, 1);
+	atomic_fetch_add(&rl->suppressed, n);
 	return false;
 }
 

@@ -16,10 +16,17 @@ struct ratelimit {
 	atomic_ullong suppressed; /* events not admitted, until taken */
 };
 
+/* The clock of attlsd's log budgets: monotonic seconds. */
+long long ratelimit_now(void);
 /* Counts an event at second 'now' (any clock, the same one every time) and
  * says whether its line may go out: the first 'limit' of each window may
  * (limit 0: every one), the rest are counted in 'suppressed'. */
 bool ratelimit_admit(struct ratelimit *rl, long long now, unsigned len, unsigned limit);
+/* The same for an event of 'n' lines that go out together or not at all: it
+ * may while fewer than 'limit' were counted before it, so a window lets out
+ * at most limit + n - 1 lines and an event larger than the limit still can. */
+bool ratelimit_admit_n(struct ratelimit *rl, long long now, unsigned len, unsigned limit,
+		       unsigned n);
 /* True when the window that opened is over at 'now' (false: none open). */
 bool ratelimit_over(const struct ratelimit *rl, long long now, unsigned len);
 /* The suppressed count since the last call, and starts it again from 0. */

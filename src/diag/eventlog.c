@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON-lines event log. One write() per object with O_APPEND, so lines from
- * worker threads (and from a log rotator's copy) never interleave. */
+ * worker threads (and from a log rotator's copy) never interleave; the
+ * workers write in parallel, a lock keeps the descriptor only from being
+ * closed under them. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +21,21 @@
 #include "common/compiler.h"
 #include "common/escape.h"
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "eventlog.h"
 
-static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
+#define EV_WARN_INTERVAL 60 /* seconds between two write-failure warnings */
+
+/* Read-locked around each write(), write-locked to (re)open: writers never
+ * wait for each other, and a reopen (its path changed) waits for writes in
+ * flight, preferred over new ones so a steady stream cannot starve it. */
+static pthread_rwlock_t ev_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static int ev_fd = -1;
 static char ev_path[4096];
-static bool ev_failed; /* the open failure for ev_path was logged */
+static bool ev_failed;         /* the open failure for ev_path was logged */
+static long long ev_retry;     /* second of the last failed open */
+static struct ratelimit ev_warn; /* write failures: one warning per interval */
+static atomic_ullong ev_lost;  /* records not written since the last warning */
 
 /* A JSON string's contents: first the log escaping every sink shares
  * (common/escape.h: controls, DEL and non-ASCII as \\xNN, so the line is valid
@@ -114,7 +126,7 @@ jb_hello(struct jbuf *j, const struct chello *h)
 }
 
 static void
-jb_record(struct jbuf *j, const struct eventlog_rec *e)
+jb_time(struct jbuf *j)
 {
 	struct timeval tv;
 	struct tm tm;
@@ -124,6 +136,36 @@ jb_record(struct jbuf *j, const struct eventlog_rec *e)
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	jb_add(j, "{\"time\":\"%s.%03dZ\"", ts, (int)(tv.tv_usec / 1000));
+}
+
+/* What aggregation or the ceiling held back: a collector that reads only the
+ * event log still sees how many there were. */
+static void
+jb_count(struct jbuf *j, const struct eventlog_rec *e)
+{
+	jb_time(j);
+	jb_str(j, "type", e->type);
+	jb_str(j, "rule", e->rule);
+	if (e->rule)
+		jb_add(j, ",\"rc\":%d", e->rc);
+	jb_str(j, "end", e->end);
+	jb_str(j, "net", e->net);
+	jb_add(j, ",\"count\":%llu,\"seconds\":%u", e->count, e->seconds);
+	if (e->net)
+		jb_add(j, ",\"logged\":%u,\"window\":%u,\"first_connid\":\"%08X\","
+			  "\"last_connid\":\"%08X\"",
+		       e->logged, e->window, e->first_id, e->last_id);
+	jb_add(j, "}");
+}
+
+static void
+jb_record(struct jbuf *j, const struct eventlog_rec *e)
+{
+	if (e->count) {
+		jb_count(j, e);
+		return;
+	}
+	jb_time(j);
 	jb_str(j, "type", e->type);
 	jb_add(j, ",\"rc\":%d", e->rc);
 	jb_str(j, "rc_name", e->rc_name);
@@ -149,32 +191,69 @@ jb_record(struct jbuf *j, const struct eventlog_rec *e)
 	jb_add(j, "}");
 }
 
-/* Under ev_lock: the descriptor for 'path', reopened when the path changed. */
-static int
-ev_open(const char *path)
+/* Under the write lock: opens 'path' in place of the descriptor in use. A
+ * path that cannot be opened is tried again once a second at most. */
+static void
+ev_reopen(const char *path, long long now)
 {
-	if (ev_fd >= 0 && strcmp(path, ev_path) == 0)
-		return ev_fd;
+	bool same = strcmp(path, ev_path) == 0;
+
+	if (same && ev_fd < 0 && ev_retry == now)
+		return;
 	if (ev_fd >= 0)
 		close(ev_fd);
-	ev_failed = ev_failed && strcmp(path, ev_path) == 0;
+	ev_failed = ev_failed && same;
 	snprintf(ev_path, sizeof(ev_path), "%s", path);
 	ev_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	ev_retry = ev_fd < 0 ? now : 0;
 	if (ev_fd < 0 && !ev_failed) {
 		ev_failed = true;
 		log_error("ATL1291E event_log %s cannot be opened: %s; events go only to the log",
 			  path, strerror(errno));
 	}
-	return ev_fd;
 }
 
-void
-eventlog_write(const char *path, const struct eventlog_rec *e)
+/* Returns with the read lock held and ev_fd open on 'path' if it can be
+ * ('path' NULL: on whatever is open). */
+static void
+ev_lock_for(const char *path)
+{
+	pthread_rwlock_rdlock(&ev_lock);
+	if (!path || (ev_fd >= 0 && strcmp(path, ev_path) == 0))
+		return;
+	pthread_rwlock_unlock(&ev_lock);
+	pthread_rwlock_wrlock(&ev_lock);
+	if (ev_fd < 0 || strcmp(path, ev_path) != 0)
+		ev_reopen(path, ratelimit_now());
+	pthread_rwlock_unlock(&ev_lock);
+	/* A reload may change the path again in between: the line then goes to
+	 * the newer file, which is where it belongs. */
+	pthread_rwlock_rdlock(&ev_lock);
+}
+
+/* A full disk (ENOSPC), a quota, an I/O error: the record is lost, the
+ * service goes on, and the operator hears of it once per interval. */
+static void
+ev_write_failed(const char *path, int err)
+{
+	unsigned long long lost;
+
+	atomic_fetch_add(&ev_lost, 1);
+	if (!ratelimit_admit(&ev_warn, ratelimit_now(), EV_WARN_INTERVAL, 1))
+		return;
+	lost = atomic_exchange(&ev_lost, 0);
+	log_error("ATL1291E event_log %s: write failed: %s; %llu record%s lost since the last "
+		  "warning (at most one a minute); connections are served as before",
+		  path, strerror(err), lost, lost == 1 ? "" : "s");
+}
+
+static void
+ev_write(const char *path, const struct eventlog_rec *e)
 {
 	struct jbuf *j;
-	int fd;
+	ssize_t n;
 
-	if (!path || !path[0] || !(j = malloc(sizeof(*j))))
+	if (!(j = malloc(sizeof(*j))))
 		return;
 	j->n = 0;
 	jb_record(j, e);
@@ -184,11 +263,22 @@ eventlog_write(const char *path, const struct eventlog_rec *e)
 							  "\"rc\":%d,\"truncated\":true}",
 					e->type, e->connid, e->rc);
 	j->b[j->n++] = '\n';
-	pthread_mutex_lock(&ev_lock);
-	if ((fd = ev_open(path)) >= 0 && write(fd, j->b, j->n) < 0 && !ev_failed) {
-		ev_failed = true;
-		log_error("ATL1291E event_log %s: write failed: %s", path, strerror(errno));
-	}
-	pthread_mutex_unlock(&ev_lock);
+	ev_lock_for(path);
+	if (ev_fd >= 0 && (n = write(ev_fd, j->b, j->n)) != (ssize_t)j->n)
+		ev_write_failed(ev_path, n < 0 ? errno : ENOSPC);
+	pthread_rwlock_unlock(&ev_lock);
 	free(j);
+}
+
+void
+eventlog_write(const char *path, const struct eventlog_rec *e)
+{
+	if (path && path[0])
+		ev_write(path, e);
+}
+
+void
+eventlog_write_current(const struct eventlog_rec *e)
+{
+	ev_write(NULL, e);
 }

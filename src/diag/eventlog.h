@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private to src/: the optional JSON-lines event log (settings.event_log), one
  * object per failed connection (and per close with Trace 8), carrying the same
- * facts as the EZD lines as named fields for log shippers. */
+ * facts as the EZD lines as named fields for log shippers, and the counts of
+ * what aggregation and the log ceiling held back. */
 #ifndef ATTLS_EVENTLOG_H
 #define ATTLS_EVENTLOG_H
 
@@ -10,7 +11,7 @@
 #include "tls/chello.h"
 
 struct eventlog_rec {
-	const char *type;  /* "failure" or "close" */
+	const char *type;  /* "failure", "close", or a count: "aggregate", "dropped" */
 	int rc;            /* 0 for a clean close */
 	const char *rc_name, *event, *rule, *cause, *fix, *jobname, *userid, *end;
 	const char *local, *remote; /* ip..port, as in the EZD lines */
@@ -18,11 +19,22 @@ struct eventlog_rec {
 	uint32_t connid, grpid, envid;
 	uint64_t duration_ms, hs_ms, bytes_in, bytes_out;
 	const struct chello *hello; /* NULL or not seen: omitted */
+	/* A count (count != 0): an aggregation window's (net, logged, window, the
+	 * CONNIDs not logged) or the log ceiling's dropped lines. */
+	const char *net;
+	unsigned long long count;
+	unsigned logged, seconds, window;
+	uint32_t first_id, last_id;
 };
 
 /* Appends 'e' as one JSON line to 'path' (opened on first use and again when
- * the path changes after a reload). Thread-safe; a failure is logged once. */
+ * the path changes after a reload). Thread-safe: one write() with O_APPEND per
+ * line, in parallel; a lock only for the (re)open. A failure to write (a full
+ * disk) is logged once per minute with the records lost. */
 void eventlog_write(const char *path, const struct eventlog_rec *e);
+/* The same to the file of the last eventlog_write(), if one is open: for the
+ * counts, which are written when a window ends, away from any connection. */
+void eventlog_write_current(const struct eventlog_rec *e);
 /* JSON string escaping into 'out' (always terminated; cut at 'len'). */
 void eventlog_escape(const char *s, char *out, size_t len);
 

@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "tls/tls.h"
 #include "eventlog.h"
 #include "ezd.h"
+#include "ezd_agg.h"
 
 #define NA "**N/A**"
 
@@ -62,148 +62,90 @@ debug_bit(const struct ezd_conn *c, unsigned bit)
 	return (ezd_trace(c) & bit) != 0;
 }
 
-/* ---- aggregation of identical errors ---- */
+/* ---- what is written: aggregation, then the ceiling ---- */
 
-/* One key: rule, RC and the client's /24 (IPv4) or /64 (IPv6). */
-struct ezd_agg {
-	char rule[48];
-	int rc;
-	char net[INET6_ADDRSTRLEN + 4];
-	struct ratelimit rl; /* its window (monotonic seconds); rl.count 0: slot free */
-	unsigned window;     /* its length, from the settings when it opened */
-	uint32_t first_id, last_id; /* of the ones not logged */
-};
-
-#define EZD_AGG_SLOTS 64
-static struct ezd_agg agg_tab[EZD_AGG_SLOTS];
-static pthread_mutex_t agg_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static uint64_t
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
-
+/* ATL1290I when a window stops logging. */
 static void
-agg_net(const union rt_sockaddr *sa, char *out, size_t len)
+agg_started(const struct ezd_agg_count *n)
 {
-	char b[INET6_ADDRSTRLEN];
-
-	if (sa->sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&sa->in6.sin6_addr)) {
-		struct in6_addr a = sa->in6.sin6_addr;
-		memset(a.s6_addr + 8, 0, 8);
-		inet_ntop(AF_INET6, &a, b, sizeof(b));
-		snprintf(out, len, "%s/64", b);
-		return;
-	}
-	if (sa->sa.sa_family == AF_INET6) {
-		const uint8_t *m = sa->in6.sin6_addr.s6_addr + 12;
-		snprintf(out, len, "%u.%u.%u.0/24", m[0], m[1], m[2]);
-		return;
-	}
-	{
-		uint32_t a = ntohl(sa->in.sin_addr.s_addr);
-		snprintf(out, len, "%u.%u.%u.0/24", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff);
-	}
+	log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d%s%s REMOTE: %s COUNT: %u in "
+			 "%us: further identical %s in this %us window are counted, not logged",
+		n->rule, n->rc, n->end[0] ? " END: " : "", n->end, n->net, n->count, n->seconds,
+		n->end[0] ? "closes" : "errors", n->window);
 }
 
-/* Under agg_lock: the count line for a window that held unlogged errors. */
+/* ATL1290I with the count when a window that held some back is over, and the
+ * same count in the event log, so both sinks add up to the same figure. */
 static void
-agg_report(struct ezd_agg *a, uint64_t now)
+agg_ended(const struct ezd_agg_count *n)
 {
-	if (!a->first_id)
-		return;
-	log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in %llus "
-			 "(not logged: CONNID %08X to %08X)",
-		a->rule, a->rc, a->net, atomic_load(&a->rl.count),
-		(unsigned long long)(now - (uint64_t)atomic_load(&a->rl.start)), a->first_id,
-		a->last_id);
-	a->first_id = a->last_id = 0;
+	struct eventlog_rec e = { 0 };
+
+	log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d%s%s REMOTE: %s COUNT: %u in "
+			 "%us (not logged: CONNID %08X to %08X)",
+		n->rule, n->rc, n->end[0] ? " END: " : "", n->end, n->net, n->count, n->seconds,
+		n->first_id, n->last_id);
+	e.type = "aggregate";
+	e.rule = n->rule;
+	e.rc = n->rc;
+	e.end = n->end[0] ? n->end : NULL;
+	e.net = n->net;
+	e.count = n->count;
+	e.logged = n->logged;
+	e.seconds = n->seconds;
+	e.window = n->window;
+	e.first_id = n->first_id;
+	e.last_id = n->last_id;
+	eventlog_write_current(&e);
 }
 
-/* Under agg_lock: reports and frees every window that is over (all: every
- * window, at shutdown). */
-static void
-agg_sweep(uint64_t now, bool all)
-{
-	size_t i;
-
-	for (i = 0; i < EZD_AGG_SLOTS; i++)
-		if (atomic_load(&agg_tab[i].rl.count) &&
-		    (all || ratelimit_over(&agg_tab[i].rl, (long long)now, agg_tab[i].window))) {
-			agg_report(&agg_tab[i], now);
-			atomic_store(&agg_tab[i].rl.count, 0);
-		}
-}
+static const struct ezd_agg_out agg_out = { agg_started, agg_ended };
 
 void
 ezd_agg_flush(bool all)
 {
-	pthread_mutex_lock(&agg_lock);
-	agg_sweep(mono_s(), all);
-	pthread_mutex_unlock(&agg_lock);
+	struct eventlog_rec e = { 0 };
+	unsigned long long n;
+	unsigned secs;
+
+	ezd_agg_sweep((uint64_t)ratelimit_now(), all, &agg_out);
+	if ((n = log_ceiling_report(&secs)) == 0)
+		return;
+	e.type = "dropped";
+	e.count = n;
+	e.seconds = secs;
+	eventlog_write_current(&e);
 }
 
-static struct ezd_agg *
-agg_slot(const char *rule, int rc, const char *net, uint64_t now, unsigned window)
-{
-	struct ezd_agg *old = &agg_tab[0];
-	size_t i;
-
-	for (i = 0; i < EZD_AGG_SLOTS; i++) {
-		struct ezd_agg *a = &agg_tab[i];
-		bool used = atomic_load(&a->rl.count) != 0;
-		if (used && a->rc == rc && strcmp(a->rule, rule) == 0 && strcmp(a->net, net) == 0)
-			return a;
-		if (!used || atomic_load(&a->rl.start) < atomic_load(&old->rl.start))
-			old = a;
-	}
-	/* Full: the oldest window ends early, with its count line. */
-	if (atomic_load(&old->rl.count))
-		agg_report(old, now);
-	memset(old, 0, sizeof(*old));
-	snprintf(old->rule, sizeof(old->rule), "%s", rule);
-	snprintf(old->net, sizeof(old->net), "%s", net);
-	old->rc = rc;
-	old->window = window;
-	return old;
-}
-
-/* True when this error is to be logged; false when it is counted instead. */
+/* The global ceiling (settings.log_max_lines_per_second) for an event of
+ * 'lines' lines in all sinks. */
 static bool
-agg_admit(const struct ezd_conn *c, int rc)
+ezd_ceiling(const struct ezd_conn *c, unsigned lines)
+{
+	return log_ceiling_admit(lines, c->gen->policy->settings.log_max_lines_per_second);
+}
+
+static bool
+event_log_on(const struct ezd_conn *c)
+{
+	const char *p = c->gen->policy->settings.event_log;
+
+	return p && p[0];
+}
+
+/* One decision for a failure (an RC, or a close without one: 'end') that
+ * every sink obeys: aggregation by rule, RC, end and client network, then the
+ * ceiling for its 'lines'. */
+static bool
+ezd_admit(const struct ezd_conn *c, int rc, const char *end, unsigned lines)
 {
 	const struct policy_settings *s = &c->gen->policy->settings;
-	const char *rule = c->rule ? c->rule->name : NA;
-	uint64_t now = mono_s();
-	struct ezd_agg *a;
-	char net[INET6_ADDRSTRLEN + 4];
-	bool ok;
+	struct ezd_agg_key k = { c->rule ? c->rule->name : NA, rc, end ? end : "", "" };
 
-	if (!s->error_aggregation)
-		return true;
-	agg_net(c->remote, net, sizeof(net));
-	pthread_mutex_lock(&agg_lock);
-	agg_sweep(now, false);
-	a = agg_slot(rule, rc, net, now, s->error_aggregation_window);
-	ok = ratelimit_admit(&a->rl, (long long)now, a->window, s->error_aggregation);
-	if (!ok && atomic_load(&a->rl.count) == s->error_aggregation + 1)
-		log_msg(LOG_ERR, "ATL1290I TTLS Aggregate RULE: %s RC: %4d REMOTE: %s COUNT: %u in "
-				 "%llus: further identical errors in this %us window are counted, "
-				 "not logged",
-			rule, rc, net, s->error_aggregation,
-			(unsigned long long)(now - (uint64_t)atomic_load(&a->rl.start)),
-			s->error_aggregation_window);
-	if (!ok) {
-		if (!a->first_id)
-			a->first_id = c->id;
-		a->last_id = c->id;
-	}
-	pthread_mutex_unlock(&agg_lock);
-	return ok;
+	ezd_agg_net(&c->remote->sa, s->source_prefix_v6, k.net);
+	return ezd_agg_admit(&k, c->id, (uint64_t)ratelimit_now(), s->error_aggregation,
+			     s->error_aggregation_window, &agg_out) &&
+	       ezd_ceiling(c, lines);
 }
 
 /* ---- errors ---- */
@@ -216,7 +158,7 @@ ezd_event_error(const struct ezd_conn *c, int rc, const char *event, const char 
 	struct eventlog_rec e = { 0 };
 	unsigned grp, env;
 
-	if (!c->gen->policy->settings.event_log)
+	if (!event_log_on(c))
 		return;
 	ids(c, &grp, &env);
 	e.type = "failure";
@@ -244,14 +186,21 @@ ezd_error(const struct ezd_conn *c, int rc, const char *event, const char *cause
 	const char *rule = c->rule ? c->rule->name : NA;
 	const struct rc_info *ri = rc_lookup(rc);
 	char local[80], remote[80], jb[ESCAPE_FIELD], ub[ESCAPE_FIELD], cb[ESCAPE_LINE];
-	const char *job = ezd_job(c, jb), *user = ezd_user(c, ub);
+	const char *job, *user;
 	unsigned trace = ezd_trace(c), grp, env;
+	/* EZD1287I, EZD1286I, their cause line, the event log's object. */
+	unsigned lines = (trace & 1) + !!(trace & 2) + !!(trace & 3) + event_log_on(c);
 
+	/* Decided first: a failure that is only counted costs no formatting. */
+	if (!lines || !ezd_admit(c, rc, NULL, lines))
+		return;
+	job = ezd_job(c, jb);
+	user = ezd_user(c, ub);
 	ids(c, &grp, &env);
 	rt_addr_format(&c->local->sa, local, sizeof(local));
 	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
 	ezd_event_error(c, rc, event, cause, local, remote);
-	if (!(trace & 3) || !agg_admit(c, rc))
+	if (!(trace & 3))
 		return;
 	if (trace & 1)
 		log_msg(LOG_ERR,
@@ -275,7 +224,7 @@ ezd_map(const struct ezd_conn *c)
 	const struct policy_rule *r = c->rule;
 	char local[80], remote[80], jb[ESCAPE_FIELD], ub[ESCAPE_FIELD];
 
-	if (!(ezd_trace(c) & 4) || !log_enabled(LOG_INFO))
+	if (!(ezd_trace(c) & 4) || !log_enabled(LOG_INFO) || !ezd_ceiling(c, 1))
 		return;
 	rt_addr_format(&c->local->sa, local, sizeof(local));
 	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
@@ -308,7 +257,7 @@ ezd_start(const struct ezd_conn *c)
 	const struct policy_rule *r = c->rule;
 	unsigned grp, env;
 
-	if (!(ezd_trace(c) & 24))
+	if (!(ezd_trace(c) & 24) || !ezd_ceiling(c, 1))
 		return;
 	ids(c, &grp, &env);
 	log_trace(LOG_DEBUG,
@@ -336,7 +285,7 @@ ezd_established(const struct ezd_conn *c)
 	char code[5], subject[256], ub[ESCAPE_FIELD];
 	unsigned grp, env;
 
-	if (!debug_bit(c, 8) || !c->ssl)
+	if (!debug_bit(c, 8) || !c->ssl || !ezd_ceiling(c, 1))
 		return;
 	ids(c, &grp, &env);
 	sc = SSL_get_current_cipher(c->ssl);
@@ -356,7 +305,7 @@ ezd_flow(const struct ezd_conn *c, int rc, const char *action, const char *func,
 {
 	unsigned grp, env;
 
-	if (!debug_bit(c, 16))
+	if (!debug_bit(c, 16) || !ezd_ceiling(c, 1))
 		return;
 	ids(c, &grp, &env);
 	log_trace(LOG_DEBUG, "EZD1284I TTLS Flow GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d %s %s- %s",
@@ -373,7 +322,7 @@ ezd_data(const struct ezd_conn *c, const char *what, const void *buf, size_t n)
 	char text[max / 16 * 60 + 64];
 	size_t i, off = 0, shown = n < max ? n : max;
 
-	if (!debug_bit(c, 32) || !n)
+	if (!debug_bit(c, 32) || !n || !ezd_ceiling(c, 1))
 		return;
 	for (i = 0; i < shown; i++) {
 		if (i % 16 == 0)
@@ -393,8 +342,6 @@ ezd_event_close(const struct ezd_conn *c, const char *proto, const char *cipher,
 	char local[80], remote[80];
 	unsigned grp, env;
 
-	if (!c->gen->policy->settings.event_log || !(ezd_trace(c) & 8) || c->end_rc)
-		return;
 	ids(c, &grp, &env);
 	rt_addr_format(&c->local->sa, local, sizeof(local));
 	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
@@ -425,7 +372,8 @@ ezd_close(const struct ezd_conn *c)
 	char cipher[5] = "-";
 	const char *proto = "-", *name = "-";
 	char ub[ESCAPE_FIELD];
-	unsigned grp, env;
+	unsigned grp, env, lines;
+	bool abnormal = !c->end_done && !c->end_rc, line, event;
 
 	if (c->ssl && c->hs_ms) {
 		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
@@ -435,19 +383,27 @@ ezd_close(const struct ezd_conn *c)
 	} else if (!c->tls) {
 		proto = "clear";
 	}
-	ezd_event_close(c, proto, cipher, now - c->start_ms);
+	/* A line per connection is Trace's Event bit (8), as AT-TLS's EZD1282I/3I;
+	 * a connection that ended abnormally without an error line of its own
+	 * (a reset, a timeout, shutdown) always gets one, at info, so that bytes
+	 * that did not arrive have a logged reason. */
+	line = (ezd_trace(c) & 8) || log_enabled(LOG_DEBUG) || (abnormal && log_enabled(LOG_INFO));
+	event = event_log_on(c) && (ezd_trace(c) & 8) && !c->end_rc;
+	lines = line + event + debug_bit(c, 8);
+	/* One decision for the close's lines in every sink: an abnormal end
+	 * (a reset, a timeout) is a failure a peer can repeat at will, so it is
+	 * aggregated like an error; any other only obeys the ceiling. */
+	if (!lines || !(abnormal ? ezd_admit(c, 0, c->end, lines) : ezd_ceiling(c, lines)))
+		return;
+	if (event)
+		ezd_event_close(c, proto, cipher, now - c->start_ms);
 	if (debug_bit(c, 8)) {
 		ids(c, &grp, &env);
 		log_trace(LOG_DEBUG, "EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d "
 				   "Connection Close",
 			grp, env, c->id, c->end_rc);
 	}
-	/* A line per connection is Trace's Event bit (8), as AT-TLS's EZD1282I/3I;
-	 * a connection that ended abnormally without an error line of its own
-	 * (a reset, a timeout, shutdown) always gets one, at info, so that bytes
-	 * that did not arrive have a logged reason. */
-	if (!(ezd_trace(c) & 8) && !log_enabled(LOG_DEBUG) &&
-	    (c->end_done || c->end_rc || !log_enabled(LOG_INFO)))
+	if (!line)
 		return;
 	log_msg(LOG_NOTICE,
 		"ATL1289I TTLS Close CONNID: %08X RULE: %s END: %s RC: %d DUR: %llums HS: %llums "

@@ -49,11 +49,14 @@ struct ezd_conn {
 };
 
 /* Logs the failure of 'c' per its Trace bits: EZD1287I (1), EZD1286I (2), then
- * the ATL1288I cause line with the same CONNID. */
+ * the ATL1288I cause line with the same CONNID, and the event log's object:
+ * all of them or none, as aggregation and the log ceiling decide. */
 void ezd_error(const struct ezd_conn *c, int rc, const char *event, const char *cause);
-/* Writes the ATL1290I count line of every aggregation window that is over
- * (all: of every window, at shutdown). Each worker calls it from a timer so
- * the count appears when the window ends, not only when a later error comes. */
+/* Writes the ATL1290I count line (and "aggregate" event) of every aggregation
+ * window that is over (all: of every window, at shutdown), and the log
+ * ceiling's ATL1293I line (and "dropped" event). Each worker calls it from a
+ * timer so the count appears when the window ends, not only when a later
+ * error comes. */
 void ezd_agg_flush(bool all);
 /* EZD1281I mapping line, when Trace has bit 4. */
 void ezd_map(const struct ezd_conn *c);

@@ -477,6 +477,7 @@ struct policy_settings {
 	char *event_log;           /* JSON-lines event log file; NULL: none */
 	unsigned error_aggregation; /* identical errors logged per window; 0: all */
 	unsigned error_aggregation_window; /* seconds */
+	unsigned log_max_lines_per_second; /* about connections, all sinks; 0: no ceiling */
 	char *capture_dir;         /* pcap and key log files of capture: rules */
 	unsigned capture_max_files; /* oldest removed beyond this */
 	unsigned capture_max_bytes; /* handshake bytes kept per connection */

@@ -220,11 +220,21 @@ static const struct schema_row settings_rows[] = {
 		    "every close with Trace 8), with the EZD facts as named fields"),
 	ROW("error_aggregation", "-", ST_UINT, struct policy_settings, error_aggregation,
 	    .min = 0, .max = 1000000, .def = "10",
-	    .help = "identical errors (same rule, RC and client /24 or /64) logged per window; "
-		    "the rest are counted in one ATL1290I line; 0 logs every one"),
+	    .help = "identical failures (same rule, RC or abnormal end such as a reset or "
+		    "timeout, and client /24 or IPv6 source_prefix_v6) logged per window, in "
+		    "syslog and the event log alike; the rest are counted in one ATL1290I line "
+		    "and an \"aggregate\" event; 0 logs every one"),
 	ROW("error_aggregation_window", "-", ST_UINT, struct policy_settings,
 	    error_aggregation_window, .min = 1, .max = 86400, .def = "60",
 	    .help = "seconds of the error_aggregation window"),
+	ROW("log_max_lines_per_second", "-", ST_UINT, struct policy_settings,
+	    log_max_lines_per_second, .min = 0, .max = 1000000, .def = "1000",
+	    .help = "lines about connections written per second in all sinks together (syslog "
+		    "or stderr, the event log); the rest are counted in one ATL1293I line a "
+		    "second; lines about attlsd itself are never dropped; 0 = no ceiling. "
+		    "1000 is far above the errors of a busy gateway after aggregation (ten per "
+		    "rule, RC and network a minute) and far below what fills a disk or stalls "
+		    "syslog"),
 	ROW("capture_dir", "-", ST_PATH, struct policy_settings, capture_dir,
 	    .def = "/var/lib/attlsd/capture",
 	    .help = "directory of the pcap files (and key logs) of rules with capture: owned "

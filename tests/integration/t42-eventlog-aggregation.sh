@@ -4,8 +4,9 @@
 # settings.event_log: one JSON object per failure (and per close with Trace 8),
 # parsed back with python's json; settings.error_aggregation: a burst of
 # identical clear-text failures (same rule, RC, client /24) logs only the first
-# N EZD1286I lines, then one ATL1290I line, and the count when the window ends,
-# with no further traffic (the workers' timer writes it).
+# N EZD1286I lines (and N event objects), then one ATL1290I line, and the count
+# when the window ends, with no further traffic (the workers' timer writes it),
+# also as an "aggregate" event object.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -74,14 +75,20 @@ assert_eq "no second count line for the same window" 0 "$(log_since_mark | grep 
 
 attlsd_stop
 
-# Every failure is in the event log (aggregation is for syslog only), as JSON.
+# The event log obeys the same aggregation as syslog, as JSON.
 "$T_PY" - "$evlog" <<'EOF' || t_fail "event log check failed"
 import json, sys
 objs = [json.loads(l) for l in open(sys.argv[1])]
 fails = [o for o in objs if o["type"] == "failure"]
 closes = [o for o in objs if o["type"] == "close"]
 clear = [o for o in fails if o["rc"] == 5003]
-assert len(clear) == 9, f"5003 objects: {len(clear)}"
+# 3 of the burst's window and the one of the next window, as in syslog.
+assert len(clear) == 4, f"5003 objects: {len(clear)}"
+aggs = [o for o in objs if o["type"] == "aggregate"]
+assert len(aggs) == 1, aggs
+a = aggs[0]
+assert a["rule"] == "r1" and a["rc"] == 5003 and a["net"] == "127.0.0.0/24", a
+assert a["count"] == 8 and a["logged"] == 3 and a["window"] == 2, a
 assert len(closes) == 1, f"close objects: {len(closes)}"
 f402 = [o for o in fails if o["rc"] == 402]
 assert len(f402) == 1, f402
@@ -98,6 +105,7 @@ assert "C02B" in o["cause"], o["cause"]
 c = closes[0]
 assert c["end"] == "done" and c["protocol"].startswith("TLSv1.") and c["rc"] == 0, c
 assert clear[0]["cause"].startswith("the first bytes look like a plain HTTP request"), clear[0]
-print(f"t42: ok: {len(objs)} JSON objects parsed: {len(fails)} failures, {len(closes)} close")
+print(f"t42: ok: {len(objs)} JSON objects parsed: {len(fails)} failures, {len(closes)} close, "
+      f"{len(aggs)} aggregate")
 EOF
 t_done
