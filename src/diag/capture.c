@@ -523,23 +523,32 @@ cap_publish(int dirfd, const char *from, const char *to)
 
 /* The pcap is written as NAME.part and renamed once complete, after its key
  * log: whoever sees a .pcap (an operator, a tool watching the directory) sees
- * all of it. */
+ * all of it. A key log that cannot be written costs only the key log. */
 int
-capture_write(const struct capture *cap, int dirfd)
+capture_write(const struct capture *cap, int dirfd, bool *kept)
 {
 	char part[80], keys[80];
 	size_t l = strlen(cap->name);
 	bool made_part = false, made_keys = false;
-	int r, e;
+	int r, rk = 0, ek = 0, e;
 
+	*kept = false;
 	snprintf(part, sizeof(part), "%s.part", cap->name);
 	snprintf(keys, sizeof(keys), "%.*s.keys", (int)(l - 5), cap->name);
 	if ((r = cap_write_pcap(cap, dirfd, part, &made_part)) != 0)
 		goto out;
-	if (cap->keys_len && (r = cap_write_keys(cap, dirfd, keys, &made_keys)) != 0)
+	if (cap->keys_len && (rk = cap_write_keys(cap, dirfd, keys, &made_keys)) != 0) {
+		ek = errno;
+		if (made_keys)
+			(void)unlinkat(dirfd, keys, 0);
+		made_keys = false;
+	}
+	if ((r = cap_publish(dirfd, part, cap->name)) != 0)
 		goto out;
-	if ((r = cap_publish(dirfd, part, cap->name)) == 0)
-		made_part = made_keys = false;
+	made_part = made_keys = false;
+	*kept = true;
+	r = rk;
+	errno = ek;
 out:
 	e = errno;
 	if (made_part)

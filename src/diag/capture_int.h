@@ -35,9 +35,10 @@ struct capture {
 };
 
 /* Writes 'cap' into the directory 'dirfd' as cap->name (and its key log),
- * new files of mode 0600. On failure nothing it made is left behind (a
- * partial file misleads more than none). 0 or negative, with errno. */
-int capture_write(const struct capture *cap, int dirfd);
+ * new files of mode 0600. Nothing partial is left behind (a cut file
+ * misleads more than none). 0, or negative with errno; '*kept' says whether
+ * the pcap was written all the same (only its key log failed). */
+int capture_write(const struct capture *cap, int dirfd, bool *kept);
 /* Opens the capture directory (never through a symlink), made 0700 for 'user'
  * when missing and 'create' is set, and checks its owner and mode. The fd, or
  * a negative code with the reason in 'err'. */

@@ -68,13 +68,17 @@ capq_pop(struct capq *q)
 
 /* ---- the writer ---- */
 
-/* Why a capture was not written; each reason has its own log budget. */
-enum cw_why { CW_RATE, CW_FULL, CW_FAILED, CW_NWHY };
+/* Why a capture was not written; each reason has its own log budget. A full
+ * disk or a broken directory fails every capture alike, so one line a window
+ * says it; a name already taken (a file or symlink planted there) is about
+ * that one file, and each gets its line (at most capture_max_per_minute). */
+enum cw_why { CW_RATE, CW_FULL, CW_FAILED, CW_TAKEN, CW_NWHY };
 
 static const char *const cw_counted[CW_NWHY] = {
 	[CW_RATE] = "settings.capture_max_per_minute was reached",
 	[CW_FULL] = "the capture writer was behind (its queue was full)",
 	[CW_FAILED] = "they could not be written (the first line of the window says why)",
+	[CW_TAKEN] = "their names were taken",
 };
 
 static struct {
@@ -134,9 +138,14 @@ static void
 cw_note(enum cw_why why, uint32_t connid, const char *detail)
 {
 	bool info = why == CW_RATE; /* what the policy asked for, not a fault */
+	unsigned limit = why == CW_TAKEN ? 0 : 1; /* 0: every one */
 
-	if (!ratelimit_admit(&cw.log[why], cw_now(), CAPWRITER_LOG_S, 1))
+	if (!ratelimit_admit(&cw.log[why], cw_now(), CAPWRITER_LOG_S, limit))
 		return;
+	if (!limit) {
+		log_warn("ATL1292W TTLS Capture CONNID: %08X %s", connid, detail);
+		return;
+	}
 	log_msg(info ? LOG_NOTICE : LOG_WARNING,
 		"ATL1292%c TTLS Capture CONNID: %08X %s; further captures not written for this "
 		"reason in the next %d s are counted",
@@ -168,6 +177,7 @@ static void
 cw_write(struct capture *cap)
 {
 	char err[512], detail[1024];
+	bool kept;
 	int dirfd, e;
 
 	if ((dirfd = capture_dir_open(cap->dir, geteuid(), true, err, sizeof(err))) < 0) {
@@ -178,12 +188,14 @@ cw_write(struct capture *cap)
 	/* Failing (no memory), there is no rotation until a scan succeeds. */
 	if (atomic_exchange(&cw.rescan, false) || !capfiles_is_of(&cw.files, cap->dir))
 		(void)capfiles_scan(&cw.files, dirfd, cap->dir);
-	if (capture_write(cap, dirfd) != 0) {
+	if (capture_write(cap, dirfd, &kept) != 0) {
 		e = errno;
-		snprintf(detail, sizeof(detail), "cannot write %s/%s: %s; nothing of it was kept",
-			 cap->dir, cap->name, strerror(e));
-		cw_note(CW_FAILED, cap->connid, detail);
-	} else if (capfiles_is_of(&cw.files, cap->dir)) {
+		snprintf(detail, sizeof(detail), "cannot write %s%s/%s: %s; %s",
+			 kept ? "the key log of " : "", cap->dir, cap->name, strerror(e),
+			 kept ? "the pcap was written" : "nothing of it was kept");
+		cw_note(e == EEXIST ? CW_TAKEN : CW_FAILED, cap->connid, detail);
+	}
+	if (kept && capfiles_is_of(&cw.files, cap->dir)) {
 		if (capfiles_add(&cw.files, cap->name) == 0)
 			capfiles_trim(&cw.files, dirfd, cap->max_files);
 		else

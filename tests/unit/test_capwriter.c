@@ -291,10 +291,12 @@ test_capture_write_whole_or_nothing(void **state)
 	struct dir *d = *state;
 	struct capture *cap = cap_v4("00000001-t.pcap");
 	struct stat st;
+	bool kept;
 
 	cap->keys = strdup("CLIENT_RANDOM 00 00\n");
 	cap->keys_len = strlen(cap->keys);
-	assert_int_equal(capture_write(cap, d->fd), 0);
+	assert_int_equal(capture_write(cap, d->fd, &kept), 0);
+	assert_true(kept);
 	assert_int_equal(fstatat(d->fd, "00000001-t.pcap", &st, 0), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, 24 + 3 * (16 + 40)); /* header, SYN, SYN-ACK, ACK */
@@ -305,10 +307,25 @@ test_capture_write_whole_or_nothing(void **state)
 	/* An existing name is never written over, and nothing is left behind. */
 	touch(d, "00000002-t.pcap", 100);
 	cap = cap_v4("00000002-t.pcap");
-	assert_int_not_equal(capture_write(cap, d->fd), 0);
+	assert_int_not_equal(capture_write(cap, d->fd, &kept), 0);
+	assert_int_equal(errno, EEXIST);
+	assert_false(kept);
 	assert_int_equal(fstatat(d->fd, "00000002-t.pcap", &st, 0), 0);
 	assert_int_equal(st.st_size, 1);
 	assert_false(exists(d, "00000002-t.pcap.part"));
+	capture_free(cap);
+
+	/* A key log's name taken costs only the key log. */
+	touch(d, "00000003-t.keys", 100);
+	cap = cap_v4("00000003-t.pcap");
+	cap->keys = strdup("CLIENT_RANDOM 00 00\n");
+	cap->keys_len = strlen(cap->keys);
+	assert_int_not_equal(capture_write(cap, d->fd, &kept), 0);
+	assert_int_equal(errno, EEXIST);
+	assert_true(kept);
+	assert_true(exists(d, "00000003-t.pcap"));
+	assert_int_equal(fstatat(d->fd, "00000003-t.keys", &st, 0), 0);
+	assert_int_equal(st.st_size, 1);
 	capture_free(cap);
 }
 
