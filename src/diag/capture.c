@@ -575,14 +575,15 @@ capture_submit(struct capture **capp, const struct policy_settings *s, char *pat
 	gmtime_r(&cap->start.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
 	snprintf(cap->name, sizeof(cap->name), "%08X-%s.pcap", cap->connid, ts);
-	snprintf(path, len, "%s/%s", s->capture_dir, cap->name);
 	cap->max_files = s->capture_max_files;
 	cap->mem = sizeof(*cap) + cap->alloc + cap->keys_len;
-	if (!(cap->dir = strdup(s->capture_dir))) {
-		snprintf(why, wlen, "%s", attls_strerror(ATTLS_ENOMEM));
+	if (!s->capture_dir || !(cap->dir = strdup(s->capture_dir))) {
+		snprintf(why, wlen, "%s", s->capture_dir ? attls_strerror(ATTLS_ENOMEM) :
+							   "no settings.capture_dir");
 		capture_free(cap);
 		return ATTLS_ENOMEM;
 	}
+	snprintf(path, len, "%s/%s", cap->dir, cap->name);
 	return capwriter_submit(cap, s->capture_max_per_minute, why, wlen);
 }
 

@@ -26,17 +26,18 @@
 
 /* ---- the queue and the quota ---- */
 
-enum capq_verdict
-capq_push(struct capq *q, struct capture *cap, long long now, unsigned per_minute)
+enum capwriter_verdict
+capwriter_queue_push(struct capwriter_queue *q, struct capture *cap, long long now,
+		     unsigned per_minute)
 {
 	/* The minute opens with the first capture queued after the last one ended
 	 * (a clock that stepped back ends it too), as ratelimit.c's windows do. */
 	if (q->in_minute && (now < q->minute || now - q->minute >= 60))
 		q->in_minute = 0;
 	if (per_minute && q->in_minute >= per_minute)
-		return CAPQ_RATE;
+		return CAPWRITER_RATE;
 	if (q->count >= CAPWRITER_MAX_QUEUED || q->bytes + cap->mem > CAPWRITER_MAX_BYTES)
-		return CAPQ_FULL;
+		return CAPWRITER_FULL;
 	if (!q->in_minute)
 		q->minute = now;
 	q->in_minute++;
@@ -48,11 +49,11 @@ capq_push(struct capq *q, struct capture *cap, long long now, unsigned per_minut
 	q->tail = cap;
 	q->count++;
 	q->bytes += cap->mem;
-	return CAPQ_QUEUED;
+	return CAPWRITER_QUEUED;
 }
 
 struct capture *
-capq_pop(struct capq *q)
+capwriter_queue_pop(struct capwriter_queue *q)
 {
 	struct capture *cap = q->head;
 
@@ -88,7 +89,7 @@ static struct {
 	pthread_cond_t done; /* from the writer: it has finished */
 	pthread_t thread;
 	bool started, stopping, finished;
-	struct capq q;
+	struct capwriter_queue q;
 	struct capfiles files; /* the writer thread's alone */
 	atomic_bool rescan;
 	struct ratelimit log[CW_NWHY];
@@ -220,7 +221,7 @@ cw_main(void *arg)
 	(void)pthread_setname_np(pthread_self(), "capwriter"); /* for top -H, ps -L */
 	pthread_mutex_lock(&cw.lock);
 	for (;;) {
-		if ((cap = capq_pop(&cw.q)) != NULL) {
+		if ((cap = capwriter_queue_pop(&cw.q)) != NULL) {
 			pthread_mutex_unlock(&cw.lock);
 			cw_write(cap);
 			pthread_mutex_lock(&cw.lock);
@@ -255,20 +256,21 @@ cw_queue(struct capture *cap, unsigned per_minute, char *why, size_t len, enum c
 	}
 	if (!cw.started) {
 		if ((e = pthread_create(&cw.thread, NULL, cw_main, NULL)) != 0) {
-			snprintf(why, len, "the capture writer thread did not start: %s", strerror(e));
+			snprintf(why, len, "the capture writer thread did not start: %s",
+				 strerror(e));
 			return ATTLS_ESYS;
 		}
 		cw.started = true;
 	}
-	switch (capq_push(&cw.q, cap, cw_now(), per_minute)) {
-	case CAPQ_QUEUED:
+	switch (capwriter_queue_push(&cw.q, cap, cw_now(), per_minute)) {
+	case CAPWRITER_QUEUED:
 		pthread_cond_signal(&cw.wake);
 		return 0;
-	case CAPQ_RATE:
+	case CAPWRITER_RATE:
 		*reason = CW_RATE;
 		snprintf(why, len, "settings.capture_max_per_minute (%u) reached", per_minute);
 		return ATTLS_EAGAIN;
-	case CAPQ_FULL:
+	case CAPWRITER_FULL:
 	default:
 		*reason = CW_FULL;
 		snprintf(why, len, "the capture writer is behind: %u captures (%zu KiB) wait to be "
@@ -320,7 +322,7 @@ capwriter_stop(unsigned timeout_ms)
 	while (cw.started && !cw.finished && r != ETIMEDOUT)
 		r = pthread_cond_timedwait(&cw.done, &cw.lock, &dl);
 	/* What the writer did not reach in time stays unwritten. */
-	while ((cap = capq_pop(&cw.q)) != NULL) {
+	while ((cap = capwriter_queue_pop(&cw.q)) != NULL) {
 		capture_free(cap);
 		left++;
 	}

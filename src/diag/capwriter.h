@@ -20,7 +20,7 @@ struct capture;
 
 /* The queue and the quota, without the thread (unit-tested alone). Zeroed
  * is empty. */
-struct capq {
+struct capwriter_queue {
 	struct capture *head, *tail;
 	unsigned count;
 	size_t bytes;
@@ -28,19 +28,19 @@ struct capq {
 	unsigned in_minute; /* captures queued in it; 0: none open */
 };
 
-enum capq_verdict {
-	CAPQ_QUEUED,
-	CAPQ_RATE, /* capture_max_per_minute already queued this minute */
-	CAPQ_FULL, /* CAPWRITER_MAX_QUEUED or CAPWRITER_MAX_BYTES waiting */
+enum capwriter_verdict {
+	CAPWRITER_QUEUED,
+	CAPWRITER_RATE, /* capture_max_per_minute already queued this minute */
+	CAPWRITER_FULL, /* CAPWRITER_MAX_QUEUED or CAPWRITER_MAX_BYTES waiting */
 };
 
 /* Queues 'cap' (cap->mem bytes) at second 'now' of a monotonic clock unless
  * 'per_minute' (0: no limit) were queued in the minute that opened with the
  * first of them, or the queue is full. Only queued captures use the quota. */
-enum capq_verdict capq_push(struct capq *q, struct capture *cap, long long now,
-			    unsigned per_minute);
+enum capwriter_verdict capwriter_queue_push(struct capwriter_queue *q, struct capture *cap,
+					    long long now, unsigned per_minute);
 /* The oldest capture, taken out of the queue; NULL when empty. */
-struct capture *capq_pop(struct capq *q);
+struct capture *capwriter_queue_pop(struct capwriter_queue *q);
 
 /* Queues 'cap' for the writer thread (started on first use), or frees it. 0,
  * or a negative code with why it is not captured in 'why' (logged too, once

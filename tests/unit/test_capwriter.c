@@ -38,12 +38,12 @@ cap_new(size_t mem)
 
 /* Empties 'q', freeing what it held; returns how many. */
 static unsigned
-drain(struct capq *q)
+drain(struct capwriter_queue *q)
 {
 	struct capture *cap;
 	unsigned n = 0;
 
-	while ((cap = capq_pop(q)) != NULL) {
+	while ((cap = capwriter_queue_pop(q)) != NULL) {
 		capture_free(cap);
 		n++;
 	}
@@ -53,98 +53,99 @@ drain(struct capq *q)
 }
 
 static void
-test_capq_count_bound(void **state)
+test_queue_count_bound(void **state)
 {
-	struct capq q = { 0 };
+	struct capwriter_queue q = { 0 };
 	struct capture *extra = cap_new(100);
 	unsigned i;
 
 	(void)state;
 	for (i = 0; i < CAPWRITER_MAX_QUEUED; i++)
-		assert_int_equal(capq_push(&q, cap_new(100), 10, 0), CAPQ_QUEUED);
-	assert_int_equal(capq_push(&q, extra, 10, 0), CAPQ_FULL);
+		assert_int_equal(capwriter_queue_push(&q, cap_new(100), 10, 0), CAPWRITER_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, extra, 10, 0), CAPWRITER_FULL);
 	/* One written: room for one more. */
-	capture_free(capq_pop(&q));
-	assert_int_equal(capq_push(&q, extra, 10, 0), CAPQ_QUEUED);
+	capture_free(capwriter_queue_pop(&q));
+	assert_int_equal(capwriter_queue_push(&q, extra, 10, 0), CAPWRITER_QUEUED);
 	assert_int_equal(drain(&q), CAPWRITER_MAX_QUEUED);
 }
 
 static void
-test_capq_bytes_bound(void **state)
+test_queue_bytes_bound(void **state)
 {
-	struct capq q = { 0 };
+	struct capwriter_queue q = { 0 };
 	struct capture *a = cap_new(40u << 20), *b = cap_new(40u << 20);
 
 	(void)state;
-	assert_int_equal(capq_push(&q, a, 10, 0), CAPQ_QUEUED);
-	assert_int_equal(capq_push(&q, b, 10, 0), CAPQ_FULL);
-	assert_ptr_equal(capq_pop(&q), a);
+	assert_int_equal(capwriter_queue_push(&q, a, 10, 0), CAPWRITER_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, b, 10, 0), CAPWRITER_FULL);
+	assert_ptr_equal(capwriter_queue_pop(&q), a);
 	capture_free(a);
-	assert_int_equal(capq_push(&q, b, 10, 0), CAPQ_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, b, 10, 0), CAPWRITER_QUEUED);
 	assert_int_equal(drain(&q), 1);
 }
 
 static void
-test_capq_fifo(void **state)
+test_queue_fifo(void **state)
 {
-	struct capq q = { 0 };
+	struct capwriter_queue q = { 0 };
 	struct capture *c[3] = { cap_new(1), cap_new(2), cap_new(3) };
 	int i;
 
 	(void)state;
 	for (i = 0; i < 3; i++)
-		assert_int_equal(capq_push(&q, c[i], 10, 0), CAPQ_QUEUED);
+		assert_int_equal(capwriter_queue_push(&q, c[i], 10, 0), CAPWRITER_QUEUED);
 	assert_int_equal(q.bytes, 6);
 	for (i = 0; i < 3; i++) {
-		struct capture *got = capq_pop(&q);
+		struct capture *got = capwriter_queue_pop(&q);
 
 		assert_ptr_equal(got, c[i]);
 		capture_free(got);
 	}
-	assert_null(capq_pop(&q));
+	assert_null(capwriter_queue_pop(&q));
 	assert_int_equal(q.bytes, 0);
 }
 
 /* capture_max_per_minute 3: three in the minute that opened at second 100,
  * none more until second 160, where a new minute opens. */
 static void
-test_capq_rate_per_minute(void **state)
+test_queue_rate_per_minute(void **state)
 {
-	struct capq q = { 0 };
+	struct capwriter_queue q = { 0 };
 	struct capture *late = cap_new(1);
 	int i;
 
 	(void)state;
 	for (i = 0; i < 3; i++)
-		assert_int_equal(capq_push(&q, cap_new(1), 100 + i, 3), CAPQ_QUEUED);
-	assert_int_equal(capq_push(&q, late, 130, 3), CAPQ_RATE);
+		assert_int_equal(capwriter_queue_push(&q, cap_new(1), 100 + i, 3),
+				 CAPWRITER_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, late, 130, 3), CAPWRITER_RATE);
 	/* Written meanwhile: the quota counts what was queued, not what waits. */
 	drain(&q);
-	assert_int_equal(capq_push(&q, late, 159, 3), CAPQ_RATE);
-	assert_int_equal(capq_push(&q, late, 160, 3), CAPQ_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, late, 159, 3), CAPWRITER_RATE);
+	assert_int_equal(capwriter_queue_push(&q, late, 160, 3), CAPWRITER_QUEUED);
 	for (i = 0; i < 2; i++)
-		assert_int_equal(capq_push(&q, cap_new(1), 161, 3), CAPQ_QUEUED);
+		assert_int_equal(capwriter_queue_push(&q, cap_new(1), 161, 3), CAPWRITER_QUEUED);
 	late = cap_new(1);
-	assert_int_equal(capq_push(&q, late, 200, 3), CAPQ_RATE);
+	assert_int_equal(capwriter_queue_push(&q, late, 200, 3), CAPWRITER_RATE);
 	/* 0: no limit. */
-	assert_int_equal(capq_push(&q, late, 200, 0), CAPQ_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, late, 200, 0), CAPWRITER_QUEUED);
 	assert_int_equal(drain(&q), 4);
 }
 
 /* A capture refused because the queue is full does not use the quota. */
 static void
-test_capq_full_does_not_use_quota(void **state)
+test_queue_full_does_not_use_quota(void **state)
 {
-	struct capq q = { 0 };
+	struct capwriter_queue q = { 0 };
 	struct capture *big = cap_new(CAPWRITER_MAX_BYTES), *b = cap_new(1);
 
 	(void)state;
-	assert_int_equal(capq_push(&q, big, 100, 2), CAPQ_QUEUED);
-	assert_int_equal(capq_push(&q, b, 100, 2), CAPQ_FULL);
+	assert_int_equal(capwriter_queue_push(&q, big, 100, 2), CAPWRITER_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, b, 100, 2), CAPWRITER_FULL);
 	drain(&q);
-	assert_int_equal(capq_push(&q, b, 100, 2), CAPQ_QUEUED);
+	assert_int_equal(capwriter_queue_push(&q, b, 100, 2), CAPWRITER_QUEUED);
 	b = cap_new(1);
-	assert_int_equal(capq_push(&q, b, 100, 2), CAPQ_RATE);
+	assert_int_equal(capwriter_queue_push(&q, b, 100, 2), CAPWRITER_RATE);
 	capture_free(b);
 	assert_int_equal(drain(&q), 1);
 }
@@ -333,14 +334,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_capq_count_bound),
-		cmocka_unit_test(test_capq_bytes_bound),
-		cmocka_unit_test(test_capq_fifo),
-		cmocka_unit_test(test_capq_rate_per_minute),
-		cmocka_unit_test(test_capq_full_does_not_use_quota),
+		cmocka_unit_test(test_queue_count_bound),
+		cmocka_unit_test(test_queue_bytes_bound),
+		cmocka_unit_test(test_queue_fifo),
+		cmocka_unit_test(test_queue_rate_per_minute),
+		cmocka_unit_test(test_queue_full_does_not_use_quota),
 		cmocka_unit_test_setup_teardown(test_capfiles_scan_oldest_first, dir_setup,
 						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_capfiles_add_and_trim, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_capfiles_add_and_trim, dir_setup,
+						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_capture_write_whole_or_nothing, dir_setup,
 						dir_teardown),
 	};
