@@ -551,6 +551,8 @@ daemon_run(const struct daemon_opts *o, struct policy *p)
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	for (i = 0; i < d.nworkers; i++)
 		worker_join(d.workers[i]);
+	/* Captures the workers queued get shutdown_timeout to reach the disk. */
+	capture_drain(d.gen->policy->settings.shutdown_timeout * 1000u);
 	ipfilter_flush_suppressed(d.gen);
 	ipfilter_log_counters(d.gen);
 	log_notice("attlsd stopped");

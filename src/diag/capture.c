@@ -2,10 +2,10 @@
 /* Handshake capture into pcap files. Bytes are taken at the socket BIO, so they
  * are exactly what went over the wire (ciphertext once encrypted); the TCP/IP
  * headers are synthetic (a SYN, SYN-ACK, ACK opening, then one segment per read
- * or write) because the kernel's packets are not visible to a proxy. */
+ * or write) because the kernel's packets are not visible to a proxy. The worker
+ * loop records and names the file; capwriter.c's thread writes it. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,25 +25,14 @@
 #include "common/log.h"
 #include "runtime/runtime.h"
 #include "capture.h"
+#include "capture_int.h"
+#include "capwriter.h"
 
 /* One read or write: direction, time, length, then the bytes. */
 struct cap_seg {
 	uint8_t out; /* 1: we sent it */
 	uint32_t len;
 	struct timeval tv;
-};
-
-struct capture {
-	SSL *ssl;
-	BIO *bio;
-	uint32_t connid;
-	union rt_sockaddr us, peer;
-	struct timeval start;
-	unsigned char *buf; /* cap_seg headers, each followed by its bytes */
-	size_t len, alloc, max; /* used, allocated (grows on demand), at most */
-	bool full, stopped;
-	char *keys; /* NSS key log lines */
-	size_t keys_len;
 };
 
 static int cap_index = -1;
@@ -167,6 +156,7 @@ capture_free(struct capture *cap)
 	capture_stop(cap);
 	free(cap->buf);
 	free(cap->keys);
+	free(cap->dir);
 	free(cap);
 }
 
@@ -322,57 +312,6 @@ cap_segments(struct cap_flow *f)
 
 /* ---- files ---- */
 
-struct cap_file {
-	char name[256];
-	time_t mtime;
-};
-
-static int
-cap_file_cmp(const void *a, const void *b)
-{
-	const struct cap_file *x = a, *y = b;
-
-	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime ? 1 : strcmp(x->name, y->name);
-}
-
-/* Keeps at most 'max' pcap files (with their key logs) in 'dir', oldest first out. */
-static void
-cap_rotate(const char *dir, unsigned max)
-{
-	struct cap_file *v = NULL, *nv;
-	size_t n = 0, i;
-	struct dirent *e;
-	char p[4096];
-	DIR *d = opendir(dir);
-	struct stat st;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		size_t l = strlen(e->d_name);
-		if (l < 6 || l >= sizeof(v->name) || strcmp(e->d_name + l - 5, ".pcap") != 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (stat(p, &st) != 0 || !(nv = realloc(v, (n + 1) * sizeof(*v))))
-			continue;
-		v = nv;
-		snprintf(v[n].name, sizeof(v[n].name), "%s", e->d_name);
-		v[n++].mtime = st.st_mtime;
-	}
-	closedir(d);
-	if (n > max) {
-		qsort(v, n, sizeof(*v), cap_file_cmp);
-		for (i = 0; i < n - max; i++) {
-			size_t l = strlen(v[i].name);
-			snprintf(p, sizeof(p), "%s/%s", dir, v[i].name);
-			(void)unlink(p);
-			snprintf(p, sizeof(p), "%s/%.*s.keys", dir, (int)(l - 5), v[i].name);
-			(void)unlink(p);
-		}
-	}
-	free(v);
-}
-
 /* The capture directory holds TLS secrets (key logs) and handshakes: only root
  * or attlsd's user may own it and nobody else may write to it, or another user
  * could plant, swap or remove files there. 'fd' is the directory, opened
@@ -401,10 +340,8 @@ cap_dir_safe(int fd, const char *dir, uid_t user, char *err, size_t len)
 	return 0;
 }
 
-/* Opens the capture directory (never through a symlink), made 0700 for 'user'
- * when missing and 'create' is set, and checks it. The fd, or a negative code. */
-static int
-cap_dir_open(const char *dir, uid_t user, bool create, char *err, size_t len)
+int
+capture_dir_open(const char *dir, uid_t user, bool create, char *err, size_t len)
 {
 	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	int fd = open(dir, flags), r;
@@ -448,7 +385,10 @@ capture_dir_check(const struct policy *p, uid_t user, bool create, char *err, si
 			break;
 	if (i == p->nrules || !dir)
 		return 0;
-	fd = cap_dir_open(dir, user, create, err, len);
+	fd = capture_dir_open(dir, user, create, err, len);
+	/* Start or reload: the writer reads the directory again before its next
+	 * file (another capture_dir, files removed by hand). */
+	capwriter_rescan();
 	if (fd == ATTLS_ENOENT && !create)
 		return 0; /* made at start */
 	if (fd < 0)
@@ -489,81 +429,166 @@ cap_create(int dirfd, const char *name)
 	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
+/* Writes all of 'n' bytes to 'fd'. 0, or ATTLS_EIO with errno. */
 static int
-cap_write_keys(const struct capture *cap, int dirfd, const char *pcap_name)
+cap_write_all(int fd, const void *buf, size_t n)
 {
-	char name[300];
-	size_t l = strlen(pcap_name), off = 0;
-	int fd, r = 0;
+	size_t off = 0;
 
-	if (!cap->keys_len)
-		return 0;
-	snprintf(name, sizeof(name), "%.*s.keys", (int)(l - 5), pcap_name);
-	if ((fd = cap_create(dirfd, name)) < 0) {
-		int e = errno;
+	while (off < n) {
+		ssize_t k = write(fd, (const char *)buf + off, n - off);
 
-		log_warn("cannot create the key log %s next to the capture: %s", name, strerror(e));
-		errno = e;
-		return ATTLS_EIO;
+		if (k > 0)
+			off += (size_t)k;
+		else if (k < 0 && errno != EINTR)
+			return ATTLS_EIO;
 	}
-	while (off < cap->keys_len && r == 0) {
-		ssize_t n = write(fd, cap->keys + off, cap->keys_len - off);
-
-		if (n > 0)
-			off += (size_t)n;
-		else if (n < 0 && errno != EINTR)
-			r = ATTLS_EIO;
-	}
-	return close(fd) == 0 ? r : ATTLS_EIO;
+	return 0;
 }
 
-int
-capture_write(struct capture *cap, const char *dir, unsigned max_files, char *path, size_t len)
+/* The key log 'name'; *made says whether it was created (and so is ours to
+ * remove). */
+static int
+cap_write_keys(const struct capture *cap, int dirfd, const char *name, bool *made)
+{
+	int fd, r, e;
+
+	if ((fd = cap_create(dirfd, name)) < 0)
+		return ATTLS_EIO;
+	*made = true;
+	r = cap_write_all(fd, cap->keys, cap->keys_len);
+	e = errno;
+	if (close(fd) != 0 && r == 0)
+		return ATTLS_EIO;
+	errno = e;
+	return r;
+}
+
+/* The pcap 'name'. A full disk shows when stdio writes its buffer: checked
+ * before the file counts as written. */
+static int
+cap_write_pcap(const struct capture *cap, int dirfd, const char *name, bool *made)
 {
 	struct cap_flow *f = NULL;
 	pcap_t *pd = NULL;
 	FILE *fp = NULL;
-	struct tm tm;
-	char ts[32], name[64], err[512];
-	int r = ATTLS_EIO, dirfd, fd = -1, e;
+	int r = ATTLS_EIO, fd, e;
 
-	capture_stop(cap);
-	gmtime_r(&cap->start.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
-	snprintf(name, sizeof(name), "%08X-%s.pcap", cap->connid, ts);
-	snprintf(path, len, "%s/%s", dir, name);
-	if ((dirfd = cap_dir_open(dir, geteuid(), true, err, sizeof(err))) < 0) {
-		log_warn("%s: no capture written", err);
-		errno = EPERM;
-		return dirfd;
-	}
+	errno = 0;
 	if (!(f = calloc(1, sizeof(*f))) || !(pd = pcap_open_dead(DLT_RAW, 65535)))
 		goto out;
 	f->cap = cap;
 	f->seq[0] = 1000;
 	f->seq[1] = 5000;
-	if ((fd = cap_create(dirfd, name)) < 0 || !(fp = fdopen(fd, "wb")))
+	if ((fd = cap_create(dirfd, name)) < 0)
 		goto out;
-	fd = -1; /* fp owns it */
+	*made = true;
+	if (!(fp = fdopen(fd, "wb"))) {
+		close(fd);
+		goto out;
+	}
 	if (!(f->d = pcap_dump_fopen(pd, fp)))
 		goto out;
 	fp = NULL; /* the dumper owns it */
 	cap_segments(f);
+	if (pcap_dump_flush(f->d) == 0 && !ferror(pcap_dump_file(f->d)))
+		r = 0;
+	e = errno;
 	pcap_dump_close(f->d);
-	r = cap_write_keys(cap, dirfd, name);
-	e = errno; /* removing old files may set it */
-	cap_rotate(dir, max_files);
 	errno = e;
 out:
-	e = errno;
+	e = errno ? errno : EIO;
 	if (fp)
 		fclose(fp);
-	if (fd >= 0)
-		close(fd);
-	close(dirfd);
 	if (pd)
 		pcap_close(pd);
 	free(f);
 	errno = e;
 	return r;
+}
+
+/* 'from' becomes 'to', which must not exist: renameat2's RENAME_NOREPLACE, or
+ * a hard link where the file system lacks it (both refuse an existing name). */
+static int
+cap_publish(int dirfd, const char *from, const char *to)
+{
+	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if ((errno == EINVAL || errno == ENOSYS) && linkat(dirfd, from, dirfd, to, 0) == 0) {
+		(void)unlinkat(dirfd, from, 0);
+		return 0;
+	}
+	return ATTLS_EIO;
+}
+
+/* The pcap is written as NAME.part and renamed once complete, after its key
+ * log: whoever sees a .pcap (an operator, a tool watching the directory) sees
+ * all of it. A key log that cannot be written costs only the key log. */
+int
+capture_write(const struct capture *cap, int dirfd, bool *kept)
+{
+	char part[80], keys[80];
+	size_t l = strlen(cap->name);
+	bool made_part = false, made_keys = false;
+	int r, rk = 0, ek = 0, e;
+
+	*kept = false;
+	snprintf(part, sizeof(part), "%s.part", cap->name);
+	snprintf(keys, sizeof(keys), "%.*s.keys", (int)(l - 5), cap->name);
+	if ((r = cap_write_pcap(cap, dirfd, part, &made_part)) != 0)
+		goto out;
+	if (cap->keys_len && (rk = cap_write_keys(cap, dirfd, keys, &made_keys)) != 0) {
+		ek = errno;
+		if (made_keys)
+			(void)unlinkat(dirfd, keys, 0);
+		made_keys = false;
+	}
+	if ((r = cap_publish(dirfd, part, cap->name)) != 0)
+		goto out;
+	made_part = made_keys = false;
+	*kept = true;
+	r = rk;
+	errno = ek;
+out:
+	e = errno;
+	if (made_part)
+		(void)unlinkat(dirfd, part, 0);
+	if (made_keys)
+		(void)unlinkat(dirfd, keys, 0);
+	errno = e;
+	return r;
+}
+
+int
+capture_submit(struct capture **capp, const struct policy_settings *s, char *path, size_t len,
+	       char *why, size_t wlen)
+{
+	struct capture *cap = *capp;
+	struct tm tm;
+	char ts[32];
+
+	*capp = NULL;
+	capture_stop(cap);
+	/* From here the capture is only bytes: the SSL goes with the connection. */
+	cap->ssl = NULL;
+	cap->bio = NULL;
+	gmtime_r(&cap->start.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%S", &tm);
+	snprintf(cap->name, sizeof(cap->name), "%08X-%s.pcap", cap->connid, ts);
+	cap->max_files = s->capture_max_files;
+	cap->mem = sizeof(*cap) + cap->alloc + cap->keys_len;
+	if (!s->capture_dir || !(cap->dir = strdup(s->capture_dir))) {
+		snprintf(why, wlen, "%s", s->capture_dir ? attls_strerror(ATTLS_ENOMEM) :
+							   "no settings.capture_dir");
+		capture_free(cap);
+		return ATTLS_ENOMEM;
+	}
+	snprintf(path, len, "%s/%s", cap->dir, cap->name);
+	return capwriter_submit(cap, s->capture_max_per_minute, why, wlen);
+}
+
+void
+capture_drain(unsigned timeout_ms)
+{
+	capwriter_stop(timeout_ms);
 }

@@ -495,23 +495,23 @@ const char *
 ezd_diag_capture(const struct ezd_conn *c, int rc, const char *cause, char *buf, size_t len)
 {
 	const struct policy_settings *s = &c->gen->policy->settings;
-	struct capture *cap = c->hs->cap;
-	char path[4200];
+	char path[4200], why[256];
+	int r;
 
-	if (!cap || (!rc && c->rule->eff.capture != POLICY_CAPTURE_ALL))
+	if (!c->hs->cap || (!rc && c->rule->eff.capture != POLICY_CAPTURE_ALL))
 		return cause;
-	if (capture_write(cap, s->capture_dir, s->capture_max_files, path, sizeof(path)) != 0) {
-		log_warn("ATL1292W TTLS Capture CONNID: %08X: cannot write %s: %s", c->id, path,
-			 strerror(errno));
-		return cause;
-	}
+	/* Named now, written by the capture writer thread: the loop goes on. */
+	r = capture_submit(&c->hs->cap, s, path, sizeof(path), why, sizeof(why));
 	if (!rc) {
-		if (debug_bit(c, 8))
+		if (!r && debug_bit(c, 8))
 			log_trace(LOG_DEBUG, "ATL1292I TTLS Capture CONNID: %08X handshake captured in %s",
 				c->id, path);
 		return cause;
 	}
-	snprintf(buf, len, "%s; handshake captured in %s", cause ? cause : "-", path);
+	if (r)
+		snprintf(buf, len, "%s; handshake not captured: %s", cause ? cause : "-", why);
+	else
+		snprintf(buf, len, "%s; handshake captured in %s", cause ? cause : "-", path);
 	return buf;
 }
 

@@ -481,6 +481,7 @@ struct policy_settings {
 	char *capture_dir;         /* pcap and key log files of capture: rules */
 	unsigned capture_max_files; /* oldest removed beyond this */
 	unsigned capture_max_bytes; /* handshake bytes kept per connection */
+	unsigned capture_max_per_minute; /* captures written per minute, all rules; 0: no limit */
 	char *control_socket;      /* Unix socket for queries; "" or "Off": none */
 	unsigned intercept_mark;   /* SO_MARK of attlsd's own connections */
 	unsigned intercept_route_mark; /* packets to deliver locally (tproxy, preserve_source) */

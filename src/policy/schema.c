@@ -247,6 +247,13 @@ static const struct schema_row settings_rows[] = {
 	ROW("capture_max_bytes", "-", ST_UINT, struct policy_settings, capture_max_bytes,
 	    .min = 1024, .max = 16777216, .def = "65536",
 	    .help = "handshake bytes captured per connection (both directions)"),
+	ROW("capture_max_per_minute", "-", ST_UINT, struct policy_settings,
+	    capture_max_per_minute, .min = 0, .max = 1000000, .def = "60",
+	    .help = "captures attlsd writes per minute, all rules and workers together; "
+		    "beyond it a failure is still logged, its cause line says the handshake "
+		    "was not captured, and the rest are counted in one ATL1292I line; 0 = no "
+		    "limit. A flood of failing handshakes then costs at most this many files "
+		    "a minute"),
 	ROW("jobname", "-", ST_STRING, struct policy_settings, jobname, .def = "attlsd",
 	    .help = "JOBNAME printed in EZD messages"),
 	ROW("user", "-", ST_STRING, struct policy_settings, user, .def = "attlsd",

@@ -7,6 +7,8 @@
 # real 4-tuple, and the client's ClientHello as the first TLS bytes. Oldest
 # files go beyond capture_max_files. capture: all with key_log writes a good
 # connection at its close, with an NSS key log next to it (warned at load).
+# The capture writer thread writes each file soon after the cause line names
+# it, so the test waits for the files.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -29,7 +31,7 @@ attlsd_start "$policy"
 # A good connection on the failures-only rule leaves no file.
 tlsclient --ca "$T_PKI/ca.crt" --timeout 10 "127.0.0.1:$p1" text:ping shut recv >"$T_TMP/ok1" 2>&1 ||
 	{ cat "$T_TMP/ok1"; t_fail "good client failed"; }
-wait_idle # a capture is written before the connection's socket is closed
+wait_idle # a failure would have been named in its cause line by now
 assert_eq "files after a good connection with capture: failures" 0 "$(find "$cap" -name '*.pcap' 2>/dev/null | wc -l)"
 
 sclient "$p1" -servername cap.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
@@ -40,7 +42,7 @@ connid=$(sed -n 's/.* CONNID: \([0-9A-F]*\) .*/\1/p' <<<"$line")
 cport=$(sed -n 's/.* REMOTE: 127\.0\.0\.1\.\.\([0-9]*\) .*/\1/p' <<<"$line")
 file=$(sed -n 's/.*handshake captured in \([^ ]*\.pcap\).*/\1/p' <<<"$cause")
 assert_match "the cause line names the capture file" "handshake captured in $cap/$connid-[0-9T]+\.pcap" "$cause"
-[[ -f $file ]] || t_fail "capture file $file does not exist"
+wait_until 10 test -f "$file" || t_fail "capture file $file does not exist"
 
 "$T_PY" - "$file" "$cport" "$p1" <<'EOF' || t_fail "the pcap does not hold the ClientHello"
 import struct, sys
@@ -78,6 +80,10 @@ for i in 1 2 3; do
 	sclient "$p1" -tls1_2 -cipher AES128-SHA
 	expect_rc 402 "$p1"
 done
+# The newest is there and the oldest gone (the writer removes right after it writes).
+last=$(sed -n 's/.*handshake captured in \([^ ]*\.pcap\).*/\1/p' <<<"$RC_CAUSE")
+p_rotated() { [[ -f $last ]] && (($(find "$cap" -name '*.pcap' | wc -l) == 2)); }
+wait_until 10 p_rotated || t_fail "the newest capture $last is not written, or old ones stay"
 assert_eq "pcap files after 4 failures (capture_max_files: 2)" 2 "$(find "$cap" -name '*.pcap' | wc -l)"
 [[ -f $file ]] && t_fail "the oldest capture $file was not removed"
 t_ok "the oldest capture was removed"
@@ -87,8 +93,14 @@ log_mark
 tlsclient --ca "$T_PKI/ca.crt" --tls 1.3 --timeout 10 "127.0.0.1:$p2" text:ping shut recv >"$T_TMP/ok2" 2>&1 ||
 	{ cat "$T_TMP/ok2"; t_fail "good client to the capture-all rule failed"; }
 wait_idle
+# The pcap appears (renamed into place) once its key log is complete.
+p_keys() {
+	local k
+	for k in "$cap"/*.keys; do [[ -f ${k%.keys}.pcap ]] && return 0; done
+	return 1
+}
+wait_until 10 p_keys || t_fail "no key log written with its pcap"
 keys=$(find "$cap" -name '*.keys' | head -n 1)
-[[ -n $keys ]] || t_fail "no key log written"
 assert_match "the key log is in NSS format" '^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]+$' "$(cat "$keys")"
 assert_eq "key log mode" 600 "$(stat -c %a "$keys")"
 [[ -f ${keys%.keys}.pcap ]] || t_fail "no pcap next to the key log"

@@ -49,8 +49,14 @@ connect() {
 	wait_idle
 }
 connect
+# The capture writer thread renames the pcap into place once its key log is written.
+p_keys() {
+	local k
+	for k in "$cap"/*.keys; do [[ -f ${k%.keys}.pcap ]] && return 0; done
+	return 1
+}
+wait_until 10 p_keys || t_fail "no key log written with its pcap"
 keys=$(find "$cap" -name '*.keys' | head -n 1)
-[[ -n $keys ]] || t_fail "no key log written"
 assert_eq "key log mode (umask 000)" 600 "$(stat -c %a "$keys")"
 assert_eq "pcap mode (umask 000)" 600 "$(stat -c %a "${keys%.keys}.pcap")"
 n=$((16#$(basename "$keys" | cut -d- -f1)))
