@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "common/escape.h"
 #include "common/strbuf.h"
 #include "tls.h"
 #include "tls_int.h"
@@ -39,7 +40,20 @@ cat_keyid(char *out, size_t len, const ASN1_OCTET_STRING *id)
 		strbuf_cat(out, len, "%s%02X", i ? ":" : "", b[i]);
 }
 
-/* The names a certificate proves: its SAN DNS names and addresses, then its CN. */
+/* One name of the peer's certificate, its bytes as the certificate has them
+ * (NULs, newlines, escapes, UTF-8 included): through the one escaping function. */
+static void
+cat_peer_name(char *out, size_t len, int *n, const char *type, const ASN1_STRING *v)
+{
+	char e[100];
+
+	escape_bytes((const char *)ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), e,
+		     sizeof(e));
+	strbuf_cat(out, len, "%s%s:%s", (*n)++ ? "," : "", type, e);
+}
+
+/* The names a certificate proves: its SANs (DNS names, addresses, emails,
+ * URIs), then its CN. */
 static void
 cat_cert_names(char *out, size_t len, X509 *cert)
 {
@@ -53,8 +67,11 @@ cat_cert_names(char *out, size_t len, X509 *cert)
 		const unsigned char *ip;
 
 		if (g->type == GEN_DNS) {
-			strbuf_cat(out, len, "%sDNS:%.80s", n++ ? "," : "",
-				   (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+			cat_peer_name(out, len, &n, "DNS", g->d.dNSName);
+		} else if (g->type == GEN_EMAIL) {
+			cat_peer_name(out, len, &n, "email", g->d.rfc822Name);
+		} else if (g->type == GEN_URI) {
+			cat_peer_name(out, len, &n, "URI", g->d.uniformResourceIdentifier);
 		} else if (g->type == GEN_IPADD) {
 			char a[INET6_ADDRSTRLEN];
 			int n16 = ASN1_STRING_length(g->d.iPAddress);
@@ -72,8 +89,11 @@ cat_cert_names(char *out, size_t len, X509 *cert)
 		unsigned char *u = NULL;
 		int k = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
 							X509_NAME_get_entry(subj, cn)));
+		char e[100];
+
 		if (k >= 0)
-			strbuf_cat(out, len, ", CN %.*s%s", k > 80 ? 80 : k, (const char *)u,
+			strbuf_cat(out, len, ", CN %s%s", escape_bytes((const char *)u, (size_t)k, e,
+								      sizeof(e)),
 				   n ? " (not used: SANs present)" : "");
 		OPENSSL_free(u);
 	} else {
