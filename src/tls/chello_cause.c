@@ -467,6 +467,11 @@ evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, in
 	} else if (r && rc == RC_NO_CIPHERS) {
 		strbuf_cat(out, len, "; our suites: ");
 		cat_parm(out, len, r, "ciphers");
+	} else if (r && rc == RC_SIGALG_NOT_IN_LIST && r->eff.signatures &&
+		   r->eff.signatures->sigalgs.n) {
+		strbuf_cat(out, len, "; our signature algorithms");
+		cat_set_key(out, len, r, "signatures", r->eff.signatures->name,
+		    r->eff.signatures->key_line, "signature_pairs", "signatures");
 	}
 }
 
