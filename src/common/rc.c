@@ -147,8 +147,9 @@ static const struct rc_info rc_tab[] = {
 	  "clear text arrived where a TLS handshake was expected",
 	  "the client is not using TLS on this port (http:// instead of https://?)" },
 	{ RC_HANDSHAKE_START_TIMEOUT, "TTLS_HANDSHAKE_START_TIMEOUT",
-	  "the peer sent nothing within handshake_timeout (the passive side's wait; in the "
-	  "Client role attlsd is the active side and waits 5 x handshake_timeout, as AT-TLS)",
+	  "no hello from the peer within handshake_timeout: it sent nothing, or part of a "
+	  "record (the passive side's wait; in the Client role attlsd is the active side "
+	  "and waits 5 x handshake_timeout, as AT-TLS)",
 	  "the peer is not speaking TLS on this port or waits for the other side to speak "
 	  "first (a plaintext server, both ends Server, or both ends Client), or a firewall "
 	  "drops packets: the cause line gives the bytes each way and the time waited" },

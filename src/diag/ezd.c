@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/ratelimit.h"
 #include "common/rc.h"
+#include "common/strbuf.h"
 #include "capture.h"
 #include "tls/chello.h"
 #include "tls/tls.h"
@@ -459,6 +460,50 @@ ezd_diag_evidence(const struct ezd_conn *c, int rc, char *cause, size_t len)
 		chello_evidence(c->hs->hello, c->ssl, c->tls_diag, c->rule, rc, cause, len);
 }
 
+/* 5004: no whole handshake message came before the timer (AT-TLS's start
+ * interval, which only the peer's hello ends): what the peer sent, the real
+ * time, and what that means in this role. */
+static int
+stall_start(const struct ezd_conn *c, uint64_t got, uint64_t sent, const char *wait, char *cause,
+	    size_t len)
+{
+	bool active = c->rule && c->rule->eff.role == POLICY_ROLE_CLIENT;
+	uint64_t age = c->now_ms - c->start_ms; /* the real time, timer or not */
+	char what[96];
+
+	if (got)
+		snprintf(what, sizeof(what), "%llu bytes from the %s (part of a record, no whole "
+					     "handshake message)",
+			 (unsigned long long)got, active ? "server" : "client");
+	else
+		snprintf(what, sizeof(what), "0 bytes from the %s", active ? "server" : "client");
+	snprintf(cause, len, "%s %llu.%llu s after the connection began (timer: %s): ", what,
+		 (unsigned long long)(age / 1000), (unsigned long long)(age % 1000 / 100), wait);
+	if (active && !got)
+		strbuf_cat(cause, len, "we sent our ClientHello (%llu bytes) and the server never "
+				       "answered: it is not speaking TLS on this port, or it waits "
+				       "for the client to speak first (a plaintext server, or both "
+				       "ends in the Server role)",
+			   (unsigned long long)sent);
+	else if (active)
+		strbuf_cat(cause, len, "we sent our ClientHello (%llu bytes); the server's answer "
+				       "stopped part way: a stuck server, or a middlebox dropping "
+				       "its packets",
+			   (unsigned long long)sent);
+	else if (!got)
+		strbuf_cat(cause, len, "no TLS record arrived%s: the client is not speaking TLS on "
+				       "this port, or it waits for the server to speak first (a "
+				       "plaintext client waiting for a greeting, or both ends in "
+				       "the Server role), or a firewall drops its packets",
+			   c->rule && c->rule->eff.app_controlled ? " after the application's INIT"
+								   : "");
+	else
+		strbuf_cat(cause, len, "its first record never completed: a slow or stuck client, "
+				       "a middlebox dropping its packets, or a client holding the "
+				       "connection open on purpose");
+	return RC_HANDSHAKE_START_TIMEOUT;
+}
+
 int
 ezd_diag_stall(const struct ezd_conn *c, uint64_t timer_ms, char *cause, size_t len)
 {
@@ -467,21 +512,16 @@ ezd_diag_stall(const struct ezd_conn *c, uint64_t timer_ms, char *cause, size_t 
 	uint64_t got = c->ssl ? BIO_number_read(SSL_get_rbio(c->ssl)) : 0;
 	uint64_t sent = c->ssl ? BIO_number_written(SSL_get_wbio(c->ssl)) : 0;
 	uint64_t age = c->now_ms - c->start_ms; /* the real time, timer or not */
-	char wait[128];
+	bool whole = c->hs->hello ? c->hs->hello->last_recv >= 0 : got > 0;
+	char wait[400], at[300];
 
 	/* AT-TLS: the active (connecting) side waits 5 x HandshakeTimeout. */
-	snprintf(wait, sizeof(wait), "%s handshake_timeout (%us) = %llu s%s", active ? "5 x" : "1 x",
-		 hto, (unsigned long long)(timer_ms / 1000), active ? ", the active side's wait" : "");
-	if (active && !got) {
-		snprintf(cause, len, "0 bytes from the server %llu.%llu s after the connection began "
-				     "(timer: %s): we sent our ClientHello (%llu bytes) and the "
-				     "server never answered: it is not speaking TLS on this port, or "
-				     "it waits for the client to speak first (a plaintext server, or "
-				     "both ends in the Server role)",
-			 (unsigned long long)(age / 1000), (unsigned long long)(age % 1000 / 100),
-			 wait, (unsigned long long)sent);
-		return RC_HANDSHAKE_START_TIMEOUT;
-	}
+	snprintf(wait, sizeof(wait), "%s handshake_timeout (%us, %s) = %llu s%s",
+		 active ? "5 x" : "1 x", hto,
+		 c->rule ? policy_rule_parm_where(c->rule, "handshake_timeout", at, sizeof(at)) : "-",
+		 (unsigned long long)(timer_ms / 1000), active ? ", the active side's wait" : "");
+	if (!whole)
+		return stall_start(c, got, sent, wait, cause, len);
 	snprintf(cause, len, "the handshake started but did not complete within handshake_timeout "
 			     "(%us): %llu.%llu s after the connection began (timer: %s), %llu "
 			     "bytes received from the peer",

@@ -82,9 +82,11 @@ void ezd_diag_begin(const struct ezd_conn *c);
 void ezd_diag_established(const struct ezd_conn *c);
 /* Appends the hello evidence for 'rc' to 'cause'. */
 void ezd_diag_evidence(const struct ezd_conn *c, int rc, char *cause, size_t len);
-/* The handshake timer of 'timer_ms' fired: RC 5004 when the peer sent
- * nothing at all (Client role: the server never answered our ClientHello),
- * else 5104; the cause, with the real time and the evidence, into 'cause'. */
+/* The handshake timer of 'timer_ms' fired (before or after the first bytes):
+ * RC 5004 when no whole handshake message came from the peer (0 bytes, or part
+ * of a record; Client role: the server never answered our ClientHello), else
+ * 5104; the cause, with what the peer sent, the real time, the timer and where
+ * handshake_timeout is set, into 'cause'. */
 int ezd_diag_stall(const struct ezd_conn *c, uint64_t timer_ms, char *cause, size_t len);
 /* capture: writes the pcap when due; returns the cause to log (with the file
  * name, in 'buf') or 'cause' unchanged. */

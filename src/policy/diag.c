@@ -180,8 +180,10 @@ diag_print(struct diag_list *dl, FILE *out)
 			fprintf(out, "(further diagnostics not shown)\n");
 			break;
 		}
-		if (d->pos.file && d->pos.line)
+		if (d->pos.file && d->pos.line && d->pos.col)
 			fprintf(out, "%s:%u:%u: ", d->pos.file, d->pos.line, d->pos.col);
+		else if (d->pos.file && d->pos.line) /* a key's line (key_line), no column */
+			fprintf(out, "%s:%u: ", d->pos.file, d->pos.line);
 		else if (d->pos.file)
 			fprintf(out, "%s: ", d->pos.file);
 		fprintf(out, "%s: %s\n", sev_name[d->severity], d->text ? d->text : "(no memory)");

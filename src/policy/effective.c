@@ -25,21 +25,44 @@ copy_parm(const struct schema_row *row, struct policy_tls_parms *dst,
 	memcpy((char *)dst + row->offset, (const char *)src + row->offset, sz);
 }
 
-const struct diag_pos *
-policy_rule_parm_pos(const struct policy_rule *r, const char *key)
+unsigned
+policy_key_line(const char *section, const unsigned *key_line, const char *key)
 {
-	size_t i;
+	const struct schema_section *sec = section ? schema_section_find(section) : NULL;
+	const struct schema_row *rows = sec ? sec->rows : schema_tls_parms, *row;
+	size_t n = sec ? sec->nrows : schema_ntls_parms;
 
-	for (i = 0; r->env && i < schema_ntls_parms; i++) {
-		uint64_t bit = 1ull << i;
+	if (!key_line || (section && !sec) || !(row = schema_row_find(rows, n, key)))
+		return 0;
+	return key_line[row - rows];
+}
 
-		if (strcmp(schema_tls_parms[i].key, key) != 0)
-			continue;
-		if (r->conn && (r->conn->parms.set & bit))
-			return &r->conn->pos;
-		return (r->env->parms.set & bit) ? &r->env->pos : NULL;
-	}
-	return NULL;
+unsigned
+policy_rule_parm_line(const struct policy_rule *r, const char *key)
+{
+	unsigned line = 0;
+
+	if (r->conn)
+		line = policy_key_line(NULL, r->conn->parms.key_line, key);
+	if (!line && r->env)
+		line = policy_key_line(NULL, r->env->parms.key_line, key);
+	return line;
+}
+
+const char *
+policy_rule_parm_where(const struct policy_rule *r, const char *key, char *buf, size_t len)
+{
+	const char *path = r->path ? r->path : "policy";
+	unsigned line = policy_rule_parm_line(r, key);
+
+	if (line)
+		snprintf(buf, len, "%s:%u", path, line);
+	else if (r->env)
+		snprintf(buf, len, "not set (the default): add it to environment %s at %s:%u",
+			 r->env->name, path, r->env->pos.line);
+	else
+		snprintf(buf, len, "not set (the default)");
+	return buf;
 }
 
 /* Narrowest scope wins per parameter: connection, environment, then defaults. */
@@ -107,14 +130,19 @@ resolve_effective(struct policy_rule *r)
 
 static void resolve_parm_sets(struct policy *p, struct policy_rule *r, struct diag_list *dl);
 
+/* 'key' names 'label': the error points at that key where it is written. */
 static void
-check_label(const struct policy_rule *r, const char *label, struct diag_list *dl)
+check_label(const struct policy_rule *r, const char *key, const char *label, struct diag_list *dl)
 {
 	const struct policy_keyring *k = r->env->keyring;
+	struct diag_pos pos = r->env->pos;
+	unsigned line = policy_rule_parm_line(r, key);
 
 	if (policy_keyring_cert(k, label))
 		return;
-	diag_error(dl, r->env->pos, "rule \"%s\" presents the certificate labelled \"%s\", but "
+	if (line) /* same file: a policy is one file */
+		pos = (struct diag_pos){ r->env->pos.file, line, 0 };
+	diag_error(dl, pos, "rule \"%s\" presents the certificate labelled \"%s\", but "
 				    "keyring \"%s\" has no such label%s (RC %d, %s)",
 		   r->name, label, k->name,
 		   k->certs.n ? "" : " (it has no certificate at all)", RC_KEY_LABEL_NOT_FOUND,
@@ -132,7 +160,7 @@ resolve_labels(const struct policy_rule *r, struct diag_list *dl)
 		return;
 	if (r->eff.role != POLICY_ROLE_CLIENT && r->eff.server_labels.n) {
 		for (i = 0; i < r->eff.server_labels.n; i++)
-			check_label(r, r->eff.server_labels.v[i], dl);
+			check_label(r, "server_certificate_labels", r->eff.server_labels.v[i], dl);
 		return;
 	}
 	if (r->eff.server_labels.n)
@@ -140,7 +168,7 @@ resolve_labels(const struct policy_rule *r, struct diag_list *dl)
 					      "server_certificate_labels is ignored",
 			     r->name);
 	if (r->eff.cert_label)
-		check_label(r, r->eff.cert_label, dl);
+		check_label(r, "certificate_label", r->eff.cert_label, dl);
 	else if (r->eff.role != POLICY_ROLE_CLIENT && r->env->keyring->certs.n &&
 		 !policy_keyring_cert(r->env->keyring, "default"))
 		diag_error(dl, r->env->pos, "rule \"%s\": keyring \"%s\" has no default "
@@ -165,7 +193,7 @@ resolve_sni(const struct policy_rule *r, struct diag_list *dl)
 		return;
 	}
 	for (i = 0; i < r->eff.sni_list.n; i++)
-		check_label(r, r->eff.sni_list.v[i].label, dl);
+		check_label(r, "server_handshake_sni_list", r->eff.sni_list.v[i].label, dl);
 	if (r->eff.sni_server == POLICY_SNI_OFF && r->eff.sni_list.n)
 		diag_warning(dl, r->env->pos, "rule \"%s\" has a server_handshake_sni_list but "
 					      "server_handshake_sni Off: the list is not used",

@@ -23,6 +23,7 @@ struct sect_store {
 	size_t *n;
 	size_t size;
 	size_t name_off, pos_off, set_off;
+	size_t lines_off; /* its key_line table (policy_key_line()), or -1 */
 };
 
 static int
@@ -30,9 +31,11 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 {
 #define STORE(f, cnt, T, setf) \
 	*st = (struct sect_store){ (void **)&p->f, &p->cnt, sizeof(T), offsetof(T, name), \
-				   offsetof(T, pos), setf }
-	if (strcmp(key, "keyrings") == 0)
+				   offsetof(T, pos), setf, (size_t)-1 }
+	if (strcmp(key, "keyrings") == 0) {
 		STORE(keyrings, nkeyrings, struct policy_keyring, offsetof(struct policy_keyring, set));
+		st->lines_off = offsetof(struct policy_keyring, key_line);
+	}
 	else if (strcmp(key, "groups") == 0)
 		STORE(groups, ngroups, struct policy_group, offsetof(struct policy_group, set));
 	else if (strcmp(key, "environments") == 0)
@@ -41,9 +44,11 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 		STORE(conns, nconns, struct policy_conn_action, (size_t)-1);
 	else if (strcmp(key, "rules") == 0)
 		STORE(rules, nrules, struct policy_rule, offsetof(struct policy_rule, set));
-	else if (strcmp(key, "ciphers") == 0)
+	else if (strcmp(key, "ciphers") == 0) {
 		STORE(ciphers, nciphers, struct policy_cipher_parms,
 		      offsetof(struct policy_cipher_parms, set));
+		st->lines_off = offsetof(struct policy_cipher_parms, key_line);
+	}
 	else if (strcmp(key, "addresses") == 0)
 		STORE(addr_sets, naddr_sets, struct policy_addr_set,
 		      offsetof(struct policy_addr_set, set));
@@ -54,8 +59,10 @@ sect_store_for(struct policy *p, const char *key, struct sect_store *st)
 		STORE(filters, nfilters, struct policy_filter, offsetof(struct policy_filter, set));
 	else if (strcmp(key, "time_conditions") == 0)
 		STORE(times, ntimes, struct policy_time_cond, offsetof(struct policy_time_cond, set));
-	else if (strcmp(key, "signatures") == 0)
+	else if (strcmp(key, "signatures") == 0) {
 		STORE(sigs, nsigs, struct policy_sig_parms, offsetof(struct policy_sig_parms, set));
+		st->lines_off = offsetof(struct policy_sig_parms, key_line);
+	}
 	else if (strcmp(key, "identity_maps") == 0)
 		STORE(idmaps, nidmaps, struct policy_identity_map,
 		      offsetof(struct policy_identity_map, set));
@@ -124,11 +131,22 @@ unknown_key(struct diag_list *dl, const struct schema_section *sec, const struct
 		diag_error(dl, k->pos, "unknown key \"%s\" in %s", k->value, where);
 }
 
+/* Notes that row i of a table of n rows was written at 'line'. Without
+ * memory the cause lines only lose that line: the load goes on. */
+static void
+note_line(unsigned **key_line, size_t n, size_t i, unsigned line)
+{
+	if (!key_line || (!*key_line && !(*key_line = calloc(n, sizeof(**key_line)))))
+		return;
+	(*key_line)[i] = line;
+}
+
 /* Fills one entry (or the settings block) from map 'm'; returns the number of
- * errors found in it. */
+ * errors found in it. 'key_line' (NULL: none) gets where its rows were written. */
 static unsigned
 load_entry(const struct schema_ctx *ctx, const struct schema_section *sec, void *entry,
-	   uint64_t *set, const struct ynode *m, struct diag_pos name_pos, const char *where)
+	   uint64_t *set, unsigned **key_line, const struct ynode *m, struct diag_pos name_pos,
+	   const char *where)
 {
 	struct policy_tls_parms *parms = NULL;
 	uint64_t seen = 0, pseen = 0;
@@ -167,6 +185,11 @@ load_entry(const struct schema_ctx *ctx, const struct schema_section *sec, void 
 			continue;
 		}
 		*seenp |= bit;
+		if (base == parms)
+			note_line(&parms->key_line, schema_ntls_parms,
+				  (size_t)(row - schema_tls_parms), k->pos.line);
+		else
+			note_line(key_line, sec->nrows, (size_t)(row - sec->rows), k->pos.line);
 		snprintf(what, sizeof(what), "%s \"%s\"", where, row->key);
 		(void)schema_set(ctx, row, base, v, what);
 		if (row->pos_off)
@@ -273,8 +296,9 @@ load_named(const struct schema_ctx *ctx, struct policy *p, const struct schema_s
 		}
 		*slot = ++(*st.n);
 		if (load_entry(ctx, sec, entry,
-			       st.set_off == (size_t)-1 ? NULL : (uint64_t *)(entry + st.set_off), v,
-			       k->pos, where) &&
+			       st.set_off == (size_t)-1 ? NULL : (uint64_t *)(entry + st.set_off),
+			       st.lines_off == (size_t)-1 ? NULL : (unsigned **)(void *)(entry + st.lines_off),
+			       v, k->pos, where) &&
 		    strcmp(sec->key, "rules") == 0)
 			((struct policy_rule *)(void *)entry)->broken = true;
 	}
@@ -293,7 +317,7 @@ load_root(const struct schema_ctx *ctx, struct policy *p, const struct ynode *ro
 	cands[i] = NULL;
 	for (i = 0; i < schema_nsections; i++)
 		if (!schema_sections[i].named)
-			load_entry(ctx, &schema_sections[i], &p->settings, &p->settings.set,
+			load_entry(ctx, &schema_sections[i], &p->settings, &p->settings.set, NULL,
 				   &(struct ynode){ .type = YNODE_MAP, .pos = root->pos }, root->pos,
 				   "settings");
 	for (i = 0; i + 1 < root->n; i += 2) {
@@ -335,7 +359,8 @@ load_root(const struct schema_ctx *ctx, struct policy *p, const struct ynode *ro
 		if (sec->named)
 			load_named(ctx, p, sec, v);
 		else
-			load_entry(ctx, sec, &p->settings, &p->settings.set, v, k->pos, "settings");
+			load_entry(ctx, sec, &p->settings, &p->settings.set, NULL, v, k->pos,
+				   "settings");
 	}
 }
 

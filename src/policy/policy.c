@@ -44,6 +44,7 @@ free_parms(struct policy_tls_parms *t)
 
 	for (j = 0; j < schema_ntls_parms; j++)
 		schema_free_field(&schema_tls_parms[j], t);
+	free(t->key_line);
 }
 
 void
@@ -55,14 +56,20 @@ policy_free(struct policy *p)
 		return;
 	policy_index_free(p->index);
 	policy_filter_view_free(p->fview);
+	for (i = 0; i < p->nkeyrings; i++)
+		free(p->keyrings[i].key_line);
+	for (i = 0; i < p->nsigs; i++)
+		free(p->sigs[i].key_line);
 	free_entries(schema_section_find("keyrings"), p->keyrings, p->nkeyrings,
 		     sizeof(*p->keyrings));
 	free_entries(schema_section_find("groups"), p->groups, p->ngroups, sizeof(*p->groups));
 	for (i = 0; i < p->nrules; i++)
 		free(p->rules[i].listeners);
 	free_entries(schema_section_find("rules"), p->rules, p->nrules, sizeof(*p->rules));
-	for (i = 0; i < p->nciphers; i++)
+	for (i = 0; i < p->nciphers; i++) {
 		free(p->ciphers[i].suites.v);
+		free(p->ciphers[i].key_line);
+	}
 	free_entries(schema_section_find("ciphers"), p->ciphers, p->nciphers, sizeof(*p->ciphers));
 	free_entries(schema_section_find("signatures"), p->sigs, p->nsigs, sizeof(*p->sigs));
 	free_entries(schema_section_find("time_conditions"), p->times, p->ntimes, sizeof(*p->times));

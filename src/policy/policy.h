@@ -151,6 +151,7 @@ struct policy_cipher_parms {
 	uint64_t set;
 	struct policy_codes v3, v3_4char;
 	struct policy_codes suites;
+	unsigned *key_line; /* policy_key_line() */
 };
 
 /* TTLSSignatureParms. Empty lists mean the library's defaults. */
@@ -162,6 +163,7 @@ struct policy_sig_parms {
 	struct policy_codes sigalgs_cert; /* SignaturePairsCert */
 	struct policy_codes client_ecurves, client_key_shares;
 	struct policy_codes server_kex_ecurves, server_key_shares;
+	unsigned *key_line; /* policy_key_line() */
 };
 
 /* IpTimeCondition: when a rule is in effect. */
@@ -273,6 +275,7 @@ struct policy_keyring {
 	char *key_passphrase_file; /* passphrase of encrypted PEM keys */
 	char *pkcs11_module; /* PKCS#11 module; NULL: libp11's default */
 	struct policy_certs certs; /* labelled certificates ("default": certificate/key) */
+	unsigned *key_line;        /* policy_key_line() */
 };
 
 struct policy_group {
@@ -322,6 +325,7 @@ struct policy_tls_parms {
 	unsigned v3_session_timeout; /* GSK_V3_SESSION_TIMEOUT, seconds; 0 no session-ID cache */
 	unsigned v3_sidcache_size;   /* GSK_V3_SIDCACHE_SIZE, sessions */
 	int unexpected_eof;          /* enum policy_unexpected_eof */
+	unsigned *key_line;          /* policy_key_line() */
 };
 
 struct policy_env {
@@ -565,10 +569,21 @@ const struct policy_rule *policy_match_linear(const struct policy *p,
 					      const struct policy_conn_attrs *a);
 /* True if rule 'r' matches 'a' (all its conditions hold). */
 bool policy_rule_matches(const struct policy_rule *r, const struct policy_conn_attrs *a);
-/* Where the TLS parameter 'key' of rule 'r' was written: its connection action's
- * or its environment's section (the narrower one that sets it), or NULL when
- * the default is in force. For cause lines that name the setting to change. */
-const struct diag_pos *policy_rule_parm_pos(const struct policy_rule *r, const char *key);
+/* Where each key of an entry was written, for the cause lines that name the
+ * setting to change: the loader (YAML and Policy Agent files alike) keeps the
+ * line of schema row i in key_line[i] (0: not written; key_line NULL: none
+ * was). The line of 'key' in such a table of 'section' ("keyrings",
+ * "ciphers", "signatures"; NULL: the TLS parameters of an environment or
+ * connection), 0 when it was not written. */
+unsigned policy_key_line(const char *section, const unsigned *key_line, const char *key);
+/* The line where rule r's TLS parameter 'key' is set: in its connection
+ * action or its environment (the narrower one that sets it); 0 when the
+ * default is in force. */
+unsigned policy_rule_parm_line(const struct policy_rule *r, const char *key);
+/* The same in words for a cause line: "FILE:LINE", or for a default "not
+ * set (the default): add it to environment E at FILE:LINE". Returns 'buf'. */
+const char *policy_rule_parm_where(const struct policy_rule *r, const char *key, char *buf,
+				   size_t len);
 
 /* The compiled matcher (index.c): built once per loaded policy. */
 struct policy_index;

@@ -576,21 +576,16 @@ on_timer(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 	uint64_t now = uv_now(&c->w->loop), idle;
-	char cause[768];
+	char cause[1024];
 	struct ezd_conn v;
 	unsigned hto = c->rule ? c->rule->eff.handshake_timeout : 0;
 	int rc;
 
 	switch (c->state) {
-	case CONN_ACCEPTED:
-		snprintf(cause, sizeof(cause), "no TLS record arrived within handshake_timeout "
-					       "(%us) of the %s",
-			 hto, c->be.fd >= 0 ? "application's INIT" : "connection");
-		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, RC_HANDSHAKE_START_TIMEOUT, cause);
-		break;
 	case CONN_MAPPING:
 		conn_map_timeout(c);
 		break;
+	case CONN_ACCEPTED: /* no byte yet: the words are the stall's too */
 	case CONN_HANDSHAKING:
 		rc = ezd_diag_stall(report_ezd(c, &v), handshake_wait_ms(c), cause, sizeof(cause));
 		conn_finish(c, CONN_END_HANDSHAKE_TIMEOUT, rc, cause);

@@ -175,6 +175,29 @@ cat_key_mismatch(char *out, size_t len, SSL *ssl, const uint16_t *both, size_t n
 	}
 }
 
+/* Where the setting to change is: "KEY FILE:LINE" for rule r's TLS
+ * parameter, or where to add it when the default is in force. */
+static void
+cat_parm(char *out, size_t len, const struct policy_rule *r, const char *key)
+{
+	char at[300];
+
+	strbuf_cat(out, len, "%s %s", key, policy_rule_parm_where(r, key, at, sizeof(at)));
+}
+
+/* " (KEY of cipher set NAME at FILE:LINE; PARM FILE:LINE)": the list of a
+ * cipher or signature set, and where the rule names the set. */
+static void
+cat_set_key(char *out, size_t len, const struct policy_rule *r, const char *section,
+	    const char *name, const unsigned *key_line, const char *key, const char *parm)
+{
+	strbuf_cat(out, len, " (%s of %s %s at %s:%u; ", key,
+	    section[0] == 'c' ? "cipher set" : "signature set", name, r->path ? r->path : "policy",
+	    policy_key_line(section, key_line, key));
+	cat_parm(out, len, r, parm);
+	strbuf_cat(out, len, ")");
+}
+
 /* Suites in common but no key-exchange group: says so with both lists.
  * Returns true when that is the case. */
 static bool
@@ -194,6 +217,10 @@ evidence_groups(const struct chello *h, const struct policy_rule *r, char *out, 
 	cat_codes(out, len, h->groups, h->ngroups, h->ngroups);
 	strbuf_cat(out, len, ", rule %s allows ", r->name);
 	cat_codes(out, len, g->v, g->n, g->n);
+	cat_set_key(out, len, r, "signatures", r->eff.signatures->name,
+	    r->eff.signatures->key_line, g == &r->eff.signatures->server_key_shares
+					 ? "server_key_share_groups" : "server_kex_ecurves",
+	    "signatures");
 	return true;
 }
 
@@ -218,12 +245,44 @@ evidence_suites(const struct chello *h, SSL *ssl, const struct policy_rule *r, c
 	cat_protos(out, len, r->eff.protocols);
 	strbuf_cat(out, len, " with suites ");
 	cat_suites(out, len, allow, na, na);
+	if (r->eff.ciphers && r->eff.ciphers->suites.n) {
+		const struct policy_cipher_parms *cp = r->eff.ciphers;
+		cat_set_key(out, len, r, "ciphers", cp->name, cp->key_line,
+		    policy_key_line("ciphers", cp->key_line, "v3_cipher_suites_4char")
+			? "v3_cipher_suites_4char" : "v3_cipher_suites",
+		    "ciphers");
+	} else {
+		strbuf_cat(out, len, " (attlsd's defaults; ");
+		cat_parm(out, len, r, "ciphers");
+		strbuf_cat(out, len, ")");
+	}
 	nb = fit_common_suites(h, allow, na, common ? common : r->eff.protocols, both,
 			   ARRAY_SIZE(both));
 	if (!nb)
 		strbuf_cat(out, len, "; no suite in common");
 	else if (!evidence_groups(h, r, out, len))
 		cat_key_mismatch(out, len, ssl, both, nb);
+}
+
+/* For each version the peer offered and the rule does not allow, the key
+ * that would allow it and where. */
+static void
+evidence_version_keys(const struct chello *h, const struct policy_rule *r, char *out, size_t len)
+{
+	static const char *const keys[] = { "tls_v1_0", "tls_v1_1", "tls_v1_2", "tls_v1_3" };
+	uint16_t v[CHELLO_MAX_VERSIONS];
+	size_t i, n = offered_versions(h, v);
+	char b[8];
+
+	for (i = 0; i < n; i++) {
+		unsigned bit = fit_proto_bit(v[i]);
+
+		if (v[i] < 0x0301 || v[i] > 0x0304 || (r->eff.protocols & bit))
+			continue;
+		strbuf_cat(out, len, "; to allow %s%s: ", chello_version_name(v[i], b),
+		    v[i] < 0x0303 ? " (insecure)" : "");
+		cat_parm(out, len, r, keys[v[i] - 0x0301]);
+	}
 }
 
 static void
@@ -239,6 +298,7 @@ evidence_versions(const struct chello *h, const struct policy_rule *r, char *out
 		    chello_version_name(h->legacy_version, b));
 	strbuf_cat(out, len, "; rule %s allows ", r->name);
 	cat_protos(out, len, r->eff.protocols);
+	evidence_version_keys(h, r, out, len);
 }
 
 static void
@@ -249,10 +309,15 @@ evidence_sigalgs(const struct chello *h, const struct policy_rule *r, char *out,
 	strbuf_cat(out, len, "; the peer offered signature algorithms ");
 	cat_codes(out, len, h->sigalgs, h->nsigalgs, h->nsigalgs);
 	strbuf_cat(out, len, "; rule %s allows ", r->name);
-	if (sg && sg->sigalgs.n)
+	if (sg && sg->sigalgs.n) {
 		cat_codes(out, len, sg->sigalgs.v, sg->sigalgs.n, sg->sigalgs.n);
-	else
-		strbuf_cat(out, len, "the library defaults");
+		cat_set_key(out, len, r, "signatures", sg->name, sg->key_line, "signature_pairs",
+		    "signatures");
+	} else {
+		strbuf_cat(out, len, "the library defaults (");
+		cat_parm(out, len, r, "signatures");
+		strbuf_cat(out, len, ")");
+	}
 }
 
 static const char *
@@ -304,17 +369,13 @@ evidence_close(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d,
 }
 
 /* 5104: where the handshake stood when the completion timer fired, and whose
- * move it was, so the analyst knows which side's log to read. */
+ * move it was, so the analyst knows which side's log to read. (A peer that
+ * sent no whole message is 5004: ezd_diag_stall.) */
 static void
 evidence_stall(const struct chello_watch *w, SSL *ssl, char *out, size_t len)
 {
-	if (w->last_recv < 0)
-		strbuf_cat(out, len, "; no complete handshake message arrived from the peer (it sent part "
-			      "of one and stopped)");
-	else
-		strbuf_cat(out, len, "; it stalled after we had received %s and sent %s (OpenSSL state: "
-			      "%s)",
-		    msg_name(w->last_recv), msg_name(w->last_sent), SSL_state_string_long(ssl));
+	strbuf_cat(out, len, "; it stalled after we had received %s and sent %s (OpenSSL state: %s)",
+	    msg_name(w->last_recv), msg_name(w->last_sent), SSL_state_string_long(ssl));
 	if (SSL_want_write(ssl))
 		strbuf_cat(out, len, "; we were waiting to send: the peer stopped reading");
 	else
@@ -380,7 +441,7 @@ evidence_our_cert(const struct chello_watch *w, SSL *ssl, const struct tls_diag 
  * message of its own: all there is to show is what we offered, against the
  * rule's lists, so the server's admin can compare with its configuration. */
 static void
-evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, char *out,
+evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, int rc, char *out,
 		   size_t len)
 {
 	static const char *const words[3] = { " with suites ", ", signature algorithms ",
@@ -393,6 +454,25 @@ evidence_our_hello(const struct chello_watch *w, const struct policy_rule *r, ch
 		    r->eff.signatures->name);
 	strbuf_cat(out, len, "; the server sent nothing before its alert, so what it offers is in "
 		      "its own configuration");
+	/* What we offer is the policy's: where to widen it (secure versions only). */
+	if (r && rc == RC_UNSUPPORTED) {
+		if (!(r->eff.protocols & POLICY_PROTO_TLS1_3)) {
+			strbuf_cat(out, len, "; to offer TLSv1.3: ");
+			cat_parm(out, len, r, "tls_v1_3");
+		}
+		if (!(r->eff.protocols & POLICY_PROTO_TLS1_2)) {
+			strbuf_cat(out, len, "; to offer TLSv1.2: ");
+			cat_parm(out, len, r, "tls_v1_2");
+		}
+	} else if (r && rc == RC_NO_CIPHERS) {
+		strbuf_cat(out, len, "; our suites: ");
+		cat_parm(out, len, r, "ciphers");
+	} else if (r && rc == RC_SIGALG_NOT_IN_LIST && r->eff.signatures &&
+		   r->eff.signatures->sigalgs.n) {
+		strbuf_cat(out, len, "; our signature algorithms");
+		cat_set_key(out, len, r, "signatures", r->eff.signatures->name,
+		    r->eff.signatures->key_line, "signature_pairs", "signatures");
+	}
 }
 
 void
@@ -406,7 +486,7 @@ chello_evidence(const struct chello_watch *w, SSL *ssl, const struct tls_diag *d
 		rc = 0;
 	if (!SSL_is_server(ssl) && w->sent.seen && w->last_recv < 0 && d && d->alert_recv >= 0 &&
 	    (rc == RC_NO_CIPHERS || rc == RC_SIGALG_NOT_IN_LIST || rc == RC_UNSUPPORTED)) {
-		evidence_our_hello(w, r, cause, len);
+		evidence_our_hello(w, r, rc, cause, len);
 		return;
 	}
 	switch (rc) {

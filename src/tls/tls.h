@@ -58,7 +58,7 @@ struct tls_diag {
 	char issuer[160];
 	char not_after[32];
 	char detail[128];   /* what a policy check found (signature scheme refused) */
-	char evidence[768]; /* "; ..." phrases on the failed certificate (tls_verify_cause.c) */
+	char evidence[1024]; /* "; ..." phrases on the failed certificate (tls_verify_cause.c) */
 	int policy_rc;      /* a policy check refused the peer with this RC, 0 none */
 	char policy_cause[512];
 };

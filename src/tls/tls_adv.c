@@ -288,16 +288,16 @@ tls_adv_peer_min_refused(const struct policy_rule *r, X509 *cert, int depth, cha
 	const struct policy_peer_min *pm = &r->eff.peer_min;
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
 	const char *what = "?", *key;
-	const struct diag_pos *at;
-	char subj[160], row[40];
+	char subj[160], row[40], at[300];
 	unsigned min;
 	int bits;
 
 	tls_name(X509_get_subject_name(cert), subj, sizeof(subj));
 	if (pm->cert_version == POLICY_CERT_VERSION_3 && X509_get_version(cert) < X509_VERSION_3) {
 		snprintf(why, len, "peer certificate %s at depth %d is X.509 v%ld, but the rule's "
-				   "peer_min_cert_version is 3",
-			 subj, depth, X509_get_version(cert) + 1);
+				   "peer_min_cert_version is 3 (set at %s)",
+			 subj, depth, X509_get_version(cert) + 1,
+			 policy_rule_parm_where(r, "peer_min_cert_version", at, sizeof(at)));
 		return true;
 	}
 	if (!pk || !(min = peer_min_bits(pm, EVP_PKEY_get_base_id(pk), &what)))
@@ -307,10 +307,9 @@ tls_adv_peer_min_refused(const struct policy_rule *r, X509 *cert, int depth, cha
 	key = strcmp(what, "EC") == 0 ? "ecc" : strcmp(what, "RSA") == 0 ? "rsa"
 				      : strcmp(what, "DSA") == 0 ? "dsa" : "dh";
 	snprintf(row, sizeof(row), "peer_min_%s_key_size", key);
-	at = policy_rule_parm_pos(r, row);
 	snprintf(why, len, "peer certificate %s at depth %d has a %d-bit %s key, smaller than the "
-			   "rule's %s %u (set at %s:%u)",
-		 subj, depth, bits, what, row, min, r->path ? r->path : "policy", at ? at->line : 0);
+			   "rule's %s %u (set at %s)",
+		 subj, depth, bits, what, row, min, policy_rule_parm_where(r, row, at, sizeof(at)));
 	return true;
 }
 

@@ -12,15 +12,16 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "common/escape.h"
 #include "common/strbuf.h"
 #include "tls.h"
 #include "tls_int.h"
 
-/* "file:line" of a position in rule r's policy (pos.file is gone after the load). */
+/* "file:line" of a line of rule r's policy (pos.file is gone after the load). */
 static const char *
-pos_text(const struct policy_rule *r, const struct diag_pos *p, char *buf, size_t len)
+pos_text(const struct policy_rule *r, unsigned line, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s:%u", r->path ? r->path : "policy", p ? p->line : 0);
+	snprintf(buf, len, "%s:%u", r->path ? r->path : "policy", line);
 	return buf;
 }
 
@@ -39,7 +40,20 @@ cat_keyid(char *out, size_t len, const ASN1_OCTET_STRING *id)
 		strbuf_cat(out, len, "%s%02X", i ? ":" : "", b[i]);
 }
 
-/* The names a certificate proves: its SAN DNS names and addresses, then its CN. */
+/* One name of the peer's certificate, its bytes as the certificate has them
+ * (NULs, newlines, escapes, UTF-8 included): through the one escaping function. */
+static void
+cat_peer_name(char *out, size_t len, int *n, const char *type, const ASN1_STRING *v)
+{
+	char e[100];
+
+	escape_bytes((const char *)ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), e,
+		     sizeof(e));
+	strbuf_cat(out, len, "%s%s:%s", (*n)++ ? "," : "", type, e);
+}
+
+/* The names a certificate proves: its SANs (DNS names, addresses, emails,
+ * URIs), then its CN. */
 static void
 cat_cert_names(char *out, size_t len, X509 *cert)
 {
@@ -53,8 +67,11 @@ cat_cert_names(char *out, size_t len, X509 *cert)
 		const unsigned char *ip;
 
 		if (g->type == GEN_DNS) {
-			strbuf_cat(out, len, "%sDNS:%.80s", n++ ? "," : "",
-				   (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+			cat_peer_name(out, len, &n, "DNS", g->d.dNSName);
+		} else if (g->type == GEN_EMAIL) {
+			cat_peer_name(out, len, &n, "email", g->d.rfc822Name);
+		} else if (g->type == GEN_URI) {
+			cat_peer_name(out, len, &n, "URI", g->d.uniformResourceIdentifier);
 		} else if (g->type == GEN_IPADD) {
 			char a[INET6_ADDRSTRLEN];
 			int n16 = ASN1_STRING_length(g->d.iPAddress);
@@ -72,8 +89,11 @@ cat_cert_names(char *out, size_t len, X509 *cert)
 		unsigned char *u = NULL;
 		int k = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
 							X509_NAME_get_entry(subj, cn)));
+		char e[100];
+
 		if (k >= 0)
-			strbuf_cat(out, len, ", CN %.*s%s", k > 80 ? 80 : k, (const char *)u,
+			strbuf_cat(out, len, ", CN %s%s", escape_bytes((const char *)u, (size_t)k, e,
+								      sizeof(e)),
 				   n ? " (not used: SANs present)" : "");
 		OPENSSL_free(u);
 	} else {
@@ -97,13 +117,16 @@ evidence_mismatch(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, ch
 	OPENSSL_free(ip);
 	if (r && r->eff.host_ref)
 		strbuf_cat(out, len, " from host_reference_id_dns (%s)",
-			   pos_text(r, policy_rule_parm_pos(r, "host_reference_id_dns"), where,
-				    sizeof(where)));
+			   policy_rule_parm_where(r, "host_reference_id_dns", where, sizeof(where)));
 	else if (r)
 		strbuf_cat(out, len, " from the backend address attlsd connected to (rule %s, %s)",
-			   r->name, pos_text(r, &r->pos, where, sizeof(where)));
+			   r->name, pos_text(r, r->pos.line, where, sizeof(where)));
 	strbuf_cat(out, len, "; the certificate names ");
 	cat_cert_names(out, len, cert);
+	/* The name to check is the policy's to change when it is not the backend's. */
+	if (r && !r->eff.host_ref)
+		strbuf_cat(out, len, "; to check another name set host_reference_id_dns (%s)",
+			   policy_rule_parm_where(r, "host_reference_id_dns", where, sizeof(where)));
 }
 
 /* The issuer could not be found, or its key did not verify: a trusted CA of
@@ -115,6 +138,7 @@ evidence_issuer(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, char
 	STACK_OF(X509) *cands, *sent = X509_STORE_CTX_get0_untrusted(x);
 	const ASN1_OCTET_STRING *aki, *ski;
 	X509 *same = NULL;
+	bool own_key;
 	char iss[200], where[300];
 	int i, nsent = sent ? sk_X509_num(sent) : 0;
 
@@ -135,7 +159,8 @@ evidence_issuer(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, char
 	ERR_pop_to_mark();
 	aki = X509_get0_authority_key_id(cert);
 	ski = same ? X509_get0_subject_key_id(same) : NULL;
-	if (same && (!aki || !ski || !ASN1_OCTET_STRING_cmp(aki, ski))) {
+	own_key = same && (!aki || !ski || !ASN1_OCTET_STRING_cmp(aki, ski));
+	if (own_key) {
 		/* The issuer's own key, by its identifier: the signature is what is wrong. */
 		strbuf_cat(out, len, "; the trusted CA %s (SKI ", iss);
 		cat_keyid(out, len, ski);
@@ -161,9 +186,18 @@ evidence_issuer(X509_STORE_CTX *x, const struct policy_rule *r, X509 *cert, char
 		strbuf_cat(out, len, "; the peer sent %d certificate%s and no trusted CA is named %s",
 			   nsent, nsent == 1 ? "" : "s", iss);
 	}
-	if (r && r->env && r->env->keyring && !same)
-		strbuf_cat(out, len, " (trusted_ca of keyring %s, %s)", r->env->keyring->name,
-			   pos_text(r, &r->env->keyring->pos, where, sizeof(where)));
+	/* The fix is in trusted_ca, unless the issuer's own key is what failed. */
+	if (r && r->env && r->env->keyring && !own_key) {
+		const struct policy_keyring *k = r->env->keyring;
+		unsigned line = policy_key_line("keyrings", k->key_line, "trusted_ca");
+
+		if (line)
+			strbuf_cat(out, len, " (trusted_ca of keyring %s, %s)", k->name,
+				   pos_text(r, line, where, sizeof(where)));
+		else
+			strbuf_cat(out, len, " (keyring %s has no trusted_ca: add it at %s)",
+				   k->name, pos_text(r, k->pos.line, where, sizeof(where)));
+	}
 	sk_X509_pop_free(cands, X509_free);
 }
 
@@ -295,9 +329,9 @@ evidence_key_size(SSL *ssl, const struct policy_rule *r, X509 *cert, char *out, 
 		   type == EVP_PKEY_EC ? "EC" : type == EVP_PKEY_RSA || type == EVP_PKEY_RSA_PSS ? "RSA"
 		   : type == EVP_PKEY_DSA ? "DSA" : OBJ_nid2sn(type), level,
 		   level_bits(level, type));
-	if (r && policy_rule_parm_pos(r, key))
+	if (r && policy_rule_parm_line(r, key))
 		strbuf_cat(out, len, " (the rule's %s is set at %s)", key,
-			   pos_text(r, policy_rule_parm_pos(r, key), where, sizeof(where)));
+			   policy_rule_parm_where(r, key, where, sizeof(where)));
 }
 
 void

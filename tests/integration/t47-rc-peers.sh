@@ -3,7 +3,9 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Return codes no other test provoked with a real peer, each asserted on its
 # EZD1286I line and ATL1288I cause line:
-#   5104 a client that starts the handshake (part of a ClientHello) and stalls
+#   5004 a client that sends part of a ClientHello and stalls (the start
+#        interval lasts until the hello has come)
+#   5104 a client that sends its ClientHello and then stalls
 #   440  a client certificate whose extendedKeyUsage is serverAuth only
 #   413  a client certificate whose signature was altered
 #   410  a ClientHello whose session-id length runs past its end
@@ -28,19 +30,19 @@ policy_rule auth "$p_auth" auth "127.0.0.1:$BACKEND_PORT" 'priority: 1'
 policy_rule bcast "$p_bcast" srv "255.255.255.255:80" 'priority: 1'
 attlsd_start "$(policy_file)"
 
-# 5104: 40 bytes of a ClientHello, then silence (the start timer is satisfied,
-# the completion timer is not).
+# 5004: 40 bytes of a ClientHello, then silence: no whole hello, so the
+# start interval (AT-TLS: until the peer's hello) is what runs out.
 # The client stays until the test lets it go (after the RC line), so a late
 # timer or a slow start of the client cannot pass for attlsd's.
 tlsclient_bg "$T_TMP/stall.out" --raw --timeout 60 "127.0.0.1:$p_srv" hello:40 "waitfile:$T_TMP/stall.go"
-expect_rc 5104 "$p_srv"
-t_running "$BG_PID" || { cat "$T_TMP/stall.out"; t_fail "5104: the stalling client was gone before attlsd's timer acted"; }
+expect_rc 5004 "$p_srv"
+t_running "$BG_PID" || { cat "$T_TMP/stall.out"; t_fail "5004: the stalling client was gone before attlsd's timer acted"; }
 touch "$T_TMP/stall.go"
 wait "$BG_PID" 2>/dev/null || true
-assert_match "5104: the cause names the timer" \
-	"RC: 5104 the handshake started but did not finish within handshake_timeout.*\. Cause: the handshake started but did not complete within handshake_timeout \(1s\)" "$(cause_of 5104)"
-assert_match "5104: the cause says no whole message came and whose move it was" \
-	"no complete handshake message arrived from the peer .*it was the peer's move" "$(cause_of 5104)"
+assert_match "5004: the cause names what the client sent and the timer" \
+	"RC: 5004 .*\. Cause: 40 bytes from the client \(part of a record, no whole handshake message\) [0-9.]+ s after the connection began \(timer: 1 x handshake_timeout \(1s, " "$(cause_of 5004)"
+assert_match "5004: the cause says the record never completed" \
+	"its first record never completed" "$(cause_of 5004)"
 # 5104 after a whole ClientHello: we answered (ServerHello...) and the client
 # went silent; the cause names the last message each way.
 # The client stays silent until the RC line is there (the timer is 1 s).
@@ -49,6 +51,8 @@ tlsclient_bg "$T_TMP/stall2.out" --raw --timeout 60 "127.0.0.1:$p_srv" hello "wa
 expect_rc 5104 "$p_srv"
 touch "$T_TMP/stall2.go"
 wait "$BG_PID" 2>/dev/null || true
+assert_match "5104: the cause names the timer" \
+	"RC: 5104 the handshake started but did not finish within handshake_timeout.*\. Cause: the handshake started but did not complete within handshake_timeout \(1s\)" "$(cause_of 5104)"
 assert_match "5104: the cause names the messages exchanged before the stall" \
 	"it stalled after we had received ClientHello and sent [A-Za-z]+ .*it was the peer's move" "$(cause_of 5104)"
 

@@ -21,13 +21,31 @@ read -r p_dead_be <<<"$(free_ports 1)"
 policy_new
 policy_settings 'no_match: deny'
 policy_keyring ring server "trusted_ca: \"$M/trust.pem\""
-policy_keyring ring-crl server "trusted_ca: \"$M/trust.pem\"" 'crl: "${ATTLS_PKI}/ca.crl"'
+# Block style where a cause line names the setting to change: each key on a
+# line of its own, so the line named is the key's, not its section's.
+p_section keyrings "  ring-crl:
+    certificate: \"\${ATTLS_PKI}/server.crt\"
+    key: \"\${ATTLS_PKI}/server.key\"
+    trusted_ca: \"$M/trust.pem\"   # crl-ring-trust
+    crl: \"\${ATTLS_PKI}/ca.crl\""
 policy_group grp-on
-policy_add ciphers only-gcm256 'v3_cipher_suites_4char: "C030"'
-policy_env srv Server ring 'handshake_timeout: 1' 'tls_v1_3: Off' 'ciphers: only-gcm256'
+p_section ciphers "  only-gcm256:
+    v3_cipher_suites_4char: \"C030\""
+p_section environments "  srv:
+    handshake_role: Server
+    keyring: ring
+    handshake_timeout: 1
+    tls_v1_3: Off
+    ciphers: only-gcm256"
 policy_env auth ServerWithClientAuth ring-crl 'handshake_timeout: 2'
-policy_env min ServerWithClientAuth ring 'peer_min_rsa_key_size: 3072'
-policy_env old ServerWithClientAuth ring 'tls_v1_2: Off'
+p_section environments "  min:
+    handshake_role: ServerWithClientAuth
+    keyring: ring
+    peer_min_rsa_key_size: 3072"
+p_section environments "  old:
+    handshake_role: ServerWithClientAuth
+    keyring: ring
+    tls_v1_2: Off"
 policy_rule srv "$p_srv" srv "127.0.0.1:$BACKEND_PORT"
 policy_rule auth "$p_auth" auth "127.0.0.1:$BACKEND_PORT"
 policy_rule min "$p_min" min "127.0.0.1:$BACKEND_PORT"
@@ -37,7 +55,7 @@ policy_rule none "$p_none" srv "127.0.0.1:$BACKEND_PORT" 'remote_addr: 10.9.9.9'
 policy=$(policy_file)
 attlsd_start "$policy"
 line_of() { grep -n -- "$1" "$policy" | head -n 1 | cut -d: -f1; }
-env_min_line=$(line_of '  min: {')
+hto_line=$(line_of '    handshake_timeout: 1')
 
 auth_client() { # CERT KEY [s_client options]: a client certificate to the auth rule
 	local c=$1 k=$2
@@ -49,23 +67,33 @@ auth_client() { # CERT KEY [s_client options]: a client certificate to the auth 
 curl -sS --max-time 5 "http://127.0.0.1:$p_srv/" >/dev/null 2>&1 || true
 matrix_rc 5003 "$p_srv" "plain HTTP request \(GET"
 
-# 5004: a client that connects and sends nothing; 1 s passive wait.
+# 5004: a client that connects and sends nothing; 1 s passive wait: what it
+# sent (0 bytes), the real time, and where handshake_timeout is set.
 tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" sleep:3 >/dev/null 2>&1 || true
-matrix_rc 5004 "$p_srv" "no TLS record arrived within handshake_timeout \(1s\)"
+matrix_rc 5004 "$p_srv" "0 bytes from the client [1-9]\.[0-9] s after the connection began \(timer: 1 x handshake_timeout \(1s, [^ ]+:$hto_line\) = 1 s\): no TLS record arrived" \
+	"it waits for the server to speak first"
 
-# 5104: part of a ClientHello, then silence.
+# 5004: part of a ClientHello (not one whole record), then silence: the start
+# interval is not over until the hello has come.
 tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" hello:40 sleep:3 >/dev/null 2>&1 || true
-matrix_rc 5104 "$p_srv" "did not complete within handshake_timeout \(1s\): [1-9]\.[0-9] s after the connection began \(timer: 1 x handshake_timeout \(1s\) = 1 s\), 40 bytes received" \
-	"no complete handshake message arrived from the peer" "it was the peer's move"
+matrix_rc 5004 "$p_srv" "40 bytes from the client \(part of a record, no whole handshake message\) [1-9]\.[0-9] s after the connection began \(timer: 1 x handshake_timeout \(1s, [^ ]+:$hto_line\) = 1 s\)" \
+	"its first record never completed"
+
+# 5104: a whole ClientHello, then silence: we answered, the client stalled.
+tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" hello sleep:3 >/dev/null 2>&1 || true
+matrix_rc 5104 "$p_srv" "did not complete within handshake_timeout \(1s\): [1-9]\.[0-9] s after the connection began \(timer: 1 x handshake_timeout \(1s, [^ ]+:$hto_line\) = 1 s\), [0-9]+ bytes received" \
+	"it stalled after we had received ClientHello and sent [A-Za-z]+" "it was the peer's move"
 
 # 402: the client offers only suites the rule does not allow.
 sclient "$p_srv" -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 || true
 matrix_rc 402 "$p_srv" "the peer offered TLSv1\.2 with suites C02F" \
-	"rule srv allows TLSv1\.2 with suites C030" "no suite in common"
+	"rule srv allows TLSv1\.2 with suites C030" "no suite in common" \
+	"\(v3_cipher_suites_4char of cipher set only-gcm256 at [^ ]+:$(line_of '    v3_cipher_suites_4char:'); ciphers [^ ]+:$(line_of '    ciphers: only-gcm256')\)"
 
 # 412: a TLS 1.3-only client; the rule allows TLS 1.2 only.
 sclient "$p_srv" -tls1_3 || true
-matrix_rc 412 "$p_srv" "the peer offered TLSv1\.3" "rule srv allows TLSv1\.2"
+matrix_rc 412 "$p_srv" "the peer offered TLSv1\.3" "rule srv allows TLSv1\.2" \
+	"to allow TLSv1\.3: tls_v1_3 [^ ]+:$(line_of '    tls_v1_3: Off')"
 
 # 420: a whole ClientHello, then a FIN (reading on: no reset).
 tlsclient --raw --timeout 10 "127.0.0.1:$p_srv" hello shut recv >/dev/null 2>&1 || true
@@ -91,12 +119,13 @@ matrix_rc 5001 "$p_auth" "certificate"
 auth_client "$M/via-inter.crt" "$M/via-inter.key"
 matrix_rc 435 "$p_auth" "CN=attls-via-intermediate" \
 	"the peer did not send its chain \(intermediate CN=attls Matrix Intermediate,O=attls missing\)" \
-	"trusted_ca of keyring ring-crl, [^ ]+:[0-9]+"
+	"trusted_ca of keyring ring-crl, [^ ]+:$(line_of crl-ring-trust)"
 
 # 435: the issuer's name is trusted, but that trusted CA is the other twin.
 auth_client "$M/twin-leaf.crt" "$M/twin-leaf.key"
 matrix_rc 435 "$p_auth" "a trusted CA has the issuer's name CN=attls Twin CA,O=attls, but its key does not verify" \
-	"the certificate's AKI ([0-9A-F]{2}:)+[0-9A-F]{2}, the trusted CA's SKI ([0-9A-F]{2}:)+[0-9A-F]{2}"
+	"the certificate's AKI ([0-9A-F]{2}:)+[0-9A-F]{2}, the trusted CA's SKI ([0-9A-F]{2}:)+[0-9A-F]{2}" \
+	"add the CA whose key identifier is the AKI to trusted_ca \(trusted_ca of keyring ring-crl, [^ ]+:$(line_of crl-ring-trust)\)"
 aki=$(sed -n "s/.*AKI \([0-9A-F:]*\),.*/\1/p" <<<"$RC_CAUSE")
 ski=$(sed -n "s/.*trusted CA's SKI \([0-9A-F:]*\)).*/\1/p" <<<"$RC_CAUSE")
 [[ -n $aki && $aki != "$ski" ]] || t_fail "the two key identifiers are not both there and different: $aki / $ski"
@@ -153,11 +182,12 @@ matrix_rc 404 "$p_auth" "a 1024-bit RSA key" "security level [1-5]: at least [0-
 # 404: a 2048-bit RSA client key under peer_min_rsa_key_size 3072 (file:line).
 sclient "$p_min" -cert "$M/rsa-client.crt" -key "$M/rsa-client.key" -CAfile "$T_PKI/ca.crt" || true
 matrix_rc 404 "$p_min" "has a 2048-bit RSA key, smaller than the rule's peer_min_rsa_key_size 3072" \
-	"\(set at [^ ]*:$env_min_line\)"
+	"\(set at [^ ]*:$(line_of '    peer_min_rsa_key_size: 3072')\)"
 
 # 412: TLS 1.2 off, a TLS 1.2 client: versions named.
 sclient "$p_old" -tls1_2 -cert "$T_PKI/client.crt" -key "$T_PKI/client.key" || true
-matrix_rc 412 "$p_old" "the peer offered TLSv1\.2" "rule old allows TLSv1\.3"
+matrix_rc 412 "$p_old" "the peer offered TLSv1\.2" "rule old allows TLSv1\.3" \
+	"to allow TLSv1\.2: tls_v1_2 [^ ]+:$(line_of '    tls_v1_2: Off')"
 
 # 410 and 415: bytes sent by hand.
 raw() {

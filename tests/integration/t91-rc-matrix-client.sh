@@ -31,9 +31,20 @@ cat "$T_PKI/ca.crt" "$T_PKI/twin-ca-a.crt" >"$M/trust.pem"
 policy_new
 policy_keyring ring client "trusted_ca: \"$M/trust.pem\""
 policy_group grp-on
-policy_env cli Client ring 'handshake_timeout: 1'
-policy_env cli-ref Client ring 'host_reference_id_dns: other.example'
-policy_env cli12 Client ring 'tls_v1_3: Off'
+# Block style where a cause line names the setting to change: each key on a
+# line of its own, so the line named is the key's, not its section's.
+p_section environments "  cli:
+    handshake_role: Client
+    keyring: ring
+    handshake_timeout: 1"
+p_section environments "  cli-ref:
+    handshake_role: Client
+    keyring: ring
+    host_reference_id_dns: other.example"
+p_section environments "  cli12:
+    handshake_role: Client
+    keyring: ring
+    tls_v1_3: Off"
 policy_rule silent "$p_silent" cli "127.0.0.1:$BACKEND_PORT"
 policy_rule ref "$p_ref" cli-ref "127.0.0.1:$s_ok"
 policy_rule addr "$p_addr" cli "127.0.0.1:$s_other"
@@ -51,7 +62,7 @@ line_of() { grep -n -- "$1" "$policy" | head -n 1 | cut -d: -f1; }
 t0=${EPOCHREALTIME/./}
 matrix_plain "$p_silent" &
 t_track $!
-matrix_rc 5004 "$p_silent" "0 bytes from the server [5-9]\.[0-9] s after the connection began \(timer: 5 x handshake_timeout \(1s\) = 5 s, the active side's wait\)" \
+matrix_rc 5004 "$p_silent" "0 bytes from the server [5-9]\.[0-9] s after the connection began \(timer: 5 x handshake_timeout \(1s, [^ ]+:$(line_of '    handshake_timeout: 1')\) = 5 s, the active side's wait\)" \
 	"we sent our ClientHello \([0-9]+ bytes\) and the server never answered" \
 	"not speaking TLS on this port, or it waits for the client to speak first"
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
@@ -59,13 +70,14 @@ ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 
 # 5107: the name comes from host_reference_id_dns; the certificate names others.
 matrix_plain "$p_ref"
-matrix_rc 5107 "$p_ref" "expected DNS name other\.example from host_reference_id_dns \([^ ]+:$(line_of '  cli-ref: {')\)" \
+matrix_rc 5107 "$p_ref" "expected DNS name other\.example from host_reference_id_dns \([^ ]+:$(line_of '    host_reference_id_dns:')\)" \
 	"the certificate names SANs DNS:localhost,IP:127\.0\.0\.1"
 
 # 5107: the name is the address attlsd connected to; the certificate is for another host.
 matrix_plain "$p_addr"
 matrix_rc 5107 "$p_addr" "expected IP address 127\.0\.0\.1 from the backend address attlsd connected to \(rule addr, [^ ]+:$(line_of '  addr: {')\)" \
-	"the certificate names SANs DNS:other\.example,DNS:www\.other\.example, CN other\.example \(not used: SANs present\)"
+	"the certificate names SANs DNS:other\.example,DNS:www\.other\.example, CN other\.example \(not used: SANs present\)" \
+	"to check another name set host_reference_id_dns \(not set \(the default\): add it to environment cli at [^ ]+:$(line_of '  cli:')\)"
 
 # 435: the server's issuer is named like a trusted CA, but it is the other twin.
 matrix_plain "$p_twin"
@@ -88,7 +100,8 @@ matrix_rc 401 "$p_exp" "notAfter Jan  2 00:00:00 2020 GMT" "certificate has expi
 
 # 412: a TLS 1.3-only server; the rule allows TLS 1.2 only.
 matrix_plain "$p_ver"
-matrix_rc 412 "$p_ver" "protocol version"
+matrix_rc 412 "$p_ver" "protocol version" \
+	"to offer TLSv1\.3: tls_v1_3 [^ ]+:$(line_of '    tls_v1_3: Off')"
 attlsd_stop
 matrix_done "$M_T91"
 

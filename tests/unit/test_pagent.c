@@ -484,6 +484,50 @@ test_policy_parse_pagent(void **state)
 	assert_int_equal(f->dl.items[f->dl.n - 1].pos.col, 15);
 }
 
+/* A Policy Agent file keeps the line of each parameter, as YAML does: cause
+ * lines name the statement to change. */
+static void
+test_pagent_key_lines(void **state)
+{
+	struct fx *f = *state;
+	struct policy *p = NULL;
+	const char *text = "TTLSRule r\n{\n  LocalPortRange 8443\n  Direction Inbound\n"
+			   "  Priority 5\n  TTLSGroupActionRef off\n"
+			   "  TTLSEnvironmentActionRef e\n}\n"                 /* 8 */
+			   "TTLSGroupAction off\n{\n  TTLSEnabled Off\n}\n"  /* 12 */
+			   "TTLSEnvironmentAction e\n{\n"
+			   "  HandshakeRole Server\n"                          /* 15 */
+			   "  TTLSKeyringParms\n  {\n    Keyring R\n  }\n"   /* 18 */
+			   "  TTLSEnvironmentAdvancedParms\n  {\n"
+			   "    HandshakeTimeout 7\n"                          /* 22 */
+			   "  }\n}\n";
+
+	char dir[] = "/tmp/attls-keylines-XXXXXX", path[64];
+	static const char *const files[] = { "server.crt", "server.key", "ca.crt" };
+	size_t i;
+	FILE *fp;
+
+	/* The ring's files need only be readable (the load checks that). */
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		assert_non_null(fp = fopen(path, "w"));
+		fclose(fp);
+	}
+	setenv("ATTLS_KEYRING_R", dir, 1);
+	assert_int_equal(policy_parse("k.pagent", text, strlen(text), ".", &p, &f->dl), 0);
+	assert_int_equal(policy_rule_parm_line(&p->rules[0], "handshake_role"), 15);
+	assert_int_equal(policy_rule_parm_line(&p->rules[0], "handshake_timeout"), 22);
+	assert_int_equal(policy_rule_parm_line(&p->rules[0], "tls_v1_3"), 0);
+	assert_int_equal(policy_key_line("keyrings", p->keyrings[0].key_line, "certificate"), 18);
+	policy_unref(p);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* Rules without Priority: priority 1 (below every other), one warning a file. */
 static void
 test_no_priority(void **state)
@@ -608,6 +652,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_application_controlled_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yemit_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_parse_pagent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pagent_key_lines, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -328,6 +328,56 @@ test_env_vars_expand_in_paths(void **state)
 	free(out);
 }
 
+/* Cause lines name the line of the very key to change: the loader keeps one
+ * per key written, the narrower scope's first, 0 (and "where to add it") for
+ * a default. */
+static void
+test_key_lines(void **state)
+{
+	struct fixture *f = *state;
+	const struct policy_rule *r;
+	char buf[200];
+	const char *text = "keyrings:\n"
+			   "  k:\n"
+			   "    certificate: /dev/null\n"   /* 3 */
+			   "    key: /dev/null\n"
+			   "    trusted_ca: /dev/null\n"   /* 5 */
+			   "ciphers:\n"
+			   "  c1:\n"
+			   "    v3_cipher_suites_4char: C030\n" /* 8 */
+			   "groups:\n  off: { enabled: Off }\n"
+			   "environments:\n"
+			   "  e:\n"                          /* 12 */
+			   "    handshake_role: Server\n"
+			   "    keyring: k\n"
+			   "    handshake_timeout: 3\n"     /* 15 */
+			   "    ciphers: c1\n"
+			   "    peer_min_rsa_key_size: 3072\n" /* 17 */
+			   "connections:\n"
+			   "  n:\n"
+			   "    peer_min_rsa_key_size: 4096\n" /* 20 */
+			   "rules:\n"
+			   "  r: { priority: 1, direction: Inbound, local_port: 8443, local_addr: 127.0.0.1, "
+			   "group: off, "
+			   "environment: e, connection: n, backend: 127.0.0.1:8080 }\n";
+
+	assert_int_equal(parse(f, text), 0);
+	r = &f->p->rules[0];
+	assert_int_equal(policy_key_line("keyrings", f->p->keyrings[0].key_line, "trusted_ca"), 5);
+	assert_int_equal(policy_key_line("keyrings", f->p->keyrings[0].key_line, "crl"), 0);
+	assert_int_equal(policy_key_line("ciphers", f->p->ciphers[0].key_line,
+					 "v3_cipher_suites_4char"),
+			 8);
+	assert_int_equal(policy_rule_parm_line(r, "handshake_timeout"), 15);
+	assert_int_equal(policy_rule_parm_line(r, "ciphers"), 16);
+	assert_int_equal(policy_rule_parm_line(r, "peer_min_rsa_key_size"), 20); /* connection's */
+	assert_int_equal(policy_rule_parm_line(r, "tls_v1_3"), 0);
+	assert_string_equal(policy_rule_parm_where(r, "handshake_timeout", buf, sizeof(buf)),
+			    "t.yaml:15");
+	assert_string_equal(policy_rule_parm_where(r, "tls_v1_3", buf, sizeof(buf)),
+			    "not set (the default): add it to environment e at t.yaml:12");
+}
+
 static void
 test_time_condition_gates_rule(void **state)
 {
@@ -430,6 +480,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_values_are_case_insensitive, setup, teardown),
 		cmocka_unit_test(test_addr_parse_forms),
 		cmocka_unit_test_setup_teardown(test_env_vars_expand_in_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_condition_gates_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_condition_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_days_of_week_list, setup, teardown),
