@@ -188,14 +188,19 @@ static const struct rc_info rc_tab[] = {
 	  "(DNS name, or IP address for an address), or correct host_reference_id_dns" },
 	{ RC_OWNER_UNKNOWN, "ATTLS_OWNER_UNKNOWN",
 	  "a rule names a Jobname or Userid, but the owner of the connection's socket (inbound: "
-	  "the backend's listener) could not be determined (the process not found in time, or "
-	  "a lookup failed: EMFILE, EPERM, a netlink error); the connection was not mapped "
-	  "rather than passed on as if the socket had no owner",
+	  "the backend's listener) could not be determined (the process not found in time, "
+	  "a lookup failed: EMFILE, EPERM, a netlink error, or the worker's owner-lookup queue "
+	  "was full); the connection was not mapped rather than passed on as if the socket "
+	  "had no owner",
 	  "the cause line says why: attlsd must keep CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
 	  "(it does when a rule names jobname or userid) and run in the "
 	  "host's PID namespace, without hidepid on /proc, to read /proc/PID/fd; a lookup "
 	  "still running at handshake_timeout means a very busy host or threadpool; \"Too many "
-	  "open files\" means RLIMIT_NOFILE (LimitNOFILE=) is too low for the connections" },
+	  "open files\" means RLIMIT_NOFILE (LimitNOFILE=) is too low for the connections; "
+	  "\"queue is full\" means connections came for more new sockets at once than a "
+	  "worker searches for (a quarter of UV_THREADPOOL_SIZE, at least 2, plus 64 waiting): "
+	  "a client that tries again succeeds once the owners are known; a host that needs "
+	  "more raises UV_THREADPOOL_SIZE in attlsd's environment" },
 	{ RC_TRUNCATED, "ATTLS_TRUNCATED",
 	  "the TLS peer closed the connection (TCP FIN) without close_notify: the data it sent "
 	  "may be truncated, so attlsd reset the plaintext side instead of passing a clean EOF",

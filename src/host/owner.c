@@ -349,11 +349,11 @@ owner_pass(struct owner_search *s)
 static void
 owner_pause(struct owner_search *s, unsigned ms)
 {
-	uint64_t until = owner_now_us() + (uint64_t)ms * 1000u;
+	uint64_t until = owner_now_us() + (uint64_t)ms * 1000u, deadline = s->deadline_us;
 	struct timespec slice = { 0, 5 * 1000000L };
 
-	if (until > s->deadline_us)
-		until = s->deadline_us;
+	if (until > deadline)
+		until = deadline;
 	while (!atomic_load(&s->cancel) && owner_now_us() < until)
 		nanosleep(&slice, NULL);
 }

@@ -55,7 +55,9 @@ int owner_known(unsigned long inode);
  * (libuv's threadpool). Thread-safe; the struct is the search's own state. */
 struct owner_search {
 	unsigned long inode;  /* in: the socket */
-	uint64_t deadline_us; /* in: on the owner_now_us() clock */
+	_Atomic uint64_t deadline_us; /* in: on the owner_now_us() clock; another thread
+	                               * may move it later while it runs (one search
+	                               * serving connections with later deadlines) */
 	atomic_bool cancel;   /* in: set from any thread to stop it soon */
 	int pid;              /* out: the holder */
 	atomic_uint passes;   /* out: complete passes over /proc that did not find it;

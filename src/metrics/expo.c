@@ -299,6 +299,26 @@ write_durations(FILE *out, struct metrics_worker *ws)
 }
 
 static void
+write_owner(FILE *out, struct metrics_worker *ws)
+{
+	static const char *const names[METRICS_OWNER_N] = { "search", "joined", "refused" };
+	struct metrics_worker *w;
+	unsigned k;
+
+	head(out, "attls_owner_lookups_total", "counter",
+	     "Connections that needed the process owning a socket (Jobname rules): a new "
+	     "search of /proc, joined a search in flight, or refused (queue full).");
+	for (k = 0; k < METRICS_OWNER_N; k++) {
+		uint64_t n = 0;
+
+		for (w = ws; w; w = w->next)
+			n += LOAD(w->owner[k]);
+		fprintf(out, "attls_owner_lookups_total{result=\"%s\"} %llu\n", names[k],
+			(unsigned long long)n);
+	}
+}
+
+static void
 write_caches(FILE *out, struct metrics_worker *ws)
 {
 	struct rediscache_stats rs;
@@ -339,6 +359,7 @@ write_caches(FILE *out, struct metrics_worker *ws)
 		     "Sessions sent to settings.session_cache.");
 		fprintf(out, "attls_session_cache_stores_total %llu\n", (unsigned long long)rs.stores);
 	}
+	write_owner(out, ws);
 	if ((age = tickets_key_age()) >= 0) {
 		head(out, "attls_ticket_key_age_seconds", "gauge",
 		     "Seconds since the session ticket key that encrypts was made or read.");

@@ -194,6 +194,13 @@ metrics_handshake(const struct policy_rule *r, SSL *ssl, int rc, uint64_t ms)
 		CTR_ADD(self->resumed[kind][hit], 1);
 }
 
+void
+metrics_owner_lookup(enum metrics_owner what)
+{
+	if (self && what < METRICS_OWNER_N)
+		CTR_ADD(self->owner[what], 1);
+}
+
 int
 metrics_start(const char *listen)
 {

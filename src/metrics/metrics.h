@@ -28,6 +28,13 @@ void metrics_conn_closed(const struct policy_rule *r, uint64_t from_client,
  * tells whether a session was resumed, and from which cache. */
 void metrics_handshake(const struct policy_rule *r, SSL *ssl, int rc, uint64_t ms);
 
+/* A connection needed the process owning a socket (a Jobname rule) and
+ * started a search of /proc, joined one in flight for that socket, or was
+ * refused because its worker's owner-lookup queue was full. */
+enum metrics_owner { METRICS_OWNER_SEARCH, METRICS_OWNER_JOINED, METRICS_OWNER_REFUSED,
+		     METRICS_OWNER_N };
+void metrics_owner_lookup(enum metrics_owner what);
+
 /* The daemon: serves /metrics on "ADDR:PORT" ("[v6]:PORT"); NULL: nothing. */
 ATTLS_NODISCARD int metrics_start(const char *listen);
 void metrics_stop(void);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "metrics.h"
+
 #define METRICS_RULES 256      /* rule names with counters of their own */
 #define METRICS_RC_SLOTS 1024  /* (rule, role, rc) of handshakes, per worker */
 #define METRICS_BUCKETS 12     /* handshake duration histogram */
@@ -49,6 +51,7 @@ struct metrics_worker {
 	atomic_uint_fast64_t buckets[METRICS_BUCKETS + 1];
 	atomic_uint_fast64_t hs_count, hs_sum_ms;
 	atomic_uint_fast64_t resumed[3][2]; /* enum sesscache_kind x miss, hit */
+	atomic_uint_fast64_t owner[METRICS_OWNER_N]; /* enum metrics_owner */
 };
 
 /* The workers' blocks (never freed) and the rule names of the slots. */

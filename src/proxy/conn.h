@@ -86,8 +86,8 @@ struct conn {
 	struct side cl, be;   /* the accepted client, the backend */
 	struct side *tls;     /* the side that speaks TLS, or NULL */
 	uv_timer_t timer;
-	unsigned open_handles; /* handles not yet closed, plus one per lookup in flight */
-	struct conn_lookup *lookup; /* owner lookup in libuv's threadpool, or NULL */
+	unsigned open_handles; /* handles not yet closed (and conn_ref()s) */
+	struct conn_lookup *lookup; /* waiting for an owner search (conn_map.c), or NULL */
 	struct tls_diag *diag; /* only while handshaking */
 
 	uint64_t start_ms, hs_ms, last_ms;
@@ -173,8 +173,8 @@ bool conn_map_needs_process(const struct policy_rule *r, const struct policy_con
 			    const char *user);
 /* The mapping deadline passed (CONN_MAPPING timer). */
 void conn_map_timeout(struct conn *c);
-/* The connection ends: stop its lookup soon (the reference stays until the
- * threadpool gives the request back). */
+/* The connection ends: it leaves its owner search at once; the last waiter
+ * to leave cancels the search. */
 void conn_map_stop(struct conn *c);
 
 /* report.c */

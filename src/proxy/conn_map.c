@@ -7,14 +7,19 @@
  * that takes hundreds of milliseconds on a busy host: the connection then
  * waits in CONN_MAPPING - nothing read or written, a ClientHello stays in
  * the kernel - while libuv's threadpool runs the search, and the rules are
- * tried again from where they stopped when it returns. The search has the
- * candidate rule's handshake_timeout; if the process is still not known by
- * then the connection ends (RC 5108), it never falls through to a rule
- * below as if the process had been looked at.
+ * tried again from where they stopped when it returns. Each waiting
+ * connection has its candidate rule's handshake_timeout; if the process is
+ * still not known by then the connection ends (RC 5108), it never falls
+ * through to a rule below as if the process had been looked at.
  *
- * A connection that ends while its search runs (peer reset, shutdown, the
- * deadline) keeps one reference (conn_ref) until the threadpool hands the
- * request back; the threadpool touches only the request's search and result. */
+ * The searches are ownerq.c's: the connections of a worker that wait for
+ * the same socket share one, a worker runs a bounded number of them, and a
+ * connection that would need one more is refused at once (RC 5108, "queue
+ * full"). Each waiting connection keeps its own deadline and fails alone
+ * when it passes.
+ *
+ * A connection leaves its search as it ends (conn_map_stop) and the search
+ * never points back at it, so no reference (conn_ref) is held. */
 #include "config.h"
 
 #include <errno.h>
@@ -27,6 +32,7 @@
 #include "common/rc.h"
 #include "conn.h"
 #include "host/owner.h"
+#include "ownerq.h"
 #include "worker.h"
 
 /* Where the rules stand: 'next' is the next rule to try; 'o' is the owner of
@@ -46,19 +52,14 @@ struct map_state {
  * HandshakeTimeout's default. */
 #define MAP_DEFAULT_TIMEOUT_S 10
 
+/* A connection waiting for the process holding a socket (ownerq.c): its own
+ * deadline and where its rules stood. Owned by the connection (c->lookup). */
 struct conn_lookup {
-	uv_work_t work;
-	struct conn *c;            /* used on the loop only */
-	/* The only part the threadpool touches; the loop reads it back in
-	 * on_lookup_done(), after the threadpool is done with it. */
-	struct owner_search s;
-	int r;                     /* owner_search_run() */
-	unsigned uid;              /* in: the socket's */
-	struct owner o;            /* out: the holder's names (user, comm, unit) */
+	struct ownerq_waiter w;
+	struct conn *c;
 	struct map_state st;
 	unsigned listener;
 	const struct policy_rule *rule; /* the rule that needs the process */
-	uint64_t start_ms;
 };
 
 /* Jobname/Userid: the owner of "the job's" socket. Outbound: the local
@@ -215,67 +216,39 @@ map_timeout_s(const struct policy_rule *r)
 	return r->eff.handshake_timeout ? r->eff.handshake_timeout : MAP_DEFAULT_TIMEOUT_S;
 }
 
+/* The connection ends, RC 5108. With c->lookup == lk this frees lk (through
+ * conn_finish and conn_map_stop). */
 static void
-lookup_free(struct conn *c, struct conn_lookup *lk)
-{
-	free(lk);
-	conn_unref(c);
-}
-
-/* On a threadpool thread: only lk->s and lk->r. */
-static void
-on_lookup_work(uv_work_t *req)
-{
-	struct conn_lookup *lk = container_of(req, struct conn_lookup, work);
-
-	lk->r = owner_search_run(&lk->s);
-	/* The user name may come from NSS (LDAP...), the names from /proc: here,
-	 * not on the loop. */
-	if (lk->r == 0)
-		lk->r = owner_describe(lk->uid, lk->s.pid, &lk->o);
-}
-
-static void
-lookup_failed(struct conn *c, struct conn_lookup *lk, int r)
+lookup_failed(struct conn *c, struct conn_lookup *lk, struct ownerq_search *s, int r)
 {
 	char sock[80], cause[640], why[256];
-	unsigned hto = map_timeout_s(lk->rule);
 
+	ownerq_why(s, r, map_timeout_s(lk->rule), why, sizeof(why));
 	rt_addr_format(&lk->st.sock.sa, sock, sizeof(sock));
-	switch (r) {
-	case -EACCES:
-		snprintf(why, sizeof(why), "attlsd may not read /proc/PID/fd of %u processes "
-					   "(EACCES) and none it could read holds the socket",
-			 lk->s.denied);
-		break;
-	case -EINPROGRESS: /* the timer: the search still runs, its counters are its own */
-		snprintf(why, sizeof(why), "the lookup did not return within handshake_timeout "
-					   "(%us) (a busy threadpool?)",
-			 hto);
-		break;
-	case -ETIMEDOUT:
-		if (lk->s.passes)
-			snprintf(why, sizeof(why), "within handshake_timeout (%us) no process visible "
-						   "to attlsd held it (%u complete passes over /proc, "
-						   "%u processes read)",
-				 hto, lk->s.passes, lk->s.scanned);
-		else if (lk->s.scanned)
-			snprintf(why, sizeof(why), "a pass over /proc did not finish within "
-						   "handshake_timeout (%us) (%u processes read)",
-				 hto, lk->s.scanned);
-		else
-			snprintf(why, sizeof(why), "the lookup waited in the threadpool for all of "
-						   "handshake_timeout (%us)",
-				 hto);
-		break;
-	default:
-		snprintf(why, sizeof(why), "/proc could not be read (%s)", strerror(-r));
-		break;
-	}
 	snprintf(cause, sizeof(cause), "rule %s names jobname %s: the process owning %s %s "
 				       "(socket inode %lu, uid %u %s) could not be determined: %s",
 		 lk->rule->name, lk->rule->jobname, c->outbound ? "the client socket at" : "the listener",
 		 sock, lk->st.inode, lk->st.o.uid, lk->st.o.user, why);
+	conn_finish(c, CONN_END_OWNER_UNKNOWN, RC_OWNER_UNKNOWN, cause);
+}
+
+/* The worker's owner-lookup queue is full: the connection ends at once. */
+static void
+lookup_refused(struct conn *c, const struct conn_lookup *lk)
+{
+	char sock[80], cause[640];
+	struct ownerq_stats qs;
+
+	ownerq_stats(&qs);
+	rt_addr_format(&lk->st.sock.sa, sock, sizeof(sock));
+	snprintf(cause, sizeof(cause), "rule %s names jobname %s: the process owning %s %s "
+				       "(socket inode %lu, uid %u %s) is not known yet and the "
+				       "owner-lookup queue is full (%u searches running, %u sockets "
+				       "waiting for one in worker %u): the connection was refused at "
+				       "once rather than left waiting (many new backends at once, or "
+				       "sockets that no process holds)",
+		 lk->rule->name, lk->rule->jobname, c->outbound ? "the client socket at" : "the listener",
+		 sock, lk->st.inode, lk->st.o.uid, lk->st.o.user, qs.running, qs.pending, c->w->id);
 	conn_finish(c, CONN_END_OWNER_UNKNOWN, RC_OWNER_UNKNOWN, cause);
 }
 
@@ -299,40 +272,26 @@ map_failed(struct conn *c, const struct map_state *st, int r)
 
 static int map_resume(struct conn *c, unsigned listener, struct map_state *st);
 
-/* Back on the loop. */
+/* The search ended (ownerq.c): the rules go on from the one that needed the
+ * process, or the connection ends. */
 static void
-on_lookup_done(uv_work_t *req, int status)
+on_lookup_done(struct ownerq_waiter *w, struct ownerq_search *s, int r, const struct owner *o)
 {
-	struct conn_lookup *lk = container_of(req, struct conn_lookup, work);
+	struct conn_lookup *lk = container_of(w, struct conn_lookup, w);
 	struct conn *c = lk->c;
-	struct map_state st;
+	struct map_state st = lk->st;
 	unsigned listener = lk->listener;
-	int r = status == UV_ECANCELED ? -ECANCELED : lk->r;
 
 	c->lookup = NULL;
-	if (c->state == CONN_CLOSING) {
-		if (log_enabled(LOG_DEBUG))
-			log_debug("conn %08X: owner lookup given back after the connection ended (%s)",
-				  c->id, r == 0 ? "found" : strerror(-r));
-		lookup_free(c, lk);
-		return;
-	}
-	if (log_enabled(LOG_DEBUG))
-		log_debug("conn %08X: owner of socket inode %lu: %s after %llu ms (%u passes, %u "
-			  "processes read)",
-			  c->id, lk->st.inode, r == 0 ? "found" : strerror(-r),
-			  (unsigned long long)(uv_now(&c->w->loop) - lk->start_ms), lk->s.passes,
-			  lk->s.scanned);
 	if (r != 0) {
-		lookup_failed(c, lk, r);
-		lookup_free(c, lk);
+		lookup_failed(c, lk, s, r);
+		free(lk);
 		return;
 	}
-	st = lk->st;
-	st.o = lk->o;
+	free(lk);
+	st.o = *o;
 	owner_keep(c, &st.o);
 	st.have_proc = true;
-	lookup_free(c, lk); /* c lives on: its handles are open */
 	conn_arm_timer(c, 0);
 	conn_set_state(c, CONN_ACCEPTED);
 	conn_update_polls(c);
@@ -340,8 +299,24 @@ on_lookup_done(uv_work_t *req, int status)
 		conn_mapped(c, listener);
 }
 
-/* Tries the rules from st->next; 0 when mapped, 1 when a search started (or
- * the connection ended). */
+static void
+lookup_log(const struct conn *c, const struct conn_lookup *lk)
+{
+	struct ownerq_stats qs;
+
+	ownerq_stats(&qs);
+	if (ownerq_waiters(&lk->w) == 1)
+		log_debug("conn %08X: rule %s needs the process owning socket inode %lu: looking "
+			  "it up off the loop (search %lu of this worker)",
+			  c->id, lk->rule->name, lk->st.inode, qs.started);
+	else
+		log_debug("conn %08X: rule %s needs the process owning socket inode %lu: joins "
+			  "the search in flight (%u waiting, %lu joined in this worker)",
+			  c->id, lk->rule->name, lk->st.inode, ownerq_waiters(&lk->w), qs.joined);
+}
+
+/* Tries the rules from st->next; 0 when mapped, 1 when the connection waits
+ * for a search (or ended). */
 static int
 map_resume(struct conn *c, unsigned listener, struct map_state *st)
 {
@@ -366,28 +341,27 @@ map_resume(struct conn *c, unsigned listener, struct map_state *st)
 	lk->st = *st;
 	lk->listener = listener;
 	lk->rule = &c->gen->policy->rules[st->next];
-	lk->start_ms = uv_now(&c->w->loop);
 	ms = (uint64_t)map_timeout_s(lk->rule) * 1000;
-	lk->s.inode = st->inode;
-	lk->uid = st->o.uid;
-	lk->s.deadline_us = owner_now_us() + ms * 1000;
-	atomic_init(&lk->s.cancel, false);
-	if (uv_queue_work(&c->w->loop, &lk->work, on_lookup_work, on_lookup_done) != 0) {
+	lk->w.inode = st->inode;
+	lk->w.uid = st->o.uid;
+	lk->w.deadline_us = owner_now_us() + ms * 1000;
+	lk->w.on_done = on_lookup_done;
+	if ((k = ownerq_join(&c->w->loop, c->w->id, &lk->w)) != 0) {
+		if (k == -EAGAIN)
+			lookup_refused(c, lk);
+		else
+			conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL,
+				    "out of memory for an owner lookup");
 		free(lk);
-		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "cannot queue an owner lookup");
 		return 1;
 	}
 	c->lookup = lk;
-	conn_ref(c);
 	conn_set_state(c, CONN_MAPPING);
-	/* The search ends itself at its deadline and reports why; the timer is
-	 * for one that waits in the threadpool's queue all that time. */
-	conn_arm_timer(c, ms + 1000);
+	/* Its own deadline: a waiter whose handshake_timeout passes fails alone. */
+	conn_arm_timer(c, ms);
 	conn_update_polls(c);
 	if (log_enabled(LOG_DEBUG))
-		log_debug("conn %08X: rule %s needs the process owning socket inode %lu: looking it "
-			  "up off the loop",
-			  c->id, lk->rule->name, st->inode);
+		lookup_log(c, lk);
 	return 1;
 }
 
@@ -413,13 +387,15 @@ conn_map_timeout(struct conn *c)
 	if (!lk) /* cannot happen: CONN_MAPPING has a lookup */
 		conn_finish(c, CONN_END_INTERNAL, RC_INTERNAL, "mapping without a lookup");
 	else
-		lookup_failed(c, lk, -EINPROGRESS);
+		lookup_failed(c, lk, lk->w.search, -EINPROGRESS);
 }
 
 void
 conn_map_stop(struct conn *c)
 {
-	atomic_store(&c->lookup->s.cancel, true);
-	/* Not started yet: on_lookup_done() comes with UV_ECANCELED. */
-	(void)uv_cancel((uv_req_t *)&c->lookup->work);
+	struct conn_lookup *lk = c->lookup;
+
+	c->lookup = NULL;
+	ownerq_leave(&lk->w);
+	free(lk);
 }
