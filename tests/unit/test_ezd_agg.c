@@ -25,10 +25,15 @@ static char seen_net[MAX_SEEN][EZD_AGG_NET], seen_rule[MAX_SEEN][128];
 static int seen_start[MAX_SEEN];
 static size_t nseen;
 
+/* Called under the table's lock: no cmocka assertion here, whose longjmp
+ * would leave the lock held and hang the next test. */
 static void
 record(const struct ezd_agg_count *n, int start)
 {
-	assert_true(nseen < MAX_SEEN);
+	if (nseen >= MAX_SEEN) {
+		nseen++; /* counted, so that the test's count check fails */
+		return;
+	}
 	seen[nseen] = *n;
 	snprintf(seen_net[nseen], EZD_AGG_NET, "%s", n->net);
 	snprintf(seen_rule[nseen], sizeof(seen_rule[0]), "%s", n->rule);
@@ -195,6 +200,7 @@ test_full_table_goes_to_catch_all(void **state)
 	assert_true(ezd_agg_admit(&k, 1001, now, 1, 60, &out));
 	nseen = 0;
 	ezd_agg_sweep(now + 60, false, &out);
+	assert_true(nseen <= MAX_SEEN);
 	for (j = 0; j < nseen; j++)
 		if (strcmp(seen_net[j], "*") == 0)
 			break;
