@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private to src/: the optional JSON-lines event log (settings.event_log), one
  * object per failed connection (and per close with Trace 8), carrying the same
- * facts as the EZD lines as named fields for log shippers. */
+ * facts as the EZD lines as named fields for log shippers. The record is also
+ * what the journal sink (journal.h) writes as ATTLS_* fields. */
 #ifndef ATTLS_EVENTLOG_H
 #define ATTLS_EVENTLOG_H
 
@@ -9,15 +10,21 @@
 
 #include "tls/chello.h"
 
+/* The facts about one connection; a NULL string is omitted. */
 struct eventlog_rec {
-	const char *type;  /* "failure" or "close" */
+	const char *type;  /* "failure" or "close"; NULL: a trace line (journal only) */
 	int rc;            /* 0 for a clean close */
-	const char *rc_name, *event, *rule, *cause, *fix, *jobname, *userid, *end;
-	const char *local, *remote; /* ip..port, as in the EZD lines */
-	const char *protocol, *cipher; /* close: negotiated, or NULL */
+	const char *rc_name, *meaning, *event, *rule, *cause, *fix, *end;
+	const char *jobname, *userid; /* the owning application's, else attlsd's */
+	const char *mapped_user;      /* SAFCheck: the certificate's user ID */
+	const char *local, *remote;   /* ip..port, as in the EZD lines */
+	const char *sni;              /* the server name asked for (or that we sent) */
+	const char *protocol, *cipher, *cipher_name; /* "-" until negotiated; "clear" */
+	const char *peer;             /* the peer certificate's subject (RFC 4514) */
 	uint32_t connid, grpid, envid;
 	uint64_t duration_ms, hs_ms, bytes_in, bytes_out;
 	const struct chello *hello; /* NULL or not seen: omitted */
+	int facility;               /* syslog facility (LOG_DAEMON, LOG_AUTH): the journal's */
 };
 
 /* Appends 'e' as one JSON line to 'path' (opened on first use and again when
