@@ -91,15 +91,17 @@ ezd_rec_ids(const struct ezd_conn *c, struct eventlog_rec *e)
 	};
 }
 
-/* The server name: the one the peer's ClientHello asked for while the hello
- * watch holds it (a failed handshake), else OpenSSL's (server role: what the
- * client asked for; client role: what we sent). */
+/* The server name as OpenSSL has it (server role: what the client asked for,
+ * once its ClientHello was parsed; client role: what we sent), else what the
+ * hello watch saw of a ClientHello OpenSSL refused early. */
 static const char *
 ezd_sni(const struct ezd_conn *c)
 {
-	if (c->hs && c->hs->hello && c->hs->hello->hello.seen && c->hs->hello->hello.sni[0])
-		return c->hs->hello->hello.sni;
-	return c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+	const char *sni = c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+
+	if (!sni && c->hs && c->hs->hello && c->hs->hello->hello.seen && c->hs->hello->hello.sni[0])
+		sni = c->hs->hello->hello.sni;
+	return sni;
 }
 
 /* The peer's subject as RFC 4514 prints it, escaped (tls_name()); "" if none. */
