@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck source-path=SCRIPTDIR disable=SC2119,SC2016,SC2317 # (optional arguments; ${ATTLS_PKI} is for attlsd to expand; predicates run by wait_until)
 # Logs a collector ingests (doc/logging.md): for one failing connection (RC 402,
-# with an SNI) and one good one (a client certificate SAFCheck maps to a user,
-# Trace 8), the JSON event log and the EZD1286I/ATL1288I/ATL1289I lines carry
-# the same fields with the same values; then, under a real systemd-journald,
+# its SNI holding an ESC and a UTF-8 character) and one good one (a client
+# certificate SAFCheck maps to a user, Trace 8), the JSON event log and the
+# EZD1286I/ATL1288I/ATL1289I lines carry the same fields with the same values,
+# peer-sent bytes escaped alike; then, under a real systemd-journald,
 # each line is a journal entry whose ATTLS_* fields are the event log's. systemd
 # is not PID 1 in CI, so the test runs a journald of its own in a private mount
 # namespace (its sockets and files on a tmpfs over /run) and starts attlsd with
@@ -37,13 +38,14 @@ t94_policy() {
 }
 
 # two_connections: the good one (TLS 1.3, client certificate, SNI localhost)
-# and one with no cipher in common (RC 402, SNI json.test).
+# and one with no cipher in common (RC 402).
 two_connections() {
 	# s_client's status says little here (stdin closes as the page arrives): the page does.
 	sclient -o "$T_TMP/good.out" -s "$HTTP_GET" "$p1" "${SCLIENT_VERIFY[@]}" -tls1_3 -quiet \
 		-cert "$T_PKI/client.crt" -key "$T_PKI/client.key" || true
 	grep -qF "journal page" "$T_TMP/good.out" || { cat "$T_TMP/good.out"; t_fail "no page through attlsd"; }
-	sclient "$p1" -servername json.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -quiet || true
+	# An escape byte and a UTF-8 character in the SNI: every sink escapes them alike.
+	sclient "$p1" -servername $'json\e.t\xc3\xa9st' -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -quiet || true
 }
 
 # The comparison: every key of the event log's objects (but time and the
@@ -106,7 +108,8 @@ for o in objs:
     o.pop("time")
     o.pop("hello", None)
 fail, close = sorted(objs, key=lambda o: o["type"] != "failure")
-assert fail["rc"] == 402 and fail["sni"] == "json.test" and fail["rc_name"] == "GSK_ERR_NO_CIPHERS", fail
+assert fail["rc"] == 402 and fail["rc_name"] == "GSK_ERR_NO_CIPHERS", fail
+assert fail["sni"] == r"json\x1b.t\xc3\xa9st", fail["sni"]
 assert close["mapped_user"] == "CLIENT1" and close["sni"] == "localhost", close
 assert close["peer"] == "CN=attls-client,O=attls" and close["protocol"] == "TLSv1.3", close
 assert close["cipher_name"].startswith("TLS_") and close["bytes_out"] > 0, close
