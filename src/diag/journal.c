@@ -3,6 +3,7 @@
  * as ATTLS_* fields (doc/logging.md lists them), when stderr is the journal. */
 #include "config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -25,41 +26,39 @@
 #include "common/log.h"
 #include "journal.h"
 
-#ifdef HAVE_LIBSYSTEMD
-
-static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
-static bool journal_enabled;
-
 /* systemd connects a service's stderr to a journal stream and names that
  * stream "DEV:INODE" in $JOURNAL_STREAM, so that a program can tell whether
  * its stderr still is the journal (not a file a shell redirected it to, not
  * /dev/null after daemonizing) and then switch to the native protocol
  * (systemd.exec(5)). Connection lines then keep their fields; daemon lines
  * stay on stderr, which is the journal too. */
-static bool
-journal_stream_is_stderr(void)
+bool
+journal_stream_matches(const char *value, int fd)
 {
-	const char *v = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
 	struct stat st;
 	char *end;
 
-	if (!v || fstat(STDERR_FILENO, &st) != 0)
+	if (!value || !isdigit((unsigned char)value[0]) || fstat(fd, &st) != 0)
 		return false;
-	dev = strtoull(v, &end, 10);
-	if (end == v || *end != ':')
+	dev = strtoull(value, &end, 10);
+	if (*end != ':' || !isdigit((unsigned char)end[1]))
 		return false;
-	v = end + 1;
-	ino = strtoull(v, &end, 10);
-	if (end == v || *end)
+	ino = strtoull(end + 1, &end, 10);
+	if (*end)
 		return false;
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
+#ifdef HAVE_LIBSYSTEMD
+
+static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
+static bool journal_enabled;
+
 static void
 journal_detect(void)
 {
-	journal_enabled = journal_stream_is_stderr();
+	journal_enabled = journal_stream_matches(getenv("JOURNAL_STREAM"), STDERR_FILENO);
 	if (journal_enabled)
 		log_notice("connection messages go to the journal with ATTLS_* fields (stderr is "
 			   "$JOURNAL_STREAM)");

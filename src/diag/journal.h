@@ -14,6 +14,9 @@
  * libsystemd and its stderr is the stream systemd named in $JOURNAL_STREAM
  * (attlsd -F as a service). Decided once, at the first call. */
 bool journal_on(void);
+/* True if 'value' ("DEV:INODE", $JOURNAL_STREAM's form) names the file 'fd'
+ * is open on; false for NULL or anything else. */
+bool journal_stream_matches(const char *value, int fd);
 
 /* One connection line of priority 'level' (a syslog priority): to the journal
  * with MESSAGE= the text and the fields of 'e' (each escaped), or, with the
