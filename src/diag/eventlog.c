@@ -177,11 +177,16 @@ jb_record(struct jbuf *j, const struct eventlog_rec *e)
 	jb_str(j, "remote", e->remote);
 	jb_str(j, "jobname", e->jobname);
 	jb_str(j, "userid", e->userid);
+	jb_str(j, "mapped_user", e->mapped_user);
 	jb_str(j, "end", e->end);
+	jb_str(j, "meaning", e->meaning);
 	jb_str(j, "cause", e->cause);
 	jb_str(j, "fix", e->fix);
+	jb_str(j, "sni", e->sni);
 	jb_str(j, "protocol", e->protocol);
 	jb_str(j, "cipher", e->cipher);
+	jb_str(j, "cipher_name", e->cipher_name);
+	jb_str(j, "peer", e->peer);
 	jb_add(j, ",\"duration_ms\":%llu,\"handshake_ms\":%llu,\"bytes_in\":%llu,"
 		  "\"bytes_out\":%llu",
 	       (unsigned long long)e->duration_ms, (unsigned long long)e->hs_ms,

@@ -2,7 +2,8 @@
 /* Private to src/: the optional JSON-lines event log (settings.event_log), one
  * object per failed connection (and per close with Trace 8), carrying the same
  * facts as the EZD lines as named fields for log shippers, and the counts of
- * what aggregation and the log ceiling held back. */
+ * what aggregation and the log ceiling held back. The record is also what the
+ * journal sink (journal.h) writes as ATTLS_* fields. */
 #ifndef ATTLS_EVENTLOG_H
 #define ATTLS_EVENTLOG_H
 
@@ -10,12 +11,18 @@
 
 #include "tls/chello.h"
 
+/* The facts about one connection; a NULL string is omitted. */
 struct eventlog_rec {
-	const char *type;  /* "failure", "close", or a count: "aggregate", "dropped" */
+	const char *type;  /* "failure", "close", or a count: "aggregate", "dropped";
+	                    * NULL: a trace line (journal only) */
 	int rc;            /* 0 for a clean close */
-	const char *rc_name, *event, *rule, *cause, *fix, *jobname, *userid, *end;
-	const char *local, *remote; /* ip..port, as in the EZD lines */
-	const char *protocol, *cipher; /* close: negotiated, or NULL */
+	const char *rc_name, *meaning, *event, *rule, *cause, *fix, *end;
+	const char *jobname, *userid; /* the owning application's, else attlsd's */
+	const char *mapped_user;      /* SAFCheck: the certificate's user ID */
+	const char *local, *remote;   /* ip..port, as in the EZD lines */
+	const char *sni;              /* the server name asked for (or that we sent) */
+	const char *protocol, *cipher, *cipher_name; /* "-" until negotiated; "clear" */
+	const char *peer;             /* the peer certificate's subject (RFC 4514) */
 	uint32_t connid, grpid, envid;
 	uint64_t duration_ms, hs_ms, bytes_in, bytes_out;
 	const struct chello *hello; /* NULL or not seen: omitted */
@@ -25,6 +32,7 @@ struct eventlog_rec {
 	unsigned long long count;
 	unsigned logged, seconds, window;
 	uint32_t first_id, last_id;
+	int facility;               /* syslog facility (LOG_DAEMON, LOG_AUTH): the journal's */
 };
 
 /* Appends 'e' as one JSON line to 'path' (opened on first use and again when

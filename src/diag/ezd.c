@@ -2,7 +2,9 @@
 /* Formats AT-TLS-style messages for a connection, one Trace bit each: 1
  * EZD1287I, 2 EZD1286I, 4 EZD1281I, 8 EZD1282I/EZD1283I, 16 EZD1284I, 32
  * EZD1285I. Bits 8-32 are syslog debug (reference §3.4), so attlsd must run with
- * -d for them to pass its level filter, as syslogd must pass *.debug on z/OS. */
+ * -d for them to pass its level filter, as syslogd must pass *.debug on z/OS.
+ * The lines, the event log and the journal's fields print one set of facts
+ * (struct ezd_facts), so that a collector finds the same fields in each. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -25,6 +27,7 @@
 #include "eventlog.h"
 #include "ezd.h"
 #include "ezd_agg.h"
+#include "journal.h"
 
 #define NA "**N/A**"
 
@@ -61,6 +64,97 @@ static bool
 debug_bit(const struct ezd_conn *c, unsigned bit)
 {
 	return (ezd_trace(c) & bit) != 0;
+}
+
+/* ---- the facts every sink prints ---- */
+
+/* One connection's facts, escaped, printed alike by its lines, its event log
+ * object and its journal entry, so that all of them carry the same fields. */
+struct ezd_facts {
+	char local[80], remote[80], job[ESCAPE_FIELD], user[ESCAPE_FIELD];
+	char mapped[ESCAPE_FIELD], sni[ESCAPE_FIELD], peer[256], cipher[5];
+	struct eventlog_rec e; /* its strings point into the buffers above */
+};
+
+/* Who the connection is: enough for a trace line's journal entry. */
+static void
+ezd_rec_ids(const struct ezd_conn *c, struct eventlog_rec *e)
+{
+	unsigned grp, env;
+
+	ids(c, &grp, &env);
+	*e = (struct eventlog_rec){
+		.rule = c->rule ? c->rule->name : NULL,
+		.connid = c->id,
+		.grpid = grp,
+		.envid = env,
+		.facility = c->gen->policy->settings.syslog_facility,
+	};
+}
+
+/* The server name as OpenSSL has it (server role: what the client asked for,
+ * once its ClientHello was parsed; client role: what we sent), else what the
+ * hello watch saw of a ClientHello OpenSSL refused early. */
+static const char *
+ezd_sni(const struct ezd_conn *c)
+{
+	const char *sni = c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+
+	if (!sni && c->hs && c->hs->hello && c->hs->hello->hello.seen && c->hs->hello->hello.sni[0])
+		sni = c->hs->hello->hello.sni;
+	return sni;
+}
+
+/* The peer's subject as RFC 4514 prints it, escaped (tls_name()); "" if none. */
+static void
+peer_subject(SSL *ssl, char *out, size_t len)
+{
+	X509 *x = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+
+	out[0] = '\0';
+	if (x)
+		tls_name(X509_get_subject_name(x), out, len);
+}
+
+static void
+ezd_facts(const struct ezd_conn *c, struct ezd_facts *f)
+{
+	struct eventlog_rec *e = &f->e;
+	const char *sni = ezd_sni(c);
+	const SSL_CIPHER *sc;
+
+	ezd_rec_ids(c, e);
+	rt_addr_format(&c->local->sa, f->local, sizeof(f->local));
+	rt_addr_format(&c->remote->sa, f->remote, sizeof(f->remote));
+	e->local = f->local;
+	e->remote = f->remote;
+	e->jobname = ezd_job(c, f->job);
+	e->userid = ezd_user(c, f->user);
+	e->mapped_user = c->userid[0] ? escape_str(c->userid, f->mapped, sizeof(f->mapped)) : NULL;
+	e->sni = sni ? escape_str(sni, f->sni, sizeof(f->sni)) : NULL;
+	e->protocol = c->tls ? "-" : "clear";
+	e->cipher = e->cipher_name = "-";
+	if (c->ssl && c->hs_ms) {
+		sc = SSL_get_current_cipher(c->ssl);
+		e->protocol = SSL_get_version(c->ssl);
+		tls_cipher_code(c->ssl, f->cipher);
+		e->cipher = f->cipher;
+		e->cipher_name = sc ? SSL_CIPHER_standard_name(sc) : "-";
+	}
+	peer_subject(c->ssl, f->peer, sizeof(f->peer));
+	e->peer = f->peer[0] ? f->peer : NULL;
+	e->end = c->end;
+	e->duration_ms = c->now_ms - c->start_ms;
+	e->hs_ms = c->hs_ms ? c->hs_ms - c->start_ms : 0;
+	e->bytes_in = c->bytes_in;
+	e->bytes_out = c->bytes_out;
+}
+
+/* "-" for a fact not known, in the lines. */
+static const char *
+dash(const char *s)
+{
+	return s ? s : "-";
 }
 
 /* ---- what is written: aggregation, then the ceiling ---- */
@@ -151,72 +245,56 @@ ezd_admit(const struct ezd_conn *c, int rc, const char *end, unsigned lines)
 
 /* ---- errors ---- */
 
-static void
-ezd_event_error(const struct ezd_conn *c, int rc, const char *event, const char *cause,
-		const char *local, const char *remote)
-{
-	const struct rc_info *ri = rc_lookup(rc);
-	struct eventlog_rec e = { 0 };
-	unsigned grp, env;
-
-	if (!event_log_on(c))
-		return;
-	ids(c, &grp, &env);
-	e.type = "failure";
-	e.rc = rc;
-	e.rc_name = ri ? ri->name : NULL;
-	e.event = event;
-	e.rule = c->rule ? c->rule->name : NULL;
-	e.cause = cause;
-	e.fix = ri ? ri->fix : NULL;
-	e.jobname = c->gen->policy->settings.jobname;
-	e.userid = c->owner_user[0] ? c->owner_user : c->gen->userid; /* eventlog escapes */
-	e.local = local;
-	e.remote = remote;
-	e.connid = c->id;
-	e.grpid = grp;
-	e.envid = env;
-	e.duration_ms = c->now_ms - c->start_ms;
-	e.hello = c->hs && c->hs->hello ? &c->hs->hello->hello : NULL;
-	eventlog_write(c->gen->policy->settings.event_log, &e);
-}
-
 void
 ezd_error(const struct ezd_conn *c, int rc, const char *event, const char *cause)
 {
 	const char *rule = c->rule ? c->rule->name : NA;
 	const struct rc_info *ri = rc_lookup(rc);
-	char local[80], remote[80], jb[ESCAPE_FIELD], ub[ESCAPE_FIELD], cb[ESCAPE_LINE];
-	const char *job, *user;
-	unsigned trace = ezd_trace(c), grp, env;
+	unsigned trace = ezd_trace(c);
 	/* EZD1287I, EZD1286I, their cause line, the event log's object. */
 	unsigned lines = (trace & 1) + !!(trace & 2) + !!(trace & 3) + event_log_on(c);
+	struct ezd_facts f;
+	struct eventlog_rec *e = &f.e;
+	char cb[ESCAPE_LINE];
 
-	/* Decided first: a failure that is only counted costs no formatting. */
+	/* Decided first, for every sink: a failure that is only counted costs
+	 * no formatting. */
 	if (!lines || !ezd_admit(c, rc, NULL, lines))
 		return;
-	job = ezd_job(c, jb);
-	user = ezd_user(c, ub);
-	ids(c, &grp, &env);
-	rt_addr_format(&c->local->sa, local, sizeof(local));
-	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
-	ezd_event_error(c, rc, event, cause, local, remote);
+	ezd_facts(c, &f);
+	e->type = "failure";
+	e->rc = rc;
+	e->rc_name = ri ? ri->name : NULL;
+	e->meaning = ri ? ri->meaning : "unknown return code";
+	e->event = event;
+	/* A cause quotes the peer (SNI, names, alerts): escaped as a whole. */
+	e->cause = cause ? escape_str(cause, cb, sizeof(cb)) : NULL;
+	e->fix = ri ? ri->fix : NULL;
+	e->hello = c->hs && c->hs->hello ? &c->hs->hello->hello : NULL;
+	if (event_log_on(c))
+		eventlog_write(c->gen->policy->settings.event_log, e);
 	if (!(trace & 3))
 		return;
 	if (trace & 1)
-		log_msg(LOG_ERR,
-			"EZD1287I TTLS Error RC: %4d %s\n   LOCAL: %s\n   REMOTE: %s\n"
-			"   JOBNAME: %s RULE: %s\n   USERID: %s GRPID: %08X ENVID: %08X CONNID: %08X",
-			rc, event, local, remote, job, rule, user, grp, env, c->id);
+		journal_log(LOG_ERR, false, e,
+			    "EZD1287I TTLS Error RC: %4d %s\n   LOCAL: %s\n   REMOTE: %s\n"
+			    "   JOBNAME: %s RULE: %s\n   USERID: %s GRPID: %08X ENVID: %08X CONNID: %08X",
+			    rc, event, f.local, f.remote, f.job, rule, f.user, e->grpid, e->envid, c->id);
 	if (trace & 2)
-		log_msg(LOG_ERR,
-			"EZD1286I TTLS Error GRPID: %08X ENVID: %08X CONNID: %08X LOCAL: %s "
-			"REMOTE: %s JOBNAME: %s USERID: %s RULE: %s RC: %4d %s",
-			grp, env, c->id, local, remote, job, user, rule, rc, event);
-	/* A cause quotes the peer (SNI, names, alerts): escaped as a whole. */
-	log_msg(LOG_ERR, "ATL1288I TTLS Cause CONNID: %08X RC: %4d %s. Cause: %s. Fix: %s", c->id,
-		rc, ri ? ri->meaning : "unknown return code", cause ? escape_str(cause, cb, sizeof(cb)) : "-",
-		ri ? ri->fix : "-");
+		journal_log(LOG_ERR, false, e,
+			    "EZD1286I TTLS Error GRPID: %08X ENVID: %08X CONNID: %08X LOCAL: %s "
+			    "REMOTE: %s JOBNAME: %s USERID: %s RULE: %s RC: %4d %s",
+			    e->grpid, e->envid, c->id, f.local, f.remote, f.job, f.user, rule, rc, event);
+	/* The facts the EZD lines have no label for, on a line of their own in
+	 * EZD1287I's style (the peer's subject last: it may hold spaces). */
+	journal_log(LOG_ERR, false, e,
+		    "ATL1288I TTLS Cause CONNID: %08X RC: %4d %s. Cause: %s. Fix: %s\n"
+		    "   RCNAME: %s END: %s SNI: %s PROTO: %s CIPHER: %s %s MAPPEDUSER: %s "
+		    "DUR: %llums HS: %llums IN: %llu OUT: %llu PEER: %s",
+		    c->id, rc, e->meaning, dash(e->cause), dash(e->fix), dash(e->rc_name), e->end,
+		    dash(e->sni), e->protocol, e->cipher, e->cipher_name, dash(e->mapped_user),
+		    (unsigned long long)e->duration_ms, (unsigned long long)e->hs_ms,
+		    (unsigned long long)e->bytes_in, (unsigned long long)e->bytes_out, dash(e->peer));
 }
 
 void
@@ -224,18 +302,25 @@ ezd_map(const struct ezd_conn *c)
 {
 	const struct policy_rule *r = c->rule;
 	char local[80], remote[80], jb[ESCAPE_FIELD], ub[ESCAPE_FIELD];
+	struct eventlog_rec e;
 
 	if (!(ezd_trace(c) & 4) || !log_enabled(LOG_INFO) || !ezd_ceiling(c, 1))
 		return;
+	ezd_rec_ids(c, &e);
 	rt_addr_format(&c->local->sa, local, sizeof(local));
 	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
-	log_msg(LOG_INFO,
-		"EZD1281I TTLS Map   CONNID: %08X LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s "
-		"TYPE: %s STATUS: %s RULE: %s ACTIONS: %s %s %s",
-		c->id, local, remote, ezd_job(c, jb), ezd_user(c, ub), c->outbound ? "OutBound" : "InBound",
-		!r ? "No Policy" : r->eff.enabled ? "Enabled" : "Not Enabled", r ? r->name : NA,
-		r && r->group ? r->group->name : NA, r && r->env ? r->env->name : NA,
-		r && r->conn ? r->conn->name : NA);
+	e.event = "Policy Mapping";
+	e.local = local;
+	e.remote = remote;
+	e.jobname = ezd_job(c, jb);
+	e.userid = ezd_user(c, ub);
+	journal_log(LOG_INFO, false, &e,
+		    "EZD1281I TTLS Map   CONNID: %08X LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s "
+		    "TYPE: %s STATUS: %s RULE: %s ACTIONS: %s %s %s",
+		    c->id, local, remote, e.jobname, e.userid, c->outbound ? "OutBound" : "InBound",
+		    !r ? "No Policy" : r->eff.enabled ? "Enabled" : "Not Enabled", r ? r->name : NA,
+		    r && r->group ? r->group->name : NA, r && r->env ? r->env->name : NA,
+		    r && r->conn ? r->conn->name : NA);
 }
 
 /* ---- Trace 8 and 16: start, events, flow ---- */
@@ -256,61 +341,49 @@ void
 ezd_start(const struct ezd_conn *c)
 {
 	const struct policy_rule *r = c->rule;
-	unsigned grp, env;
+	struct eventlog_rec e;
 
 	if (!(ezd_trace(c) & 24) || !ezd_ceiling(c, 1))
 		return;
-	ids(c, &grp, &env);
-	log_trace(LOG_DEBUG,
-		"EZD1282I TTLS Start GRPID: %08X ENVID: %08X CONNID: %08X Initial Handshake "
-		"ACTIONS: %s %s %s %s",
-		grp, env, c->id, r && r->group ? r->group->name : NA,
-		r && r->env ? r->env->name : NA, r && r->conn ? r->conn->name : NA, role_code(c));
-}
-
-/* The peer's subject as RFC 4514 prints it, escaped (tls_name()). */
-static void
-peer_subject(SSL *ssl, char *out, size_t len)
-{
-	X509 *x = SSL_get0_peer_certificate(ssl);
-
-	snprintf(out, len, "%s", NA);
-	if (x)
-		tls_name(X509_get_subject_name(x), out, len);
+	ezd_rec_ids(c, &e);
+	e.event = "Initial Handshake";
+	journal_log(LOG_DEBUG, true, &e,
+		    "EZD1282I TTLS Start GRPID: %08X ENVID: %08X CONNID: %08X Initial Handshake "
+		    "ACTIONS: %s %s %s %s",
+		    e.grpid, e.envid, c->id, r && r->group ? r->group->name : NA,
+		    r && r->env ? r->env->name : NA, r && r->conn ? r->conn->name : NA, role_code(c));
 }
 
 void
 ezd_established(const struct ezd_conn *c)
 {
-	const SSL_CIPHER *sc;
-	char code[5], subject[256], ub[ESCAPE_FIELD];
-	unsigned grp, env;
+	struct ezd_facts f;
+	struct eventlog_rec *e = &f.e;
 
 	if (!debug_bit(c, 8) || !c->ssl || !ezd_ceiling(c, 1))
 		return;
-	ids(c, &grp, &env);
-	sc = SSL_get_current_cipher(c->ssl);
-	tls_cipher_code(c->ssl, code);
-	peer_subject(c->ssl, subject, sizeof(subject));
-	log_trace(LOG_DEBUG,
-		"EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d Connection Init "
-		"PROTOCOL: %s CIPHER: %s %s HSTIME: %llums USERID: %s PEER: %s",
-		grp, env, c->id, 0, SSL_get_version(c->ssl), code,
-		sc ? SSL_CIPHER_standard_name(sc) : "-",
-		(unsigned long long)(c->hs_ms - c->start_ms),
-		c->userid[0] ? escape_str(c->userid, ub, sizeof(ub)) : NA, subject);
+	ezd_facts(c, &f);
+	e->event = "Connection Init";
+	journal_log(LOG_DEBUG, true, e,
+		    "EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d Connection Init "
+		    "PROTOCOL: %s CIPHER: %s %s HSTIME: %llums USERID: %s PEER: %s",
+		    e->grpid, e->envid, c->id, 0, e->protocol, e->cipher, e->cipher_name,
+		    (unsigned long long)e->hs_ms, e->mapped_user ? e->mapped_user : NA,
+		    e->peer ? e->peer : NA);
 }
 
 void
 ezd_flow(const struct ezd_conn *c, int rc, const char *action, const char *func, const char *data)
 {
-	unsigned grp, env;
+	struct eventlog_rec e;
 
 	if (!debug_bit(c, 16) || !ezd_ceiling(c, 1))
 		return;
-	ids(c, &grp, &env);
-	log_trace(LOG_DEBUG, "EZD1284I TTLS Flow GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d %s %s- %s",
-		grp, env, c->id, rc, action, func, data);
+	ezd_rec_ids(c, &e);
+	e.rc = rc;
+	journal_log(LOG_DEBUG, true, &e,
+		    "EZD1284I TTLS Flow GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d %s %s- %s",
+		    e.grpid, e.envid, c->id, rc, action, func, data);
 }
 
 /* ---- Trace 32: data ---- */
@@ -322,98 +395,67 @@ ezd_data(const struct ezd_conn *c, const char *what, const void *buf, size_t n)
 	const unsigned char *b = buf;
 	char text[max / 16 * 60 + 64];
 	size_t i, off = 0, shown = n < max ? n : max;
+	struct eventlog_rec e;
 
 	if (!debug_bit(c, 32) || !n || !ezd_ceiling(c, 1))
 		return;
+	ezd_rec_ids(c, &e);
 	for (i = 0; i < shown; i++) {
 		if (i % 16 == 0)
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "\n   %04zX:", i);
 		off += (size_t)snprintf(text + off, sizeof(text) - off, " %02X", b[i]);
 	}
-	log_trace(LOG_DEBUG, "EZD1285I TTLS Data CONNID: %08X %s %zu%s%s", c->id, what, n,
-		shown < n ? " (first 1024 shown)" : "", text);
+	journal_log(LOG_DEBUG, true, &e, "EZD1285I TTLS Data CONNID: %08X %s %zu%s%s", c->id, what,
+		    n, shown < n ? " (first 1024 shown)" : "", text);
 }
 
 /* ---- close ---- */
 
-static void
-ezd_event_close(const struct ezd_conn *c, const char *proto, const char *cipher, uint64_t dur)
-{
-	struct eventlog_rec e = { 0 };
-	char local[80], remote[80];
-	unsigned grp, env;
-
-	ids(c, &grp, &env);
-	rt_addr_format(&c->local->sa, local, sizeof(local));
-	rt_addr_format(&c->remote->sa, remote, sizeof(remote));
-	e.type = "close";
-	e.event = "Connection Close";
-	e.rule = c->rule ? c->rule->name : NULL;
-	e.jobname = c->gen->policy->settings.jobname;
-	e.userid = c->userid[0] ? c->userid : NULL;
-	e.end = c->end;
-	e.local = local;
-	e.remote = remote;
-	e.protocol = proto;
-	e.cipher = cipher;
-	e.connid = c->id;
-	e.grpid = grp;
-	e.envid = env;
-	e.duration_ms = dur;
-	e.hs_ms = c->hs_ms ? c->hs_ms - c->start_ms : 0;
-	e.bytes_in = c->bytes_in;
-	e.bytes_out = c->bytes_out;
-	eventlog_write(c->gen->policy->settings.event_log, &e);
-}
-
 void
 ezd_close(const struct ezd_conn *c)
 {
-	uint64_t now = c->now_ms;
-	char cipher[5] = "-";
-	const char *proto = "-", *name = "-";
-	char ub[ESCAPE_FIELD];
-	unsigned grp, env, lines;
-	bool abnormal = !c->end_done && !c->end_rc, line, event;
-
-	if (c->ssl && c->hs_ms) {
-		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
-		proto = SSL_get_version(c->ssl);
-		tls_cipher_code(c->ssl, cipher);
-		name = sc ? SSL_CIPHER_standard_name(sc) : "-";
-	} else if (!c->tls) {
-		proto = "clear";
-	}
+	unsigned trace = ezd_trace(c), lines;
+	bool abnormal = !c->end_done && !c->end_rc;
+	/* The event log's close object: Trace 8, a connection without an error. */
+	bool ev = event_log_on(c) && (trace & 8) && !c->end_rc;
 	/* A line per connection is Trace's Event bit (8), as AT-TLS's EZD1282I/3I;
 	 * a connection that ended abnormally without an error line of its own
 	 * (a reset, a timeout, shutdown) always gets one, at info, so that bytes
 	 * that did not arrive have a logged reason. */
-	line = (ezd_trace(c) & 8) || log_enabled(LOG_DEBUG) || (abnormal && log_enabled(LOG_INFO));
-	event = event_log_on(c) && (ezd_trace(c) & 8) && !c->end_rc;
-	lines = line + event + debug_bit(c, 8);
+	bool line = (trace & 8) || log_enabled(LOG_DEBUG) || (abnormal && log_enabled(LOG_INFO));
+	struct ezd_facts f;
+	struct eventlog_rec *e = &f.e;
+
+	lines = line + ev + debug_bit(c, 8);
 	/* One decision for the close's lines in every sink: an abnormal end
 	 * (a reset, a timeout) is a failure a peer can repeat at will, so it is
 	 * aggregated like an error; any other only obeys the ceiling. */
 	if (!lines || !(abnormal ? ezd_admit(c, 0, c->end, lines) : ezd_ceiling(c, lines)))
 		return;
-	if (event)
-		ezd_event_close(c, proto, cipher, now - c->start_ms);
-	if (debug_bit(c, 8)) {
-		ids(c, &grp, &env);
-		log_trace(LOG_DEBUG, "EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d "
-				   "Connection Close",
-			grp, env, c->id, c->end_rc);
-	}
+	ezd_facts(c, &f);
+	e->type = "close";
+	e->event = "Connection Close";
+	e->rc = c->end_rc;
+	if (ev)
+		eventlog_write(c->gen->policy->settings.event_log, e);
+	if (trace & 8)
+		journal_log(LOG_DEBUG, true, e,
+			    "EZD1283I TTLS Event GRPID: %08X ENVID: %08X CONNID: %08X RC: %4d "
+			    "Connection Close",
+			    e->grpid, e->envid, c->id, c->end_rc);
 	if (!line)
 		return;
-	log_msg(LOG_NOTICE,
-		"ATL1289I TTLS Close CONNID: %08X RULE: %s END: %s RC: %d DUR: %llums HS: %llums "
-		"IN: %llu OUT: %llu PROTO: %s CIPHER: %s %s MAPPEDUSER: %s",
-		c->id, c->rule ? c->rule->name : NA, c->end, c->end_rc,
-		(unsigned long long)(now - c->start_ms),
-		(unsigned long long)(c->hs_ms ? c->hs_ms - c->start_ms : 0),
-		(unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out, proto, cipher,
-		name, c->userid[0] ? escape_str(c->userid, ub, sizeof(ub)) : "-");
+	/* The facts the first line has no label for, indented as in EZD1287I. */
+	journal_log(LOG_NOTICE, false, e,
+		    "ATL1289I TTLS Close CONNID: %08X RULE: %s END: %s RC: %d DUR: %llums HS: %llums "
+		    "IN: %llu OUT: %llu PROTO: %s CIPHER: %s %s MAPPEDUSER: %s\n"
+		    "   LOCAL: %s REMOTE: %s JOBNAME: %s USERID: %s GRPID: %08X ENVID: %08X "
+		    "SNI: %s PEER: %s",
+		    c->id, c->rule ? c->rule->name : NA, c->end, c->end_rc,
+		    (unsigned long long)e->duration_ms, (unsigned long long)e->hs_ms,
+		    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out, e->protocol,
+		    e->cipher, e->cipher_name, dash(e->mapped_user), f.local, f.remote, f.job, f.user,
+		    e->grpid, e->envid, dash(e->sni), dash(e->peer));
 }
 
 /* ---- per-connection diagnostics while handshaking ---- */
