@@ -135,7 +135,8 @@ capfiles_scan(struct capfiles *f, int dirfd, const char *dir)
 	capfiles_cleanup(f);
 	if ((r = capfiles_read(dirfd, &v, &n)) != 0)
 		goto out;
-	qsort(v, n, sizeof(*v), capfile_seen_cmp);
+	if (n) /* an empty directory: v is NULL, which qsort() may not be given */
+		qsort(v, n, sizeof(*v), capfile_seen_cmp);
 	for (; i < n && r == 0; i++) {
 		r = capfiles_push(f, v[i].name);
 		v[i].name = NULL;
