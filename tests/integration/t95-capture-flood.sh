@@ -29,7 +29,7 @@ attlsd_start "$policy"
 # loops good connections (verified, "ping" echoed) until the flood is over.
 flood() {
 	"$T_PY" - "$1" "$2" "$3" "$T_PKI/ca.crt" <<'EOF'
-import socket, ssl, sys, threading
+import socket, ssl, sys, threading, time
 port, n, good_port, ca = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 bad = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 bad.check_hostname, bad.verify_mode = False, ssl.CERT_NONE
@@ -37,16 +37,20 @@ bad.maximum_version = ssl.TLSVersion.TLSv1_2
 bad.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")  # our key is RSA: RC 402
 good = ssl.create_default_context(cafile=ca)
 lock, left = threading.Lock(), [n]
-res = {"failed": 0, "completed": 0, "good_ok": 0, "good_err": 0}
+res = {"failed": 0, "completed": 0, "unreachable": 0, "good_ok": 0, "good_err": 0}
+deadline = time.monotonic() + 60  # a dead attlsd must not hang the test
 done = threading.Event()
 
 def one_bad():
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        try:
-            bad.wrap_socket(s).close()
-            return "completed"
-        except (ssl.SSLError, OSError):
-            return "failed"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            try:
+                bad.wrap_socket(s).close()
+                return "completed"
+            except (ssl.SSLError, OSError):
+                return "failed"
+    except OSError:
+        return "unreachable"  # attlsd is gone: counted, and the test fails
 
 def flooder():
     while True:
@@ -59,7 +63,7 @@ def flooder():
             res[r] += 1
 
 def gooder():
-    while not done.is_set() or not res["good_ok"]:
+    while (not done.is_set() or not res["good_ok"]) and time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", good_port), timeout=10) as s:
                 with good.wrap_socket(s, server_hostname="localhost") as t:
