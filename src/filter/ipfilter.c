@@ -120,9 +120,11 @@ ipfilter_check(struct rt_gen *g, int fd, const union rt_sockaddr *peer,
 	deny = !f || f->action == POLICY_FILTER_DENY;
 	logit = f ? f->log : p->settings.filter_log_implicit;
 	atomic_fetch_add(deny ? &st->denied : &st->permitted, 1);
-	/* A budget of one second per filter. */
+	/* A budget of one second per filter, then the global ceiling on lines
+	 * about connections (a denial by a closed window may take two lines). */
 	if (logit &&
-	    ratelimit_admit(&st->log, (long long)time(NULL), 1, p->settings.filter_log_limit)) {
+	    ratelimit_admit(&st->log, (long long)time(NULL), 1, p->settings.filter_log_limit) &&
+	    log_ceiling_admit(!f && a.now ? 2 : 1, p->settings.log_max_lines_per_second)) {
 		log_match(f ? f->name : IMPLICIT_NAME, deny, peer, local);
 		if (!f && a.now)
 			log_window_cause(p, &a);

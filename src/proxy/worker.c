@@ -91,10 +91,13 @@ worker_original_dst(struct worker_listener *l, int fd, const union rt_sockaddr *
 		*local = orig;
 		return 0;
 	}
+	if (!log_ceiling_admit(1, l->w->gen->policy->settings.log_max_lines_per_second))
+		goto out;
 	rt_addr_format(&peer->sa, from, sizeof(from));
 	log_warn("worker %u: connection from %s to an interception port was not redirected "
 		 "(%s); closed",
 		 l->w->id, from, r == -ENOENT ? "no NAT entry" : strerror(-r));
+out:
 	return r == -ENOENT ? ATTLS_ENOENT : ATTLS_ESYS;
 }
 
