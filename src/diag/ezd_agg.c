@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/netprefix.h"
 #include "common/ratelimit.h"
 #include "ezd_agg.h"
 
@@ -44,14 +45,11 @@ ezd_agg_net(const struct sockaddr *sa, unsigned prefix_v6, char net[EZD_AGG_NET]
 	const uint8_t *m;
 	struct in6_addr a;
 	char b[INET6_ADDRSTRLEN];
-	unsigned i, bits = prefix_v6 > 128 ? 128 : prefix_v6;
+	unsigned bits;
 
 	if (sa->sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 		a = s6->sin6_addr;
-		for (i = 0; i < 16; i++) {
-			unsigned keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ? bits - 8 * i : 0;
-			a.s6_addr[i] &= (uint8_t)(0xff00u >> keep);
-		}
+		bits = netprefix_v6(a.s6_addr, prefix_v6);
 		inet_ntop(AF_INET6, &a, b, sizeof(b));
 		snprintf(net, EZD_AGG_NET, "%s/%u", b, bits);
 		return;

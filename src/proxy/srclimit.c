@@ -17,6 +17,7 @@
 #include <sys/random.h>
 
 #include "common/hash.h"
+#include "common/netprefix.h"
 #include "srclimit.h"
 
 #define KEY_LEN 17        /* family, then the address (IPv6 masked to its prefix) */
@@ -44,7 +45,6 @@ make_key(const struct sockaddr *sa, unsigned prefix_v6, unsigned char *k)
 	memset(k, 0, KEY_LEN);
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		unsigned i, bits = prefix_v6 > 128 ? 128 : prefix_v6;
 
 		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 			k[0] = AF_INET;
@@ -53,10 +53,7 @@ make_key(const struct sockaddr *sa, unsigned prefix_v6, unsigned char *k)
 		}
 		k[0] = AF_INET6;
 		memcpy(k + 1, s6->sin6_addr.s6_addr, 16);
-		for (i = 0; i < 16; i++) {
-			unsigned keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ? bits - 8 * i : 0;
-			k[1 + i] &= (unsigned char)(0xff00u >> keep);
-		}
+		netprefix_v6(k + 1, prefix_v6);
 		return;
 	}
 	k[0] = AF_INET;
