@@ -6,7 +6,8 @@
 # clients loop handshakes (>= 99% served), churn (RSS within 5%), SIGHUP every
 # 0.5 s (0 failed), a backend restart (served within 1 s of it), a full disk
 # under event_log and capture_dir (still served), and SHA-256-checked bytes
-# through 2 workers (0 mismatches); any missed figure fails the test.
+# through 2 workers (0 mismatches), also through a slow-reading backend (RSS
+# bounded per connection: backpressure); any missed figure fails the test.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 T_LIMIT=300
 . "$(dirname "$0")/lib.sh"
@@ -15,9 +16,13 @@ need_tool cc make pkg-config
 # An ASan build keeps freed memory in its quarantine (256 MiB), so the churn's
 # RSS growth measures ASan, not attlsd: allow more there (LeakSanitizer checks
 # for leaks in the other integration tests).
-rss_pct=5
-nm -D "$ATTLSD" 2>/dev/null | grep -q ' __asan_init' && rss_pct=50
-OUT=$T_TMP/reliability BIN=$T_TMP/bin ATTLSD=$ATTLSD CHURN_RSS_PCT=$rss_pct \
+# The same for the slow reader's bound per connection (ASan's redzones and
+# quarantine around each relay buffer).
+rss_pct=5 slow_kib=512
+if nm -D "$ATTLSD" 2>/dev/null | grep -q ' __asan_init'; then
+	rss_pct=50 slow_kib=4096
+fi
+OUT=$T_TMP/reliability BIN=$T_TMP/bin ATTLSD=$ATTLSD CHURN_RSS_PCT=$rss_pct SLOWREAD_KIB=$slow_kib \
 	timeout 280 bash "$T_TOP/bench/reliability.sh" --short >"$T_TMP/rel.out" 2>&1
 st=$?
 sed -n '/^scenario /,$p' "$T_TMP/rel.out"
